@@ -1,0 +1,81 @@
+# Copyright (c) hyperv.nested contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run one of the collection's fixed PowerShell scripts on the target.
+
+Every call is one command over the task's connection: a fixed stub on the command line and a
+JSON request on stdin (docs/internals/wire-protocol.md). User values travel only as JSON data.
+"""
+
+from __future__ import annotations
+
+import json
+import typing as t
+
+from ansible.errors import AnsibleConnectionFailure
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.hyperv.nested.plugins.plugin_utils._target_scripts import SCRIPTS, STUB
+
+ScriptName = t.Literal["probe", "execute"]
+
+
+class TargetError(Exception):
+    """The target could not run the request, or answered with an error."""
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.unreachable = unreachable
+
+
+def build_request(script_name: ScriptName, parameters: dict[str, t.Any]) -> bytes:
+    request = {
+        "hyperv_nested_request": 1,
+        "script_name": script_name,
+        "script": SCRIPTS[script_name],
+        "parameters": parameters,
+    }
+    return json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def decode_stderr(stderr: str) -> str:
+    """Turn CLIXML error records into plain text (the winrm plugin leaves some undecoded)."""
+    text = stderr.strip()
+    if text.startswith("#< CLIXML"):
+        from ansible.plugins.shell.powershell import _parse_clixml
+
+        text = _parse_clixml(text.encode("utf-8")).decode("utf-8", errors="replace").strip()
+    return text
+
+
+def parse_response(rc: int, stdout: str, stderr: str) -> dict[str, t.Any]:
+    """Return the script's `result`, or raise TargetError with a sentence for the user."""
+    if rc != 0:
+        detail = decode_stderr(stderr) or stdout.strip() or "no output"
+        raise TargetError(f"PowerShell on the target failed (rc={rc}): {detail}")
+    body = stdout.strip()
+    try:
+        response = json.loads(body)
+    except ValueError:
+        shown = body[:300] or "nothing"
+        raise TargetError(f"The target answered with something that is not JSON: {shown!r}") from None
+    if not isinstance(response, dict) or "ok" not in response:
+        raise TargetError(f"The target's answer has no 'ok' field: {body[:300]!r}")
+    if not response["ok"]:
+        error = response.get("error") or {}
+        raise TargetError(str(error.get("message") or "The target reported an unspecified error."))
+    result = response.get("result")
+    if not isinstance(result, dict):
+        raise TargetError("The target's answer has no 'result' object.")
+    return result
+
+
+def run_script(action: ActionBase, script_name: ScriptName, parameters: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Send one request over the action's connection and return the parsed result."""
+    try:
+        outcome = action._low_level_execute_command(  # pylint: disable=protected-access
+            STUB, sudoable=False, in_data=build_request(script_name, parameters)
+        )
+    except AnsibleConnectionFailure as exc:
+        raise TargetError(f"Could not reach the host: {exc}", unreachable=True) from exc
+    return parse_response(int(outcome.get("rc", 1)), str(outcome.get("stdout", "")), str(outcome.get("stderr", "")))

@@ -1,0 +1,202 @@
+# Copyright (c) hyperv.nested contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fixed PowerShell scripts sent to the target (Windows PowerShell 5.1).
+
+STUB travels on the command line (ansible-core base64-encodes it); the named scripts travel
+inside the JSON request on stdin. None of them ever contains a user value.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.hyperv.nested.plugins.plugin_utils._probe_script import PROBE
+
+STUB = r"""
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$request = (@($input) -join "`n") | ConvertFrom-Json
+try {
+    $result = & ([ScriptBlock]::Create($request.script)) $request.parameters
+}
+catch {
+    $result = [ordered]@{
+        ok = $false
+        error = [ordered]@{
+            message = $_.Exception.Message
+            category = [string]$_.CategoryInfo.Category
+            id = [string]$_.FullyQualifiedErrorId
+        }
+    }
+}
+$result | ConvertTo-Json -Depth 20 -Compress
+"""
+
+EXECUTE = r"""
+param($Parameters)
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+
+$hostCmdlets = @(
+    'Set-VMProcessor', 'Set-VMMemory', 'Set-VMNetworkAdapter', 'Connect-VMNetworkAdapter',
+    'Update-VMVersion', 'Remove-VMSavedState', 'Start-VM', 'Stop-VM', 'New-VMSwitch',
+    'Remove-VMSwitch', 'New-NetNat', 'Remove-NetNat', 'New-NetIPAddress', 'Remove-NetIPAddress',
+    'Add-NetNatStaticMapping', 'Remove-NetNatStaticMapping', 'Set-VMSecurity'
+)
+$guestCmdlets = @(
+    'New-NetIPAddress', 'Remove-NetIPAddress', 'Set-DnsClientServerAddress', 'Set-NetIPInterface',
+    'Remove-NetRoute'
+)
+
+function ConvertTo-Splat($Object) {
+    $table = @{}
+    if ($null -ne $Object) {
+        foreach ($property in $Object.PSObject.Properties) { $table[$property.Name] = $property.Value }
+    }
+    $table
+}
+
+function Resolve-ExactVM([string]$Name) {
+    # -Name/-VMName are wildcard patterns in Hyper-V: compare names exactly instead.
+    $found = @(Get-VM | Where-Object { $_.Name -eq $Name })
+    if ($found.Count -eq 0) { throw "No virtual machine named '$Name' exists on this host." }
+    if ($found.Count -gt 1) { throw "More than one virtual machine is named '$Name' on this host." }
+    $found[0]
+}
+
+function Invoke-CmdletOperation($Operation, [string[]]$Allowed) {
+    if ($Allowed -notcontains $Operation.cmdlet) {
+        throw "The cmdlet '$($Operation.cmdlet)' is not in the hyperv.nested executor's allow-list."
+    }
+    $splat = ConvertTo-Splat $Operation.parameters
+    if ($Operation.vm) {
+        $vm = Resolve-ExactVM $Operation.vm
+        if ($Operation.adapter_id) {
+            $adapter = @(Get-VMNetworkAdapter -VM $vm | Where-Object { $_.Id -eq $Operation.adapter_id })
+            if ($adapter.Count -ne 1) { throw "The VM '$($Operation.vm)' has no network adapter with id '$($Operation.adapter_id)'." }
+            $splat['VMNetworkAdapter'] = $adapter[0]
+        }
+        else {
+            $splat['VM'] = $vm
+        }
+    }
+    $null = & $Operation.cmdlet @splat -ErrorAction Stop
+}
+
+function Wait-VMState([string]$Name, [string]$State, [int]$TimeoutSeconds, $Job) {
+    $deadline = (Get-Date).AddSeconds($TimeoutSeconds)
+    while ($true) {
+        $vm = Resolve-ExactVM $Name
+        $heartbeatReady = $true
+        if ($State -eq 'Running') {
+            $heartbeat = Get-VMIntegrationService -VM $vm | Where-Object { $_.Name -eq 'Heartbeat' }
+            if ($heartbeat -and $heartbeat.Enabled) { $heartbeatReady = [string]$vm.Heartbeat -like 'Ok*' }
+        }
+        if ([string]$vm.State -eq $State -and $heartbeatReady) { return }
+        if ($Job -and $Job.State -eq 'Failed') {
+            $reason = $Job.ChildJobs[0].JobStateInfo.Reason
+            throw "Stop-VM failed for '$Name': $($reason.Message)"
+        }
+        if ((Get-Date) -gt $deadline) {
+            throw "The VM '$Name' did not reach the state $State within $TimeoutSeconds seconds (it is $([string]$vm.State))."
+        }
+        Start-Sleep -Milliseconds 500
+    }
+}
+
+function Invoke-Operation($Operation) {
+    switch ($Operation.kind) {
+        'cmdlet' { Invoke-CmdletOperation $Operation $hostCmdlets }
+        'stop_vm' {
+            $vm = Resolve-ExactVM $Operation.vm
+            if ($Operation.mode -eq 'turn_off') {
+                Stop-VM -VM $vm -TurnOff -Force
+            }
+            else {
+                $job = Stop-VM -VM $vm -Force -AsJob
+                Wait-VMState $Operation.vm 'Off' $Operation.timeout_seconds $job
+            }
+        }
+        'start_vm' {
+            Start-VM -VM (Resolve-ExactVM $Operation.vm)
+            Wait-VMState $Operation.vm 'Running' $Operation.timeout_seconds $null
+        }
+        'ensure_running' {
+            $vm = Resolve-ExactVM $Operation.vm
+            if ([string]$vm.State -ne 'Running') {
+                Start-VM -VM $vm
+                Wait-VMState $Operation.vm 'Running' $Operation.timeout_seconds $null
+            }
+        }
+        'guest' {
+            $vm = Resolve-ExactVM $Operation.vm
+            $secure = ConvertTo-SecureString -String $Operation.password -AsPlainText -Force
+            $credential = New-Object System.Management.Automation.PSCredential($Operation.username, $secure)
+            Invoke-Command -VMId $vm.Id -Credential $credential -ErrorAction Stop -ScriptBlock {
+                param($Operations, $Allowed)
+                $ErrorActionPreference = 'Stop'
+                foreach ($nested in @($Operations)) {
+                    if ($Allowed -notcontains $nested.cmdlet) {
+                        throw "The cmdlet '$($nested.cmdlet)' is not in the hyperv.nested guest allow-list."
+                    }
+                    $splat = @{}
+                    foreach ($property in $nested.parameters.PSObject.Properties) { $splat[$property.Name] = $property.Value }
+                    $null = & $nested.cmdlet @splat -ErrorAction Stop
+                }
+            } -ArgumentList @($Operation.operations), $guestCmdlets
+        }
+        default { throw "Unknown operation kind '$($Operation.kind)'." }
+    }
+}
+
+function Invoke-OperationList($Operations) {
+    $report = @()
+    $failedIndex = $null
+    $index = 0
+    foreach ($operation in @($Operations)) {
+        $entry = [ordered]@{ index = $index; status = 'not_run'; message = $null; duration_ms = 0 }
+        if ($null -eq $failedIndex) {
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            try {
+                Invoke-Operation $operation
+                $entry.status = 'ok'
+            }
+            catch {
+                $entry.status = 'failed'
+                $entry.message = $_.Exception.Message
+                $failedIndex = $index
+            }
+            $entry.duration_ms = [int]$watch.ElapsedMilliseconds
+        }
+        $report += $entry
+        $index++
+    }
+    , @($report, $failedIndex)
+}
+
+$main = Invoke-OperationList $Parameters.operations
+$restore = @()
+if ($null -ne $main[1] -and $Parameters.on_failure) {
+    $restore = (Invoke-OperationList $Parameters.on_failure)[0]
+}
+
+$names = @()
+foreach ($operation in @($Parameters.operations) + @($Parameters.on_failure)) {
+    if ($operation -and $operation.vm -and $operation.kind -ne 'guest') { $names += [string]$operation.vm }
+}
+$states = [ordered]@{}
+foreach ($name in ($names | Select-Object -Unique)) {
+    $vm = @(Get-VM | Where-Object { $_.Name -eq $name })
+    if ($vm.Count -eq 1) { $states[$name] = [string]$vm[0].State }
+}
+
+[ordered]@{
+    ok = $true
+    result = [ordered]@{
+        operations = @($main[0])
+        failed_index = $main[1]
+        on_failure = @($restore)
+        vm_states = $states
+    }
+}
+"""
+
+SCRIPTS: dict[str, str] = {"probe": PROBE, "execute": EXECUTE}

@@ -1,0 +1,112 @@
+"""Fixtures for integration tests: a simulated lab started through the hvsim command line,
+and ansible-playbook runs against it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import typing as t
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SIMULATOR = REPO / "tests" / "simulator"
+LABS = SIMULATOR / "labs"
+VENV_BIN = Path(sys.executable).parent
+
+
+def hvsim(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(SIMULATOR / "hvsim"), *args],
+        check=check,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@dataclass
+class PlaybookRun:
+    rc: int
+    stdout: str
+    stderr: str
+    recap: dict[str, dict[str, int]]
+
+    def total(self, key: str) -> int:
+        return sum(host.get(key, 0) for host in self.recap.values())
+
+
+@dataclass
+class Lab:
+    state_dir: Path
+    inventory: Path
+
+    def show(self, host: str) -> dict[str, t.Any]:
+        return t.cast(dict[str, t.Any], json.loads(hvsim("show", host, "--state", str(self.state_dir)).stdout))
+
+    def connectivity(self, guest: str) -> dict[str, t.Any]:
+        done = hvsim("connectivity", guest, "--state", str(self.state_dir), check=False)
+        return t.cast(dict[str, t.Any], json.loads(done.stdout))
+
+    def fault(self, kind: str, **values: t.Any) -> None:
+        hvsim("fault", "--state", str(self.state_dir), kind, *(f"{k}={v}" for k, v in values.items()))
+
+    def transcript(self, host: str) -> list[dict[str, t.Any]]:
+        path = self.state_dir / "transcripts" / f"{host}.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    def playbook(self, playbook: str | Path, *extra: str, env: dict[str, str] | None = None) -> PlaybookRun:
+        """Run ansible-playbook with the JSON callback so results can be asserted exactly."""
+        full_env = {
+            **os.environ,
+            "ANSIBLE_STDOUT_CALLBACK": "json",
+            "ANSIBLE_HOST_KEY_CHECKING": "False",
+            "ANSIBLE_RETRY_FILES_ENABLED": "False",
+            "ANSIBLE_NOCOLOR": "1",
+            **(env or {}),
+        }
+        done = subprocess.run(
+            [str(VENV_BIN / "ansible-playbook"), "-i", str(self.inventory), str(playbook), *extra],
+            capture_output=True,
+            text=True,
+            env=full_env,
+            timeout=900,
+            check=False,
+        )
+        recap: dict[str, dict[str, int]] = {}
+        try:
+            recap = json.loads(done.stdout).get("stats", {})
+        except ValueError:
+            pass
+        return PlaybookRun(done.returncode, done.stdout, done.stderr, recap)
+
+
+def start_lab(lab_file: Path, state_dir: Path) -> Lab:
+    done = hvsim("up", str(lab_file), "--state", str(state_dir))
+    return Lab(state_dir=state_dir, inventory=Path(done.stdout.strip().splitlines()[-1]))
+
+
+@pytest.fixture
+def lab_factory(tmp_path: Path) -> t.Iterator[t.Callable[[str], Lab]]:
+    """Start shipped labs by name (`lab_factory("healthy-intel")`); all are stopped afterwards."""
+    started: list[Lab] = []
+
+    def factory(name: str) -> Lab:
+        lab = start_lab(LABS / f"{name}.yml", tmp_path / f"lab-{name}-{len(started)}")
+        started.append(lab)
+        return lab
+
+    yield factory
+    for lab in started:
+        hvsim("down", "--state", str(lab.state_dir), check=False)
+
+
+@pytest.fixture
+def healthy_lab(lab_factory: t.Callable[[str], Lab]) -> Lab:
+    return lab_factory("healthy-intel")

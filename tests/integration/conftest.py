@@ -65,7 +65,7 @@ class Lab:
         """Run ansible-playbook with the JSON callback so results can be asserted exactly."""
         full_env = {
             **os.environ,
-            "ANSIBLE_STDOUT_CALLBACK": "json",
+            "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
             "ANSIBLE_HOST_KEY_CHECKING": "False",
             "ANSIBLE_RETRY_FILES_ENABLED": "False",
             "ANSIBLE_NOCOLOR": "1",

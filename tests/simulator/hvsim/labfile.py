@@ -1,0 +1,86 @@
+"""Reading a lab file: the Fleet's part of it, and the inventory's view of its machines.
+
+The lab schema is DESIGN.md's, plus one optional key per VM, `inventory:`:
+
+    inventory: {name: lab-hv1, nested_network_mode: nat}    # any further keys become host vars
+
+A machine's name is `guest.nested_host.name`, else `inventory.name`, else the VM name in lower
+case: the same rule as hvsim.model.lab, so inventory names and Fleet host names agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class LabError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Machine:
+    """One inventory host: an L0 host, an L1 VM that is a Hyper-V host, or an L2 guest."""
+
+    name: str
+    level: int                      # 0, 1 or 2
+    username: str
+    password: str
+    parent: str | None = None       # inventory name of the host running this VM
+    vm_name: str | None = None
+    address: str | None = None      # endpoint bind address; None for L2 (reached through L1)
+    port: int = 0
+    extra_vars: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_endpoint(self) -> bool:
+        return self.address is not None
+
+
+def load_lab(path: str | Path) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as handle:
+        lab = yaml.safe_load(handle)
+    if not isinstance(lab, dict) or not isinstance(lab.get("hosts"), list):
+        raise LabError(f"{path}: a lab is a mapping with a 'hosts' list")
+    return lab
+
+
+def machines(lab: dict[str, Any]) -> list[Machine]:
+    """Every machine of the lab, parents before children, in lab order."""
+    found: list[Machine] = []
+    for host in lab["hosts"]:
+        try:
+            found.append(Machine(name=host["name"], level=0, username=host["username"],
+                                 password=host["password"], address=host.get("address", "127.0.0.1"),
+                                 port=int(host.get("port", 0))))
+        except KeyError as missing:
+            raise LabError(f"host {host.get('name', '?')}: missing {missing}") from None
+        _collect_vms(found, host["name"], host.get("vms") or [], level=1)
+    names = [machine.name for machine in found]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise LabError(f"inventory names used twice: {', '.join(duplicates)}")
+    return found
+
+
+def _collect_vms(found: list[Machine], parent: str, vms: list[dict[str, Any]], level: int) -> None:
+    for vm in vms:
+        guest = vm.get("guest")
+        if not guest:
+            continue  # a VM we cannot log into is not an inventory host
+        inventory = dict(vm.get("inventory") or {})
+        nested = guest.get("nested_host")
+        name = str((nested or {}).get("name") or inventory.pop("name", None) or vm["name"].lower())
+        inventory.pop("name", None)
+        found.append(Machine(
+            name=name, level=level, username=guest["username"], password=guest["password"],
+            parent=parent, vm_name=vm["name"],
+            address=nested.get("address", "127.0.0.1") if nested else None,
+            port=int(nested.get("port", 0)) if nested else 0,
+            extra_vars=inventory,
+        ))
+        if nested:
+            _collect_vms(found, name, nested.get("vms") or [], level + 1)

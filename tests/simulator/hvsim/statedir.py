@@ -1,0 +1,54 @@
+"""Where a simulator instance keeps its files: one state directory per running lab."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class StateDir:
+    root: Path
+
+    @classmethod
+    def at(cls, path: str | Path) -> StateDir:
+        return cls(Path(path).resolve())
+
+    @property
+    def daemon_file(self) -> Path:
+        """pid, control port and endpoint addresses of the running daemon."""
+        return self.root / "daemon.json"
+
+    @property
+    def state_file(self) -> Path:
+        """The whole fleet (Fleet.export_state), rewritten atomically after each change."""
+        return self.root / "state.json"
+
+    @property
+    def lab_file(self) -> Path:
+        """Copy of the lab the state was first built from (inventory names come from it)."""
+        return self.root / "lab.yml"
+
+    @property
+    def ports_file(self) -> Path:
+        """Ports handed out at the first `up`, reused on restart so the inventory stays valid."""
+        return self.root / "ports.json"
+
+    @property
+    def inventory_file(self) -> Path:
+        return self.root / "inventory.yml"
+
+    @property
+    def transcripts_dir(self) -> Path:
+        return self.root / "transcripts"
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.root / "tls"
+
+    @property
+    def log_file(self) -> Path:
+        return self.root / "daemon.log"
+
+    def transcript(self, host: str) -> Path:
+        return self.transcripts_dir / f"{host}.jsonl"

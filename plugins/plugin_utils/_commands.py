@@ -45,6 +45,8 @@ def _parameters(parameters: dict[str, t.Any]) -> str:
     for name, value in parameters.items():
         if value is True and name in _SWITCHES:
             parts.append(f"-{name}")
+        elif value is False and name in _SWITCHES:
+            parts.append(f"-{name}:$false")
         else:
             parts.append(f"-{name} {literal(value)}")
     return " ".join(parts)

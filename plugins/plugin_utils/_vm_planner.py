@@ -1,0 +1,428 @@
+# Copyright (c) hyperv.nested contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Plan win_nested_vm: probed VM state x options -> ordered executor operations.
+
+Pure code: no I/O. The plan says, per VM, what the settings are before and after, what has to
+happen (power cycles included) and which executor operations do it; plus the `on_failure`
+operations that bring stopped VMs back. Anything that would make the run fail is collected as a
+problem first, so that a bad request never touches the target.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing as t
+from dataclasses import dataclass, field
+
+from ansible_collections.hyperv.nested.plugins.plugin_utils._sizes import format_size
+
+State = t.Literal["enabled", "disabled"]
+Spoofing = t.Literal["on", "off", "unchanged"]
+Power = t.Literal["fail", "shutdown", "turn_off"]
+PowerAfter = t.Literal["previous", "off", "running"]
+SavedState = t.Literal["fail", "discard"]
+Checkpoints = t.Literal["warn", "fail"]
+
+GB = 1024**3
+RECOMMENDED_MEMORY = 4 * GB
+
+
+@dataclass(frozen=True)
+class Options:
+    names: list[str]
+    state: State = "enabled"
+    startup_memory: int | None = None
+    processor_count: int | None = None
+    mac_address_spoofing: Spoofing = "unchanged"
+    adapters: list[str] | None = None
+    power: Power = "fail"
+    power_after: PowerAfter = "previous"
+    saved_state: SavedState = "fail"
+    checkpoints: Checkpoints = "warn"
+    upgrade_version: bool = False
+    shutdown_timeout: int = 300
+    start_timeout: int = 300
+
+
+@dataclass(frozen=True)
+class Step:
+    """One executor operation and what it means for a person."""
+
+    action: str
+    operation: dict[str, t.Any]
+
+
+@dataclass
+class VmPlan:
+    name: str
+    before: dict[str, t.Any]
+    after: dict[str, t.Any]
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.steps)
+
+    @property
+    def actions(self) -> list[str]:
+        return [step.action for step in self.steps]
+
+
+@dataclass
+class Plan:
+    vms: list[VmPlan]
+    on_failure: list[dict[str, t.Any]]
+    warnings: list[str]
+
+    @property
+    def changed(self) -> bool:
+        return any(vm.changed for vm in self.vms)
+
+    @property
+    def steps(self) -> list[tuple[str, Step]]:
+        """Every step in execution order, with the VM it belongs to."""
+        return [(vm.name, step) for vm in self.vms for step in vm.steps]
+
+    @property
+    def operations(self) -> list[dict[str, t.Any]]:
+        return [step.operation for _, step in self.steps]
+
+
+class PlanError(Exception):
+    """The request cannot be carried out; nothing has been changed. `problems` are sentences."""
+
+    def __init__(self, problems: list[str], warnings: list[str] | None = None) -> None:
+        super().__init__(" ".join(problems))
+        self.problems = problems
+        self.warnings = warnings or []
+
+
+def parse_version(text: t.Any) -> tuple[int, int] | None:
+    """'9.0' -> (9, 0); None for anything that is not 'major.minor'."""
+    try:
+        major, minor = str(text).split(".")
+        return int(major), int(minor)
+    except ValueError:
+        return None
+
+
+def check_selection(vms_section: dict[str, t.Any], names: list[str], host_name: str) -> list[str]:
+    """Problems with which VMs the probe found for the requested names."""
+    problems = []
+    if not vms_section.get("hyperv_module", True):
+        return [f"The Hyper-V PowerShell module is not available on {host_name}: install the Hyper-V role and its PowerShell module."]
+    all_names = [str(name) for name in vms_section.get("all_names") or []]
+    for missing in vms_section.get("missing") or []:
+        close = difflib.get_close_matches(missing, all_names, n=3, cutoff=0.6)
+        hint = f" Did you mean {', '.join(repr(name) for name in close)}?" if close else ""
+        problems.append(f"No VM named {missing!r} on {host_name} (name).{hint}")
+    for duplicate in vms_section.get("duplicates") or []:
+        problems.append(
+            f"More than one VM on {host_name} is named {duplicate!r}; this module selects VMs by exact name and will not guess: rename one of them."
+        )
+    found = {str(vm["name"]).casefold() for vm in vms_section.get("vms") or []}
+    reported = {str(name).casefold() for name in [*(vms_section.get("missing") or []), *(vms_section.get("duplicates") or [])]}
+    for name in names:
+        if name.casefold() not in found and name.casefold() not in reported:
+            problems.append(f"The host did not report VM {name!r} (name).")
+    return problems
+
+
+def check_host_limits(host: dict[str, t.Any], options: Options) -> list[str]:
+    """Problems with sizes the host cannot give any VM."""
+    problems = []
+    host_name = host.get("computer_name") or "the host"
+    logical = host.get("logical_processor_count")
+    if options.processor_count is not None and isinstance(logical, int) and options.processor_count > logical:
+        problems.append(f"processor_count={options.processor_count} is more than the {logical} logical processors of {host_name}.")
+    capacity = host.get("memory_capacity_bytes")
+    if options.startup_memory is not None and isinstance(capacity, int) and options.startup_memory > capacity:
+        problems.append(f"startup_memory={format_size(options.startup_memory)} is more than the {format_size(capacity)} of memory of {host_name}.")
+    return problems
+
+
+def input_warnings(options: Options) -> list[str]:
+    warnings = []
+    if options.startup_memory is not None and options.startup_memory < RECOMMENDED_MEMORY and options.state == "enabled":
+        warnings.append(f"startup_memory={format_size(options.startup_memory)} is below the 4GB Microsoft recommends for a VM that runs Hyper-V.")
+    if options.processor_count is not None and options.processor_count < 2 and options.state == "enabled":
+        warnings.append(f"processor_count={options.processor_count}: a VM that runs Hyper-V needs at least 2 virtual processors to be useful.")
+    return warnings
+
+
+def _snapshot(vm: dict[str, t.Any]) -> dict[str, t.Any]:
+    return {
+        "power_state": vm["state"],
+        "version": vm.get("version"),
+        "expose_virtualization_extensions": bool(vm["expose_virtualization_extensions"]),
+        "dynamic_memory_enabled": bool(vm["dynamic_memory_enabled"]),
+        "startup_memory_bytes": int(vm["startup_memory_bytes"]),
+        "processor_count": int(vm["processor_count"]),
+        "adapters": [
+            {"name": adapter["name"], "id": adapter["id"], "mac_address_spoofing": adapter["mac_address_spoofing"]} for adapter in vm.get("adapters") or []
+        ],
+    }
+
+
+def _integration_service(vm: dict[str, t.Any], name: str) -> dict[str, t.Any] | None:
+    for service in vm.get("integration_services") or []:
+        if str(service.get("name", "")).casefold() == name.casefold():
+            return t.cast(dict[str, t.Any], service)
+    return None
+
+
+class _VmPlanner:
+    """Plans one VM; problems and warnings accumulate on the instance."""
+
+    def __init__(self, vm: dict[str, t.Any], options: Options, host: dict[str, t.Any], min_version: tuple[int, int] | None) -> None:
+        self.vm = vm
+        self.options = options
+        self.host = host
+        self.min_version = min_version
+        self.name = str(vm["name"])
+        self.problems: list[str] = []
+        self.warnings: list[str] = []
+
+    def plan(self) -> VmPlan:
+        options = self.options
+        before = _snapshot(self.vm)
+        after = {**before, "adapters": [dict(adapter) for adapter in before["adapters"]]}
+        settings: list[Step] = []
+        needs_off: list[str] = []  # why the VM must be off, for messages
+
+        exposing = options.state == "enabled" and not before["expose_virtualization_extensions"]
+
+        version_step = self._version(before, after)
+        if version_step:
+            settings.append(version_step)
+            needs_off.append("Update-VMVersion")
+
+        processor: dict[str, t.Any] = {}
+        processor_actions = []
+        want_expose = options.state == "enabled"
+        if before["expose_virtualization_extensions"] != want_expose:
+            processor["ExposeVirtualizationExtensions"] = want_expose
+            processor_actions.append(("expose" if want_expose else "hide") + " virtualization extensions")
+            needs_off.append("ExposeVirtualizationExtensions")
+            after["expose_virtualization_extensions"] = want_expose
+        if options.processor_count is not None and before["processor_count"] != options.processor_count:
+            processor["Count"] = options.processor_count
+            processor_actions.append(f"set processor count {before['processor_count']} -> {options.processor_count}")
+            needs_off.append("processor count")
+            after["processor_count"] = options.processor_count
+        if processor:
+            settings.append(Step("; ".join(processor_actions), self._cmdlet("Set-VMProcessor", processor)))
+
+        memory_step = self._memory(before, after, needs_off)
+        if memory_step:
+            settings.append(memory_step)
+
+        if exposing and self.vm.get("checkpoints"):
+            count = len(self.vm["checkpoints"])
+            sentence = (
+                f"VM {self.name!r} has {count} checkpoint(s); applying a checkpoint taken before nested virtualization was turned on "
+                "reverts it, and checkpoints of a VM running Hyper-V are not supported. This module never deletes checkpoints."
+            )
+            if options.checkpoints == "fail":
+                self.problems.append(sentence + " Remove them, or set checkpoints=warn.")
+            else:
+                self.warnings.append(sentence)
+
+        adapter_steps = self._adapters(after)
+
+        power_steps_before, power_steps_after = self._power(before, after, needs_off)
+        steps = [*power_steps_before, *settings, *adapter_steps, *power_steps_after]
+        return VmPlan(self.name, before, after, steps)
+
+    def _cmdlet(self, cmdlet: str, parameters: dict[str, t.Any], adapter_id: str | None = None) -> dict[str, t.Any]:
+        operation: dict[str, t.Any] = {"kind": "cmdlet", "cmdlet": cmdlet, "vm": self.name}
+        if adapter_id is not None:
+            operation["adapter_id"] = adapter_id
+        operation["parameters"] = parameters
+        return operation
+
+    def _version(self, before: dict[str, t.Any], after: dict[str, t.Any]) -> Step | None:
+        if self.options.state != "enabled" or self.min_version is None:
+            return None
+        current = parse_version(before["version"])
+        if current is None:
+            self.warnings.append(f"VM {self.name!r} reports configuration version {before['version']!r}, which this module cannot compare.")
+            return None
+        if current >= self.min_version:
+            return None
+        needed = "{}.{}".format(*self.min_version)
+        vendor = _vendor(self.host)
+        requirement = f"VM {self.name!r} has configuration version {before['version']}; nested virtualization on this {vendor} host needs {needed} or higher."
+        if not self.options.upgrade_version:
+            self.problems.append(f"{requirement} Set upgrade_version=true to run Update-VMVersion (irreversible: the VM will no longer run on older hosts).")
+            return None
+        target = self.host.get("default_version")
+        target_version = parse_version(target)
+        if target_version is None or target_version < self.min_version:
+            self.problems.append(f"{requirement} This host upgrades VMs only to version {target}, so upgrade_version cannot help.")
+            return None
+        after["version"] = target
+        return Step(f"upgrade configuration version {before['version']} -> {target} (irreversible)", self._cmdlet("Update-VMVersion", {"Force": True}))
+
+    def _memory(self, before: dict[str, t.Any], after: dict[str, t.Any], needs_off: list[str]) -> Step | None:
+        options = self.options
+        parameters: dict[str, t.Any] = {}
+        actions = []
+        want_dynamic = False if options.state == "enabled" else before["dynamic_memory_enabled"]
+        if before["dynamic_memory_enabled"] != want_dynamic:
+            parameters["DynamicMemoryEnabled"] = want_dynamic
+            actions.append("turn dynamic memory off")
+            needs_off.append("DynamicMemoryEnabled")
+            after["dynamic_memory_enabled"] = want_dynamic
+        if options.startup_memory is not None and before["startup_memory_bytes"] != options.startup_memory:
+            if want_dynamic:
+                self._check_dynamic_range(options.startup_memory)
+            parameters["StartupBytes"] = options.startup_memory
+            actions.append(f"set startup memory {format_size(before['startup_memory_bytes'])} -> {format_size(options.startup_memory)}")
+            after["startup_memory_bytes"] = options.startup_memory
+            # Runtime resize works only for static memory, and not once Hyper-V runs inside the VM.
+            hyperv_inside = before["expose_virtualization_extensions"] or after["expose_virtualization_extensions"]
+            if before["dynamic_memory_enabled"] or want_dynamic or hyperv_inside or before["power_state"] != "Running":
+                needs_off.append("startup memory")
+        if not parameters:
+            return None
+        return Step("; ".join(actions), self._cmdlet("Set-VMMemory", parameters))
+
+    def _check_dynamic_range(self, startup: int) -> None:
+        minimum = self.vm.get("minimum_memory_bytes")
+        maximum = self.vm.get("maximum_memory_bytes")
+        if isinstance(minimum, int) and startup < minimum:
+            self.problems.append(f"startup_memory={format_size(startup)} is below VM {self.name!r}'s dynamic memory minimum of {format_size(minimum)}.")
+        if isinstance(maximum, int) and startup > maximum:
+            self.problems.append(f"startup_memory={format_size(startup)} is above VM {self.name!r}'s dynamic memory maximum of {format_size(maximum)}.")
+
+    def _adapters(self, after: dict[str, t.Any]) -> list[Step]:
+        options = self.options
+        if options.mac_address_spoofing == "unchanged":
+            return []
+        wanted = "On" if options.mac_address_spoofing == "on" else "Off"
+        adapters = after["adapters"]
+        if options.adapters is not None:
+            present = {str(adapter["name"]).casefold() for adapter in adapters}
+            unknown = [name for name in options.adapters if name.casefold() not in present]
+            if unknown:
+                have = ", ".join(repr(adapter["name"]) for adapter in adapters) or "none"
+                self.problems.append(
+                    f"VM {self.name!r} has no network adapter named {', '.join(repr(name) for name in unknown)} (adapters). Its adapters: {have}."
+                )
+                return []
+            selected = {name.casefold() for name in options.adapters}
+            adapters = [adapter for adapter in adapters if str(adapter["name"]).casefold() in selected]
+        steps = []
+        for adapter in adapters:
+            if adapter["mac_address_spoofing"] == wanted:
+                continue
+            adapter["mac_address_spoofing"] = wanted
+            steps.append(
+                Step(
+                    f"MAC address spoofing {wanted} on adapter {adapter['name']!r}",
+                    self._cmdlet("Set-VMNetworkAdapter", {"MacAddressSpoofing": wanted}, adapter_id=adapter["id"]),
+                )
+            )
+        return steps
+
+    def _power(self, before: dict[str, t.Any], after: dict[str, t.Any], needs_off: list[str]) -> tuple[list[Step], list[Step]]:
+        options = self.options
+        state = before["power_state"]
+        first: list[Step] = []
+        stopped = False
+        if needs_off and state != "Off":
+            why = ", ".join(dict.fromkeys(needs_off))
+            if state == "Running":
+                stop = self._stop(why)
+                if stop is None:
+                    return [], []
+                first.append(stop)
+                stopped = True
+            elif state == "Saved":
+                if options.saved_state != "discard":
+                    self.problems.append(
+                        f"VM {self.name!r} is in a saved state and these changes need it off: {why}. "
+                        "Set saved_state=discard to discard the saved state (the guest loses what it had in memory), or start and shut it down yourself."
+                    )
+                    return [], []
+                first.append(Step("discard saved state", self._cmdlet("Remove-VMSavedState", {})))
+            else:
+                self.problems.append(f"VM {self.name!r} is {state} and these changes need it off: {why}. Wait for it, or resume and stop it, then rerun.")
+                return [], []
+            after["power_state"] = "Off"
+
+        last: list[Step] = []
+        if (stopped and options.power_after != "off") or (options.power_after == "running" and after["power_state"] in ("Off", "Saved")):
+            last.append(Step("start", {"kind": "start_vm", "vm": self.name, "timeout_seconds": options.start_timeout}))
+            after["power_state"] = "Running"
+        elif options.power_after == "running" and after["power_state"] != "Running":
+            self.warnings.append(f"VM {self.name!r} is {after['power_state']}; power_after=running leaves it so.")
+        return first, last
+
+    def _stop(self, why: str) -> Step | None:
+        options = self.options
+        if options.power == "fail":
+            self.problems.append(
+                f"VM {self.name!r} is running and these changes need it off: {why}. Set power=shutdown (graceful, through the guest) "
+                "or power=turn_off (loses unsaved guest data) to let this module stop it and start it again, or stop it yourself."
+            )
+            return None
+        if options.power == "turn_off":
+            return Step("turn off (unsaved guest data is lost)", {"kind": "stop_vm", "vm": self.name, "mode": "turn_off"})
+        service = _integration_service(self.vm, "Shutdown")
+        if service is None or not service.get("enabled"):
+            self.problems.append(
+                f"VM {self.name!r} cannot be shut down gracefully: its Shutdown integration service is disabled (power=shutdown). "
+                "Enable the service, or set power=turn_off (loses unsaved guest data)."
+            )
+            return None
+        return Step(
+            f"shut down through the guest (up to {options.shutdown_timeout}s)",
+            {"kind": "stop_vm", "vm": self.name, "mode": "shutdown", "timeout_seconds": options.shutdown_timeout},
+        )
+
+
+def _vendor(host: dict[str, t.Any]) -> str:
+    manufacturer = str((host.get("processor") or {}).get("manufacturer") or "")
+    return {"GenuineIntel": "Intel", "AuthenticAMD": "AMD"}.get(manufacturer, manufacturer or "unknown-vendor")
+
+
+def plan(
+    host: dict[str, t.Any],
+    vms_section: dict[str, t.Any],
+    options: Options,
+    *,
+    min_version: tuple[int, int] | None = None,
+    host_problems: t.Sequence[str] = (),
+) -> Plan:
+    """Plan every requested VM, or raise PlanError with every problem found.
+
+    `min_version` is the configuration version this host's processor vendor needs for nested
+    virtualization; `host_problems` are reasons the host cannot run nested at all. Both come
+    from the host readiness rules and only matter for state=enabled.
+    """
+    host_name = str(host.get("computer_name") or "the host")
+    problems = check_selection(vms_section, options.names, host_name)
+    if options.state == "enabled":
+        problems.extend(host_problems)
+    problems.extend(check_host_limits(host, options))
+    warnings = input_warnings(options)
+    by_name = {str(vm["name"]).casefold(): vm for vm in vms_section.get("vms") or []}
+    vm_plans = []
+    for name in options.names:
+        vm = by_name.get(name.casefold())
+        if vm is None:
+            continue
+        planner = _VmPlanner(vm, options, host, min_version if options.state == "enabled" else None)
+        vm_plans.append(planner.plan())
+        problems.extend(planner.problems)
+        warnings.extend(planner.warnings)
+    if problems:
+        raise PlanError(problems, warnings)
+    on_failure = [
+        {"kind": "ensure_running", "vm": vm.name, "timeout_seconds": options.start_timeout}
+        for vm in vm_plans
+        if vm.before["power_state"] == "Running" and options.power_after != "off" and any(step.operation["kind"] == "stop_vm" for step in vm.steps)
+    ]
+    return Plan(vm_plans, on_failure, warnings)

@@ -1,0 +1,405 @@
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+
+from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_planner import Options, Plan, PlanError, parse_version, plan
+
+GB = 1024**3
+
+
+def make_host(**overrides: t.Any) -> dict[str, t.Any]:
+    host: dict[str, t.Any] = {
+        "computer_name": "HV01",
+        "processor": {"manufacturer": "GenuineIntel"},
+        "logical_processor_count": 16,
+        "memory_capacity_bytes": 64 * GB,
+        "supported_versions": ["8.0", "9.0", "10.0"],
+        "default_version": "10.0",
+    }
+    host.update(overrides)
+    return host
+
+
+def make_vm(name: str = "LAB-HV1", **overrides: t.Any) -> dict[str, t.Any]:
+    vm: dict[str, t.Any] = {
+        "name": name,
+        "id": f"id-{name}",
+        "state": "Running",
+        "generation": 2,
+        "version": "10.0",
+        "processor_count": 2,
+        "expose_virtualization_extensions": False,
+        "dynamic_memory_enabled": True,
+        "startup_memory_bytes": 4 * GB,
+        "minimum_memory_bytes": 1 * GB,
+        "maximum_memory_bytes": 16 * GB,
+        "checkpoints": [],
+        "adapters": [
+            {"name": "Network Adapter", "id": f"Microsoft:{name}\\A1", "switch_name": "External", "mac_address": "00155D000101", "mac_address_spoofing": "Off"}
+        ],
+        "integration_services": [{"name": "Shutdown", "enabled": True, "primary_status": "OK"}],
+    }
+    vm.update(overrides)
+    return vm
+
+
+NESTED = {"expose_virtualization_extensions": True, "dynamic_memory_enabled": False}
+
+
+def section(*vms: dict[str, t.Any], missing: list[str] | None = None, duplicates: list[str] | None = None) -> dict[str, t.Any]:
+    return {
+        "hyperv_module": True,
+        "missing": missing or [],
+        "duplicates": duplicates or [],
+        "all_names": [vm["name"] for vm in vms],
+        "vms": list(vms),
+    }
+
+
+def run(vms: list[dict[str, t.Any]], host: dict[str, t.Any] | None = None, **options: t.Any) -> Plan:
+    names = options.pop("names", [vm["name"] for vm in vms])
+    return plan(host or make_host(), section(*vms), Options(names=names, **options), min_version=(8, 0))
+
+
+def problems(vms: list[dict[str, t.Any]], **options: t.Any) -> list[str]:
+    with pytest.raises(PlanError) as caught:
+        run(vms, **options)
+    return caught.value.problems
+
+
+def kinds(result: Plan) -> list[str]:
+    """Each operation as a short token: the op kind, or the cmdlet name."""
+    return [op["cmdlet"] if op["kind"] == "cmdlet" else f"{op['kind']}:{op.get('mode', '')}".rstrip(":") for op in result.operations]
+
+
+# ---- state x current power x power policy -> operation sequence -------------------------------
+
+POWER_TABLE = [
+    # (id, vm overrides, options, expected op tokens, expected final power state)
+    ("off-enable", {"state": "Off"}, {}, ["Set-VMProcessor", "Set-VMMemory"], "Off"),
+    ("running-enable-shutdown", {}, {"power": "shutdown"}, ["stop_vm:shutdown", "Set-VMProcessor", "Set-VMMemory", "start_vm"], "Running"),
+    ("running-enable-turn_off", {}, {"power": "turn_off"}, ["stop_vm:turn_off", "Set-VMProcessor", "Set-VMMemory", "start_vm"], "Running"),
+    ("running-enable-stay-off", {}, {"power": "shutdown", "power_after": "off"}, ["stop_vm:shutdown", "Set-VMProcessor", "Set-VMMemory"], "Off"),
+    (
+        "running-enable-running",
+        {},
+        {"power": "turn_off", "power_after": "running"},
+        ["stop_vm:turn_off", "Set-VMProcessor", "Set-VMMemory", "start_vm"],
+        "Running",
+    ),
+    ("off-enable-running", {"state": "Off"}, {"power_after": "running"}, ["Set-VMProcessor", "Set-VMMemory", "start_vm"], "Running"),
+    ("off-converged-running", {"state": "Off", **NESTED}, {"power_after": "running"}, ["start_vm"], "Running"),
+    ("running-converged", NESTED, {"power": "fail"}, [], "Running"),
+    ("off-converged-previous", {"state": "Off", **NESTED}, {}, [], "Off"),
+    ("running-converged-off-never-stops", NESTED, {"power": "turn_off", "power_after": "off"}, [], "Running"),
+    ("saved-enable-discard", {"state": "Saved"}, {"saved_state": "discard"}, ["Remove-VMSavedState", "Set-VMProcessor", "Set-VMMemory"], "Off"),
+    (
+        "saved-enable-discard-running",
+        {"state": "Saved"},
+        {"saved_state": "discard", "power_after": "running"},
+        ["Remove-VMSavedState", "Set-VMProcessor", "Set-VMMemory", "start_vm"],
+        "Running",
+    ),
+    ("saved-converged-untouched", {"state": "Saved", **NESTED}, {}, [], "Saved"),
+    ("running-disable", NESTED, {"state": "disabled", "power": "shutdown"}, ["stop_vm:shutdown", "Set-VMProcessor", "start_vm"], "Running"),
+    ("off-disable-keeps-memory", {"state": "Off", **NESTED}, {"state": "disabled"}, ["Set-VMProcessor"], "Off"),
+    ("disabled-converged", {}, {"state": "disabled"}, [], "Running"),
+    ("running-spoofing-only-no-power-cycle", NESTED, {"mac_address_spoofing": "on"}, ["Set-VMNetworkAdapter"], "Running"),
+    (
+        "running-processor-count",
+        NESTED,
+        {"processor_count": 4, "power": "shutdown"},
+        ["stop_vm:shutdown", "Set-VMProcessor", "start_vm"],
+        "Running",
+    ),
+    (
+        "running-memory-with-hyperv-inside",
+        NESTED,
+        {"startup_memory": 8 * GB, "power": "shutdown"},
+        ["stop_vm:shutdown", "Set-VMMemory", "start_vm"],
+        "Running",
+    ),
+    (
+        "running-static-memory-resize-without-nesting-is-live",
+        {"dynamic_memory_enabled": False},
+        {"state": "disabled", "startup_memory": 8 * GB},
+        ["Set-VMMemory"],
+        "Running",
+    ),
+    (
+        "running-dynamic-memory-resize-needs-off",
+        {},
+        {"state": "disabled", "startup_memory": 8 * GB, "power": "shutdown"},
+        ["stop_vm:shutdown", "Set-VMMemory", "start_vm"],
+        "Running",
+    ),
+    (
+        "everything-in-one-window",
+        {"version": "7.0"},
+        {"processor_count": 4, "startup_memory": 8 * GB, "mac_address_spoofing": "on", "upgrade_version": True, "power": "shutdown"},
+        ["stop_vm:shutdown", "Update-VMVersion", "Set-VMProcessor", "Set-VMMemory", "Set-VMNetworkAdapter", "start_vm"],
+        "Running",
+    ),
+]
+
+
+@pytest.mark.parametrize(("vm", "options", "expected", "final"), [row[1:] for row in POWER_TABLE], ids=[row[0] for row in POWER_TABLE])
+def test_power_table(vm: dict[str, t.Any], options: dict[str, t.Any], expected: list[str], final: str) -> None:
+    result = run([make_vm(**vm)], **options)
+    assert kinds(result) == expected
+    assert result.vms[0].after["power_state"] == final
+    assert result.changed is bool(expected)
+    assert len(result.vms[0].actions) == len(expected)
+
+
+# ---- requests that must fail before anything is sent ------------------------------------------
+
+FAIL_TABLE = [
+    # (id, vm overrides, options, words the problem must contain)
+    (
+        "running-power-fail-names-option",
+        {},
+        {},
+        ["'LAB-HV1' is running", "ExposeVirtualizationExtensions", "DynamicMemoryEnabled", "power=shutdown", "power=turn_off"],
+    ),
+    ("saved-default-fail", {"state": "Saved"}, {}, ["saved state", "saved_state=discard"]),
+    ("paused", {"state": "Paused"}, {"power": "turn_off"}, ["is Paused"]),
+    (
+        "shutdown-without-integration-service",
+        {"integration_services": [{"name": "Shutdown", "enabled": False, "primary_status": "OK"}]},
+        {"power": "shutdown"},
+        ["Shutdown integration service", "power=turn_off"],
+    ),
+    ("version-too-low", {"version": "7.0", "state": "Off"}, {}, ["configuration version 7.0", "Intel", "8.0 or higher", "upgrade_version=true"]),
+    ("checkpoints-fail", {"state": "Off", "checkpoints": [{"name": "cp", "id": "1"}]}, {"checkpoints": "fail"}, ["1 checkpoint", "checkpoints=warn"]),
+    ("unknown-adapter", {"state": "Off"}, {"mac_address_spoofing": "on", "adapters": ["Nope"]}, ["'Nope'", "(adapters)", "'Network Adapter'"]),
+    ("memory-below-dynamic-minimum", {"state": "Off"}, {"state": "disabled", "startup_memory": GB // 2}, ["dynamic memory minimum", "startup_memory=512MB"]),
+    ("memory-above-dynamic-maximum", {"state": "Off"}, {"state": "disabled", "startup_memory": 32 * GB}, ["dynamic memory maximum"]),
+    ("processors-above-host", {"state": "Off"}, {"processor_count": 17}, ["processor_count=17", "16 logical processors of HV01"]),
+    ("memory-above-host", {"state": "Off"}, {"startup_memory": 128 * GB}, ["startup_memory=128GB", "64GB of memory of HV01"]),
+]
+
+
+@pytest.mark.parametrize(("vm", "options", "words"), [row[1:] for row in FAIL_TABLE], ids=[row[0] for row in FAIL_TABLE])
+def test_fail_table(vm: dict[str, t.Any], options: dict[str, t.Any], words: list[str]) -> None:
+    text = " ".join(problems([make_vm(**vm)], **options))
+    for word in words:
+        assert word in text
+
+
+def test_problems_of_every_vm_are_reported_together() -> None:
+    found = problems([make_vm("A"), make_vm("B", state="Saved"), make_vm("C", state="Off")])
+    assert len(found) == 2
+    assert "'A' is running" in found[0] and "'B' is in a saved state" in found[1]
+
+
+def test_upgrade_version_beyond_host_default_is_refused() -> None:
+    found = problems([make_vm(version="7.0", state="Off")], host=make_host(default_version="7.5"), upgrade_version=True)
+    assert "upgrades VMs only to version 7.5" in found[0]
+
+
+def test_amd_host_needs_93() -> None:
+    host = make_host(processor={"manufacturer": "AuthenticAMD"})
+    with pytest.raises(PlanError) as caught:
+        plan(host, section(make_vm(version="9.0", state="Off")), Options(names=["LAB-HV1"]), min_version=(9, 3))
+    assert "this AMD host needs 9.3 or higher" in caught.value.problems[0]
+
+
+def test_upgrade_sets_after_version_to_host_default() -> None:
+    result = run([make_vm(version="7.0", state="Off")], upgrade_version=True)
+    assert result.vms[0].after["version"] == "10.0"
+    assert result.operations[0] == {"kind": "cmdlet", "cmdlet": "Update-VMVersion", "vm": "LAB-HV1", "parameters": {"Force": True}}
+    assert "irreversible" in result.vms[0].actions[0]
+
+
+def test_version_is_not_checked_when_disabling() -> None:
+    result = run([make_vm(version="5.0", state="Off", **NESTED)], state="disabled")
+    assert kinds(result) == ["Set-VMProcessor"]
+
+
+def test_host_problems_block_enabling_only() -> None:
+    vms = section(make_vm(state="Off"))
+    with pytest.raises(PlanError) as caught:
+        plan(make_host(), vms, Options(names=["LAB-HV1"]), min_version=(8, 0), host_problems=["host.vbs_running: VBS is running."])
+    assert caught.value.problems == ["host.vbs_running: VBS is running."]
+    disabling = plan(make_host(), section(make_vm(state="Off", **NESTED)), Options(names=["LAB-HV1"], state="disabled"), host_problems=["x"])
+    assert kinds(disabling) == ["Set-VMProcessor"]
+
+
+# ---- selection -------------------------------------------------------------------------------
+
+
+def test_missing_vm_suggests_close_names() -> None:
+    vms = {**section(make_vm("LAB-HV1"), make_vm("LAB-HV2")), "missing": ["LAB-HV3x"], "all_names": ["LAB-HV1", "LAB-HV2", "DC01"]}
+    with pytest.raises(PlanError) as caught:
+        plan(make_host(), vms, Options(names=["LAB-HV3x"]))
+    (problem,) = caught.value.problems
+    assert problem.startswith("No VM named 'LAB-HV3x' on HV01 (name). Did you mean ")
+    assert "'LAB-HV1'" in problem and "'LAB-HV2'" in problem and "DC01" not in problem
+
+
+def test_missing_vm_without_close_names_has_no_hint() -> None:
+    vms = {**section(make_vm("LAB-HV1")), "missing": ["zzz"]}
+    with pytest.raises(PlanError) as caught:
+        plan(make_host(), vms, Options(names=["zzz"]))
+    assert caught.value.problems == ["No VM named 'zzz' on HV01 (name)."]
+
+
+def test_duplicate_vm_names_on_host_fail() -> None:
+    vms = {**section(), "duplicates": ["DUP"], "all_names": ["DUP", "DUP"]}
+    with pytest.raises(PlanError) as caught:
+        plan(make_host(), vms, Options(names=["DUP"]))
+    assert "More than one VM on HV01 is named 'DUP'" in caught.value.problems[0]
+
+
+def test_vm_the_probe_did_not_mention_is_a_problem_not_a_silent_skip() -> None:
+    with pytest.raises(PlanError) as caught:
+        plan(make_host(), section(make_vm("A", state="Off")), Options(names=["A", "B"]))
+    assert caught.value.problems == ["The host did not report VM 'B' (name)."]
+
+
+def test_missing_hyperv_module() -> None:
+    with pytest.raises(PlanError) as caught:
+        plan(make_host(), {"hyperv_module": False}, Options(names=["A"]))
+    assert "Hyper-V PowerShell module is not available on HV01" in caught.value.problems[0]
+
+
+def test_names_match_case_insensitively_and_keep_request_order() -> None:
+    result = plan(make_host(), section(make_vm("B", state="Off"), make_vm("A", state="Off")), Options(names=["a", "b"]), min_version=(8, 0))
+    assert [vm.name for vm in result.vms] == ["A", "B"]
+    assert [op["vm"] for op in result.operations] == ["A", "A", "B", "B"]
+
+
+# ---- operations and their shape ----------------------------------------------------------------
+
+
+def test_enable_running_vm_operations_exactly() -> None:
+    result = run([make_vm(processor_count=2)], power="shutdown", shutdown_timeout=120, start_timeout=60, processor_count=4, startup_memory=8 * GB)
+    assert result.operations == [
+        {"kind": "stop_vm", "vm": "LAB-HV1", "mode": "shutdown", "timeout_seconds": 120},
+        {"kind": "cmdlet", "cmdlet": "Set-VMProcessor", "vm": "LAB-HV1", "parameters": {"ExposeVirtualizationExtensions": True, "Count": 4}},
+        {"kind": "cmdlet", "cmdlet": "Set-VMMemory", "vm": "LAB-HV1", "parameters": {"DynamicMemoryEnabled": False, "StartupBytes": 8 * GB}},
+        {"kind": "start_vm", "vm": "LAB-HV1", "timeout_seconds": 60},
+    ]
+    assert result.on_failure == [{"kind": "ensure_running", "vm": "LAB-HV1", "timeout_seconds": 60}]
+    vm = result.vms[0]
+    assert vm.before == {
+        "power_state": "Running",
+        "version": "10.0",
+        "expose_virtualization_extensions": False,
+        "dynamic_memory_enabled": True,
+        "startup_memory_bytes": 4 * GB,
+        "processor_count": 2,
+        "adapters": [{"name": "Network Adapter", "id": "Microsoft:LAB-HV1\\A1", "mac_address_spoofing": "Off"}],
+    }
+    assert vm.after == {
+        **vm.before,
+        "expose_virtualization_extensions": True,
+        "dynamic_memory_enabled": False,
+        "startup_memory_bytes": 8 * GB,
+        "processor_count": 4,
+    }
+    assert vm.actions == [
+        "shut down through the guest (up to 120s)",
+        "expose virtualization extensions; set processor count 2 -> 4",
+        "turn dynamic memory off; set startup memory 4GB -> 8GB",
+        "start",
+    ]
+
+
+def test_turn_off_op_has_no_timeout() -> None:
+    result = run([make_vm()], power="turn_off")
+    assert result.operations[0] == {"kind": "stop_vm", "vm": "LAB-HV1", "mode": "turn_off"}
+    assert "unsaved guest data" in result.vms[0].actions[0]
+
+
+def test_each_vm_gets_its_own_off_window_in_order() -> None:
+    result = run([make_vm("A"), make_vm("B", state="Off"), make_vm("C")], power="turn_off")
+    assert [(op["vm"], op["kind"]) for op in result.operations if op["kind"] != "cmdlet"] == [
+        ("A", "stop_vm"),
+        ("A", "start_vm"),
+        ("C", "stop_vm"),
+        ("C", "start_vm"),
+    ]
+    assert [op["vm"] for op in result.on_failure] == ["A", "C"]
+
+
+def test_on_failure_is_empty_when_power_after_off_or_nothing_stopped() -> None:
+    assert run([make_vm()], power="turn_off", power_after="off").on_failure == []
+    assert run([make_vm(state="Off")], power_after="running").on_failure == []
+    assert run([make_vm(**NESTED)], mac_address_spoofing="on").on_failure == []
+
+
+def test_spoofing_addresses_adapters_by_id_including_repeated_names() -> None:
+    adapters = [
+        {"name": "NIC", "id": "Microsoft:X\\1", "mac_address_spoofing": "Off"},
+        {"name": "NIC", "id": "Microsoft:X\\2", "mac_address_spoofing": "Off"},
+        {"name": "Mgmt", "id": "Microsoft:X\\3", "mac_address_spoofing": "Off"},
+        {"name": "Done", "id": "Microsoft:X\\4", "mac_address_spoofing": "On"},
+    ]
+    result = run([make_vm(adapters=adapters, **NESTED)], mac_address_spoofing="on", adapters=["nic", "Done"])
+    assert result.operations == [
+        {"kind": "cmdlet", "cmdlet": "Set-VMNetworkAdapter", "vm": "LAB-HV1", "adapter_id": "Microsoft:X\\1", "parameters": {"MacAddressSpoofing": "On"}},
+        {"kind": "cmdlet", "cmdlet": "Set-VMNetworkAdapter", "vm": "LAB-HV1", "adapter_id": "Microsoft:X\\2", "parameters": {"MacAddressSpoofing": "On"}},
+    ]
+    assert [adapter["mac_address_spoofing"] for adapter in result.vms[0].after["adapters"]] == ["On", "On", "Off", "On"]
+    assert [adapter["mac_address_spoofing"] for adapter in result.vms[0].before["adapters"]] == ["Off", "Off", "Off", "On"]
+
+
+def test_spoofing_off_on_all_adapters_by_default() -> None:
+    adapters = [{"name": "A", "id": "1", "mac_address_spoofing": "On"}, {"name": "B", "id": "2", "mac_address_spoofing": "On"}]
+    result = run([make_vm(adapters=adapters, **NESTED)], mac_address_spoofing="off")
+    assert [op["adapter_id"] for op in result.operations] == ["1", "2"]
+    assert all(op["parameters"] == {"MacAddressSpoofing": "Off"} for op in result.operations)
+
+
+def test_spoofing_unchanged_ignores_adapters() -> None:
+    adapters = [{"name": "A", "id": "1", "mac_address_spoofing": "On"}]
+    assert run([make_vm(adapters=adapters, **NESTED)]).operations == []
+
+
+def test_converged_vm_plans_nothing_and_after_equals_before() -> None:
+    result = run([make_vm(**NESTED, processor_count=4, startup_memory_bytes=8 * GB)], processor_count=4, startup_memory=8 * GB)
+    assert result.operations == [] and result.on_failure == [] and not result.changed
+    assert result.vms[0].after == result.vms[0].before
+
+
+def test_enabling_keeps_memory_size_when_not_given() -> None:
+    result = run([make_vm(state="Off", startup_memory_bytes=2 * GB)])
+    assert result.operations[1]["parameters"] == {"DynamicMemoryEnabled": False}
+    assert result.vms[0].after["startup_memory_bytes"] == 2 * GB
+
+
+# ---- warnings --------------------------------------------------------------------------------
+
+
+def test_checkpoints_warn_only_when_turning_nesting_on() -> None:
+    checkpoints = [{"name": "a", "id": "1"}, {"name": "b", "id": "2"}]
+    enabling = run([make_vm(state="Off", checkpoints=checkpoints)])
+    assert any("2 checkpoint(s)" in warning and "never deletes" in warning for warning in enabling.warnings)
+    already = run([make_vm(state="Off", checkpoints=checkpoints, **NESTED)])
+    assert already.warnings == []
+
+
+def test_small_sizes_warn() -> None:
+    result = run([make_vm(state="Off")], startup_memory=2 * GB, processor_count=1)
+    assert any("startup_memory=2GB" in warning and "4GB" in warning for warning in result.warnings)
+    assert any("processor_count=1" in warning for warning in result.warnings)
+
+
+def test_power_after_running_on_paused_vm_warns_and_leaves_it() -> None:
+    result = run([make_vm(state="Paused", **NESTED)], power_after="running")
+    assert result.operations == []
+    assert "Paused" in result.warnings[0]
+
+
+@pytest.mark.parametrize(("text", "expected"), [("9.0", (9, 0)), ("10.0", (10, 0)), ("9.3", (9, 3)), ("x", None), (None, None), ("9", None)])
+def test_parse_version(text: t.Any, expected: tuple[int, int] | None) -> None:
+    assert parse_version(text) == expected
+
+
+def test_versions_compare_numerically_not_as_strings() -> None:
+    # "10.0" < "8.0" as strings: the bug Microsoft's own status script had with build numbers.
+    assert kinds(run([make_vm(version="10.0", state="Off")])) == ["Set-VMProcessor", "Set-VMMemory"]

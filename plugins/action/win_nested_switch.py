@@ -1,0 +1,55 @@
+# Copyright (c) hyperv.nested contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""win_nested_switch: External switch inside an L1 host, L2 guests connected (docs in plugins/modules)."""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import ModuleFailure, NestedActionBase
+from ansible_collections.hyperv.nested.plugins.plugin_utils._commands import render, render_all
+from ansible_collections.hyperv.nested.plugins.plugin_utils._switch_planner import SwitchPlanError, plan, probe_parameters
+
+
+class ActionModule(NestedActionBase):
+    argument_spec: t.ClassVar[dict[str, t.Any]] = {
+        "name": {"type": "str", "required": True},
+        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+        "net_adapter_name": {"type": "str"},
+        "allow_management_os": {"type": "bool", "default": True},
+        "vms": {"type": "list", "elements": "str", "default": []},
+        "adapters": {"type": "list", "elements": "str"},
+    }
+
+    def act(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        probe = self.call_target("probe", probe_parameters(args))
+        try:
+            planned = plan(args, probe)
+        except SwitchPlanError as exc:
+            raise ModuleFailure(str(exc)) from None
+
+        result: dict[str, t.Any] = {
+            "changed": planned.changed,
+            "switch": planned.switch,
+            "connected": planned.connected,
+            "commands": render_all(planned.operations),
+        }
+        if planned.warnings:
+            result["warnings"] = planned.warnings
+        if self.diff_mode:
+            result["diff"] = {"before": planned.before, "after": planned.after}
+        if not planned.changed or self.check_mode:
+            return result
+
+        outcome = self.call_target("execute", {"operations": planned.operations, "on_failure": []})
+        reports = list(outcome.get("operations") or [])
+        result["operations"] = reports
+        failed_index = outcome.get("failed_index")
+        if failed_index is not None:
+            message = reports[failed_index].get("message") if failed_index < len(reports) else None
+            ran = any(report.get("status") == "ok" for report in reports)
+            raise ModuleFailure(
+                f"{render(planned.operations[failed_index])} failed: {message or 'no reason given'}",
+                **{**result, "changed": ran},
+            )
+        return result

@@ -20,7 +20,7 @@ description:
     (M(hyperv.nested.win_nested_vm) with O(hyperv.nested.win_nested_vm#module:mac_address_spoofing=on));
     without it the L2 guests' packets are dropped by the L0 switch.
   - The switch is created with C(New-VMSwitch -NetAdapterName ... -AllowManagementOS $true).
-    Binding the adapter moves the L1 host's own network onto the new C(vEthernet \(<name>\))
+    Binding the adapter moves the L1 host's own network onto a new virtual adapter named after the switch
     adapter, which B(briefly interrupts the L1 host's network) (a few seconds, including the
     WinRM connection the task runs over). Run it in a maintenance window on hosts others use.
   - One read-only probe per task; when something must change, one more round trip runs

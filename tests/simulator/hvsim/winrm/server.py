@@ -1,0 +1,227 @@
+"""The WinRM listener: HTTP/1.1 keep-alive over TCP (or TLS), authentication, encryption, faults.
+
+One Endpoint is one listener, HTTP or HTTPS (tls=...). For both on one host, start two
+endpoints; they share nothing but the backend (each has its own shells and faults).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import struct
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from . import encryption
+from .auth import AccountStore, Authenticated, Challenge, ConnectionAuth
+from .backend import CommandBackend, CommandObserver
+from .faults import ConnectionDropped, ProtocolFaults
+from .ntlm import AuthenticationFailed
+from .shells import ShellRegistry
+from .tls import TLSConfig
+from .wsman import Caller, WsmanService
+
+log = logging.getLogger(__name__)
+
+SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
+IDLE_CONNECTION_TIMEOUT_S = 120.0
+
+
+class Endpoint:
+    def __init__(
+        self,
+        host: str,
+        backend: CommandBackend,
+        bind_address: str = "127.0.0.1",
+        port: int = 0,
+        tls: TLSConfig | None = None,
+        observer: CommandObserver | None = None,
+    ) -> None:
+        self.host = host
+        self.backend = backend
+        self.bind_address = bind_address
+        self.tls = tls
+        self.faults = ProtocolFaults()
+        self._requested_port = port
+        self._shells = ShellRegistry(host, backend, observer)
+        self.service = WsmanService(host, self._shells, self.faults)
+        self.accounts = AccountStore(host, lambda: backend.credentials(host))
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError(f"endpoint for {self.host} is not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.bind_address}:{self.port}/wsman"
+
+    def start(self) -> None:
+        """Listen and serve in a background thread; returns once the socket is listening."""
+        if self._server is not None:
+            raise RuntimeError(f"endpoint for {self.host} is already started")
+        self._server = _Server((self.bind_address, self._requested_port), self)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name=f"winrm-{self.host}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        server.close_connections()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.accounts.close()
+
+    def __enter__(self) -> Endpoint:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        self.ssl_context = endpoint.tls.server_context() if endpoint.tls else None
+        self.channel_bindings = endpoint.tls.channel_bindings() if endpoint.tls else None
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        if self.endpoint.backend.reachable(self.endpoint.host):
+            return True
+        # A host that is down: reset the connection so the client sees a connection error.
+        request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        return False
+
+    def track(self, connection: socket.socket, active: bool) -> None:
+        with self._connections_lock:
+            (self._connections.add if active else self._connections.discard)(connection)
+
+    def close_connections(self) -> None:
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "Microsoft-HTTPAPI/2.0"
+    sys_version = ""
+    timeout = IDLE_CONNECTION_TIMEOUT_S
+    server: _Server
+
+    def setup(self) -> None:
+        # Headers and body go out in separate writes; without this, Nagle plus delayed ACKs
+        # cost ~40 ms per reply.
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.server.ssl_context is not None:
+            self.request.settimeout(self.timeout)
+            self.request = self.server.ssl_context.wrap_socket(self.request, server_side=True)
+        super().setup()
+        self.server.track(self.connection, True)
+        self.auth = ConnectionAuth(self.server.endpoint.accounts, self.server.channel_bindings)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.track(self.connection, False)
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s %s", self.address_string(), format % args)
+
+    def do_POST(self) -> None:
+        endpoint = self.server.endpoint
+        if not endpoint.backend.reachable(endpoint.host):
+            self.close_connection = True
+            return
+        body = self._read_body()
+        if body is None:
+            return
+        if self.path.split("?")[0].lower() != "/wsman":
+            self._reply(404, b"")
+            return
+        outcome = self.auth.authenticate(self.headers.get("Authorization"))
+        if isinstance(outcome, Challenge):
+            self._reply(401, b"", www_authenticate=outcome.www_authenticate)
+            return
+        try:
+            self._serve(body, outcome)
+        except ConnectionDropped as dropped:
+            log.info("%s: %s", endpoint.host, dropped)
+            self.close_connection = True
+
+    def _read_body(self) -> bytes | None:
+        length = self.headers.get("Content-Length")
+        if length is None or not length.strip().isdigit():
+            self._reply(411, b"")
+            self.close_connection = True
+            return None
+        return self.rfile.read(int(length))
+
+    def _serve(self, body: bytes, user: Authenticated) -> None:
+        content_type = self.headers.get("Content-Type", "")
+        if not body:
+            self._reply(200, b"")  # pywinrm's empty POST that sets up message encryption
+            return
+        sealing = user.sealing if encryption.is_encrypted(content_type) else None
+        if encryption.is_encrypted(content_type):
+            if sealing is None:
+                self._reply(400, b"")
+                return
+            try:
+                body = encryption.unwrap(body, sealing)
+            except (encryption.FramingError, AuthenticationFailed) as exc:
+                log.warning("%s: rejected encrypted request: %s", self.server.endpoint.host, exc)
+                self._reply(400, b"")
+                return
+        elif not content_type.lower().replace(" ", "").startswith("application/soap+xml"):
+            self._reply(415, b"")
+            return
+        endpoint = self.server.endpoint
+        reply = endpoint.service.handle(body, Caller(user.username, self.client_address[0]), endpoint.url)
+        if sealing is not None:
+            self._reply(reply.status, encryption.wrap(reply.body, sealing), content_type=encryption.CONTENT_TYPE)
+        else:
+            self._reply(reply.status, reply.body, content_type=SOAP_CONTENT_TYPE)
+
+    def _reply(self, status: int, body: bytes, content_type: str | None = None, www_authenticate: tuple[str, ...] = ()) -> None:
+        latency = self.server.endpoint.faults.latency_seconds
+        if latency:
+            time.sleep(latency)
+        self.send_response(status)
+        for value in www_authenticate:
+            self.send_header("WWW-Authenticate", value)
+        if content_type:
+            self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)

@@ -1,0 +1,156 @@
+"""Fleet: the Hyper-V model and the PowerShell front door behind one thread-safe API.
+
+One re-entrant lock guards the whole model. Commands that wait (graceful shutdown, boot) poll
+with the lock released, so other hosts' commands run meanwhile.
+"""
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from typing import Any, Callable
+
+from .model import lifecycle
+from .model.connectivity import connectivity as _connectivity
+from .model.lab import build_hosts
+from .model.objects import Host, host_from_dict, host_to_dict
+from .model.world import DEFAULT_TIMING, World
+from .powershell import dispatch
+from .powershell.errors import clixml_error
+from .powershell.probe import probe
+from .powershell.session import Faults, Session
+from .winrm.backend import CommandResult
+
+STATE_FORMAT = 1
+
+
+class Fleet:
+    def __init__(self, world: World, clock: Callable[[], float] = time.time) -> None:
+        self._world = world
+        self._lock = threading.RLock()
+        self._faults = Faults()
+        self._generation = 0
+        self._clock = clock
+
+    # -- construction ------------------------------------------------------------------------
+
+    @classmethod
+    def from_lab(cls, lab: dict[str, Any]) -> "Fleet":
+        lab = copy.deepcopy(lab)
+        timing = {**DEFAULT_TIMING, **{k: float(v) for k, v in (lab.get("timing") or {}).items()}}
+        world = World(name=str(lab.get("name", "lab")), roots=build_hosts(lab), timing=timing)
+        fleet = cls(world)
+        with fleet._lock:
+            for host in world.hosts():
+                fleet._boot_at_load(host)
+        return fleet
+
+    def _boot_at_load(self, host: Host) -> None:
+        """A lab describes machines already up: compute the hypervisors of running L1 VMs."""
+        now = self._clock()
+        for vm in host.vms:
+            if vm.state == "Running":
+                if not lifecycle.hypervisor_running(self._world, host):
+                    raise ValueError(f"lab: VM {vm.name} is Running but the hypervisor of {host.name} is not")
+                vm.state = "Off"
+                lifecycle.start_vm(self._world, host, vm, now)
+                vm.booted_at = now
+                if vm.guest is not None:
+                    vm.guest.boot_count = 1
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> "Fleet":
+        if state.get("format") != STATE_FORMAT:
+            raise ValueError(f"unsupported fleet state format {state.get('format')!r}")
+        world = World(name=state["name"], roots=[host_from_dict(h) for h in state["roots"]],
+                      timing=dict(state["timing"]))
+        fleet = cls(world)
+        fleet._generation = int(state.get("generation", 0))
+        fleet._faults.fail_once = {(h, c): m for h, c, m in state.get("fail_once", [])}
+        return fleet
+
+    def export_state(self) -> dict[str, Any]:
+        with self._lock:
+            return {"format": STATE_FORMAT, "name": self._world.name, "timing": dict(self._world.timing),
+                    "generation": self._generation,
+                    "fail_once": [[h, c, m] for (h, c), m in self._faults.fail_once.items()],
+                    "roots": [host_to_dict(h) for h in self._world.roots]}
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def _changed(self) -> None:
+        self._generation += 1
+
+    def _refresh(self) -> None:
+        if lifecycle.settle(self._world, self._clock()):
+            self._changed()
+
+    def _session(self, host: Host) -> Session:
+        return Session(world=self._world, host=host, lock=self._lock, faults=self._faults,
+                       changed=self._changed, clock=self._clock)
+
+    def host_names(self) -> list[str]:
+        with self._lock:
+            return [h.name for h in self._world.hosts()]
+
+    def credentials(self, host: str) -> tuple[str, str]:
+        with self._lock:
+            found = self._world.host(host)
+            return found.username, found.password
+
+    def reachable(self, host: str) -> bool:
+        with self._lock:
+            self._refresh()
+            return lifecycle.host_reachable(self._world, self._world.host(host), self._clock())
+
+    def generation(self) -> int:
+        with self._lock:
+            self._refresh()
+            return self._generation
+
+    def host_state(self, host: str) -> dict[str, Any]:
+        with self._lock:
+            self._refresh()
+            found = self._world.host(host)
+            state = probe(self._session(found), {"sections": ["host", "vms", "network"]})
+            state["name"] = found.name
+            state["reachable"] = lifecycle.host_reachable(self._world, found, self._clock())
+            state["rebooting"] = found.rebooting_until is not None
+            state["parent"] = found.parent
+            return state
+
+    def connectivity(self, guest: str) -> dict[str, Any]:
+        with self._lock:
+            self._refresh()
+            return _connectivity(self._world, guest, self._clock())
+
+    # -- commands and faults -----------------------------------------------------------------
+
+    def run_command(self, host: str, command_line: str, stdin: bytes) -> CommandResult:
+        with self._lock:
+            self._refresh()
+            found = self._world.host(host)
+            if not lifecycle.host_reachable(self._world, found, self._clock()):
+                return CommandResult(1, b"", clixml_error([f"hvsim: host {host} is not reachable (off or "
+                                                           "rebooting)."]))
+            session = self._session(found)
+        return dispatch.run(session, command_line, stdin)
+
+    def inject(self, fault: dict[str, Any]) -> None:
+        kind = fault.get("kind")
+        with self._lock:
+            host = self._world.host(str(fault.get("host")))
+            if kind == "fail_cmdlet_once":
+                cmdlet = str(fault["cmdlet"])
+                message = fault.get("message") or f"Injected failure of {cmdlet}."
+                self._faults.fail_once[(host.name.lower(), cmdlet.lower())] = message
+            elif kind == "ignore_shutdown":
+                matches = [vm for vm in host.vms if vm.name.lower() == str(fault["vm"]).lower()]
+                if len(matches) != 1:
+                    raise KeyError(f"no single VM {fault['vm']!r} on {host.name}")
+                matches[0].ignores_shutdown = bool(fault.get("value", True))
+            elif kind == "reboot_host":
+                lifecycle.begin_reboot(self._world, host, self._clock())
+            else:
+                raise ValueError(f"unknown model fault kind {kind!r}")
+            self._changed()

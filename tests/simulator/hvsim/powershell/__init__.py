@@ -1,0 +1,1 @@
+"""What happens to a command line on a simulated host: decoding, dispatch, validation."""

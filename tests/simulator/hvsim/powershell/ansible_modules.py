@@ -1,0 +1,155 @@
+"""Ansible PowerShell module payloads (bootstrap_wrapper.ps1 input): recognise and emulate a few.
+
+The payload is ansible-core's: a JSON manifest for exec_wrapper, a line of four NUL characters,
+then JSON whose `actions` end with module_wrapper.ps1 naming the module script and carrying its
+arguments as the `complex_args` variable.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..model.objects import Host, OSState
+from .session import Session
+
+HYPERV_FEATURES = {"hyper-v"}
+HYPERV_OPTIONAL = {"microsoft-hyper-v", "microsoft-hyper-v-all"}
+TOOLS = {"hyper-v-powershell", "rsat-hyper-v-tools", "microsoft-hyper-v-management-powershell",
+         "microsoft-hyper-v-tools-all", "microsoft-hyper-v-management-clients"}
+
+
+@dataclass(frozen=True)
+class ModuleCall:
+    name: str                    # e.g. "ansible.windows.win_feature"
+    args: dict[str, Any]
+
+
+def parse_payload(stdin: bytes) -> ModuleCall | None:
+    text = stdin.decode("utf-8", errors="replace")
+    if "\0\0\0\0" not in text:
+        return None
+    head, _, rest = text.partition("\0\0\0\0")
+    try:
+        bootstrap = json.loads(head.strip())
+        manifest = json.loads(rest.strip())
+    except ValueError:
+        return None
+    if not isinstance(bootstrap, dict) or bootstrap.get("name") != "exec_wrapper":
+        return None
+    for action in manifest.get("actions") or []:
+        if action.get("name") == "module_wrapper.ps1":
+            params = action.get("params") or {}
+            script = str(params.get("Script", ""))
+            name = script[:-4] if script.lower().endswith(".ps1") else script
+            args: dict[str, Any] = {}
+            for variable in params.get("Variables") or []:
+                if variable.get("Name") == "complex_args":
+                    args = variable.get("Value") or {}
+            return ModuleCall(name, args)
+    return None
+
+
+def _short(name: str) -> str:
+    return name.rsplit(".", 1)[-1]
+
+
+def _names(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v) for v in value or []]
+
+
+def _install_blocker(session: Session, host: Host) -> str | None:
+    """Why Hyper-V cannot be installed here (None when it can)."""
+    if not host.is_virtual_machine:
+        if not host.processor.get("virtualization_firmware_enabled") or not host.processor.get("vmx"):
+            return "Hyper-V cannot be installed: The processor does not have required virtualization capabilities."
+        return None
+    parent = session.world.parent_of(host)
+    if parent is None or not parent[1].expose_virtualization_extensions:
+        return "Hyper-V cannot be installed: The processor does not have required virtualization capabilities."
+    return None
+
+
+def _enable_hyperv(session: Session, check_mode: bool) -> tuple[bool, bool, str | None]:
+    """(changed, restart_needed, error)"""
+    os_state: OSState = session.host.os_state
+    if os_state.hyperv_feature == "Enabled":
+        return False, False, None
+    if os_state.hyperv_feature == "EnablePending":
+        return False, True, None
+    blocker = _install_blocker(session, session.host)
+    if blocker:
+        return False, False, blocker
+    if not check_mode:
+        os_state.hyperv_feature = "EnablePending"
+        session.host.pending_reboot = True
+        session.changed()
+    return True, True, None
+
+
+def win_feature(session: Session, args: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    if session.host.os_state.os.get("product_type") == "client":
+        return 1, {"failed": True, "changed": False,
+                   "msg": "The target of the specified cmdlet cannot be a Windows client-based operating system."}
+    if str(args.get("state", "present")).lower() != "present":
+        return 1, {"failed": True, "changed": False, "msg": "hvsim simulates only state=present for win_feature."}
+    check_mode = bool(args.get("_ansible_check_mode"))
+    changed = restart = False
+    results: list[dict[str, Any]] = []
+    for name in _names(args.get("name")):
+        lowered = name.lower()
+        if lowered in HYPERV_FEATURES:
+            did, needs, error = _enable_hyperv(session, check_mode)
+            if error:
+                return 1, {"failed": True, "changed": False, "success": False, "exitcode": "Failed",
+                           "reboot_required": False, "feature_result": [],
+                           "msg": "Failed to install Windows Feature: Installation of one or more roles, role "
+                                  f"services, or features failed. {error}"}
+            changed, restart = changed or did, restart or needs
+            if did:
+                results.append({"display_name": "Hyper-V", "id": 20, "message": [], "reboot_required": needs,
+                                "restart_needed": needs, "skip_reason": "NotSkipped", "success": True})
+        elif lowered not in TOOLS:
+            return 1, {"failed": True, "changed": False,
+                       "msg": f"Failed to install Windows Feature: ArgumentNotValid: The role, role service, or "
+                              f"feature name is not valid: '{name}'. The name was not found."}
+    return 0, {"changed": changed, "success": True, "exitcode": "Success" if changed else "NoChangeNeeded",
+               "reboot_required": restart, "feature_result": results}
+
+
+def win_optional_feature(session: Session, args: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    if str(args.get("state", "present")).lower() != "present":
+        return 1, {"failed": True, "changed": False,
+                   "msg": "hvsim simulates only state=present for win_optional_feature."}
+    check_mode = bool(args.get("_ansible_check_mode"))
+    changed = restart = False
+    for name in _names(args.get("name")):
+        lowered = name.lower()
+        if lowered in HYPERV_OPTIONAL:
+            did, needs, error = _enable_hyperv(session, check_mode)
+            if error:
+                return 1, {"failed": True, "changed": False, "msg": error}
+            changed, restart = changed or did, restart or needs
+        elif lowered not in TOOLS:
+            return 1, {"failed": True, "changed": False,
+                       "msg": f"Failed to find feature '{name}'"}
+    return 0, {"changed": changed, "reboot_required": restart}
+
+
+def run_module(session: Session, call: ModuleCall) -> tuple[int, dict[str, Any]]:
+    short = _short(call.name)
+    with session.lock:
+        session.refresh()
+        if short == "win_ping":
+            data = call.args.get("data", "pong")
+            if data == "crash":
+                return 1, {"failed": True, "msg": "boom"}
+            return 0, {"changed": False, "ping": data}
+        if short == "win_feature":
+            return win_feature(session, call.args)
+        if short == "win_optional_feature":
+            return win_optional_feature(session, call.args)
+    return 1, {"failed": True, "changed": False,
+               "msg": f"hvsim does not emulate the module {call.name}."}

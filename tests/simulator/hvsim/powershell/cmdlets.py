@@ -1,0 +1,235 @@
+"""The cmdlets the executor may run, implemented against the model after signature binding."""
+from __future__ import annotations
+
+import fnmatch
+import re
+from typing import Any, Callable
+
+from ..model import lifecycle, network, settings
+from ..model.errors import HyperVError
+from ..model.objects import OSState, VM, VMAdapter
+from .errors import PSError, command_not_found
+from .session import Session
+from .signatures import Bound, ObjectRef, bind
+
+HYPERV_MODULE = {"Set-VMProcessor", "Set-VMMemory", "Set-VMNetworkAdapter", "Connect-VMNetworkAdapter",
+                 "Update-VMVersion", "Remove-VMSavedState", "Start-VM", "Stop-VM", "New-VMSwitch",
+                 "Remove-VMSwitch", "Set-VMSecurity", "Get-VM", "Get-VMSecurity"}
+
+
+def vm_ref(vm: VM) -> ObjectRef:
+    return ObjectRef("VirtualMachine", vm)
+
+
+def adapter_ref(vm: VM, adapter: VMAdapter) -> ObjectRef:
+    return ObjectRef("VMNetworkAdapter", (vm, adapter), bases=("VMNetworkAdapterBase",))
+
+
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    # PowerShell wildcards: * ? [abc]; fnmatch's syntax is the same for these.
+    return re.compile(fnmatch.translate(pattern), re.IGNORECASE)
+
+
+def select_vms(session: Session, bound: Bound, name_param: str) -> list[VM]:
+    if bound.has("VM"):
+        return [ref.target for ref in bound.get("VM")]
+    found: list[VM] = []
+    for pattern in bound.get(name_param) or []:
+        matches = [vm for vm in session.host.vms if _wildcard(pattern).fullmatch(vm.name)]
+        if not matches:
+            raise HyperVError(f"Hyper-V was unable to find a virtual machine with name \"{pattern}\".",
+                              "InvalidArgument", "InvalidParameter")
+        found.extend(vm for vm in matches if vm not in found)
+    return found
+
+
+def _select_adapters(session: Session, bound: Bound) -> list[tuple[VM, VMAdapter]]:
+    if bound.has("VMNetworkAdapter"):
+        refs = bound.get("VMNetworkAdapter")
+        return [ref.target for ref in (refs if isinstance(refs, list) else [refs])]
+    vms = select_vms(session, bound, "VMName")
+    pattern = _wildcard(bound.get("Name") or "*")
+    pairs = [(vm, a) for vm in vms for a in vm.adapters if pattern.fullmatch(a.name)]
+    if not pairs:
+        raise HyperVError("No network adapter is found.", "ObjectNotFound", "ObjectNotFound")
+    return pairs
+
+
+def _runs_hypervisor(vm: VM) -> bool:
+    return vm.state == "Running" and vm.hypervisor_running
+
+
+def _set_processor(s: Session, b: Bound) -> None:
+    for vm in select_vms(s, b, "VMName"):
+        settings.set_processor(s.host, vm, b.get("Count"), b.get("ExposeVirtualizationExtensions"))
+
+
+def _set_memory(s: Session, b: Bound) -> None:
+    for vm in select_vms(s, b, "VMName"):
+        settings.set_memory(vm, _runs_hypervisor(vm), b.get("DynamicMemoryEnabled"), b.get("StartupBytes"),
+                            b.get("MinimumBytes"), b.get("MaximumBytes"))
+
+
+def _set_adapter(s: Session, b: Bound) -> None:
+    if b.has("ManagementOS"):
+        raise HyperVError("Configuring management OS adapters is not simulated.", "NotImplemented", "NotImplemented")
+    for vm, adapter in _select_adapters(s, b):
+        settings.set_adapter(vm, adapter, b.get("MacAddressSpoofing"))
+
+
+def _connect_adapter(s: Session, b: Bound) -> None:
+    if not b.has("SwitchName"):
+        raise HyperVError("Only -SwitchName connections are simulated.", "NotImplemented", "NotImplemented")
+    for vm, adapter in _select_adapters(s, b):
+        settings.connect_adapter(s.host, vm, adapter, b.get("SwitchName"))
+
+
+def _update_version(s: Session, b: Bound) -> None:
+    for vm in select_vms(s, b, "Name"):
+        settings.update_version(s.host, vm)
+
+
+def _remove_saved_state(s: Session, b: Bound) -> None:
+    for vm in select_vms(s, b, "VMName"):
+        settings.remove_saved_state(vm)
+
+
+def _start_vm(s: Session, b: Bound) -> None:
+    for vm in select_vms(s, b, "Name"):
+        lifecycle.start_vm(s.world, s.host, vm, s.clock())
+
+
+def _stop_vm(s: Session, b: Bound) -> None:
+    for vm in select_vms(s, b, "Name"):
+        if b.get("TurnOff"):
+            lifecycle.turn_off(s.world, s.host, vm, s.clock())
+        elif b.get("Save"):
+            lifecycle.save_vm(s.world, s.host, vm, s.clock())
+        else:
+            lifecycle.request_shutdown(s.world, s.host, vm, s.clock())
+
+
+def _new_switch(s: Session, b: Bound) -> None:
+    adapters = b.get("NetAdapterName")
+    if b.has("NetAdapterInterfaceDescription"):
+        wanted = b.get("NetAdapterInterfaceDescription")[0].lower()
+        match = [a.name for a in s.host.os_state.adapters if a.interface_description.lower() == wanted]
+        if not match:
+            raise HyperVError("Failed while adding virtual Ethernet switch connections. The network adapter "
+                              "was not found.", "ObjectNotFound", "ObjectNotFound")
+        adapters = match
+    network.new_switch(s.host, b.get("Name"), b.get("SwitchType"), adapters[0] if adapters else None,
+                       b.get("AllowManagementOS"))
+
+
+def _remove_switch(s: Session, b: Bound) -> None:
+    for pattern in b.get("Name") or []:
+        matches = [sw for sw in s.host.switches if _wildcard(pattern).fullmatch(sw.name)]
+        if not matches:
+            raise HyperVError(f"Hyper-V was unable to find a virtual switch with name \"{pattern}\".",
+                              "InvalidArgument", "InvalidParameter")
+        for switch in matches:
+            network.remove_switch(s.host, switch)
+
+
+def _set_security(s: Session, b: Bound) -> None:
+    for vm in select_vms(s, b, "VMName"):
+        settings.set_security(vm, b.get("VirtualizationBasedSecurityOptOut"))
+
+
+def _new_nat(s: Session, b: Bound) -> None:
+    network.new_nat(s.host, b.get("Name"), b.get("InternalIPInterfaceAddressPrefix"))
+
+
+def _remove_nat(s: Session, b: Bound) -> None:
+    network.remove_nat(s.host, b.get("Name"))
+
+
+def _add_mapping(s: Session, b: Bound) -> None:
+    network.add_static_mapping(s.host, b.get("NatName"), b.get("Protocol"), b.get("ExternalIPAddress"),
+                               b.get("ExternalPort"), b.get("InternalIPAddress"), b.get("InternalPort"))
+
+
+def _remove_mapping(s: Session, b: Bound) -> None:
+    network.remove_static_mappings(s.host, b.get("StaticMappingID"), b.get("NatName"))
+
+
+# OS-level cmdlets: they work on whichever OS they run in (the host's own, or a guest's).
+
+def _new_ip(os_state: OSState, b: Bound) -> None:
+    adapter = network.find_adapter(os_state, alias=b.get("InterfaceAlias"), index=b.get("InterfaceIndex"))
+    network.new_ip_address(os_state, adapter, b.get("IPAddress"), b.get("PrefixLength"), b.get("DefaultGateway"))
+
+
+def _remove_ip(os_state: OSState, b: Bound) -> None:
+    ips = b.get("IPAddress") or [None]
+    aliases = b.get("InterfaceAlias") or [None]
+    indexes = b.get("InterfaceIndex") or [None]
+    for ip in ips:
+        if ip is None:
+            raise HyperVError("Removing every address at once is not simulated: give -IPAddress.",
+                              "NotImplemented", "NotImplemented")
+        network.remove_ip_address(os_state, ip, aliases[0], indexes[0])
+
+
+def _set_dns(os_state: OSState, b: Bound) -> None:
+    targets = [network.find_adapter(os_state, alias=a) for a in b.get("InterfaceAlias") or []]
+    targets += [network.find_adapter(os_state, index=i) for i in b.get("InterfaceIndex") or []]
+    for adapter in targets:
+        network.set_dns(adapter, b.get("ServerAddresses"), bool(b.get("ResetServerAddresses")))
+
+
+def _set_ip_interface(os_state: OSState, b: Bound) -> None:
+    targets = [network.find_adapter(os_state, alias=a) for a in b.get("InterfaceAlias") or []]
+    targets += [network.find_adapter(os_state, index=i) for i in b.get("InterfaceIndex") or []]
+    for adapter in targets:
+        if b.has("Dhcp"):
+            network.set_dhcp(adapter, b.get("Dhcp") == "Enabled")
+
+
+def _remove_route(os_state: OSState, b: Bound) -> None:
+    prefixes = b.get("DestinationPrefix") or []
+    if prefixes and any(p not in ("0.0.0.0/0",) for p in prefixes):
+        raise HyperVError("Only default routes (0.0.0.0/0) are simulated.", "NotImplemented", "NotImplemented")
+    aliases = b.get("InterfaceAlias") or [None]
+    indexes = b.get("InterfaceIndex") or [None]
+    hops = b.get("NextHop") or [None]
+    network.remove_default_route(os_state, aliases[0], indexes[0], hops[0])
+
+
+HOST_HANDLERS: dict[str, Callable[[Session, Bound], None]] = {
+    "Set-VMProcessor": _set_processor, "Set-VMMemory": _set_memory, "Set-VMNetworkAdapter": _set_adapter,
+    "Connect-VMNetworkAdapter": _connect_adapter, "Update-VMVersion": _update_version,
+    "Remove-VMSavedState": _remove_saved_state, "Start-VM": _start_vm, "Stop-VM": _stop_vm,
+    "New-VMSwitch": _new_switch, "Remove-VMSwitch": _remove_switch, "Set-VMSecurity": _set_security,
+    "New-NetNat": _new_nat, "Remove-NetNat": _remove_nat, "Add-NetNatStaticMapping": _add_mapping,
+    "Remove-NetNatStaticMapping": _remove_mapping,
+}
+OS_HANDLERS: dict[str, Callable[[OSState, Bound], None]] = {
+    "New-NetIPAddress": _new_ip, "Remove-NetIPAddress": _remove_ip, "Set-DnsClientServerAddress": _set_dns,
+    "Set-NetIPInterface": _set_ip_interface, "Remove-NetRoute": _remove_route,
+}
+
+
+def run_cmdlet(session: Session, name: str, parameters: dict[str, Any], os_state: OSState | None = None,
+               fault_host: str | None = None) -> Bound:
+    """Bind and run one cmdlet. Call with session.lock held. Raises PSError."""
+    bound = bind(name, parameters)
+    cmdlet = bound.cmdlet
+    if cmdlet in HYPERV_MODULE and os_state is None and session.host.os_state.hyperv_feature != "Enabled":
+        raise command_not_found(cmdlet)
+    message = session.faults.take(fault_host or session.host.name, cmdlet)
+    if message is not None:
+        raise PSError(message, "NotSpecified", "InjectedFault", command=cmdlet)
+    try:
+        if cmdlet in OS_HANDLERS:
+            OS_HANDLERS[cmdlet](os_state or session.host.os_state, bound)
+        elif cmdlet in HOST_HANDLERS and os_state is None:
+            HOST_HANDLERS[cmdlet](session, bound)
+        else:
+            raise command_not_found(cmdlet)
+    except HyperVError as error:
+        raise PSError(error.message, error.category, error.error_id,
+                      "Microsoft.HyperV.PowerShell.VirtualizationException", command=cmdlet) from None
+    session.changed()
+    return bound

@@ -1,0 +1,164 @@
+"""Rebuild cmdlets.json: the simulator's subset of the shared reference plus cmdlets
+transcribed by hand (through the search tool) from the same documentation repository.
+
+Run: python build_subset.py /work/shared/reference/cmdlets.json
+Descriptions are dropped to keep the file small; everything else is kept as extracted.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+DOCS = "MicrosoftDocs/windows-powershell-docs"
+
+# (name, type, required_in_sets or "all"/None, position, aliases, accepted values, pipeline)
+# Compact transcription of SYNTAX + PARAMETERS yaml of each page listed in PROVENANCE.md.
+CIM = [("CimSession", "CimSession[]", None, None, ["Session"], None),
+       ("ThrottleLimit", "Int32", None, None, [], None),
+       ("AsJob", "SwitchParameter", None, None, [], None)]
+HV_REMOTE = [("CimSession", "CimSession[]", None, None, [], None),
+             ("ComputerName", "String[]", None, None, [], None),
+             ("Credential", "PSCredential[]", None, None, [], None)]
+RISK = [("WhatIf", "SwitchParameter", None, None, ["wi"], None),
+        ("Confirm", "SwitchParameter", None, None, ["cf"], None)]
+PROTOCOLS = ["Other", "Local", "NetMgmt", "Icmp", "Egp", "Ggp", "Hello", "Rip", "IsIs", "EsIs",
+             "Igrp", "Bbn", "Ospf", "Bgp", "Idpr", "Eigrp", "Dvmrp", "Rpl", "Dhcp"]
+ROUTE_FILTER = [
+    ("DestinationPrefix", "String[]", False, 0, [], None),
+    ("InterfaceIndex", "UInt32[]", False, None, ["ifIndex"], None),
+    ("InterfaceAlias", "String[]", False, None, ["ifAlias"], None),
+    ("NextHop", "String[]", False, None, [], None),
+    ("AddressFamily", "AddressFamily[]", False, None, [], ["IPv4", "IPv6"]),
+    ("Publish", "Publish[]", False, None, [], ["No", "Age", "Yes"]),
+    ("RouteMetric", "UInt16[]", False, None, [], None),
+    ("Protocol", "Protocol[]", False, None, [], PROTOCOLS),
+    ("CompartmentId", "UInt32[]", False, None, [], None),
+    ("ValidLifetime", "TimeSpan[]", False, None, [], None),
+    ("PreferredLifetime", "TimeSpan[]", False, None, [], None),
+    ("AssociatedIPInterface", "CimInstance", False, None, [], None),
+    ("PolicyStore", "String", False, None, [], None),
+    ("IncludeAllCompartments", "SwitchParameter", False, None, [], None),
+]
+
+
+def _p(spec: tuple) -> dict[str, Any]:
+    name, typ, required, position, aliases, accepted = spec
+    return {"name": name, "type": typ, "required": bool(required), "position": position,
+            "pipeline": False, "pipeline_by": [], "accepted_values": accepted,
+            "aliases": aliases, "wildcards": False, "default_value": None,
+            "switch": typ == "SwitchParameter", "sources": ["syntax", "yaml"]}
+
+
+TRANSCRIBED: dict[str, dict[str, Any]] = {
+    "Remove-VMSavedState": {
+        "module": "Hyper-V", "path": "docset/winserver2022-ps/Hyper-V/Remove-VMSavedState.md",
+        "commit": "c3cbce67d85ce363f2d0eff4974c64cd8efa499c", "should_process": True,
+        "sets": {
+            "VMName": HV_REMOTE + [("VMName", "String[]", True, 0, [], None)] + RISK,
+            "VMObject": [("VM", "VirtualMachine[]", True, 0, [], None)] + RISK,
+            "VMSnapshot": [("VMSnapshot", "VMSnapshot", True, 0, ["VMCheckpoint"], None)] + RISK,
+        }, "default": "VMName"},
+    "Get-VMSecurity": {
+        "module": "Hyper-V", "path": "docset/winserver2022-ps/Hyper-V/Get-VMSecurity.md",
+        "commit": "490974e7ab24f60b5111c4e5de3be657259a86f0", "should_process": False,
+        "sets": {
+            "VMName": HV_REMOTE + [("VMName", "String[]", True, 0, [], None)],
+            "VMObject": [("VM", "VirtualMachine[]", True, 0, [], None)],
+        }, "default": "VMName"},
+    "Set-VMSecurity": {
+        "module": "Hyper-V", "path": "docset/winserver2022-ps/Hyper-V/Set-VMSecurity.md",
+        "commit": "2b240753c43cb94f7b7087cfdbef8f504f507cc5", "should_process": True,
+        "sets": {
+            "VMName": HV_REMOTE + [("VMName", "String[]", True, 0, [], None),
+                                   ("Passthru", "SwitchParameter", False, None, [], None),
+                                   ("EncryptStateAndVmMigrationTraffic", "Boolean", False, None, [], None),
+                                   ("VirtualizationBasedSecurityOptOut", "Boolean", False, None, [], None)] + RISK,
+            "VMObject": [("VM", "VirtualMachine[]", True, 0, [], None),
+                         ("Passthru", "SwitchParameter", False, None, [], None),
+                         ("EncryptStateAndVmMigrationTraffic", "Boolean", False, None, [], None),
+                         ("VirtualizationBasedSecurityOptOut", "Boolean", False, None, [], None)] + RISK,
+        }, "default": "VMName"},
+    "Add-NetNatStaticMapping": {
+        "module": "NetNat", "path": "docset/winserver2022-ps/NetNat/Add-NetNatStaticMapping.md",
+        "commit": "c3cbce67d85ce363f2d0eff4974c64cd8efa499c", "should_process": True,
+        "sets": {"__AllParameterSets": [
+            ("NatName", "String", True, 0, [], None),
+            ("Protocol", "Protocol", True, None, [], ["TCP", "UDP"]),
+            ("RemoteExternalIPAddressPrefix", "String", False, None, [], None),
+            ("ExternalIPAddress", "String", True, None, [], None),
+            ("ExternalPort", "UInt16", True, None, [], None),
+            ("InternalIPAddress", "String", True, None, [], None),
+            ("InternalPort", "UInt16", False, None, [], None),
+            ("InternalRoutingDomainId", "String", False, None, [], None),
+        ] + CIM + RISK}, "default": "__AllParameterSets"},
+    "Get-NetNatStaticMapping": {
+        "module": "NetNat", "path": "docset/winserver2022-ps/NetNat/Get-NetNatStaticMapping.md",
+        "commit": "490974e7ab24f60b5111c4e5de3be657259a86f0", "should_process": False,
+        "sets": {"__AllParameterSets": [("NatName", "String[]", False, 0, [], None)] + CIM},
+        "default": "__AllParameterSets"},
+    "Remove-NetNatStaticMapping": {
+        "module": "NetNat", "path": "docset/winserver2022-ps/NetNat/Remove-NetNatStaticMapping.md",
+        "commit": "0ef3f225d29e26d1cf3119f37dfff70bb6165746", "should_process": True,
+        "sets": {
+            "Query (cdxml)": [("StaticMappingID", "UInt32[]", False, None, [], None),
+                              ("NatName", "String[]", False, 0, [], None)] + CIM
+                             + [("PassThru", "SwitchParameter", False, None, [], None)] + RISK,
+            "InputObject (cdxml)": [("InputObject", "CimInstance[]", True, None, [], None)] + CIM
+                                   + [("PassThru", "SwitchParameter", False, None, [], None)] + RISK,
+        }, "default": "Query (cdxml)"},
+    "Get-NetRoute": {
+        "module": "NetTCPIP", "path": "docset/winserver2022-ps/NetTCPIP/Get-NetRoute.md",
+        "commit": "490974e7ab24f60b5111c4e5de3be657259a86f0", "should_process": False,
+        "sets": {"__AllParameterSets": ROUTE_FILTER + CIM}, "default": "__AllParameterSets"},
+    "Remove-NetRoute": {
+        "module": "NetTCPIP", "path": "docset/winserver2022-ps/NetTCPIP/Remove-NetRoute.md",
+        "commit": "a82f13f3dd50379d0cf0e0b3dbe19b5b8c5a345d", "should_process": True,
+        "sets": {
+            "ByName": ROUTE_FILTER + CIM + [("PassThru", "SwitchParameter", False, None, [], None)] + RISK,
+            "InputObject (cdxml)": [("InputObject", "CimInstance[]", True, None, [], None)] + CIM
+                                   + [("PassThru", "SwitchParameter", False, None, [], None)] + RISK,
+        }, "default": "ByName"},
+}
+
+DROP_KEYS = {"description", "synopsis", "notes", "docset_differences", "discrepancies"}
+
+
+def _trim(entry: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in entry.items() if k not in DROP_KEYS}
+    out["all_parameters"] = {n: {k: v for k, v in p.items() if k != "description"}
+                             for n, p in entry.get("all_parameters", {}).items()}
+    return out
+
+
+def _transcribed(name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    sets = [{"name": s, "is_default": s == spec["default"], "parameters": [_p(x) for x in params]}
+            for s, params in spec["sets"].items()]
+    return {"module": spec["module"], "cmdlet_aliases": [], "default_parameter_set": spec["default"],
+            "parameter_sets": sets, "common_parameters": True,
+            "supports_should_process": spec["should_process"], "source": spec["path"],
+            "source_repo": DOCS, "source_commit": spec["commit"], "docset": "winserver2022-ps",
+            "transcribed_via_search": True}
+
+
+def main(reference: str) -> None:
+    ref = json.loads(Path(reference).read_text(encoding="utf-8"))
+    cmdlets = {name: _trim(entry) for name, entry in ref["cmdlets"].items()}
+    for name, spec in TRANSCRIBED.items():
+        cmdlets[name] = _transcribed(name, spec)
+    out = {"_meta": {"built_by": "build_subset.py", "reference_meta": ref["_meta"].get("sources")},
+           "common_parameters_reference": ref["common_parameters_reference"],
+           "aliases": ref["aliases"], "cmdlets": dict(sorted(cmdlets.items()))}
+    # One cmdlet per line: small, and diffs stay per cmdlet.
+    lines = [f" {json.dumps(k)}: {json.dumps(v, separators=(',', ':'))}" for k, v in out.items()
+             if k != "cmdlets"]
+    lines.append(' "cmdlets": {\n' + ",\n".join(
+        f"  {json.dumps(n)}: {json.dumps(c, separators=(',', ':'))}" for n, c in out["cmdlets"].items())
+        + "\n }")
+    Path(__file__).with_name("cmdlets.json").write_text("{\n" + ",\n".join(lines) + "\n}\n",
+                                                        encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/reference/cmdlets.json")

@@ -1,0 +1,89 @@
+"""One command line + stdin -> CommandResult: the simulator's PowerShell front door."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..winrm.backend import CommandResult
+from . import ansible_modules, commandline, raw
+from .errors import PSError, clixml_error, clixml_for, command_not_found
+from .executor import execute
+from .probe import probe
+from .session import Session
+
+
+def _out(text: str) -> bytes:
+    return text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
+
+
+def _json_line(document: Any) -> bytes:
+    return _out(json.dumps(document, separators=(",", ":")) + "\n")
+
+
+def _request(stdin: bytes) -> dict[str, Any] | None:
+    text = stdin.decode("utf-8-sig", errors="replace").strip()
+    if not text.startswith("{") or "hyperv_nested_request" not in text:
+        return None
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return None
+    return document if isinstance(document, dict) and "hyperv_nested_request" in document else None
+
+
+def _run_request(session: Session, request: dict[str, Any]) -> CommandResult:
+    name = request.get("script_name")
+    parameters = request.get("parameters") or {}
+    if not isinstance(request.get("script"), str) or not request["script"].strip():
+        # The stub builds a script block from request.script: without it Windows would fail too.
+        error = PSError("Cannot convert null to type \"System.Management.Automation.ScriptBlock\".",
+                        "InvalidArgument", "RuntimeException")
+        return CommandResult(1, b"", clixml_for(error))
+    try:
+        if name == "probe":
+            result = probe(session, parameters)
+        elif name == "execute":
+            result = execute(session, parameters)
+        else:
+            return CommandResult(0, _json_line({"ok": False, "error": {
+                "message": f"Unknown script '{name}'.", "category": "InvalidArgument", "id": "UnknownScript"}}), b"")
+    except PSError as error:
+        return CommandResult(0, _json_line({"ok": False, "error": {
+            "message": error.message, "category": error.category, "id": error.fully_qualified_id()}}), b"")
+    except (ValueError, KeyError, TypeError) as error:
+        return CommandResult(0, _json_line({"ok": False, "error": {
+            "message": str(error), "category": "InvalidArgument", "id": "InvalidRequest"}}), b"")
+    return CommandResult(0, _json_line({"ok": True, "result": result}), b"")
+
+
+def _not_recognized(script: str) -> CommandResult:
+    word = commandline.first_command_word(script)
+    return CommandResult(1, b"", clixml_for(command_not_found(word), script.strip().splitlines()[0]
+                                            if script.strip() else ""))
+
+
+def run(session: Session, command_line: str, stdin: bytes) -> CommandResult:
+    try:
+        invocation = commandline.parse(command_line)
+    except commandline.CommandLineError as error:
+        return CommandResult(1, b"", clixml_error([f"PowerShell: {error}"]))
+    if invocation.shell == "cmd":
+        result = raw.run_raw(session, invocation.script)
+        if result is not None:
+            return CommandResult(result.rc, _out(result.stdout), _out(result.stderr))
+        word = invocation.script.split()[0]
+        return CommandResult(1, b"", _out(f"'{word}' is not recognized as an internal or external command,\n"
+                                          "operable program or batch file.\n"))
+    request = _request(stdin)
+    if request is not None:
+        return _run_request(session, request)
+    module = ansible_modules.parse_payload(stdin)
+    if module is not None:
+        rc, document = ansible_modules.run_module(session, module)
+        return CommandResult(rc, _json_line(document), b"")
+    script = stdin.decode("utf-8", errors="replace") if invocation.read_stdin_as_script else invocation.script
+    result = raw.run_raw(session, commandline.strip_rc_suffix(script))
+    if result is not None:
+        stderr = clixml_error(result.stderr.splitlines()) if result.stderr else b""
+        return CommandResult(result.rc, _out(result.stdout), stderr)
+    return _not_recognized(commandline.strip_rc_suffix(script))

@@ -1,0 +1,68 @@
+"""PowerShell errors as the simulator raises them, and their CLIXML rendering on stderr."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+CLIXML_HEADER = "#< CLIXML\r\n"
+_OBJS_OPEN = '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
+_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
+@dataclass
+class PSError(Exception):
+    """A PowerShell ErrorRecord: message, category and FullyQualifiedErrorId."""
+
+    message: str
+    category: str = "NotSpecified"
+    error_id: str = "NotSpecified"
+    exception_type: str = "Microsoft.PowerShell.Commands.WriteErrorException"
+    target: str = ""
+    command: str = ""
+
+    def __str__(self) -> str:
+        return self.message
+
+    def fully_qualified_id(self) -> str:
+        return f"{self.error_id},{self.command}" if self.command else self.error_id
+
+
+def command_not_found(name: str) -> PSError:
+    return PSError(
+        f"The term '{name}' is not recognized as the name of a cmdlet, function, script file, "
+        "or operable program. Check the spelling of the name, or if a path was included, "
+        "verify that the path is correct and try again.",
+        category="ObjectNotFound", error_id="CommandNotFoundException",
+        exception_type="System.Management.Automation.CommandNotFoundException", target=name)
+
+
+def _serialize(text: str) -> str:
+    # CLIXML strings escape control characters as _xHHHH_ (what _parse_clixml decodes).
+    return _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", escape(text))
+
+
+def error_record_lines(error: PSError, script_line: str = "") -> list[str]:
+    """The lines PowerShell prints for an uncaught terminating error."""
+    prefix = f"{error.command} : " if error.command else ""
+    lines = [f"{prefix}{error.message}", "At line:1 char:1"]
+    if script_line:
+        lines.append(f"+ {script_line[:70]}")
+        lines.append("+ " + "~" * min(len(script_line), 70))
+    target = error.target or ""
+    short_type = error.exception_type.rsplit(".", 1)[-1]
+    where = f" [{error.command}]" if error.command else ""
+    lines.append(f"    + CategoryInfo          : {error.category}: ({target}:String){where}, {short_type}")
+    lines.append(f"    + FullyQualifiedErrorId : {error.fully_qualified_id()}")
+    lines.append(" ")
+    return lines
+
+
+def clixml_error(lines: list[str]) -> bytes:
+    """stderr bytes for error-stream lines, in the shape Windows PowerShell writes them."""
+    body = "".join(f'<S S="Error">{_serialize(line + chr(13) + chr(10))}</S>' for line in lines)
+    return (CLIXML_HEADER + _OBJS_OPEN + body + "</Objs>").encode("utf-8")
+
+
+def clixml_for(error: PSError, script_line: str = "") -> bytes:
+    return clixml_error(error_record_lines(error, script_line))

@@ -1,0 +1,193 @@
+"""script_name "execute": run an ordered list of operations (docs/internals/wire-protocol.md §3)."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..model import lifecycle
+from ..model.objects import VM
+from .cmdlets import adapter_ref, run_cmdlet, vm_ref
+from .errors import PSError
+from .session import Session
+
+HOST_ALLOW = {"Set-VMProcessor", "Set-VMMemory", "Set-VMNetworkAdapter", "Connect-VMNetworkAdapter",
+              "Update-VMVersion", "Remove-VMSavedState", "Start-VM", "Stop-VM", "New-VMSwitch", "Remove-VMSwitch",
+              "New-NetNat", "Remove-NetNat", "New-NetIPAddress", "Remove-NetIPAddress", "Add-NetNatStaticMapping",
+              "Remove-NetNatStaticMapping", "Set-VMSecurity"}
+GUEST_ALLOW = {"New-NetIPAddress", "Remove-NetIPAddress", "Set-DnsClientServerAddress", "Set-NetIPInterface",
+               "Remove-NetRoute"}
+_SELECTORS = {"vmname", "name", "vm"}
+
+
+class OpFailed(Exception):
+    pass
+
+
+def _resolve_vm(session: Session, name: Any) -> VM:
+    """Exact, case-insensitive name match (Get-VM | Where-Object Name -eq), never a wildcard."""
+    if not isinstance(name, str):
+        raise OpFailed(f"Invalid VM name {name!r}.")
+    matches = [vm for vm in session.host.vms if vm.name.lower() == name.lower()]
+    if not matches:
+        raise OpFailed(f"No virtual machine named '{name}' exists on this host.")
+    if len(matches) > 1:
+        raise OpFailed(f"More than one virtual machine is named '{name}'.")
+    return matches[0]
+
+
+def _cmdlet_op(session: Session, op: dict[str, Any], allow: set[str], os_state: Any = None,
+               fault_host: str | None = None) -> None:
+    cmdlet = op.get("cmdlet")
+    if not isinstance(cmdlet, str) or cmdlet not in allow:
+        raise OpFailed(f"Cmdlet '{cmdlet}' is not in the executor's allow-list.")
+    parameters = op.get("parameters") or {}
+    if not isinstance(parameters, dict):
+        raise OpFailed("Operation parameters must be a JSON object.")
+    parameters = dict(parameters)
+    with session.lock:
+        if op.get("vm") is not None:
+            if any(key.lower() in _SELECTORS for key in parameters):
+                raise OpFailed("An operation that names its VM must not carry VMName, Name or VM parameters.")
+            vm = _resolve_vm(session, op["vm"])
+            if op.get("adapter_id") is not None:
+                adapter = next((a for a in vm.adapters if a.id == op["adapter_id"]), None)
+                if adapter is None:
+                    raise OpFailed(f"VM '{vm.name}' has no network adapter with Id '{op['adapter_id']}'.")
+                parameters["VMNetworkAdapter"] = adapter_ref(vm, adapter)
+            else:
+                parameters["VM"] = [vm_ref(vm)]
+        parameters["ErrorAction"] = "Stop"
+        run_cmdlet(session, cmdlet, parameters, os_state=os_state, fault_host=fault_host)
+
+
+def _wait(session: Session, vm: VM, done: Any, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        with session.lock:
+            session.refresh()
+            if done(vm):
+                return True
+        if time.monotonic() >= deadline:
+            return False
+        session.sleep()
+
+
+def _booted(session: Session) -> Any:
+    def check(vm: VM) -> bool:
+        if vm.state != "Running":
+            return False
+        heartbeat = vm.integration_services.get("Heartbeat", False)
+        return not heartbeat or lifecycle.guest_booted(vm, session.clock())
+    return check
+
+
+def _stop_op(session: Session, op: dict[str, Any]) -> None:
+    timeout = float(op.get("timeout_seconds", 300))
+    mode = op.get("mode", "shutdown")
+    if mode not in ("shutdown", "turn_off"):
+        raise OpFailed(f"Unknown stop mode '{mode}'.")
+    with session.lock:
+        vm = _resolve_vm(session, op.get("vm"))
+        params: dict[str, Any] = {"VM": [vm_ref(vm)], "Force": True, "ErrorAction": "Stop"}
+        params.update({"TurnOff": True} if mode == "turn_off" else {"AsJob": True})
+        run_cmdlet(session, "Stop-VM", params)
+    if not _wait(session, vm, lambda v: v.state == "Off", timeout):
+        raise OpFailed(f"VM '{vm.name}' did not shut down within {int(timeout)} seconds.")
+
+
+def _start_op(session: Session, op: dict[str, Any], only_if_needed: bool) -> None:
+    timeout = float(op.get("timeout_seconds", 300))
+    with session.lock:
+        vm = _resolve_vm(session, op.get("vm"))
+        if not (only_if_needed and vm.state == "Running"):
+            run_cmdlet(session, "Start-VM", {"VM": [vm_ref(vm)], "ErrorAction": "Stop"})
+    if not _wait(session, vm, _booted(session), timeout):
+        raise OpFailed(f"VM '{vm.name}' did not report Running with a healthy heartbeat within "
+                       f"{int(timeout)} seconds.")
+
+
+def _guest_op(session: Session, op: dict[str, Any]) -> None:
+    with session.lock:
+        vm = _resolve_vm(session, op.get("vm"))
+        check_powershell_direct(session, vm, op.get("username"), op.get("password"))
+        os_state = vm.guest
+        fault_host = vm.inventory_name or vm.name
+    for nested in op.get("operations") or []:
+        if nested.get("kind", "cmdlet") != "cmdlet" or nested.get("vm") is not None:
+            raise OpFailed("Guest operations are cmdlet operations without 'vm'.")
+        _cmdlet_op(session, nested, GUEST_ALLOW, os_state=os_state, fault_host=fault_host)
+
+
+def check_powershell_direct(session: Session, vm: VM, username: Any, password: Any) -> None:
+    """Invoke-Command -VMId: the VM must run a booted Windows guest that accepts the credential."""
+    if vm.state != "Running":
+        raise OpFailed(f"The virtual machine {vm.name} is not in running state.")
+    if vm.guest is None:
+        raise OpFailed(f"An error has occurred which Windows PowerShell cannot handle. A remote session might "
+                       f"have ended. (PowerShell Direct cannot reach the guest operating system of {vm.name}.)")
+    if not lifecycle.guest_booted(vm, session.clock()):
+        raise OpFailed(f"The virtual machine {vm.name} is not ready: its guest operating system is still "
+                       "starting.")
+    if username != vm.guest.username or password != vm.guest.password:
+        raise OpFailed("The credential is invalid.")
+
+
+def _run_one(session: Session, op: Any) -> None:
+    if not isinstance(op, dict):
+        raise OpFailed("An operation must be a JSON object.")
+    kind = op.get("kind")
+    if kind == "cmdlet":
+        _cmdlet_op(session, op, HOST_ALLOW)
+    elif kind == "stop_vm":
+        _stop_op(session, op)
+    elif kind == "start_vm":
+        _start_op(session, op, only_if_needed=False)
+    elif kind == "ensure_running":
+        _start_op(session, op, only_if_needed=True)
+    elif kind == "guest":
+        _guest_op(session, op)
+    else:
+        raise OpFailed(f"Unknown operation kind '{kind}'.")
+
+
+def _run_list(session: Session, ops: list[Any], stop_at_failure: bool) -> tuple[list[dict[str, Any]], int | None]:
+    results: list[dict[str, Any]] = []
+    failed: int | None = None
+    for index, op in enumerate(ops):
+        if failed is not None and stop_at_failure:
+            results.append({"index": index, "status": "not_run", "message": None, "duration_ms": 0})
+            continue
+        started = time.monotonic()
+        try:
+            _run_one(session, op)
+            status, message = "ok", None
+        except (PSError, OpFailed) as error:
+            status, message = "failed", str(error)
+            failed = index if failed is None else failed
+        results.append({"index": index, "status": status, "message": message,
+                        "duration_ms": int((time.monotonic() - started) * 1000)})
+    return results, failed
+
+
+def _named_vms(ops: list[Any]) -> list[str]:
+    names: list[str] = []
+    for op in ops:
+        if isinstance(op, dict) and isinstance(op.get("vm"), str) and op["vm"] not in names:
+            names.append(op["vm"])
+    return names
+
+
+def execute(session: Session, parameters: dict[str, Any]) -> dict[str, Any]:
+    operations = parameters.get("operations") or []
+    on_failure = parameters.get("on_failure") or []
+    results, failed = _run_list(session, operations, stop_at_failure=True)
+    recovery: list[dict[str, Any]] = []
+    if failed is not None and on_failure:
+        recovery, _ = _run_list(session, on_failure, stop_at_failure=False)
+    states: dict[str, str] = {}
+    with session.lock:
+        for name in _named_vms(operations + on_failure):
+            matches = [vm for vm in session.host.vms if vm.name.lower() == name.lower()]
+            if len(matches) == 1:
+                states[matches[0].name] = matches[0].state
+    return {"operations": results, "failed_index": failed, "on_failure": recovery, "vm_states": states}

@@ -1,0 +1,177 @@
+"""script_name "probe": read-only state in the exact shapes of docs/internals/wire-protocol.md §2."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import lifecycle
+from ..model.objects import NetAdapter, OSState, VM
+from ..model.platform import default_version, host_build, version_key
+from .executor import OpFailed, check_powershell_direct
+from .session import Session
+
+
+def _host_section(session: Session) -> dict[str, Any]:
+    host = session.host
+    os_info = host.os_state.os
+    build = host_build(host)
+    module = host.os_state.hyperv_feature == "Enabled"
+    cpu = host.processor
+    vbs_running = bool(host.vbs.get("running"))
+    vbs_configured = bool(host.vbs.get("configured")) or vbs_running
+    versions = sorted(host.supported_versions, key=version_key) if module else []
+    return {
+        "computer_name": (host.vm_name or host.name).upper()[:15],
+        "os": {"caption": os_info.get("caption", "Microsoft Windows Server 2022 Datacenter"),
+               "product_type": os_info.get("product_type", "server"),
+               "edition": os_info.get("edition", "ServerDatacenter"), "build": build,
+               "version": os_info.get("version", f"10.0.{build}")},
+        "processor": {"manufacturer": cpu.get("manufacturer"), "name": cpu.get("name"),
+                      "virtualization_firmware_enabled": bool(cpu.get("virtualization_firmware_enabled")),
+                      "vm_monitor_mode_extensions": bool(cpu.get("vmx")),
+                      "second_level_address_translation": bool(cpu.get("ept"))},
+        "logical_processor_count": host.logical_processors,
+        "memory_capacity_bytes": host.memory_bytes,
+        "hypervisor_present": lifecycle.hypervisor_running(session.world, host),
+        "hyperv_feature": host.os_state.hyperv_feature,
+        "vbs": {"configured": vbs_configured, "running": vbs_running,
+                "status": 2 if vbs_running else (1 if vbs_configured else 0)},
+        "bcd_offer_nested_virt_disabled": host.bcd_offer_nested_virt_disabled,
+        "supported_versions": versions,
+        "default_version": (default_version(build) if not host.supported_versions else
+                            max(host.supported_versions, key=version_key)) if module else None,
+        "is_virtual_machine": host.is_virtual_machine,
+        "is_administrator": True,
+        "is_hyperv_administrator": True,
+    }
+
+
+def _status(vm: VM, enabled: bool, now: float) -> str:
+    if not enabled or vm.state != "Running":
+        return ""
+    return "OK" if lifecycle.guest_booted(vm, now) else "No Contact"
+
+
+def _vm_entry(vm: VM, now: float) -> dict[str, Any]:
+    kvp = vm.integration_services.get("Key-Value Pair Exchange", False)
+    guest_os = None
+    if vm.guest is not None and kvp and lifecycle.guest_booted(vm, now):
+        guest_os = vm.guest.os.get("caption")
+    return {
+        "name": vm.name, "id": vm.id, "state": vm.state, "generation": vm.generation, "version": vm.version,
+        "processor_count": vm.processor_count,
+        "expose_virtualization_extensions": vm.expose_virtualization_extensions,
+        "dynamic_memory_enabled": vm.dynamic_memory_enabled,
+        "startup_memory_bytes": vm.startup_memory_bytes, "minimum_memory_bytes": vm.minimum_memory_bytes,
+        "maximum_memory_bytes": vm.maximum_memory_bytes,
+        "checkpoints": [{"name": c.name, "id": c.id} for c in vm.checkpoints],
+        "adapters": [{"name": a.name, "id": a.id, "switch_name": a.switch_name, "mac_address": a.mac_address,
+                      "mac_address_spoofing": a.mac_address_spoofing} for a in vm.adapters],
+        "integration_services": [{"name": n, "enabled": e, "primary_status": _status(vm, e, now)}
+                                 for n, e in vm.integration_services.items()],
+        "virtualization_based_security_opt_out": vm.virtualization_based_security_opt_out,
+        "guest_os": guest_os,
+    }
+
+
+def _vms_section(session: Session, names: list[str] | None) -> dict[str, Any]:
+    host = session.host
+    if host.os_state.hyperv_feature != "Enabled":
+        return {"hyperv_module": False, "missing": [], "duplicates": [], "all_names": [], "vms": []}
+    now = session.clock()
+    missing: list[str] = []
+    duplicates: list[str] = []
+    selected: list[VM] = list(host.vms)
+    if names is not None:
+        wanted = {n.lower() for n in names}
+        for name in names:
+            count = sum(1 for vm in host.vms if vm.name.lower() == name.lower())
+            if count == 0:
+                missing.append(name)
+            elif count > 1:
+                duplicates.append(name)
+        selected = [vm for vm in host.vms if vm.name.lower() in wanted]
+    return {"hyperv_module": True, "missing": missing, "duplicates": duplicates,
+            "all_names": [vm.name for vm in host.vms], "vms": [_vm_entry(vm, now) for vm in selected]}
+
+
+def _network_section(session: Session) -> dict[str, Any]:
+    host = session.host
+    if host.os_state.hyperv_feature != "Enabled":
+        return {"hyperv_module": False, "switches": [], "nats": [], "static_mappings": [],
+                "ip_addresses": _ip_addresses(host.os_state), "adapters": _adapters(host.os_state)}
+    return {
+        "hyperv_module": True,
+        "switches": [{"name": s.name, "switch_type": s.switch_type,
+                      "net_adapter_interface_description": s.net_adapter_interface_description}
+                     for s in host.switches],
+        "nats": [{"name": n.name, "internal_ip_interface_address_prefix": n.internal_ip_interface_address_prefix}
+                 for n in host.nats],
+        "static_mappings": [{"nat_name": m.nat_name, "static_mapping_id": m.static_mapping_id,
+                             "protocol": m.protocol, "external_ip_address": m.external_ip_address,
+                             "external_port": m.external_port, "internal_ip_address": m.internal_ip_address,
+                             "internal_port": m.internal_port} for m in host.static_mappings],
+        "ip_addresses": _ip_addresses(host.os_state),
+        "adapters": _adapters(host.os_state),
+    }
+
+
+def _ip_addresses(os_state: OSState) -> list[dict[str, Any]]:
+    return [{"interface_alias": a.name, "interface_index": a.interface_index, "ip_address": ip.ip_address,
+             "prefix_length": ip.prefix_length, "address_family": "IPv4", "prefix_origin": ip.prefix_origin}
+            for a in os_state.adapters if a.bound_switch is None for ip in a.ipv4]
+
+
+def _adapters(os_state: OSState) -> list[dict[str, Any]]:
+    return [{"name": a.name, "interface_index": a.interface_index, "status": a.status,
+             "mac_address": a.mac_address} for a in os_state.adapters]
+
+
+def _guest_adapter(adapter: NetAdapter) -> dict[str, Any]:
+    return {"interface_alias": adapter.name, "interface_index": adapter.interface_index,
+            "mac_address": adapter.mac_address,
+            "ipv4": [{"ip_address": ip.ip_address, "prefix_length": ip.prefix_length,
+                      "prefix_origin": ip.prefix_origin} for ip in adapter.ipv4],
+            "default_gateway": adapter.default_gateway, "dns_servers": list(adapter.dns_servers),
+            "dhcp": adapter.dhcp}
+
+
+def _guests_section(session: Session, guests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for request in guests:
+        name = request.get("vm")
+        matches = [vm for vm in session.host.vms if isinstance(name, str) and vm.name.lower() == name.lower()]
+        entry: dict[str, Any] = {"vm": name, "state": matches[0].state if len(matches) == 1 else None,
+                                 "reachable": False, "error": None, "adapters": []}
+        if len(matches) != 1:
+            entry["error"] = f"No single virtual machine is named '{name}' on this host."
+        else:
+            try:
+                check_powershell_direct(session, matches[0], request.get("username"), request.get("password"))
+                assert matches[0].guest is not None
+                entry["reachable"] = True
+                entry["adapters"] = [_guest_adapter(a) for a in matches[0].guest.adapters]
+            except OpFailed as error:
+                entry["error"] = str(error)
+        out.append(entry)
+    return out
+
+
+def probe(session: Session, parameters: dict[str, Any]) -> dict[str, Any]:
+    sections = parameters.get("sections") or []
+    result: dict[str, Any] = {}
+    with session.lock:
+        session.refresh()
+        for section in sections:
+            if section == "host":
+                result["host"] = _host_section(session)
+            elif section == "vms":
+                result["vms"] = _vms_section(session, parameters.get("vm_names"))
+            elif section == "network":
+                result["network"] = _network_section(session)
+            elif section == "guests":
+                result["guests"] = _guests_section(session, parameters.get("guests") or [])
+            else:
+                raise ValueError(f"unknown probe section '{section}'")
+    return result
+
+

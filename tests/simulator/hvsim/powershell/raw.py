@@ -1,0 +1,55 @@
+"""Raw commands other tools send: ansible.windows.win_reboot's boot-time query, shutdown and test
+command (plugins/plugin_utils/_reboot.py), and a few one-liners."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from ..model import lifecycle
+from .session import Session
+
+_BOOT_TIME = re.compile(r"^\(Get-CimInstance -ClassName Win32_OperatingSystem -Property LastBootUpTime\)"
+                        r"\.LastBootUpTime\.ToFileTime\(\)$", re.IGNORECASE)
+_SHUTDOWN = re.compile(r"C:\\Windows\\System32\\shutdown\.exe\s+/r\s+/t\s+(\d+)", re.IGNORECASE)
+_ABORT = re.compile(r"^(?:C:\\Windows\\System32\\)?shutdown(?:\.exe)?\s+/a$", re.IGNORECASE)
+_TEST = re.compile(r"^Get-Item -LiteralPath '[^']*AutoLogonChecked' -ErrorAction Stop; '([^']*)'$", re.IGNORECASE)
+_LITERAL = re.compile(r"^'([^']*)'$|^\"([^\"$`]*)\"$")
+
+
+@dataclass(frozen=True)
+class RawResult:
+    rc: int
+    stdout: str
+    stderr: str = ""
+
+
+def run_raw(session: Session, script: str) -> RawResult | None:
+    """The result of a known raw script, or None when the script is not one we know."""
+    with session.lock:
+        session.refresh()
+        now = session.clock()
+        host = session.host
+        if _BOOT_TIME.match(script):
+            return RawResult(0, f"{host.os_state.boot_filetime}\r\n")
+        if _SHUTDOWN.search(script):
+            if host.rebooting_until is not None:
+                return RawResult(0, json.dumps({"stdout": "", "stderr": "A system shutdown has already been "
+                                               "scheduled.(1190)", "rc": 1190}) + "\r\n")
+            lifecycle.begin_reboot(session.world, host, now)
+            session.changed()
+            return RawResult(0, json.dumps({"stdout": "", "stderr": "", "rc": 0}, separators=(",", ":")) + "\r\n")
+        if _ABORT.match(script):
+            return RawResult(1116, "", "Unable to abort the system shutdown because no shutdown was in "
+                                       "progress.(1116)\r\n")
+        match = _TEST.match(script)
+        if match:
+            return RawResult(0, "\r\n\r\n    Hive: HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion"
+                                f"\\Winlogon\r\n\r\n\r\nName                           Property\r\n"
+                                f"----                           --------\r\nAutoLogonChecked\r\n{match.group(1)}\r\n")
+        match = _LITERAL.match(script)
+        if match:
+            return RawResult(0, (match.group(1) if match.group(1) is not None else match.group(2)) + "\r\n")
+        if script.strip().lower() in ("hostname", "hostname.exe"):
+            return RawResult(0, (host.vm_name or host.name).upper() + "\r\n")
+    return None

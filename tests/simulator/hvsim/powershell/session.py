@@ -1,0 +1,41 @@
+"""What a command runs against: the fleet's model, the host it runs on, the lock and the clock."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..model.lifecycle import settle
+from ..model.objects import Host
+from ..model.world import World
+
+
+@dataclass
+class Faults:
+    """Model-level faults armed through Fleet.inject."""
+
+    fail_once: dict[tuple[str, str], str] = field(default_factory=dict)   # (host, cmdlet lower) -> message
+
+    def take(self, host: str, cmdlet: str) -> str | None:
+        return self.fail_once.pop((host.lower(), cmdlet.lower()), None)
+
+
+@dataclass
+class Session:
+    world: World
+    host: Host
+    lock: threading.RLock
+    faults: Faults
+    changed: Callable[[], None]                 # bump the fleet's generation
+    clock: Callable[[], float] = time.time
+    poll_interval: float = 0.02
+
+    def refresh(self) -> None:
+        """Apply deadlines that have passed (shutdowns, boots, reboots). Call with the lock held."""
+        if settle(self.world, self.clock()):
+            self.changed()
+
+    def sleep(self) -> None:
+        """Wait a little. Never call while holding the lock."""
+        time.sleep(self.poll_interval)

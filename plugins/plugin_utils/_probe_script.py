@@ -1,10 +1,314 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The read-only probe (docs/internals/wire-protocol.md, section 2). Being written: see win_nested_info."""
+"""The read-only probe (docs/internals/wire-protocol.md, section 2), for Windows PowerShell 5.1.
+
+One fixed script: the sections, VM names and guest credentials arrive as data in $Parameters.
+Functions return ordered dictionaries only (PowerShell unrolls arrays returned from functions),
+and every list is built with @() where it is stored.
+"""
 
 from __future__ import annotations
 
 PROBE = r"""
 param($Parameters)
-throw 'The hyperv.nested probe is not implemented yet.'
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+
+$hypervModule = $null -ne (Get-Module -ListAvailable -Name 'Hyper-V')
+
+function Invoke-Quietly([scriptblock]$Block, $Default) {
+    try { & $Block } catch { $Default }
+}
+
+function Get-ExactVM([string]$Name) {
+    # -Name/-VMName are wildcard patterns in Hyper-V: compare names exactly instead.
+    @(Get-VM | Where-Object { $_.Name -eq $Name })
+}
+
+function Get-HyperVFeatureState {
+    # Get-WindowsOptionalFeature knows EnablePending but needs elevation; the CIM class does not.
+    $feature = Invoke-Quietly { Get-WindowsOptionalFeature -Online -FeatureName 'Microsoft-Hyper-V' } $null
+    if ($feature) { return [string]$feature.State }
+    $cim = Invoke-Quietly { Get-CimInstance -ClassName Win32_OptionalFeature -Filter "Name='Microsoft-Hyper-V'" } $null
+    if (-not $cim) { return 'Unknown' }
+    switch ([int]$cim.InstallState) {
+        1 { 'Enabled' }
+        2 { 'Disabled' }
+        3 { 'Disabled' }
+        default { 'Unknown' }
+    }
+}
+
+function Get-BcdNestedDisabled {
+    # bcdedit writes to stderr when it may not read the store; under 'Stop' that would throw.
+    $ErrorActionPreference = 'Continue'
+    try {
+        $text = (& bcdedit.exe /enum '{current}' 2>$null) -join "`n"
+        if ($LASTEXITCODE -ne 0) { return $null }
+        return [bool]($text -match 'OFFERNESTEDVIRT\s*=\s*FALSE')
+    }
+    catch { return $null }
+}
+
+function Get-HostSection {
+    $os = Get-CimInstance -ClassName Win32_OperatingSystem
+    $system = Get-CimInstance -ClassName Win32_ComputerSystem
+    $cpu = @(Get-CimInstance -ClassName Win32_Processor)[0]
+    $edition = Invoke-Quietly { (Get-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion' -Name EditionID).EditionID } $null
+
+    $guard = Invoke-Quietly { Get-CimInstance -Namespace 'root\Microsoft\Windows\DeviceGuard' -ClassName Win32_DeviceGuard } $null
+    $vbsStatus = 0
+    if ($guard) { $vbsStatus = [int]$guard.VirtualizationBasedSecurityStatus }
+    $vbsRegistry = Invoke-Quietly {
+        (Get-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Control\DeviceGuard' -Name EnableVirtualizationBasedSecurity).EnableVirtualizationBasedSecurity
+    } $null
+
+    $supported = @()
+    $default = $null
+    if ($hypervModule) {
+        $supported = @(Invoke-Quietly { Get-VMHostSupportedVersion } @() | ForEach-Object { '{0}.{1}' -f $_.Version.Major, $_.Version.Minor })
+        $defaultVersion = Invoke-Quietly { Get-VMHostSupportedVersion -Default } $null
+        if ($defaultVersion) { $default = '{0}.{1}' -f $defaultVersion.Version.Major, $defaultVersion.Version.Minor }
+    }
+
+    $principal = New-Object Security.Principal.WindowsPrincipal([Security.Principal.WindowsIdentity]::GetCurrent())
+    $isAdmin = $principal.IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)
+    $hypervAdmins = New-Object Security.Principal.SecurityIdentifier('S-1-5-32-578')
+
+    $productType = 'server'
+    if ([int]$os.ProductType -eq 1) { $productType = 'client' }
+
+    [ordered]@{
+        computer_name = [string]$system.Name
+        os = [ordered]@{
+            caption = [string]$os.Caption
+            product_type = $productType
+            edition = $edition
+            build = [int]$os.BuildNumber
+            version = [string]$os.Version
+        }
+        processor = [ordered]@{
+            manufacturer = [string]$cpu.Manufacturer
+            name = ([string]$cpu.Name).Trim()
+            virtualization_firmware_enabled = [bool]$cpu.VirtualizationFirmwareEnabled
+            vm_monitor_mode_extensions = [bool]$cpu.VMMonitorModeExtensions
+            second_level_address_translation = [bool]$cpu.SecondLevelAddressTranslationExtensions
+        }
+        logical_processor_count = [int]$system.NumberOfLogicalProcessors
+        memory_capacity_bytes = [int64]$system.TotalPhysicalMemory
+        hypervisor_present = [bool]$system.HypervisorPresent
+        hyperv_feature = Get-HyperVFeatureState
+        vbs = [ordered]@{
+            configured = ($vbsStatus -ge 1) -or ($vbsRegistry -eq 1)
+            running = $vbsStatus -eq 2
+            status = $vbsStatus
+        }
+        bcd_offer_nested_virt_disabled = Get-BcdNestedDisabled
+        supported_versions = $supported
+        default_version = $default
+        is_virtual_machine = [string]$system.Model -eq 'Virtual Machine'
+        is_administrator = $isAdmin
+        is_hyperv_administrator = $isAdmin -or $principal.IsInRole($hypervAdmins)
+    }
+}
+
+function Get-GuestOsName($VM) {
+    # The guest reports its OS through the KVP exchange; only a running VM with the service has it.
+    if ([string]$VM.State -ne 'Running') { return $null }
+    try {
+        $system = Get-CimInstance -Namespace 'root\virtualization\v2' -ClassName Msvm_ComputerSystem -Filter ("Name='{0}'" -f $VM.Id.Guid)
+        $kvp = Get-CimAssociatedInstance -InputObject $system -ResultClassName Msvm_KvpExchangeComponent
+        foreach ($item in @($kvp.GuestIntrinsicExchangeItems)) {
+            $xml = [xml]$item
+            $name = $xml.SelectSingleNode("/INSTANCE/PROPERTY[@NAME='Name']/VALUE")
+            if ($name -and $name.InnerText -eq 'OSName') {
+                return $xml.SelectSingleNode("/INSTANCE/PROPERTY[@NAME='Data']/VALUE").InnerText
+            }
+        }
+    }
+    catch { }
+    return $null
+}
+
+function Get-VMFacts($VM) {
+    $processor = Get-VMProcessor -VM $VM
+    $memory = Get-VMMemory -VM $VM
+    $security = Invoke-Quietly { Get-VMSecurity -VM $VM } $null
+    $optOut = $null
+    if ($security -and $security.PSObject.Properties['VirtualizationBasedSecurityOptOut']) {
+        $optOut = [bool]$security.VirtualizationBasedSecurityOptOut
+    }
+    [ordered]@{
+        name = [string]$VM.Name
+        id = [string]$VM.Id
+        state = [string]$VM.State
+        generation = [int]$VM.Generation
+        version = [string]$VM.Version
+        processor_count = [int]$processor.Count
+        expose_virtualization_extensions = [bool]$processor.ExposeVirtualizationExtensions
+        dynamic_memory_enabled = [bool]$memory.DynamicMemoryEnabled
+        startup_memory_bytes = [int64]$memory.Startup
+        minimum_memory_bytes = [int64]$memory.Minimum
+        maximum_memory_bytes = [int64]$memory.Maximum
+        checkpoints = @(Get-VMSnapshot -VM $VM | ForEach-Object { [ordered]@{ name = [string]$_.Name; id = [string]$_.Id } })
+        adapters = @(Get-VMNetworkAdapter -VM $VM | ForEach-Object {
+            [ordered]@{
+                name = [string]$_.Name
+                id = [string]$_.Id
+                switch_name = $_.SwitchName
+                mac_address = [string]$_.MacAddress
+                mac_address_spoofing = [string]$_.MacAddressSpoofing
+            }
+        })
+        integration_services = @(Get-VMIntegrationService -VM $VM | ForEach-Object {
+            [ordered]@{ name = [string]$_.Name; enabled = [bool]$_.Enabled; primary_status = [string]$_.PrimaryStatusDescription }
+        })
+        virtualization_based_security_opt_out = $optOut
+        guest_os = Get-GuestOsName $VM
+    }
+}
+
+function Get-VMsSection($Requested) {
+    if (-not $hypervModule) {
+        return [ordered]@{ hyperv_module = $false; missing = @(); duplicates = @(); all_names = @(); vms = @() }
+    }
+    try { $all = @(Get-VM) }
+    catch {
+        $reason = $_.Exception.Message
+        throw "Could not list the virtual machines: $reason The account needs to be a member of Hyper-V Administrators or Administrators on the host."
+    }
+    $missing = @()
+    $duplicates = @()
+    $selected = $all
+    if ($null -ne $Requested) {
+        foreach ($name in $Requested) {
+            $count = @($all | Where-Object { $_.Name -eq $name }).Count
+            if ($count -eq 0) { $missing += $name }
+            elseif ($count -gt 1) { $duplicates += $name }
+        }
+        # -contains compares exactly (case-insensitively), never as a wildcard.
+        $selected = @($all | Where-Object { $Requested -contains $_.Name })
+    }
+    [ordered]@{
+        hyperv_module = $true
+        missing = @($missing)
+        duplicates = @($duplicates)
+        all_names = @($all | ForEach-Object { [string]$_.Name })
+        vms = @($selected | ForEach-Object { Get-VMFacts $_ })
+    }
+}
+
+function Get-NetworkSection {
+    $switches = @()
+    if ($hypervModule) {
+        $switches = @(Get-VMSwitch | ForEach-Object {
+            [ordered]@{
+                name = [string]$_.Name
+                switch_type = [string]$_.SwitchType
+                net_adapter_interface_description = $_.NetAdapterInterfaceDescription
+            }
+        })
+    }
+    [ordered]@{
+        hyperv_module = $hypervModule
+        switches = $switches
+        nats = @(Invoke-Quietly { Get-NetNat -ErrorAction SilentlyContinue } @() | ForEach-Object {
+            [ordered]@{ name = [string]$_.Name; internal_ip_interface_address_prefix = [string]$_.InternalIPInterfaceAddressPrefix }
+        })
+        static_mappings = @(Invoke-Quietly { Get-NetNatStaticMapping -ErrorAction SilentlyContinue } @() | ForEach-Object {
+            [ordered]@{
+                nat_name = [string]$_.NatName
+                static_mapping_id = [int]$_.StaticMappingID
+                protocol = [string]$_.Protocol
+                external_ip_address = [string]$_.ExternalIPAddress
+                external_port = [int]$_.ExternalPort
+                internal_ip_address = [string]$_.InternalIPAddress
+                internal_port = [int]$_.InternalPort
+            }
+        })
+        ip_addresses = @(Get-NetIPAddress | ForEach-Object {
+            [ordered]@{
+                interface_alias = [string]$_.InterfaceAlias
+                interface_index = [int]$_.InterfaceIndex
+                ip_address = [string]$_.IPAddress
+                prefix_length = [int]$_.PrefixLength
+                address_family = [string]$_.AddressFamily
+                prefix_origin = [string]$_.PrefixOrigin
+            }
+        })
+        adapters = @(Get-NetAdapter | ForEach-Object {
+            [ordered]@{ name = [string]$_.Name; interface_index = [int]$_.ifIndex; status = [string]$_.Status; mac_address = [string]$_.MacAddress }
+        })
+    }
+}
+
+# Runs inside the guest through PowerShell Direct; answers JSON text so that the shape survives
+# remoting's serialisation unchanged.
+$guestAdapters = {
+    $ErrorActionPreference = 'Stop'
+    $found = @()
+    foreach ($adapter in @(Get-NetAdapter)) {
+        $index = [int]$adapter.ifIndex
+        $ipv4 = @(Get-NetIPAddress -InterfaceIndex $index -AddressFamily IPv4 -ErrorAction SilentlyContinue | ForEach-Object {
+            [ordered]@{ ip_address = [string]$_.IPAddress; prefix_length = [int]$_.PrefixLength; prefix_origin = [string]$_.PrefixOrigin }
+        })
+        $route = @(Get-NetRoute -InterfaceIndex $index -DestinationPrefix '0.0.0.0/0' -ErrorAction SilentlyContinue)
+        $gateway = $null
+        if ($route.Count -gt 0) { $gateway = [string]$route[0].NextHop }
+        $dns = @(Get-DnsClientServerAddress -InterfaceIndex $index -AddressFamily IPv4 -ErrorAction SilentlyContinue |
+            ForEach-Object { $_.ServerAddresses } | Where-Object { $_ } | ForEach-Object { [string]$_ })
+        $interface = Get-NetIPInterface -InterfaceIndex $index -AddressFamily IPv4 -ErrorAction SilentlyContinue
+        $found += [ordered]@{
+            interface_alias = [string]$adapter.Name
+            interface_index = $index
+            mac_address = [string]$adapter.MacAddress
+            ipv4 = $ipv4
+            default_gateway = $gateway
+            dns_servers = $dns
+            dhcp = [string]$interface.Dhcp -eq 'Enabled'
+        }
+    }
+    ConvertTo-Json -InputObject @($found) -Depth 6 -Compress
+}
+
+function Get-GuestFacts($Guest) {
+    $entry = [ordered]@{ vm = [string]$Guest.vm; state = $null; reachable = $false; error = $null; adapters = @() }
+    $found = @(Get-ExactVM ([string]$Guest.vm))
+    if ($found.Count -ne 1) {
+        $entry.error = "There is no single virtual machine named '$($Guest.vm)' on this host (found $($found.Count))."
+        return $entry
+    }
+    $entry.state = [string]$found[0].State
+    if ($entry.state -ne 'Running') {
+        $entry.error = "The virtual machine is not running (it is $($entry.state))."
+        return $entry
+    }
+    try {
+        $secure = ConvertTo-SecureString -String ([string]$Guest.password) -AsPlainText -Force
+        $credential = New-Object System.Management.Automation.PSCredential([string]$Guest.username, $secure)
+        $json = Invoke-Command -VMId $found[0].Id -Credential $credential -ScriptBlock $guestAdapters -ErrorAction Stop
+        $parsed = ConvertFrom-Json -InputObject ([string]$json)
+        if ($null -ne $parsed) { $entry.adapters = @($parsed) }
+        $entry.reachable = $true
+    }
+    catch {
+        $entry.error = "PowerShell Direct to the virtual machine failed: $($_.Exception.Message)"
+    }
+    $entry
+}
+
+$requestedNames = $null
+if ($null -ne $Parameters.vm_names) { $requestedNames = @($Parameters.vm_names | ForEach-Object { [string]$_ }) }
+
+$result = [ordered]@{}
+foreach ($section in @($Parameters.sections)) {
+    switch ([string]$section) {
+        'host' { $result['host'] = Get-HostSection }
+        'vms' { $result['vms'] = Get-VMsSection $requestedNames }
+        'network' { $result['network'] = Get-NetworkSection }
+        'guests' { $result['guests'] = @(@($Parameters.guests) | Where-Object { $null -ne $_ } | ForEach-Object { Get-GuestFacts $_ }) }
+        default { throw "Unknown probe section '$section'." }
+    }
+}
+[ordered]@{ ok = $true; result = $result }
 """

@@ -26,6 +26,7 @@ class FixedBackend:
     """Answers every command with fixed text; hv02 fails with a PowerShell error; hv04 is off."""
 
     command_lines: dict[str, list[str]] = field(default_factory=dict)
+    stdins: list[bytes] = field(default_factory=list)
 
     def reachable(self, host: str) -> bool:
         return host != "hv04"
@@ -35,6 +36,9 @@ class FixedBackend:
 
     def run_command(self, host: str, command_line: str, stdin: bytes) -> CommandResult:
         self.command_lines.setdefault(host, []).append(command_line)
+        if stdin:  # a PowerShell module: bootstrap on the command line, its payload on stdin
+            self.stdins.append(stdin)
+            return CommandResult(0, b'{"changed": false, "ping": "pong from the simulator"}\r\n', b"")
         if host == "hv02":
             return CommandResult(1, b"", CLIXML_ERROR)
         return CommandResult(0, f"simulated output from {host}\r\n".encode(), b"")
@@ -77,7 +81,7 @@ def inventory(eps: dict[str, Endpoint], path: Path) -> Path:
     return path
 
 
-def test_ansible_raw_over_winrm(endpoints: dict[str, Endpoint], backend: FixedBackend, tmp_path: Path) -> None:
+def run_ansible(pattern: str, eps: dict[str, Endpoint], tmp_path: Path, *module: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
@@ -87,15 +91,12 @@ def test_ansible_raw_over_winrm(endpoints: dict[str, Endpoint], backend: FixedBa
         "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
         "ANSIBLE_FORKS": "4",
     }
-    result = subprocess.run(
-        [str(ANSIBLE), "windows", "-i", str(inventory(endpoints, tmp_path / "hosts.ini")), "-m", "raw", "-a", "Get-Service WinRM", "-o"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    command = [str(ANSIBLE), pattern, "-i", str(inventory(eps, tmp_path / "hosts.ini")), *module, "-o"]
+    return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_ansible_raw_over_winrm(endpoints: dict[str, Endpoint], backend: FixedBackend, tmp_path: Path) -> None:
+    result = run_ansible("windows", endpoints, tmp_path, "-m", "raw", "-a", "Get-Service WinRM")
     lines = {line.split(" | ")[0]: line for line in result.stdout.splitlines() if " | " in line}
     assert set(lines) == {"hv01", "hv02", "hv03", "hv04"}, result.stdout + result.stderr
 
@@ -114,3 +115,14 @@ def test_ansible_raw_over_winrm(endpoints: dict[str, Endpoint], backend: FixedBa
         prefix, _, encoded = command_line.rpartition(" ")
         assert prefix == "PowerShell -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand"
         assert "Get-Service WinRM" in base64.b64decode(encoded).decode("utf-16-le")
+
+
+def test_ansible_powershell_module_sends_its_payload_on_stdin(endpoints: dict[str, Endpoint], backend: FixedBackend, tmp_path: Path) -> None:
+    result = run_ansible("hv01", endpoints, tmp_path, "-m", "ansible.windows.win_ping")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("hv01 | SUCCESS => ")
+    assert json.loads(result.stdout.split(" => ", 1)[1])["ping"] == "pong from the simulator"
+    (stdin,) = backend.stdins
+    first, separator, _ = stdin.partition(b"\0\0\0\0")
+    assert separator and json.loads(first)  # the payload arrived whole, in order
+    assert b"win_ping" in stdin

@@ -403,6 +403,10 @@ def plan(
     from the host readiness rules and only matter for state=enabled.
     """
     host_name = str(host.get("computer_name") or "the host")
+    if host.get("is_hyperv_administrator") is False:
+        raise PlanError(
+            [f"The connection user is neither an administrator nor a member of Hyper-V Administrators on {host_name}; this module needs one of them."]
+        )
     problems = check_selection(vms_section, options.names, host_name)
     if options.state == "enabled":
         problems.extend(host_problems)

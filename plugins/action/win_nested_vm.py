@@ -1,0 +1,107 @@
+# Copyright (c) hyperv.nested contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""win_nested_vm: nested virtualization settings of VMs, from their Hyper-V host (docs in plugins/modules)."""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import ModuleFailure, NestedActionBase
+from ansible_collections.hyperv.nested.plugins.plugin_utils._commands import render_all
+from ansible_collections.hyperv.nested.plugins.plugin_utils._sizes import SizeError, parse_size
+from ansible_collections.hyperv.nested.plugins.plugin_utils._validation import validate_vm_names
+from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_host import host_problems, required_vm_version
+from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_planner import Options, PlanError, plan
+from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_report import diff, failure_report, success_message, vm_results
+
+# Hyper-V allocates VM memory in 2 MB pages; Set-VMMemory refuses other sizes.
+MEMORY_ALIGNMENT = 2 * 1024**2
+
+
+class ActionModule(NestedActionBase):
+    argument_spec: t.ClassVar[dict[str, t.Any]] = {
+        "name": {"type": "list", "elements": "str", "required": True},
+        "state": {"type": "str", "choices": ["enabled", "disabled"], "default": "enabled"},
+        "startup_memory": {"type": "raw"},
+        "processor_count": {"type": "int"},
+        "mac_address_spoofing": {"type": "str", "choices": ["on", "off", "unchanged"], "default": "unchanged"},
+        "adapters": {"type": "list", "elements": "str"},
+        "power": {"type": "str", "choices": ["fail", "shutdown", "turn_off"], "default": "fail"},
+        "power_after": {"type": "str", "choices": ["previous", "off", "running"], "default": "previous"},
+        "saved_state": {"type": "str", "choices": ["fail", "discard"], "default": "fail"},
+        "checkpoints": {"type": "str", "choices": ["warn", "fail"], "default": "warn"},
+        "upgrade_version": {"type": "bool", "default": False},
+        "shutdown_timeout": {"type": "int", "default": 300},
+        "start_timeout": {"type": "int", "default": 300},
+    }
+
+    def act(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        options = options_from_args(args)
+        probe = self.call_target("probe", {"sections": ["host", "vms"], "vm_names": options.names})
+        host = probe.get("host") or {}
+        try:
+            planned = plan(host, probe.get("vms") or {}, options, min_version=required_vm_version(host), host_problems=host_problems(host))
+        except PlanError as exc:
+            raise ModuleFailure(" ".join(exc.problems), changed=False, problems=exc.problems, warnings=exc.warnings) from None
+
+        vms = vm_results(planned)
+        result: dict[str, t.Any] = {
+            "changed": planned.changed,
+            "vms": vms,
+            "commands": render_all(planned.operations),
+            "msg": success_message(planned, self.check_mode),
+        }
+        if planned.warnings:
+            result["warnings"] = planned.warnings
+        if self.diff_mode:
+            result["diff"] = diff(vms)
+        if not planned.changed or self.check_mode:
+            return result
+
+        outcome = self.call_target("execute", {"operations": planned.operations, "on_failure": planned.on_failure})
+        result["operations"] = list(outcome.get("operations") or [])
+        if outcome.get("failed_index") is not None:
+            msg, applied, progress = failure_report(planned, outcome)
+            details = {key: value for key, value in result.items() if key not in ("msg", "diff")}
+            raise ModuleFailure(msg, **{**details, "changed": applied, "vms": progress, "on_failure": outcome.get("on_failure") or []})
+        result["vms"] = vm_results(planned, outcome.get("vm_states"))
+        if self.diff_mode:
+            result["diff"] = diff(result["vms"])
+        return result
+
+
+def options_from_args(args: dict[str, t.Any]) -> Options:
+    """Check what the argument spec cannot express; every error names its option."""
+    names = validate_vm_names("name", args["name"])
+    if not names:
+        raise ModuleFailure("Option 'name' must list at least one VM.")
+    startup_memory = None
+    if args["startup_memory"] is not None:
+        try:
+            startup_memory = parse_size("startup_memory", args["startup_memory"])
+        except SizeError as exc:
+            raise ModuleFailure(str(exc)) from None
+        if startup_memory % MEMORY_ALIGNMENT:
+            raise ModuleFailure(f"startup_memory must be a multiple of 2MB (Hyper-V allocates memory in 2 MB pages), got {args['startup_memory']!r}.")
+    for option in ("processor_count", "shutdown_timeout", "start_timeout"):
+        if args[option] is not None and args[option] < 1:
+            raise ModuleFailure(f"{option} must be 1 or more, got {args[option]}.")
+    if args["adapters"] is not None and args["mac_address_spoofing"] == "unchanged":
+        raise ModuleFailure("adapters selects the adapters for mac_address_spoofing; set mac_address_spoofing to on or off, or leave adapters out.")
+    if args["adapters"] is not None and not args["adapters"]:
+        raise ModuleFailure("adapters must name at least one adapter; leave it out to mean every adapter of each VM.")
+    return Options(
+        names=names,
+        state=args["state"],
+        startup_memory=startup_memory,
+        processor_count=args["processor_count"],
+        mac_address_spoofing=args["mac_address_spoofing"],
+        adapters=args["adapters"],
+        power=args["power"],
+        power_after=args["power_after"],
+        saved_state=args["saved_state"],
+        checkpoints=args["checkpoints"],
+        upgrade_version=args["upgrade_version"],
+        shutdown_timeout=args["shutdown_timeout"],
+        start_timeout=args["start_timeout"],
+    )

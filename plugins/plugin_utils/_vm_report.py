@@ -1,0 +1,103 @@
+# Copyright (c) hyperv.nested contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shape win_nested_vm's result from its plan and, after a run, from the executor's report."""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_planner import Plan, VmPlan
+
+
+def vm_results(plan: Plan, vm_states: dict[str, t.Any] | None = None) -> list[dict[str, t.Any]]:
+    """Per VM: name, changed, before, after, actions. `vm_states` (from the executor) wins for power."""
+    results = []
+    for vm in plan.vms:
+        after = dict(vm.after)
+        if vm_states and vm.name in vm_states:
+            after["power_state"] = vm_states[vm.name]
+        results.append({"name": vm.name, "changed": vm.changed, "before": vm.before, "after": after, "actions": vm.actions})
+    return results
+
+
+def diff(vms: list[dict[str, t.Any]]) -> dict[str, t.Any]:
+    return {
+        "before": {vm["name"]: vm["before"] for vm in vms},
+        "after": {vm["name"]: vm["after"] for vm in vms},
+    }
+
+
+def _names(vms: list[VmPlan]) -> str:
+    shown = ", ".join(vm.name for vm in vms[:10])
+    return shown + (f" and {len(vms) - 10} more" if len(vms) > 10 else "")
+
+
+def success_message(plan: Plan, check_mode: bool) -> str:
+    changed = [vm for vm in plan.vms if vm.changed]
+    total = len(plan.vms)
+    noun = "VM" if total == 1 else "VMs"
+    if not changed:
+        return f"{'The' if total == 1 else 'All'} {total} {noun} already as requested; nothing to do." if total else "No VMs to manage."
+    verb = "Would change" if check_mode else "Changed"
+    message = f"{verb} {len(changed)} of {total} {noun} ({_names(changed)})"
+    unchanged = total - len(changed)
+    if unchanged:
+        message += f"; {unchanged} already as requested"
+    return message + ". See vms[].actions for what " + ("would happen." if check_mode else "was done.")
+
+
+def failure_report(plan: Plan, outcome: dict[str, t.Any]) -> tuple[str, bool, list[dict[str, t.Any]]]:
+    """(msg, whether anything was applied, per-VM progress) after the executor stopped part-way."""
+    reports = list(outcome.get("operations") or [])
+    status = [str(report.get("status")) for report in reports]
+    failed_index = int(outcome["failed_index"])
+    steps = plan.steps
+    failed_vm, failed_step = steps[failed_index]
+    reason = (reports[failed_index].get("message") if failed_index < len(reports) else None) or "no reason given"
+
+    progress: dict[str, dict[str, list[str]]] = {vm.name: {"applied": [], "not_applied": []} for vm in plan.vms}
+    for index, (vm_name, step) in enumerate(steps):
+        done = index < len(status) and status[index] == "ok"
+        progress[vm_name]["applied" if done else "not_applied"].append(step.action)
+    applied_any = any(entry["applied"] for entry in progress.values())
+
+    parts = [f"VM {failed_vm!r}: {failed_step.action!r} failed: {reason.rstrip('.')}."]
+    applied = [f"{name}: {'; '.join(entry['applied'])}" for name, entry in progress.items() if entry["applied"]]
+    parts.append("Applied: " + (" | ".join(applied) if applied else "nothing") + ".")
+    pending = [f"{name}: {'; '.join(entry['not_applied'])}" for name, entry in progress.items() if entry["not_applied"]]
+    if pending:
+        parts.append("Not applied: " + " | ".join(pending) + ".")
+    parts.extend(_restore_sentences(plan, outcome))
+
+    states = outcome.get("vm_states") or {}
+    per_vm = [
+        {
+            "name": vm.name,
+            "before": vm.before,
+            "applied": progress[vm.name]["applied"],
+            "not_applied": progress[vm.name]["not_applied"],
+            "power_state": states.get(vm.name),
+        }
+        for vm in plan.vms
+    ]
+    return " ".join(parts), applied_any, per_vm
+
+
+def _restore_sentences(plan: Plan, outcome: dict[str, t.Any]) -> list[str]:
+    restore_reports = list(outcome.get("on_failure") or [])
+    states = outcome.get("vm_states") or {}
+    restored, failed = [], []
+    for index, operation in enumerate(plan.on_failure):
+        report = restore_reports[index] if index < len(restore_reports) else {}
+        if report.get("status") == "ok":
+            restored.append(operation["vm"])
+        else:
+            failed.append(f"{operation['vm']} ({report.get('message') or report.get('status') or 'not run'})")
+    sentences = []
+    if restored:
+        sentences.append(f"Running again as before: {', '.join(restored)}.")
+    if failed:
+        sentences.append(f"Could NOT start again: {', '.join(failed)}; start them yourself.")
+    if states:
+        sentences.append("Power states now: " + ", ".join(f"{name} {state}" for name, state in states.items()) + ".")
+    return sentences

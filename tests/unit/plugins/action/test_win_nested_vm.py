@@ -1,0 +1,254 @@
+from __future__ import annotations
+
+import copy
+import typing as t
+
+import pytest
+
+from ansible_collections.hyperv.nested.plugins.action.win_nested_vm import ActionModule
+from ansible_collections.hyperv.nested.plugins.plugin_utils._target import TargetError
+
+from .action_harness import ActionHarness
+
+GB = 1024**3
+
+HOST: dict[str, t.Any] = {
+    "computer_name": "HV01",
+    "os": {"caption": "Microsoft Windows Server 2022 Datacenter", "product_type": "server", "build": 20348, "version": "10.0.20348"},
+    "processor": {"manufacturer": "GenuineIntel", "name": "Intel Xeon"},
+    "logical_processor_count": 16,
+    "memory_capacity_bytes": 64 * GB,
+    "hypervisor_present": True,
+    "hyperv_feature": "Enabled",
+    "vbs": {"configured": False, "running": False, "status": 0},
+    "bcd_offer_nested_virt_disabled": False,
+    "supported_versions": ["8.0", "9.0", "10.0"],
+    "default_version": "10.0",
+    "is_virtual_machine": False,
+    "is_administrator": True,
+    "is_hyperv_administrator": True,
+}
+
+
+def vm(name: str, state: str = "Running", nested: bool = False, **overrides: t.Any) -> dict[str, t.Any]:
+    result: dict[str, t.Any] = {
+        "name": name,
+        "id": f"id-{name}",
+        "state": state,
+        "generation": 2,
+        "version": "10.0",
+        "processor_count": 2,
+        "expose_virtualization_extensions": nested,
+        "dynamic_memory_enabled": not nested,
+        "startup_memory_bytes": 4 * GB,
+        "minimum_memory_bytes": GB,
+        "maximum_memory_bytes": 16 * GB,
+        "checkpoints": [],
+        "adapters": [
+            {"name": "Network Adapter", "id": f"Microsoft:{name}\\1", "switch_name": "External", "mac_address": "00155D000101", "mac_address_spoofing": "Off"}
+        ],
+        "integration_services": [{"name": "Shutdown", "enabled": True, "primary_status": "OK"}, {"name": "Heartbeat", "enabled": True, "primary_status": "OK"}],
+        "virtualization_based_security_opt_out": False,
+        "guest_os": None,
+    }
+    result.update(overrides)
+    return result
+
+
+def probe(*vms: dict[str, t.Any], host: dict[str, t.Any] | None = None, missing: list[str] | None = None) -> dict[str, t.Any]:
+    return {
+        "host": copy.deepcopy(host or HOST),
+        "vms": {"hyperv_module": True, "missing": missing or [], "duplicates": [], "all_names": [v["name"] for v in vms], "vms": list(vms)},
+    }
+
+
+def executed(
+    count: int, states: dict[str, str], failed_index: int | None = None, message: str | None = None, restore: list[str] | None = None
+) -> dict[str, t.Any]:
+    operations = []
+    for index in range(count):
+        status = "ok" if failed_index is None or index < failed_index else ("failed" if index == failed_index else "not_run")
+        operations.append({"index": index, "status": status, "message": message if index == failed_index else None, "duration_ms": 1})
+    return {
+        "operations": operations,
+        "failed_index": failed_index,
+        "on_failure": [{"index": i, "status": status, "message": None, "duration_ms": 1} for i, status in enumerate(restore or [])],
+        "vm_states": states,
+    }
+
+
+def harness(args: dict[str, t.Any], **kwargs: t.Any) -> ActionHarness:
+    return ActionHarness(ActionModule, args, **kwargs)
+
+
+def test_converged_is_one_probe_and_unchanged() -> None:
+    h = harness({"name": ["LAB-HV1", "LAB-HV2"]}).respond(probe(vm("LAB-HV1", nested=True), vm("LAB-HV2", "Off", nested=True)))
+    result = h.run()
+    assert h.calls == [("probe", {"sections": ["host", "vms"], "vm_names": ["LAB-HV1", "LAB-HV2"]})]
+    assert result["changed"] is False
+    assert "failed" not in result
+    assert result["commands"] == []
+    assert [entry["actions"] for entry in result["vms"]] == [[], []]
+    assert result["msg"] == "All 2 VMs already as requested; nothing to do."
+
+
+def test_change_is_probe_plus_one_execute_with_planned_ops() -> None:
+    h = harness({"name": "LAB-HV1", "power": "shutdown", "startup_memory": "8GB"}).respond(probe(vm("LAB-HV1")), executed(4, {"LAB-HV1": "Running"}))
+    result = h.run()
+    assert h.scripts_called == ["probe", "execute"]
+    sent = h.calls[1][1]
+    assert [op["kind"] for op in sent["operations"]] == ["stop_vm", "cmdlet", "cmdlet", "start_vm"]
+    assert sent["operations"][2]["parameters"] == {"DynamicMemoryEnabled": False, "StartupBytes": 8 * GB}
+    assert sent["on_failure"] == [{"kind": "ensure_running", "vm": "LAB-HV1", "timeout_seconds": 300}]
+    assert result["changed"] is True and "failed" not in result
+    assert result["commands"] == [
+        "Stop-VM -VM (Get-VM -Name 'LAB-HV1') -Force",
+        "Set-VMProcessor -VM (Get-VM -Name 'LAB-HV1') -ExposeVirtualizationExtensions $true",
+        f"Set-VMMemory -VM (Get-VM -Name 'LAB-HV1') -DynamicMemoryEnabled $false -StartupBytes {8 * GB}",
+        "Start-VM -VM (Get-VM -Name 'LAB-HV1')",
+    ]
+    assert result["vms"][0]["after"]["expose_virtualization_extensions"] is True
+    assert result["msg"].startswith("Changed 1 of 1 VM (LAB-HV1)")
+
+
+def test_check_mode_sends_no_executor_call_and_reports_changes() -> None:
+    h = harness({"name": ["LAB-HV1"], "power": "turn_off"}, check_mode=True, diff=True).respond(probe(vm("LAB-HV1")))
+    result = h.run()
+    assert h.scripts_called == ["probe"]
+    assert result["changed"] is True
+    assert result["msg"].startswith("Would change 1 of 1 VM")
+    assert result["vms"][0]["actions"][0] == "turn off (unsaved guest data is lost)"
+    assert result["diff"]["before"]["LAB-HV1"]["expose_virtualization_extensions"] is False
+    assert result["diff"]["after"]["LAB-HV1"]["expose_virtualization_extensions"] is True
+    assert result["diff"]["after"]["LAB-HV1"]["power_state"] == "Running"
+
+
+def test_diff_only_when_asked() -> None:
+    result = harness({"name": ["LAB-HV1"]}).respond(probe(vm("LAB-HV1", nested=True))).run()
+    assert "diff" not in result
+
+
+def test_diff_after_uses_power_states_the_executor_reported() -> None:
+    h = harness({"name": ["LAB-HV1"], "power": "shutdown", "power_after": "off"}, diff=True)
+    result = h.respond(probe(vm("LAB-HV1")), executed(3, {"LAB-HV1": "Off"})).run()
+    assert result["diff"]["before"]["LAB-HV1"]["power_state"] == "Running"
+    assert result["diff"]["after"]["LAB-HV1"]["power_state"] == "Off"
+
+
+def test_running_vm_with_default_power_fails_before_execute() -> None:
+    h = harness({"name": ["LAB-HV1", "LAB-HV2"]}).respond(probe(vm("LAB-HV1"), vm("LAB-HV2", "Off")))
+    result = h.run()
+    assert h.scripts_called == ["probe"]
+    assert result["failed"] is True and result["changed"] is False
+    assert "'LAB-HV1' is running" in result["msg"] and "power=shutdown" in result["msg"]
+    assert result["problems"] == [result["msg"]]
+
+
+def test_failure_part_way_says_what_was_applied_and_restores_power() -> None:
+    h = harness({"name": ["LAB-HV1", "LAB-HV2"], "power": "shutdown", "mac_address_spoofing": "on"})
+    h.respond(
+        probe(vm("LAB-HV1"), vm("LAB-HV2")),
+        # LAB-HV1: stop, processor, memory, adapter, start (0-4); LAB-HV2: stop (5) fails.
+        executed(10, {"LAB-HV1": "Running", "LAB-HV2": "Running"}, failed_index=5, message="did not shut down within 300 seconds", restore=["ok", "ok"]),
+    )
+    result = h.run()
+    assert h.scripts_called == ["probe", "execute"]
+    assert result["failed"] is True
+    assert result["changed"] is True
+    msg = result["msg"]
+    assert msg.startswith("VM 'LAB-HV2': 'shut down through the guest (up to 300s)' failed: did not shut down within 300 seconds.")
+    assert "Applied: LAB-HV1: shut down through the guest (up to 300s); expose virtualization extensions; turn dynamic memory off;" in msg
+    assert "Not applied: LAB-HV2: shut down through the guest" in msg
+    assert "Running again as before: LAB-HV1, LAB-HV2." in msg
+    assert "LAB-HV2 Running" in msg
+    progress = {entry["name"]: entry for entry in result["vms"]}
+    assert len(progress["LAB-HV1"]["applied"]) == 5 and progress["LAB-HV1"]["not_applied"] == []
+    assert progress["LAB-HV2"]["applied"] == [] and len(progress["LAB-HV2"]["not_applied"]) == 5
+    assert len(result["commands"]) == 10
+
+
+def test_failure_at_first_operation_reports_unchanged() -> None:
+    h = harness({"name": ["LAB-HV1"], "state": "disabled", "mac_address_spoofing": "on"})
+    h.respond(probe(vm("LAB-HV1", nested=True, state="Off")), executed(2, {"LAB-HV1": "Off"}, failed_index=0, message="Access denied."))
+    result = h.run()
+    assert result["failed"] is True and result["changed"] is False
+    assert "Applied: nothing." in result["msg"]
+    assert "Running again" not in result["msg"]
+
+
+def test_failed_restore_is_loud() -> None:
+    h = harness({"name": ["LAB-HV1"], "power": "turn_off"})
+    h.respond(probe(vm("LAB-HV1")), executed(4, {"LAB-HV1": "Off"}, failed_index=2, message="boom", restore=["failed"]))
+    result = h.run()
+    assert "Could NOT start again: LAB-HV1" in result["msg"]
+    assert "LAB-HV1 Off" in result["msg"]
+
+
+def test_missing_vm_suggests_names_and_changes_nothing() -> None:
+    h = harness({"name": ["LAB-HV"]}).respond(probe(vm("LAB-HV1", nested=True), missing=["LAB-HV"]))
+    result = h.run()
+    assert result["failed"] is True
+    assert result["msg"] == "No VM named 'LAB-HV' on HV01 (name). Did you mean 'LAB-HV1'?"
+    assert h.scripts_called == ["probe"]
+
+
+def test_host_that_cannot_nest_fails_naming_the_reason() -> None:
+    host = {**HOST, "vbs": {"configured": True, "running": True, "status": 2}}
+    h = harness({"name": ["LAB-HV1"]}).respond(probe(vm("LAB-HV1", "Off"), host=host))
+    result = h.run()
+    assert result["failed"] is True
+    assert "host.vbs_running" in result["msg"]
+    assert h.scripts_called == ["probe"]
+
+
+def test_old_version_fails_with_exact_requirement() -> None:
+    amd = {**HOST, "processor": {"manufacturer": "AuthenticAMD"}}
+    result = harness({"name": ["LAB-HV1"]}).respond(probe(vm("LAB-HV1", "Off", version="9.0"), host=amd)).run()
+    assert "configuration version 9.0; nested virtualization on this AMD host needs 9.3 or higher" in result["msg"]
+
+
+def test_not_a_hyperv_administrator() -> None:
+    host = {**HOST, "is_administrator": False, "is_hyperv_administrator": False}
+    result = harness({"name": ["LAB-HV1"]}).respond(probe(vm("LAB-HV1", nested=True), host=host)).run()
+    assert result["failed"] is True and "Hyper-V Administrators" in result["msg"]
+
+
+def test_warnings_reach_the_result() -> None:
+    result = harness({"name": ["LAB-HV1"], "startup_memory": "2GB"}, check_mode=True).respond(probe(vm("LAB-HV1", "Off"))).run()
+    assert any("startup_memory=2GB" in warning for warning in result["warnings"])
+
+
+def test_target_error_on_probe_is_msg() -> None:
+    result = harness({"name": ["LAB-HV1"]}).respond(TargetError("Hyper-V module is not installed on this host.")).run()
+    assert result == {**result, "failed": True, "changed": False, "msg": "Hyper-V module is not installed on this host."}
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        ({"name": ["A"], "startup_memory": "lots"}, ["startup_memory", "'lots'"]),
+        ({"name": ["A"], "startup_memory": "1GB", "processor_count": 0}, ["processor_count must be 1 or more"]),
+        ({"name": ["A"], "startup_memory": 3 * 1024**2}, ["startup_memory must be a multiple of 2MB"]),
+        ({"name": ["A"], "adapters": ["NIC"]}, ["adapters", "mac_address_spoofing"]),
+        ({"name": ["A"], "mac_address_spoofing": "on", "adapters": []}, ["adapters must name at least one adapter"]),
+        ({"name": ["A"], "shutdown_timeout": 0}, ["shutdown_timeout must be 1 or more"]),
+        ({"name": ["A"], "power": "reboot"}, ["power", "fail, shutdown, turn_off"]),
+        ({"name": ["A"], "power_after": "on"}, ["power_after", "previous, off, running"]),
+        ({"name": [""]}, ["'name'", "is empty"]),
+        ({"name": []}, ["'name' must list at least one VM"]),
+        ({}, ["name"]),
+    ],
+)
+def test_bad_input_names_the_option_and_never_reaches_the_target(args: dict[str, t.Any], words: list[str]) -> None:
+    h = harness(args)
+    result = h.run()
+    assert result["failed"] is True
+    assert h.calls == []
+    for word in words:
+        assert word in result["msg"]
+
+
+def test_repeated_names_are_probed_once() -> None:
+    h = harness({"name": ["LAB-HV1", "lab-hv1"]}).respond(probe(vm("LAB-HV1", nested=True)))
+    h.run()
+    assert h.calls[0][1]["vm_names"] == ["LAB-HV1"]

@@ -1,0 +1,658 @@
+from __future__ import annotations
+
+import copy
+import json
+import typing as t
+
+import pytest
+
+from ansible_collections.hyperv.nested.plugins.plugin_utils._nat_planner import (
+    PlanError,
+    build_spec,
+    plan,
+    probe_parameters,
+    require_credentials,
+)
+
+SECRET = "S3cret-guest-pw"
+
+DEFAULTS: dict[str, t.Any] = {
+    "switch_name": "VmNAT",
+    "nat_name": "LocalNAT",
+    "prefix": "192.168.100.0/24",
+    "gateway": None,
+    "state": "present",
+    "guests": [],
+    "guest_username": "Administrator",
+    "guest_password": SECRET,
+    "guest_dns": ["1.1.1.1", "8.8.8.8"],
+    "port_mappings": [],
+    "purge_port_mappings": False,
+    "replace": False,
+}
+
+
+def args(**overrides: t.Any) -> dict[str, t.Any]:
+    return {**copy.deepcopy(DEFAULTS), **overrides}
+
+
+def guest(vm: str, **extra: t.Any) -> dict[str, t.Any]:
+    return {"vm": vm, "ip": None, "dns": None, "adapter": None, "username": None, "password": None, **extra}
+
+
+def mapping(**extra: t.Any) -> dict[str, t.Any]:
+    return {"protocol": "tcp", "external_ip": "0.0.0.0", "external_port": 50022, "internal_ip": None, "vm": None, "internal_port": 22, **extra}
+
+
+def network(converged: bool = False, **extra: t.Any) -> dict[str, t.Any]:
+    section: dict[str, t.Any] = {
+        "hyperv_module": True,
+        "switches": [],
+        "nats": [],
+        "static_mappings": [],
+        "ip_addresses": [
+            {
+                "interface_alias": "Ethernet",
+                "interface_index": 4,
+                "ip_address": "10.0.0.5",
+                "prefix_length": 24,
+                "address_family": "IPv4",
+                "prefix_origin": "Dhcp",
+            }
+        ],
+        "adapters": [{"name": "Ethernet", "interface_index": 4, "status": "Up", "mac_address": "00-15-5D-00-00-01"}],
+    }
+    if converged:
+        section["switches"].append({"name": "VmNAT", "switch_type": "Internal", "net_adapter_interface_description": None})
+        section["nats"].append({"name": "LocalNAT", "internal_ip_interface_address_prefix": "192.168.100.0/24"})
+        section["ip_addresses"].append(
+            {
+                "interface_alias": "vEthernet (VmNAT)",
+                "interface_index": 12,
+                "ip_address": "192.168.100.1",
+                "prefix_length": 24,
+                "address_family": "IPv4",
+                "prefix_origin": "Manual",
+            }
+        )
+        section["adapters"].append({"name": "vEthernet (VmNAT)", "interface_index": 12, "status": "Up", "mac_address": "00-15-5D-00-00-02"})
+    section.update(extra)
+    return section
+
+
+def vm(name: str, mac: str, switch: str | None = None, state: str = "Running", adapters: list[dict[str, t.Any]] | None = None) -> dict[str, t.Any]:
+    return {
+        "name": name,
+        "id": f"id-{name}",
+        "state": state,
+        "adapters": adapters
+        if adapters is not None
+        else [{"name": "Network Adapter", "id": f"Microsoft:{name}\\A", "switch_name": switch, "mac_address": mac, "mac_address_spoofing": "Off"}],
+    }
+
+
+def report(
+    name: str, mac: str, ipv4: list[tuple[str, int, str]] = (), gateway: str | None = None, dns: list[str] | None = None, dhcp: bool = False
+) -> dict[str, t.Any]:  # type: ignore[assignment]
+    dashed = "-".join(mac[i : i + 2] for i in range(0, 12, 2))
+    return {
+        "vm": name,
+        "state": "Running",
+        "reachable": True,
+        "error": None,
+        "adapters": [
+            {"interface_alias": "Loopback", "interface_index": 1, "mac_address": "", "ipv4": [], "default_gateway": None, "dns_servers": [], "dhcp": False},
+            {
+                "interface_alias": "Ethernet",
+                "interface_index": 6,
+                "mac_address": dashed,
+                "ipv4": [{"ip_address": ip, "prefix_length": length, "prefix_origin": origin} for ip, length, origin in ipv4],
+                "default_gateway": gateway,
+                "dns_servers": dns or [],
+                "dhcp": dhcp,
+            },
+        ],
+    }
+
+
+MAC1, MAC2 = "00155D000101", "00155D000102"
+
+
+def probe(net: dict[str, t.Any], vms: list[dict[str, t.Any]] = (), reports: list[dict[str, t.Any]] = ()) -> dict[str, t.Any]:  # type: ignore[assignment]
+    return {
+        "network": net,
+        "vms": {"hyperv_module": True, "missing": [], "duplicates": [], "all_names": [v["name"] for v in vms], "vms": list(vms)},
+        "guests": list(reports),
+    }
+
+
+def cmdlets(operations: list[dict[str, t.Any]]) -> list[str]:
+    out = []
+    for op in operations:
+        if op["kind"] == "guest":
+            out.append("guest:" + op["vm"] + ":" + ",".join(n["cmdlet"] for n in op["operations"]))
+        else:
+            out.append(op["cmdlet"])
+    return out
+
+
+# ----------------------------------------------------------------------------- build_spec
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"prefix": "192.168.100.7/24"}, "prefix: '192.168.100.7/24' has host bits set; did you mean 192.168.100.0/24?"),
+        ({"gateway": "10.0.0.1"}, "gateway: 10.0.0.1 is outside prefix 192.168.100.0/24"),
+        ({"switch_name": "Vm*"}, "switch_name: 'Vm*' contains a wildcard character (* ? [ ]); use a plain name"),
+        ({"nat_name": "  "}, "nat_name: must not be empty"),
+        ({"guests": [guest("A"), guest("B", ip="192.168.200.5")]}, "guests[1].ip: 192.168.200.5 is outside prefix 192.168.100.0/24"),
+        ({"guests": [guest("A", ip="192.168.100.1")]}, "guests[0].ip: 192.168.100.1 is the gateway address of 192.168.100.0/24"),
+        ({"guests": [guest("A", ip="192.168.100.9"), guest("B", ip="192.168.100.9")]}, "guests[1].ip: 192.168.100.9 is already the address of guests[0]"),
+        ({"guests": [guest("A"), guest("a")]}, "guests[1].vm: a is already listed as guests[0]"),
+        ({"guests": [guest("")]}, "guests[0].vm: the VM name '' is empty"),
+        ({"guests": [guest("A", dns=["8.8.8.8", "dns.example"])]}, "guests[0].dns[1]: 'dns.example' is not an IPv4 address"),
+        ({"guests": [guest("A", dns=[])]}, "guests[0].dns: give at least one DNS server address"),
+        ({"guest_dns": ["1.1.1.1", "1.1.1.1"]}, "guest_dns: lists the same server more than once"),
+        (
+            {"port_mappings": [mapping(internal_ip="192.168.100.2", external_port=0)]},
+            "port_mappings[0].external_port: 0 is not a port number between 1 and 65535",
+        ),
+        (
+            {"port_mappings": [mapping(internal_ip="192.168.100.2", internal_port=70000)]},
+            "port_mappings[0].internal_port: 70000 is not a port number between 1 and 65535",
+        ),
+        ({"port_mappings": [mapping(internal_ip="192.168.101.2")]}, "port_mappings[0].internal_ip: 192.168.101.2 is outside prefix 192.168.100.0/24"),
+        ({"port_mappings": [mapping(vm="NOPE")]}, "port_mappings[0].vm: NOPE is not one of the guests; list it under guests or give internal_ip"),
+        ({"port_mappings": [mapping()]}, "port_mappings[0]: give internal_ip or vm (a guest listed under guests)"),
+        ({"port_mappings": [mapping(internal_ip="192.168.100.2", vm="A")], "guests": [guest("A")]}, "port_mappings[0]: give internal_ip or vm, not both"),
+        ({"port_mappings": [mapping(protocol="icmp", internal_ip="192.168.100.2")]}, "port_mappings[0].protocol: 'icmp' is not tcp or udp"),
+        ({"port_mappings": [mapping(external_ip="1.2.3", internal_ip="192.168.100.2")]}, "port_mappings[0].external_ip: '1.2.3' is not an IPv4 address"),
+        (
+            {"port_mappings": [mapping(internal_ip="192.168.100.2"), mapping(internal_ip="192.168.100.3", protocol="TCP")]},
+            "port_mappings[1]: TCP 0.0.0.0:50022 is already mapped by port_mappings[0]",
+        ),
+    ],
+)
+def test_bad_arguments_fail_naming_the_option(overrides: dict[str, t.Any], message: str) -> None:
+    with pytest.raises(PlanError) as caught:
+        build_spec(args(**overrides))
+    assert caught.value.msg == message
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"guests": [guest("A")], "guest_username": None}, "guests[0].username: no user for A; set it or guest_username"),
+        ({"guests": [guest("A", username="u")], "guest_password": None}, "guests[0].password: no password for A; set it or guest_password"),
+    ],
+)
+def test_missing_credentials(overrides: dict[str, t.Any], message: str) -> None:
+    with pytest.raises(PlanError) as caught:
+        require_credentials(build_spec(args(**overrides)))
+    assert caught.value.msg == message
+
+
+def test_guest_defaults_and_own_values() -> None:
+    spec = build_spec(args(guests=[guest("A"), guest("B", dns=["10.0.0.53"], username="me", password="pw", ip="192.168.100.20")]))
+    first, second = spec.guests
+    assert (first.username, first.password, [str(d) for d in first.dns], first.ip) == ("Administrator", SECRET, ["1.1.1.1", "8.8.8.8"], None)
+    assert (second.username, second.password, [str(d) for d in second.dns], str(second.ip)) == ("me", "pw", ["10.0.0.53"], "192.168.100.20")
+    assert str(spec.gateway) == "192.168.100.1"
+
+
+def test_probe_parameters() -> None:
+    assert probe_parameters(build_spec(args())) == {"sections": ["network"], "vm_names": [], "guests": []}
+    assert probe_parameters(build_spec(args(state="absent", guests=[guest("A")]))) == {"sections": ["network"], "vm_names": [], "guests": []}
+    params = probe_parameters(build_spec(args(guests=[guest("A"), guest("B", password="pw")])))
+    assert params["sections"] == ["network", "vms", "guests"]
+    assert params["vm_names"] == ["A", "B"]
+    assert params["guests"] == [{"vm": "A", "username": "Administrator", "password": SECRET}, {"vm": "B", "username": "Administrator", "password": "pw"}]
+
+
+# ----------------------------------------------------------------------------- host side
+
+
+def test_fresh_host_gets_switch_nat_and_gateway_in_the_guides_order() -> None:
+    result = plan(build_spec(args()), probe(network()))
+    assert result.operations == [
+        {"kind": "cmdlet", "cmdlet": "New-VMSwitch", "parameters": {"Name": "VmNAT", "SwitchType": "Internal"}},
+        {"kind": "cmdlet", "cmdlet": "New-NetNat", "parameters": {"Name": "LocalNAT", "InternalIPInterfaceAddressPrefix": "192.168.100.0/24"}},
+        {
+            "kind": "cmdlet",
+            "cmdlet": "New-NetIPAddress",
+            "parameters": {"InterfaceAlias": "vEthernet (VmNAT)", "IPAddress": "192.168.100.1", "PrefixLength": 24, "AddressFamily": "IPv4"},
+        },
+    ]
+    assert result.before == {"switch": None, "nat": None, "host_addresses": [], "port_mappings": []}
+    assert result.after == {
+        "switch": {"name": "VmNAT", "switch_type": "Internal"},
+        "nat": {"name": "LocalNAT", "prefix": "192.168.100.0/24"},
+        "host_addresses": ["192.168.100.1/24"],
+        "port_mappings": [],
+    }
+
+
+def test_converged_host_plans_nothing_and_before_equals_after() -> None:
+    result = plan(build_spec(args()), probe(network(converged=True)))
+    assert result.operations == []
+    assert result.before == result.after
+
+
+def test_custom_prefix_and_gateway() -> None:
+    result = plan(build_spec(args(prefix="10.20.0.0/16", gateway="10.20.255.254", switch_name="Lab", nat_name="LabNAT")), probe(network()))
+    assert result.operations[-1]["parameters"] == {
+        "InterfaceAlias": "vEthernet (Lab)",
+        "IPAddress": "10.20.255.254",
+        "PrefixLength": 16,
+        "AddressFamily": "IPv4",
+    }
+    assert result.operations[1]["parameters"] == {"Name": "LabNAT", "InternalIPInterfaceAddressPrefix": "10.20.0.0/16"}
+
+
+def test_names_match_case_insensitively() -> None:
+    net = network(converged=True)
+    net["switches"][0]["name"] = "vmnat"
+    net["nats"][0]["name"] = "LOCALNAT"
+    assert plan(build_spec(args()), probe(net)).operations == []
+
+
+def test_wrong_gateway_address_in_prefix_is_replaced_addresses_outside_are_kept() -> None:
+    net = network(converged=True)
+    net["ip_addresses"][1]["ip_address"] = "192.168.100.77"
+    net["ip_addresses"].append(
+        {
+            "interface_alias": "vEthernet (VmNAT)",
+            "interface_index": 12,
+            "ip_address": "172.31.0.1",
+            "prefix_length": 24,
+            "address_family": "IPv4",
+            "prefix_origin": "Manual",
+        }
+    )
+    result = plan(build_spec(args()), probe(net))
+    assert result.operations == [
+        {"kind": "cmdlet", "cmdlet": "Remove-NetIPAddress", "parameters": {"InterfaceIndex": 12, "IPAddress": "192.168.100.77", "Confirm": False}},
+        {
+            "kind": "cmdlet",
+            "cmdlet": "New-NetIPAddress",
+            "parameters": {"InterfaceIndex": 12, "IPAddress": "192.168.100.1", "PrefixLength": 24, "AddressFamily": "IPv4"},
+        },
+    ]
+    assert result.before["host_addresses"] == ["192.168.100.77/24"]
+    assert result.after["host_addresses"] == ["192.168.100.1/24"]
+
+
+def test_gateway_with_wrong_prefix_length_is_readded() -> None:
+    net = network(converged=True)
+    net["ip_addresses"][1]["prefix_length"] = 16
+    # a /16 on our own adapter is not a foreign network
+    assert cmdlets(plan(build_spec(args()), probe(net)).operations) == ["Remove-NetIPAddress", "New-NetIPAddress"]
+
+
+def _failure(overrides: dict[str, t.Any], net: dict[str, t.Any]) -> str:
+    with pytest.raises(PlanError) as caught:
+        plan(build_spec(args(**overrides)), probe(net))
+    return caught.value.msg
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_external_switch_of_that_name_is_never_replaced(replace: bool) -> None:
+    net = network(switches=[{"name": "VmNAT", "switch_type": "External", "net_adapter_interface_description": "NIC"}])
+    assert _failure({"replace": replace}, net).startswith("switch_name: a switch named VmNAT exists and is External")
+
+
+def test_private_switch_needs_replace() -> None:
+    net = network(switches=[{"name": "VmNAT", "switch_type": "Private", "net_adapter_interface_description": None}])
+    assert _failure({}, net) == (
+        "switch_name: a switch named VmNAT exists and is Private, not Internal; set replace: true to replace it or choose another switch_name"
+    )
+    result = plan(build_spec(args(replace=True)), probe(net))
+    assert cmdlets(result.operations) == ["Remove-VMSwitch", "New-VMSwitch", "New-NetNat", "New-NetIPAddress"]
+    assert result.operations[0]["parameters"] == {"Name": "VmNAT", "Force": True}
+
+
+def test_nat_with_other_prefix_needs_replace() -> None:
+    net = network(converged=True)
+    net["nats"][0]["internal_ip_interface_address_prefix"] = "192.168.50.0/24"
+    net["static_mappings"] = [
+        {
+            "nat_name": "LocalNAT",
+            "static_mapping_id": 3,
+            "protocol": "TCP",
+            "external_ip_address": "0.0.0.0",
+            "external_port": 80,
+            "internal_ip_address": "192.168.50.2",
+            "internal_port": 80,
+        }
+    ]
+    assert _failure({}, net) == (
+        "prefix: NAT LocalNAT exists with prefix 192.168.50.0/24, not 192.168.100.0/24; set replace: true to replace it or choose another nat_name"
+    )
+    result = plan(build_spec(args(replace=True)), probe(net))
+    # the old NAT's mappings go with it; nothing else of the host changes
+    assert cmdlets(result.operations) == ["Remove-NetNat", "New-NetNat"]
+    assert result.operations[0]["parameters"] == {"Name": "LocalNAT", "Confirm": False}
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_overlap_with_another_nat_always_fails(replace: bool) -> None:
+    net = network(nats=[{"name": "DockerNAT", "internal_ip_interface_address_prefix": "192.168.0.0/16"}])
+    assert _failure({"replace": replace}, net) == "prefix: 192.168.100.0/24 overlaps 192.168.0.0/16 of NAT DockerNAT, which this task does not manage"
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_overlap_with_a_network_on_the_host_always_fails(replace: bool) -> None:
+    net = network()
+    net["ip_addresses"][0].update({"ip_address": "192.168.100.50", "prefix_length": 24})
+    assert _failure({"replace": replace}, net) == (
+        "prefix: 192.168.100.0/24 overlaps the network 192.168.100.0/24 of 192.168.100.50 on Ethernet, which is already on this host"
+    )
+
+
+def test_ipv6_addresses_do_not_count_as_overlap() -> None:
+    net = network()
+    net["ip_addresses"].append({"interface_alias": "Ethernet", "interface_index": 4, "ip_address": "fe80::1", "prefix_length": 64, "address_family": "IPv6"})
+    assert len(plan(build_spec(args()), probe(net)).operations) == 3
+
+
+def test_no_hyperv_module() -> None:
+    assert _failure({}, {"hyperv_module": False}).startswith("Hyper-V is not installed on this host")
+
+
+# ----------------------------------------------------------------------------- absent
+
+
+def test_absent_removes_in_order_mappings_address_nat_switch() -> None:
+    net = network(converged=True)
+    net["static_mappings"] = [
+        {
+            "nat_name": "LocalNAT",
+            "static_mapping_id": 0,
+            "protocol": "TCP",
+            "external_ip_address": "0.0.0.0",
+            "external_port": 50022,
+            "internal_ip_address": "192.168.100.2",
+            "internal_port": 22,
+        },
+        {
+            "nat_name": "Other",
+            "static_mapping_id": 1,
+            "protocol": "TCP",
+            "external_ip_address": "0.0.0.0",
+            "external_port": 80,
+            "internal_ip_address": "10.1.0.2",
+            "internal_port": 80,
+        },
+    ]
+    net["nats"].append({"name": "Other", "internal_ip_interface_address_prefix": "10.1.0.0/24"})
+    result = plan(build_spec(args(state="absent")), probe(net))
+    assert result.operations == [
+        {"kind": "cmdlet", "cmdlet": "Remove-NetNatStaticMapping", "parameters": {"NatName": "LocalNAT", "StaticMappingID": 0, "Confirm": False}},
+        {"kind": "cmdlet", "cmdlet": "Remove-NetIPAddress", "parameters": {"InterfaceIndex": 12, "IPAddress": "192.168.100.1", "Confirm": False}},
+        {"kind": "cmdlet", "cmdlet": "Remove-NetNat", "parameters": {"Name": "LocalNAT", "Confirm": False}},
+        {"kind": "cmdlet", "cmdlet": "Remove-VMSwitch", "parameters": {"Name": "VmNAT", "Force": True}},
+    ]
+    assert result.after == {"switch": None, "nat": None, "host_addresses": [], "port_mappings": []}
+
+
+def test_absent_when_nothing_is_there() -> None:
+    result = plan(build_spec(args(state="absent")), probe(network()))
+    assert result.operations == [] and result.before == result.after
+
+
+def test_absent_leaves_what_it_does_not_manage() -> None:
+    net = network(
+        switches=[{"name": "VmNAT", "switch_type": "External", "net_adapter_interface_description": "NIC"}],
+        nats=[{"name": "LocalNAT", "internal_ip_interface_address_prefix": "10.0.0.0/24"}],
+    )
+    result = plan(build_spec(args(state="absent")), probe(net))
+    assert result.operations == []
+    assert len(result.warnings) == 2
+    assert "left in place (set replace: true to remove it anyway)" in result.warnings[0]
+    assert result.before == result.after
+    forced = plan(build_spec(args(state="absent", replace=True)), probe(net))
+    assert cmdlets(forced.operations) == ["Remove-NetNat"]
+
+
+# ----------------------------------------------------------------------------- port mappings
+
+
+def test_mappings_added_kept_replaced_and_purged() -> None:
+    net = network(converged=True)
+
+    def existing(mapping_id: int, port: int, target: str, internal_port: int) -> dict[str, t.Any]:
+        return {
+            "nat_name": "LocalNAT",
+            "static_mapping_id": mapping_id,
+            "protocol": "TCP",
+            "external_ip_address": "0.0.0.0",
+            "external_port": port,
+            "internal_ip_address": target,
+            "internal_port": internal_port,
+        }
+
+    net["static_mappings"] = [existing(0, 8080, "192.168.100.2", 80), existing(1, 50022, "192.168.100.9", 22), existing(2, 3389, "192.168.100.5", 3389)]
+    wanted = [
+        mapping(external_port=8080, internal_ip="192.168.100.2", internal_port=80),  # kept
+        mapping(external_port=50022, internal_ip="192.168.100.2", internal_port=22),  # retargeted
+        mapping(protocol="udp", external_port=53, internal_ip="192.168.100.3", internal_port=53),  # new
+    ]
+    result = plan(build_spec(args(port_mappings=wanted)), probe(net))
+    assert result.operations == [
+        {"kind": "cmdlet", "cmdlet": "Remove-NetNatStaticMapping", "parameters": {"NatName": "LocalNAT", "StaticMappingID": 1, "Confirm": False}},
+        {
+            "kind": "cmdlet",
+            "cmdlet": "Add-NetNatStaticMapping",
+            "parameters": {
+                "NatName": "LocalNAT",
+                "Protocol": "TCP",
+                "ExternalIPAddress": "0.0.0.0",
+                "ExternalPort": 50022,
+                "InternalIPAddress": "192.168.100.2",
+                "InternalPort": 22,
+            },
+        },
+        {
+            "kind": "cmdlet",
+            "cmdlet": "Add-NetNatStaticMapping",
+            "parameters": {
+                "NatName": "LocalNAT",
+                "Protocol": "UDP",
+                "ExternalIPAddress": "0.0.0.0",
+                "ExternalPort": 53,
+                "InternalIPAddress": "192.168.100.3",
+                "InternalPort": 53,
+            },
+        },
+    ]
+    assert "TCP 0.0.0.0:3389 -> 192.168.100.5:3389" in result.after["port_mappings"]  # unlisted: kept
+    purged = plan(build_spec(args(port_mappings=wanted, purge_port_mappings=True)), probe(net))
+    removed = [op["parameters"]["StaticMappingID"] for op in purged.operations if op["cmdlet"] == "Remove-NetNatStaticMapping"]
+    assert removed == [1, 2]
+    assert "TCP 0.0.0.0:3389 -> 192.168.100.5:3389" not in purged.after["port_mappings"]
+
+    converged = plan(build_spec(args(port_mappings=wanted[:1])), probe(net))
+    assert converged.operations == []
+
+
+@pytest.mark.parametrize(("other_ip", "ours", "conflict"), [("0.0.0.0", "0.0.0.0", True), ("10.0.0.5", "0.0.0.0", True), ("10.0.0.5", "10.0.0.6", False)])
+def test_port_forwarded_by_another_nat_conflicts(other_ip: str, ours: str, conflict: bool) -> None:
+    net = network(
+        nats=[{"name": "Other", "internal_ip_interface_address_prefix": "10.1.0.0/24"}],
+        static_mappings=[
+            {
+                "nat_name": "Other",
+                "static_mapping_id": 4,
+                "protocol": "TCP",
+                "external_ip_address": other_ip,
+                "external_port": 50022,
+                "internal_ip_address": "10.1.0.2",
+                "internal_port": 22,
+            }
+        ],
+    )
+    overrides = {"port_mappings": [mapping(external_ip=ours, internal_ip="192.168.100.2")]}
+    if conflict:
+        assert _failure(overrides, net) == "port_mappings[0].external_port: TCP port 50022 is already forwarded by NAT Other to 10.1.0.2:22"
+    else:
+        assert cmdlets(plan(build_spec(args(**overrides)), probe(net)).operations)[-1] == "Add-NetNatStaticMapping"
+
+
+# ----------------------------------------------------------------------------- guests
+
+
+def test_new_guests_are_connected_and_addressed_with_allocation_in_order() -> None:
+    spec = build_spec(args(guests=[guest("LAB-VM1"), guest("LAB-VM2", ip="192.168.100.2")], port_mappings=[mapping(vm="LAB-VM1")]))
+    result = plan(spec, probe(network(), [vm("LAB-VM1", MAC1), vm("LAB-VM2", MAC2)], [report("LAB-VM1", MAC1), report("LAB-VM2", MAC2)]))
+    assert cmdlets(result.operations) == [
+        "New-VMSwitch",
+        "New-NetNat",
+        "New-NetIPAddress",
+        "Add-NetNatStaticMapping",
+        "Connect-VMNetworkAdapter",
+        "guest:LAB-VM1:New-NetIPAddress,Set-DnsClientServerAddress",
+        "Connect-VMNetworkAdapter",
+        "guest:LAB-VM2:New-NetIPAddress,Set-DnsClientServerAddress",
+    ]
+    connect = result.operations[4]
+    assert connect == {
+        "kind": "cmdlet",
+        "cmdlet": "Connect-VMNetworkAdapter",
+        "vm": "LAB-VM1",
+        "adapter_id": "Microsoft:LAB-VM1\\A",
+        "parameters": {"SwitchName": "VmNAT"},
+    }
+    first = result.operations[5]
+    assert (first["username"], first["password"]) == ("Administrator", SECRET)
+    assert first["operations"] == [
+        {
+            "kind": "cmdlet",
+            "cmdlet": "New-NetIPAddress",
+            "parameters": {"InterfaceIndex": 6, "IPAddress": "192.168.100.3", "PrefixLength": 24, "DefaultGateway": "192.168.100.1", "AddressFamily": "IPv4"},
+        },
+        {"kind": "cmdlet", "cmdlet": "Set-DnsClientServerAddress", "parameters": {"InterfaceIndex": 6, "ServerAddresses": ["1.1.1.1", "8.8.8.8"]}},
+    ]
+    assert result.operations[3]["parameters"]["InternalIPAddress"] == "192.168.100.3"
+    assert [g["ip"] for g in result.guests] == ["192.168.100.3", "192.168.100.2"]
+    assert result.port_mappings[0]["internal_ip"] == "192.168.100.3"
+    assert result.after["guests"]["LAB-VM1"] == {
+        "adapter": "Network Adapter",
+        "switch": "VmNAT",
+        "addresses": ["192.168.100.3/24"],
+        "default_gateway": "192.168.100.1",
+        "dns_servers": ["1.1.1.1", "8.8.8.8"],
+        "dhcp": False,
+    }
+    assert SECRET not in json.dumps([result.before, result.after, result.guests, result.warnings, result.port_mappings])
+
+
+def test_converged_guests_plan_nothing() -> None:
+    spec = build_spec(args(guests=[guest("LAB-VM1")]))
+    result = plan(
+        spec,
+        probe(
+            network(converged=True),
+            [vm("LAB-VM1", MAC1, switch="VmNAT")],
+            [report("LAB-VM1", MAC1, [("192.168.100.40", 24, "Manual")], "192.168.100.1", ["1.1.1.1", "8.8.8.8"])],
+        ),
+    )
+    assert result.operations == []
+    assert result.guests[0]["ip"] == "192.168.100.40"  # kept, not moved to the lowest free
+    assert result.before == result.after
+
+
+@pytest.mark.parametrize(
+    ("current", "expected"),
+    [
+        # wrong address in the prefix: removed first, then the right one with the gateway
+        (
+            {"ipv4": [("192.168.100.9", 24, "Manual")], "gateway": "192.168.100.1", "dns": ["1.1.1.1", "8.8.8.8"]},
+            ["Remove-NetIPAddress 192.168.100.9", "Remove-NetRoute", "New-NetIPAddress 192.168.100.5"],
+        ),
+        # right address, wrong gateway: the route goes and the address is re-added with the gateway
+        (
+            {"ipv4": [("192.168.100.5", 24, "Manual")], "gateway": "192.168.100.254", "dns": ["1.1.1.1", "8.8.8.8"]},
+            ["Remove-NetRoute", "Remove-NetIPAddress 192.168.100.5", "New-NetIPAddress 192.168.100.5"],
+        ),
+        # right address, wrong prefix length
+        (
+            {"ipv4": [("192.168.100.5", 16, "Manual")], "gateway": "192.168.100.1", "dns": ["1.1.1.1", "8.8.8.8"]},
+            ["Remove-NetIPAddress 192.168.100.5", "Remove-NetRoute", "New-NetIPAddress 192.168.100.5"],
+        ),
+        # only DNS differs
+        ({"ipv4": [("192.168.100.5", 24, "Manual")], "gateway": "192.168.100.1", "dns": ["8.8.8.8"]}, ["Set-DnsClientServerAddress"]),
+        # DHCP: turned off, its address and route go with it; an APIPA address outside the prefix is left alone
+        (
+            {"ipv4": [("10.0.0.7", 24, "Dhcp"), ("169.254.3.4", 16, "WellKnown")], "gateway": "10.0.0.1", "dns": ["10.0.0.1"], "dhcp": True},
+            ["Set-NetIPInterface", "New-NetIPAddress 192.168.100.5", "Set-DnsClientServerAddress"],
+        ),
+        # a manual address outside the prefix is never touched
+        (
+            {"ipv4": [("172.16.0.5", 24, "Manual")], "gateway": None, "dns": ["1.1.1.1", "8.8.8.8"]},
+            ["New-NetIPAddress 192.168.100.5"],
+        ),
+    ],
+)
+def test_guest_repairs(current: dict[str, t.Any], expected: list[str]) -> None:
+    spec = build_spec(args(guests=[guest("LAB-VM1", ip="192.168.100.5")]))
+    rep = report("LAB-VM1", MAC1, current["ipv4"], current["gateway"], current["dns"], current.get("dhcp", False))
+    result = plan(spec, probe(network(converged=True), [vm("LAB-VM1", MAC1, switch="VmNAT")], [rep]))
+    assert len(result.operations) == 1 and result.operations[0]["kind"] == "guest"
+    seen = []
+    for op in result.operations[0]["operations"]:
+        address = op["parameters"].get("IPAddress")
+        seen.append(f"{op['cmdlet']} {address}" if address else op["cmdlet"])
+        assert op["parameters"]["InterfaceIndex"] == 6  # the guest's own adapter, never the switch adapter
+    assert seen == expected
+
+
+def test_guest_addresses_after_dhcp_keep_outside_addresses() -> None:
+    spec = build_spec(args(guests=[guest("LAB-VM1", ip="192.168.100.5")]))
+    rep = report("LAB-VM1", MAC1, [("10.0.0.7", 24, "Dhcp"), ("169.254.3.4", 16, "WellKnown")], "10.0.0.1", ["10.0.0.1"], True)
+    result = plan(spec, probe(network(converged=True), [vm("LAB-VM1", MAC1, switch="VmNAT")], [rep]))
+    assert result.after["guests"]["LAB-VM1"]["addresses"] == ["169.254.3.4/16", "192.168.100.5/24"]
+
+
+def test_switch_created_reconnects_even_connected_adapters() -> None:
+    net = network(switches=[{"name": "VmNAT", "switch_type": "Private", "net_adapter_interface_description": None}])
+    spec = build_spec(args(replace=True, guests=[guest("LAB-VM1")]))
+    result = plan(spec, probe(net, [vm("LAB-VM1", MAC1, switch="VmNAT")], [report("LAB-VM1", MAC1)]))
+    assert "Connect-VMNetworkAdapter" in cmdlets(result.operations)
+
+
+def _guest_failure(spec_overrides: dict[str, t.Any], vms: list[dict[str, t.Any]], reports: list[dict[str, t.Any]]) -> str:
+    with pytest.raises(PlanError) as caught:
+        plan(build_spec(args(**spec_overrides)), probe(network(converged=True), vms, reports))
+    return caught.value.msg
+
+
+def test_guest_failures_name_the_guest() -> None:
+    one = {"guests": [guest("LAB-VM1")]}
+    assert _guest_failure(one, [], []) == "guests[0].vm: no VM named LAB-VM1 on this host (VMs: none)"
+    assert _guest_failure(one, [vm("LAB-VM1", MAC1, state="Off")], []).startswith("guests[0].vm: LAB-VM1 is Off; start it first")
+    unreachable = {**report("LAB-VM1", MAC1), "reachable": False, "error": "The credential is invalid."}
+    assert _guest_failure(one, [vm("LAB-VM1", MAC1)], [unreachable]) == "guests[0]: cannot reach LAB-VM1 through PowerShell Direct: The credential is invalid."
+    assert _guest_failure(one, [vm("LAB-VM1", MAC1)], [report("LAB-VM1", MAC2)]).startswith(
+        "guests[0]: found no network adapter inside LAB-VM1 with the MAC address 00155D000101"
+    )
+    elsewhere = vm("LAB-VM1", MAC1, switch="External")
+    assert _guest_failure(one, [elsewhere], [report("LAB-VM1", MAC1)]).startswith(
+        "guests[0].adapter: adapter Network Adapter of LAB-VM1 is connected to switch External"
+    )
+    two = vm(
+        "LAB-VM1",
+        MAC1,
+        adapters=[
+            {"name": "A", "id": "a", "switch_name": None, "mac_address": MAC1},
+            {"name": "B", "id": "b", "switch_name": None, "mac_address": MAC2},
+        ],
+    )
+    assert _guest_failure(one, [two], [report("LAB-VM1", MAC1)]) == (
+        "guests[0].adapter: LAB-VM1 has several network adapters (A, B); name the one for switch VmNAT"
+    )
+    assert _guest_failure({"guests": [guest("LAB-VM1", adapter="C")]}, [two], [report("LAB-VM1", MAC1)]) == (
+        "guests[0].adapter: LAB-VM1 has no adapter named C (adapters: A, B)"
+    )
+    chosen = plan(build_spec(args(guests=[guest("LAB-VM1", adapter="B")])), probe(network(converged=True), [two], [report("LAB-VM1", MAC2)]))
+    assert chosen.operations[0]["adapter_id"] == "b"

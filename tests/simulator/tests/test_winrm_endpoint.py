@@ -193,6 +193,22 @@ def test_unauthenticated_request_gets_401_with_windows_challenges(endpoint: Endp
     assert response.headers["Server"] == "Microsoft-HTTPAPI/2.0"
 
 
+@pytest.mark.parametrize(
+    "token",
+    [
+        "not base64!",
+        base64.b64encode(b"NTLMSSP\0\x03\0\0\0" + b"\0" * 40).decode(),  # Authenticate with no handshake before it
+        base64.b64encode(b"NTLMSSP\0\x01\0\0\0" + b"\xff" * 3).decode(),  # truncated Negotiate
+        base64.b64encode(b"\x60\x28\x06\x06\x2b\x06\x01\x05\x05\x02").decode(),  # SPNEGO, unsupported
+    ],
+)
+def test_bad_negotiate_tokens_get_401(endpoint: Endpoint, token: str) -> None:
+    headers = {"Content-Type": "application/soap+xml;charset=UTF-8", "Authorization": f"Negotiate {token}"}
+    response = requests.post(endpoint.url, data=b"<x/>", headers=headers, timeout=5)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Negotiate, Basic realm="WSMAN"'
+
+
 def test_wrong_content_type_is_refused(endpoint: Endpoint) -> None:
     response = requests.post(endpoint.url, data=b"<x/>", auth=(USER, PASSWORD), headers={"Content-Type": "text/xml"}, timeout=5)
     assert response.status_code == 415

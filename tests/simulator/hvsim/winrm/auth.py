@@ -89,12 +89,18 @@ class ConnectionAuth:
     def _ntlm_step(self, scheme: str, encoded: str) -> Authenticated | Challenge:
         try:
             token = base64.b64decode(encoded, validate=True)
-            # Message type 1 (Negotiate) always starts a fresh handshake on this connection.
-            if token[8:12] == b"\x01\x00\x00\x00" or self._pending is None:
-                self._established = None
-                self._pending = NtlmAcceptor(self._accounts.ntlm_accounts(), self._channel_bindings)
+        except binascii.Error:
+            return Challenge(CHALLENGE_HEADERS)
+        # A Negotiate message (type 1) starts a fresh handshake on this connection; anything
+        # else must continue the one in progress.
+        if token[8:12] == b"\x01\x00\x00\x00":
+            self._established = None
+            self._pending = NtlmAcceptor(self._accounts.ntlm_accounts(), self._channel_bindings)
+        elif self._pending is None:
+            return Challenge(CHALLENGE_HEADERS)
+        try:
             reply = self._pending.step(token)
-        except (binascii.Error, AuthenticationFailed):
+        except AuthenticationFailed:
             self._pending = None
             return Challenge(CHALLENGE_HEADERS)
         if not self._pending.complete:

@@ -81,7 +81,7 @@ class NtlmAcceptor:
         try:
             with self._accounts.active():
                 return self._context.step(token)
-        except SpnegoError as exc:
+        except Exception as exc:  # malformed tokens surface as assorted parsing errors, not only SpnegoError
             raise AuthenticationFailed(str(exc)) from exc
 
     def seal(self, data: bytes) -> tuple[bytes, bytes]:

@@ -192,9 +192,10 @@ class _Handler(BaseHTTPRequestHandler):
         if not body:
             self._reply(200, b"")  # pywinrm's empty POST that sets up message encryption
             return
-        sealing = user.sealing if encryption.is_encrypted(content_type) else None
+        sealing = None
         if encryption.is_encrypted(content_type):
-            if sealing is None:
+            sealing = user.sealing
+            if sealing is None:  # only an NTLM-authenticated connection has keys to unseal with
                 self._reply(400, b"")
                 return
             try:

@@ -1,0 +1,119 @@
+# Copyright (c) hyperv.nested contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""win_nested_nat: NAT networking on a nested Hyper-V host and the addresses of its guests."""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import ModuleFailure, NestedActionBase
+from ansible_collections.hyperv.nested.plugins.plugin_utils._commands import render, render_all
+from ansible_collections.hyperv.nested.plugins.plugin_utils._nat_planner import (
+    DEFAULT_DNS,
+    PlanError,
+    build_spec,
+    plan,
+    probe_parameters,
+    require_credentials,
+)
+
+_GUEST_OPTIONS: dict[str, t.Any] = {
+    "vm": {"type": "str", "required": True},
+    "ip": {"type": "str"},
+    "dns": {"type": "list", "elements": "str"},
+    "adapter": {"type": "str"},
+    "username": {"type": "str"},
+    "password": {"type": "str", "no_log": True},
+}
+
+_MAPPING_OPTIONS: dict[str, t.Any] = {
+    "protocol": {"type": "str", "choices": ["tcp", "udp"], "default": "tcp"},
+    "external_ip": {"type": "str", "default": "0.0.0.0"},
+    "external_port": {"type": "int", "required": True},
+    "internal_ip": {"type": "str"},
+    "vm": {"type": "str"},
+    "internal_port": {"type": "int", "required": True},
+}
+
+
+class ActionModule(NestedActionBase):
+    argument_spec: t.ClassVar[dict[str, t.Any]] = {
+        "switch_name": {"type": "str", "default": "VmNAT"},
+        "nat_name": {"type": "str", "default": "LocalNAT"},
+        "prefix": {"type": "str", "default": "192.168.100.0/24"},
+        "gateway": {"type": "str"},
+        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+        "guests": {"type": "list", "elements": "dict", "default": [], "options": _GUEST_OPTIONS},
+        "guest_username": {"type": "str"},
+        "guest_password": {"type": "str", "no_log": True},
+        "guest_dns": {"type": "list", "elements": "str", "default": list(DEFAULT_DNS)},
+        "port_mappings": {
+            "type": "list",
+            "elements": "dict",
+            "default": [],
+            "options": _MAPPING_OPTIONS,
+        },
+        "purge_port_mappings": {"type": "bool", "default": False},
+        "replace": {"type": "bool", "default": False},
+    }
+
+    def act(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        try:
+            spec = build_spec(args)
+            require_credentials(spec)
+        except PlanError as exc:
+            raise ModuleFailure(exc.msg) from None
+        probe = self.call_target("probe", probe_parameters(spec))
+        try:
+            planned = plan(spec, probe)
+        except PlanError as exc:
+            raise ModuleFailure(exc.msg) from None
+
+        result: dict[str, t.Any] = {
+            "changed": bool(planned.operations),
+            "commands": render_all(planned.operations),
+            "nat": {
+                "switch_name": spec.switch_name,
+                "nat_name": spec.nat_name,
+                "prefix": str(spec.network),
+                "gateway": str(spec.gateway),
+                "interface_alias": spec.interface_alias,
+                "state": spec.state,
+            },
+            "guests": planned.guests,
+            "port_mappings": planned.port_mappings,
+        }
+        if planned.warnings:
+            result["warnings"] = list(planned.warnings)
+        if self.diff_mode:
+            result["diff"] = {"before": planned.before, "after": planned.after}
+
+        if not planned.operations:
+            result["msg"] = "NAT networking is already as requested." if spec.state == "present" else "Nothing of the NAT network to remove."
+            return result
+        if self.check_mode:
+            result["msg"] = f"{len(planned.operations)} change(s) would be made (check mode)."
+            return result
+
+        outcome = self.call_target("execute", {"operations": planned.operations, "on_failure": []})
+        reports = list(outcome.get("operations") or [])
+        result["operations"] = [
+            {
+                "command": render(operation),
+                "status": (reports[index] if index < len(reports) else {}).get("status", "not_run"),
+                "message": (reports[index] if index < len(reports) else {}).get("message"),
+            }
+            for index, operation in enumerate(planned.operations)
+        ]
+        failed_index = outcome.get("failed_index")
+        if failed_index is not None:
+            applied = sum(1 for entry in result["operations"] if entry["status"] == "ok")
+            failed = result["operations"][int(failed_index)]
+            result["changed"] = applied > 0
+            raise ModuleFailure(
+                f"Operation {int(failed_index) + 1} of {len(planned.operations)} failed: {failed['command']}: {failed['message']} "
+                f"({applied} operation(s) before it were applied; the rest were not run).",
+                **result,
+            )
+        result["msg"] = f"{len(planned.operations)} change(s) made."
+        return result

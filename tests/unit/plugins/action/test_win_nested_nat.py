@@ -1,0 +1,303 @@
+from __future__ import annotations
+
+import json
+import typing as t
+
+import pytest
+import yaml
+
+from ansible_collections.hyperv.nested.plugins.action.win_nested_nat import ActionModule
+from ansible_collections.hyperv.nested.plugins.modules import win_nested_nat as module_doc
+from ansible_collections.hyperv.nested.plugins.plugin_utils._target import TargetError
+
+from .action_harness import ActionHarness
+
+SECRET = "Gu3st-Secret!"
+MAC = "00155D000101"
+
+
+def network(converged: bool) -> dict[str, t.Any]:
+    section: dict[str, t.Any] = {"hyperv_module": True, "switches": [], "nats": [], "static_mappings": [], "ip_addresses": [], "adapters": []}
+    if converged:
+        section["switches"] = [{"name": "VmNAT", "switch_type": "Internal", "net_adapter_interface_description": None}]
+        section["nats"] = [{"name": "LocalNAT", "internal_ip_interface_address_prefix": "192.168.100.0/24"}]
+        section["ip_addresses"] = [
+            {
+                "interface_alias": "vEthernet (VmNAT)",
+                "interface_index": 12,
+                "ip_address": "192.168.100.1",
+                "prefix_length": 24,
+                "address_family": "IPv4",
+                "prefix_origin": "Manual",
+            }
+        ]
+        section["static_mappings"] = [
+            {
+                "nat_name": "LocalNAT",
+                "static_mapping_id": 0,
+                "protocol": "TCP",
+                "external_ip_address": "0.0.0.0",
+                "external_port": 50022,
+                "internal_ip_address": "192.168.100.2",
+                "internal_port": 22,
+            }
+        ]
+        section["adapters"] = [{"name": "vEthernet (VmNAT)", "interface_index": 12, "status": "Up", "mac_address": "00-15-5D-00-00-09"}]
+    return section
+
+
+def guest_probe(converged: bool) -> dict[str, t.Any]:
+    return {
+        "network": network(converged),
+        "vms": {
+            "hyperv_module": True,
+            "missing": [],
+            "duplicates": [],
+            "all_names": ["LAB-VM1"],
+            "vms": [
+                {
+                    "name": "LAB-VM1",
+                    "id": "g1",
+                    "state": "Running",
+                    "adapters": [{"name": "Network Adapter", "id": "Microsoft:g1\\a1", "switch_name": "VmNAT" if converged else None, "mac_address": MAC}],
+                }
+            ],
+        },
+        "guests": [
+            {
+                "vm": "LAB-VM1",
+                "state": "Running",
+                "reachable": True,
+                "error": None,
+                "adapters": [
+                    {
+                        "interface_alias": "Ethernet",
+                        "interface_index": 5,
+                        "mac_address": "00-15-5D-00-01-01",
+                        "ipv4": [{"ip_address": "192.168.100.2", "prefix_length": 24, "prefix_origin": "Manual"}] if converged else [],
+                        "default_gateway": "192.168.100.1" if converged else None,
+                        "dns_servers": ["1.1.1.1", "8.8.8.8"] if converged else [],
+                        "dhcp": False,
+                    }
+                ],
+            }
+        ],
+    }
+
+
+GUEST_ARGS = {
+    "guests": [{"vm": "LAB-VM1"}],
+    "guest_username": "Administrator",
+    "guest_password": SECRET,
+    "port_mappings": [{"external_port": 50022, "vm": "LAB-VM1", "internal_port": 22}],
+}
+
+
+def executed(operations: list[dict[str, t.Any]], failed_index: int | None = None, message: str = "boom") -> dict[str, t.Any]:
+    reports = []
+    for index, _ in enumerate(operations):
+        if failed_index is None or index < failed_index:
+            reports.append({"index": index, "status": "ok", "message": None, "duration_ms": 1})
+        elif index == failed_index:
+            reports.append({"index": index, "status": "failed", "message": message, "duration_ms": 1})
+        else:
+            reports.append({"index": index, "status": "not_run", "message": None, "duration_ms": 0})
+    return {"operations": reports, "failed_index": failed_index, "on_failure": [], "vm_states": {}}
+
+
+class ScriptedHarness(ActionHarness):
+    """Answers the executor with a per-op report built from the operations actually sent."""
+
+    def __init__(self, *args: t.Any, failed_index: int | None = None, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.failed_index = failed_index
+
+    def _call_target(self, script_name: str, parameters: dict[str, t.Any]) -> dict[str, t.Any]:
+        if script_name == "execute":
+            self.calls.append((script_name, parameters))
+            return executed(parameters["operations"], self.failed_index)
+        return super()._call_target(script_name, parameters)
+
+
+def scripted(args: dict[str, t.Any], probe: dict[str, t.Any], **kwargs: t.Any) -> ScriptedHarness:
+    harness = ScriptedHarness(ActionModule, args, **kwargs)
+    harness.action.call_target = harness._call_target
+    harness.respond(probe)
+    return harness
+
+
+def test_converged_run_is_one_probe_and_unchanged() -> None:
+    harness = scripted(GUEST_ARGS, guest_probe(converged=True), diff=True)
+    result = harness.run()
+    assert result.get("failed") is not True, result
+    assert result["changed"] is False
+    assert harness.scripts_called == ["probe"]
+    assert result["commands"] == []
+    assert result["diff"]["before"] == result["diff"]["after"]
+    assert result["msg"] == "NAT networking is already as requested."
+
+
+def test_probe_asks_for_network_vms_and_guests_once() -> None:
+    harness = scripted(GUEST_ARGS, guest_probe(converged=True))
+    harness.run()
+    assert harness.calls == [
+        (
+            "probe",
+            {
+                "sections": ["network", "vms", "guests"],
+                "vm_names": ["LAB-VM1"],
+                "guests": [{"vm": "LAB-VM1", "username": "Administrator", "password": SECRET}],
+            },
+        )
+    ]
+
+
+def test_changes_are_one_executor_call_with_commands_and_diff() -> None:
+    harness = scripted(GUEST_ARGS, guest_probe(converged=False), diff=True)
+    result = harness.run()
+    assert result.get("failed") is not True, result
+    assert result["changed"] is True
+    assert harness.scripts_called == ["probe", "execute"]
+    sent = harness.calls[1][1]
+    assert sent["on_failure"] == []
+    assert [op.get("cmdlet", op["kind"]) for op in sent["operations"]] == [
+        "New-VMSwitch",
+        "New-NetNat",
+        "New-NetIPAddress",
+        "Add-NetNatStaticMapping",
+        "Connect-VMNetworkAdapter",
+        "guest",
+    ]
+    assert sent["operations"][-1]["password"] == SECRET  # the target needs it ...
+    assert result["commands"][0] == "New-VMSwitch -Name 'VmNAT' -SwitchType 'Internal'"
+    assert result["commands"][-1].startswith("Invoke-Command -VMId (Get-VM -Name 'LAB-VM1').Id -Credential (Get-Credential 'Administrator')")
+    assert "New-NetIPAddress -InterfaceIndex 5 -IPAddress '192.168.100.2' -PrefixLength 24 -DefaultGateway '192.168.100.1'" in result["commands"][-1]
+    assert [entry["status"] for entry in result["operations"]] == ["ok"] * 6
+    assert result["guests"][0]["ip"] == "192.168.100.2"
+    assert result["port_mappings"] == [
+        {"protocol": "TCP", "external_ip": "0.0.0.0", "external_port": 50022, "internal_ip": "192.168.100.2", "internal_port": 22}
+    ]
+    assert result["diff"]["before"]["switch"] is None
+    assert result["diff"]["after"]["guests"]["LAB-VM1"]["addresses"] == ["192.168.100.2/24"]
+    assert SECRET not in json.dumps(result)  # ... the user never sees it
+
+
+def test_check_mode_sends_no_executor_call() -> None:
+    harness = scripted(GUEST_ARGS, guest_probe(converged=False), check_mode=True, diff=True)
+    result = harness.run()
+    assert result["changed"] is True
+    assert harness.scripts_called == ["probe"]
+    assert len(result["commands"]) == 6
+    assert "operations" not in result
+    assert "check mode" in result["msg"]
+    assert SECRET not in json.dumps(result)
+
+
+def test_no_diff_unless_asked() -> None:
+    assert "diff" not in scripted({}, {"network": network(converged=False)}).run()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"prefix": "192.168.100.0/33"}, "prefix: '192.168.100.0/33' is not an IPv4 network"),
+        ({"guests": [{"vm": "A", "ip": "192.168.200.5"}], "guest_username": "u", "guest_password": SECRET}, "guests[0].ip: 192.168.200.5 is outside prefix"),
+        ({"guests": [{"vm": "A"}], "guest_username": "u"}, "guests[0].password: no password for A"),
+        ({"port_mappings": [{"external_port": 70000, "internal_ip": "192.168.100.2", "internal_port": 22}]}, "port_mappings[0].external_port: 70000"),
+        ({"guest_dns": ["one.one.one.one"]}, "guest_dns[0]: 'one.one.one.one' is not an IPv4 address"),
+        ({"state": "gone"}, "state"),
+        ({"colour": "red"}, "colour"),
+        ({"port_mappings": [{"external_port": 1, "internal_ip": "192.168.100.2"}]}, "internal_port"),
+    ],
+)
+def test_bad_input_fails_before_anything_is_sent(args: dict[str, t.Any], message: str) -> None:
+    harness = ActionHarness(ActionModule, args)
+    result = harness.run()
+    assert result["failed"] is True
+    assert message in result["msg"]
+    assert result["changed"] is False
+    assert harness.calls == []
+    assert SECRET not in json.dumps(result)
+
+
+def test_conflict_fails_after_the_probe_with_nothing_sent() -> None:
+    probe = {"network": {**network(converged=False), "nats": [{"name": "Other", "internal_ip_interface_address_prefix": "192.168.0.0/16"}]}}
+    harness = scripted({}, probe)
+    result = harness.run()
+    assert result["failed"] is True
+    assert result["msg"] == "prefix: 192.168.100.0/24 overlaps 192.168.0.0/16 of NAT Other, which this task does not manage"
+    assert harness.scripts_called == ["probe"]
+
+
+def test_part_way_failure_is_reported_per_operation() -> None:
+    harness = scripted(GUEST_ARGS, guest_probe(converged=False), failed_index=2)
+    result = harness.run()
+    assert result["failed"] is True
+    assert result["changed"] is True
+    assert result["msg"].startswith("Operation 3 of 6 failed: New-NetIPAddress -InterfaceAlias 'vEthernet (VmNAT)'")
+    assert "boom" in result["msg"] and "2 operation(s) before it were applied" in result["msg"]
+    assert [entry["status"] for entry in result["operations"]] == ["ok", "ok", "failed", "not_run", "not_run", "not_run"]
+    assert SECRET not in json.dumps(result)
+
+
+def test_failure_of_the_first_operation_changes_nothing() -> None:
+    result = scripted({}, {"network": network(converged=False)}, failed_index=0).run()
+    assert (result["failed"], result["changed"]) == (True, False)
+
+
+def test_target_error_is_a_sentence() -> None:
+    harness = ActionHarness(ActionModule, {}).respond(TargetError("Could not reach the host: timed out", unreachable=True))
+    result = harness.run()
+    assert result["failed"] is True and result["unreachable"] is True
+    assert result["msg"] == "Could not reach the host: timed out"
+
+
+def test_absent_commands_use_confirm_false() -> None:
+    result = scripted({"state": "absent"}, {"network": network(converged=True)}, check_mode=True).run()
+    assert result["commands"] == [
+        "Remove-NetNatStaticMapping -NatName 'LocalNAT' -StaticMappingID 0 -Confirm:$false",
+        "Remove-NetIPAddress -InterfaceIndex 12 -IPAddress '192.168.100.1' -Confirm:$false",
+        "Remove-NetNat -Name 'LocalNAT' -Confirm:$false",
+        "Remove-VMSwitch -Name 'VmNAT' -Force",
+    ]
+
+
+# ----------------------------------------------------------------------------- documentation = argument spec
+
+
+def _doc_to_spec(options: dict[str, t.Any]) -> dict[str, t.Any]:
+    spec = {}
+    for name, doc in options.items():
+        entry: dict[str, t.Any] = {"type": doc.get("type", "str")}
+        for key in ("default", "choices", "elements", "required"):
+            if key in doc:
+                entry[key] = doc[key]
+        if "suboptions" in doc:
+            entry["options"] = _doc_to_spec(doc["suboptions"])
+        spec[name] = entry
+    return spec
+
+
+def _comparable(spec: dict[str, t.Any]) -> dict[str, t.Any]:
+    out = {}
+    for name, entry in spec.items():
+        item = {k: v for k, v in entry.items() if k not in ("no_log", "options")}
+        if item.get("required") is False:
+            del item["required"]
+        if "options" in entry:
+            item["options"] = _comparable(entry["options"])
+        out[name] = item
+    return out
+
+
+def test_documentation_matches_the_argument_spec() -> None:
+    documented = yaml.safe_load(module_doc.DOCUMENTATION)["options"]
+    assert _comparable(_doc_to_spec(documented)) == _comparable(ActionModule.argument_spec)
+    yaml.safe_load(module_doc.EXAMPLES)
+    yaml.safe_load(module_doc.RETURN)
+
+
+def test_every_password_option_is_no_log() -> None:
+    spec = ActionModule.argument_spec
+    assert spec["guest_password"]["no_log"] is True
+    assert spec["guests"]["options"]["password"]["no_log"] is True

@@ -1,0 +1,548 @@
+# Copyright (c) hyperv.nested contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Can this host run nested virtualization, and can each VM be a Hyper-V host? The verdict rules.
+
+Input is the probe's `host` and `vms` sections (docs/internals/wire-protocol.md); output is a
+verdict per host and per VM with stable reason codes, each explained in docs/reason-codes.md.
+Pure functions: no I/O, so every rule is unit-tested on Linux.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import typing as t
+from dataclasses import dataclass, field
+
+from ansible_collections.hyperv.nested.plugins.plugin_utils._commands import quote, vm_reference
+
+Facts = t.Mapping[str, t.Any]
+
+INTEL = "GenuineIntel"
+AMD = "AuthenticAMD"
+# Microsoft: Intel nesting needs build 10565+ and VM version 8.0; AMD needs Windows Server 2022
+# (build 20348) or Windows 11 (build 22000) and VM version 9.3.
+MIN_BUILD_INTEL = 10565
+MIN_BUILD_AMD_SERVER = 20348
+MIN_BUILD_AMD_CLIENT = 22000
+MIN_VERSION_INTEL = "8.0"
+MIN_VERSION_AMD = "9.3"
+RECOMMENDED_MEMORY_BYTES = 4 * 1024**3
+RECOMMENDED_PROCESSORS = 2
+VCPU_LIMIT_2019_GUESTS = 225
+
+# Every code the rules can emit, with its one-line meaning (docs/reason-codes.md explains each).
+CODES: dict[str, str] = {
+    "host.not_hyperv_admin": "the connecting account is neither in Hyper-V Administrators nor an administrator",
+    "host.hyperv_not_installed": "the Hyper-V role is not installed (or waits for a restart)",
+    "host.hyperv_powershell_missing": "the Hyper-V PowerShell module is not installed",
+    "host.hypervisor_not_running": "Hyper-V is installed but the hypervisor is not running",
+    "host.processor_unsupported": "the processor cannot run nested virtualization on this build",
+    "host.build_too_old": "the Windows build predates nested virtualization",
+    "host.virtualization_disabled_in_firmware": "VT-x / AMD-V is disabled in the firmware",
+    "host.slat_missing": "the processor lacks second level address translation (EPT / RVI)",
+    "host.vbs_running": "virtualization-based security is running on the host",
+    "host.vbs_configured": "virtualization-based security is configured and starts at the next boot",
+    "host.bcd_nested_disabled": "the boot configuration sets OFFERNESTEDVIRT=FALSE",
+    "host.bcd_unreadable": "the boot configuration could not be read",
+    "host.is_virtual_machine": "the host is itself a VM: nesting depends on its parent",
+    "vm.not_found": "no VM has the requested name",
+    "vm.duplicate_name": "more than one VM has the requested name",
+    "vm.version_too_low": "the VM configuration version is below the nested minimum",
+    "vm.version_unsupported_by_host": "this host cannot run the VM's configuration version",
+    "vm.extensions_not_exposed": "ExposeVirtualizationExtensions is off",
+    "vm.dynamic_memory_enabled": "dynamic memory is on",
+    "vm.saved_state": "the VM is in the Saved state",
+    "vm.checkpoints_present": "the VM has checkpoints",
+    "vm.memory_below_recommended": "startup memory is below 4 GB",
+    "vm.processor_count_below_recommended": "fewer than 2 virtual processors",
+    "vm.processor_count_above_2019_limit": "more than 225 virtual processors for a Windows Server 2019 or earlier guest",
+    "vm.mac_spoofing_off": "MAC address spoofing is off on connected adapters",
+    "vm.shutdown_service_missing": "the Shutdown integration service is off: no graceful shutdown",
+    "vm.heartbeat_missing": "the Heartbeat integration service is off: a start cannot be confirmed",
+    "vm.heartbeat_not_ok": "the running guest does not answer the heartbeat",
+}
+
+# Host problems that stop a VM with exposed extensions from starting.
+_HOST_START_BLOCKERS = frozenset(
+    {
+        "host.hyperv_not_installed",
+        "host.hypervisor_not_running",
+        "host.processor_unsupported",
+        "host.build_too_old",
+        "host.virtualization_disabled_in_firmware",
+        "host.slat_missing",
+        "host.vbs_running",
+        "host.bcd_nested_disabled",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    msg: str
+    fix: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "msg": self.msg, "fix": self.fix}
+
+
+@dataclass
+class Verdict:
+    blockers: list[Finding] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
+    why_not_starting: list[Finding] = field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        return not self.blockers
+
+    @property
+    def codes(self) -> list[str]:
+        return [finding.code for finding in self.blockers + self.warnings]
+
+    def block(self, code: str, msg: str, fix: str) -> None:
+        self.blockers.append(Finding(code, msg, fix))
+
+    def warn(self, code: str, msg: str, fix: str) -> None:
+        self.warnings.append(Finding(code, msg, fix))
+
+    def as_dict(self, *, with_start: bool = False) -> dict[str, t.Any]:
+        shaped: dict[str, t.Any] = {
+            "ready": self.ready,
+            "blockers": [finding.as_dict() for finding in self.blockers],
+            "warnings": [finding.as_dict() for finding in self.warnings],
+        }
+        if with_start:
+            shaped["why_not_starting"] = [finding.as_dict() for finding in self.why_not_starting]
+        return shaped
+
+
+def version_key(version: t.Any) -> tuple[int, int]:
+    """'9.3' -> (9, 3); anything unparsable sorts lowest."""
+    match = re.fullmatch(r"\s*(\d+)(?:\.(\d+))?\s*", str(version or ""))
+    if not match:
+        return (0, 0)
+    return int(match.group(1)), int(match.group(2) or 0)
+
+
+def _build(host: Facts) -> int:
+    try:
+        return int((host.get("os") or {}).get("build") or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _vendor(host: Facts) -> str:
+    return str((host.get("processor") or {}).get("manufacturer") or "")
+
+
+def _is_client(host: Facts) -> bool:
+    return (host.get("os") or {}).get("product_type") == "client"
+
+
+def amd_min_build(host: Facts) -> int:
+    return MIN_BUILD_AMD_CLIENT if _is_client(host) else MIN_BUILD_AMD_SERVER
+
+
+def required_version(host: Facts) -> str | None:
+    """The lowest VM configuration version that can nest on this host's processor."""
+    vendor = _vendor(host)
+    if vendor == INTEL:
+        return MIN_VERSION_INTEL
+    if vendor == AMD:
+        return MIN_VERSION_AMD
+    return None
+
+
+def _release(host: Facts) -> str:
+    return "Windows 11" if _is_client(host) else "Windows Server 2022"
+
+
+def host_verdict(host: Facts, *, hyperv_module: bool = True) -> Verdict:
+    verdict = Verdict()
+    build = _build(host)
+    vendor = _vendor(host)
+    cpu = host.get("processor") or {}
+    hypervisor_present = bool(host.get("hypervisor_present"))
+
+    if host.get("is_hyperv_administrator") is False:
+        verdict.block(
+            "host.not_hyperv_admin",
+            "The account Ansible connects with is neither a member of Hyper-V Administrators (S-1-5-32-578) nor an "
+            "administrator: Hyper-V may show it no VMs and refuses every change.",
+            "Add the account to the local group Hyper-V Administrators (Add-LocalGroupMember -SID 'S-1-5-32-578' "
+            "-Member <account>) and connect again: group membership applies at the next logon.",
+        )
+
+    feature = str(host.get("hyperv_feature") or "Unknown")
+    if feature != "Enabled":
+        pending = feature == "EnablePending"
+        verdict.block(
+            "host.hyperv_not_installed",
+            "Hyper-V is installed but waits for a restart." if pending else f"The Hyper-V role is not installed (state: {feature}).",
+            "Restart the host."
+            if pending
+            else "Install Hyper-V (ansible.windows.win_feature name=Hyper-V include_management_tools=true on Windows Server, "
+            "ansible.windows.win_optional_feature name=Microsoft-Hyper-V-All on Windows 10/11), then restart.",
+        )
+    elif not hyperv_module:
+        verdict.block(
+            "host.hyperv_powershell_missing",
+            "The Hyper-V PowerShell module is not installed, so VMs can be neither inspected nor configured.",
+            "Install it: ansible.windows.win_feature name=Hyper-V-PowerShell (Windows Server) or "
+            "ansible.windows.win_optional_feature name=Microsoft-Hyper-V-Management-PowerShell (Windows 10/11).",
+        )
+    elif not hypervisor_present:
+        verdict.block(
+            "host.hypervisor_not_running",
+            "Hyper-V is installed but the hypervisor is not running.",
+            "Check 'bcdedit /enum {current}': hypervisorlaunchtype must be Auto (bcdedit /set hypervisorlaunchtype auto), "
+            "virtualization must be enabled in the firmware, and on a VM the parent host must expose virtualization "
+            "extensions to it; then restart.",
+        )
+
+    if vendor == INTEL:
+        if build < MIN_BUILD_INTEL:
+            verdict.block(
+                "host.build_too_old",
+                f"Build {build} predates nested virtualization, which needs build {MIN_BUILD_INTEL} or later (Windows Server 2016 / Windows 10).",
+                "Upgrade the host to Windows Server 2016 or Windows 10 or later.",
+            )
+    elif vendor == AMD:
+        minimum = amd_min_build(host)
+        if build < minimum:
+            verdict.block(
+                "host.processor_unsupported",
+                f"Nested virtualization on AMD processors needs {_release(host)} (build {minimum}) or later; this host runs build {build}.",
+                f"Upgrade the host to {_release(host)} or later, or use an Intel host (VT-x with EPT).",
+            )
+    else:
+        verdict.block(
+            "host.processor_unsupported",
+            f"Processor manufacturer '{vendor or 'unknown'}' does not support Hyper-V nested virtualization (Intel VT-x with EPT or AMD EPYC/Ryzen is needed).",
+            "Use a host with an Intel (VT-x and EPT) or AMD (AMD-V and RVI) processor.",
+        )
+
+    # With the hypervisor running, Win32_Processor reports these flags as false: it hides them
+    # from the root partition. Hyper-V running proves them, so they are judged only without it.
+    if not hypervisor_present and vendor in (INTEL, AMD):
+        technology = "Intel VT-x" if vendor == INTEL else "AMD-V"
+        if cpu.get("vm_monitor_mode_extensions") is False:
+            verdict.block(
+                "host.processor_unsupported",
+                f"The processor does not provide {technology}.",
+                "Use a host whose processor supports hardware virtualization.",
+            )
+        elif cpu.get("virtualization_firmware_enabled") is False:
+            verdict.block(
+                "host.virtualization_disabled_in_firmware",
+                f"{technology} is disabled in the firmware (BIOS/UEFI).",
+                f"Enable {technology} (often 'Intel Virtualization Technology' or 'SVM Mode') in the firmware setup, then restart.",
+            )
+        if cpu.get("second_level_address_translation") is False:
+            verdict.block(
+                "host.slat_missing",
+                "The processor lacks second level address translation (" + ("EPT" if vendor == INTEL else "RVI") + ").",
+                "Use a host whose processor supports SLAT (Intel EPT or AMD RVI).",
+            )
+
+    vbs = host.get("vbs") or {}
+    if vbs.get("running"):
+        verdict.block(
+            "host.vbs_running",
+            "Virtualization-based security (Device Guard / Credential Guard) is running on the host, which then cannot "
+            "expose virtualization extensions to its VMs.",
+            "Turn VBS off (Group Policy 'Turn On Virtualization Based Security' = Disabled, or registry "
+            "HKLM\\SYSTEM\\CurrentControlSet\\Control\\DeviceGuard EnableVirtualizationBasedSecurity = 0) and restart; "
+            "VBS locked in UEFI also needs Microsoft's Device Guard and Credential Guard readiness tool.",
+        )
+    elif vbs.get("configured"):
+        verdict.warn(
+            "host.vbs_configured",
+            "Virtualization-based security is configured but not running: it starts at the next restart and then blocks nested virtualization.",
+            "Remove the VBS configuration (Group Policy or HKLM\\SYSTEM\\CurrentControlSet\\Control\\DeviceGuard) before the host restarts.",
+        )
+
+    bcd = host.get("bcd_offer_nested_virt_disabled")
+    if bcd is True:
+        verdict.block(
+            "host.bcd_nested_disabled",
+            "The boot configuration sets hypervisorloadoptions OFFERNESTEDVIRT=FALSE, so the hypervisor offers no nested virtualization.",
+            "Run 'bcdedit /deletevalue {current} hypervisorloadoptions' as administrator and restart.",
+        )
+    elif bcd is None and "bcd_offer_nested_virt_disabled" in host:
+        verdict.warn(
+            "host.bcd_unreadable",
+            "The boot configuration could not be read (bcdedit needs an administrator), so OFFERNESTEDVIRT=FALSE was not checked.",
+            "Connect as an administrator to include this check.",
+        )
+
+    if host.get("is_virtual_machine"):
+        verdict.warn(
+            "host.is_virtual_machine",
+            "This host is itself a virtual machine: its VMs can only use Hyper-V inside them if its parent exposes "
+            "virtualization extensions to it and Hyper-V runs here (a third level of nesting).",
+            "Check the parent host with hyperv.nested.win_nested_info as well.",
+        )
+    return verdict
+
+
+def _guest_is_2019_or_earlier(guest_os: t.Any) -> bool | None:
+    """True/False from names like 'Windows Server 2019 Datacenter'; None when unknown."""
+    if not guest_os:
+        return None
+    match = re.search(r"Windows Server (\d{4})", str(guest_os))
+    if match:
+        return int(match.group(1)) <= 2019
+    return False if "Windows" in str(guest_os) else None
+
+
+def _gib(size: t.Any) -> str:
+    value = int(size or 0) / 1024**3
+    return f"{value:g} GB" if value >= 1 else f"{int(size or 0) // 1024**2} MB"
+
+
+def _service(vm: Facts, name: str) -> Facts | None:
+    for service in vm.get("integration_services") or []:
+        if str(service.get("name", "")).casefold() == name.casefold():
+            return t.cast(Facts, service)
+    return None
+
+
+def vm_verdict(host: Facts, vm: Facts, host_result: Verdict | None = None) -> Verdict:
+    """The verdict for one VM on `host` (`host_result`: the host's verdict, when already known)."""
+    host_result = host_result if host_result is not None else host_verdict(host)
+    verdict = Verdict()
+    name = str(vm.get("name"))
+    # For fix texts: -VMName is a wildcard pattern, so names with wildcard characters get the exact form.
+    by_name = f"-VMName {quote(name)}" if vm_reference(name).startswith("(Get-VM -Name") else f"-VM {vm_reference(name)}"
+    state = str(vm.get("state") or "")
+    version = str(vm.get("version") or "")
+    exposed = bool(vm.get("expose_virtualization_extensions"))
+    needs_changes = False
+
+    supported = [str(v) for v in host.get("supported_versions") or []]
+    if supported and version and version_key(version) > max(version_key(v) for v in supported):
+        verdict.block(
+            "vm.version_unsupported_by_host",
+            f"Configuration version {version} is newer than this host supports (up to {max(supported, key=version_key)}): the VM cannot start here.",
+            "Run the VM on a host with a newer Windows build.",
+        )
+
+    minimum = required_version(host)
+    if minimum and version and version_key(version) < version_key(minimum):
+        needs_changes = True
+        vendor = "Intel" if _vendor(host) == INTEL else "AMD"
+        default = host.get("default_version")
+        target = f" (it upgrades to this host's default version, {default})" if default else ""
+        verdict.block(
+            "vm.version_too_low",
+            f"Configuration version {version} is below {minimum}, the minimum for nested virtualization on {vendor} hosts.",
+            f"With the VM off, run Update-VMVersion {by_name}{target}, or set upgrade_version: true on "
+            "hyperv.nested.win_nested_vm; the upgrade cannot be undone and the VM then no longer runs on older hosts.",
+        )
+
+    if not exposed:
+        needs_changes = True
+        verdict.block(
+            "vm.extensions_not_exposed",
+            "Virtualization extensions are not exposed to the VM, so Hyper-V cannot run inside it.",
+            f"With the VM off, run Set-VMProcessor {by_name} -ExposeVirtualizationExtensions $true, or use hyperv.nested.win_nested_vm.",
+        )
+
+    if vm.get("dynamic_memory_enabled"):
+        needs_changes = True
+        verdict.block(
+            "vm.dynamic_memory_enabled",
+            "Dynamic memory is on; a VM running Hyper-V needs static memory.",
+            f"With the VM off, run Set-VMMemory {by_name} -DynamicMemoryEnabled $false, or use hyperv.nested.win_nested_vm.",
+        )
+
+    if state == "Saved":
+        saved = (
+            "The VM is in the Saved state: its processor and memory settings cannot change until it is started and shut down, or its saved state is discarded.",
+            f"Start the VM and shut it down cleanly, or discard the saved state (Remove-VMSavedState {by_name}; the memory contents are lost).",
+        )
+        if needs_changes:
+            verdict.block("vm.saved_state", *saved)
+        else:
+            verdict.warn("vm.saved_state", *saved)
+
+    count = int(vm.get("processor_count") or 0)
+    if count > VCPU_LIMIT_2019_GUESTS:
+        old_guest = _guest_is_2019_or_earlier(vm.get("guest_os"))
+        msg = f"The VM has {count} virtual processors; with Windows Server 2019 or earlier inside, nested Hyper-V supports at most {VCPU_LIMIT_2019_GUESTS}."
+        fix = f"Set-VMProcessor {by_name} -Count {VCPU_LIMIT_2019_GUESTS} (VM off), or run a newer guest OS."
+        if old_guest:
+            verdict.block("vm.processor_count_above_2019_limit", msg, fix)
+        elif old_guest is None:
+            verdict.warn("vm.processor_count_above_2019_limit", msg + " The guest OS is unknown.", fix)
+    elif 0 < count < RECOMMENDED_PROCESSORS:
+        verdict.warn(
+            "vm.processor_count_below_recommended",
+            f"The VM has {count} virtual processor; Hyper-V inside it wants at least {RECOMMENDED_PROCESSORS}.",
+            f"Set-VMProcessor {by_name} -Count {RECOMMENDED_PROCESSORS} (VM off), or processor_count on hyperv.nested.win_nested_vm.",
+        )
+
+    startup = int(vm.get("startup_memory_bytes") or 0)
+    if 0 < startup < RECOMMENDED_MEMORY_BYTES:
+        verdict.warn(
+            "vm.memory_below_recommended",
+            f"Startup memory is {_gib(startup)}; Microsoft recommends at least 4 GB for a VM that runs Hyper-V.",
+            f"Set-VMMemory {by_name} -StartupBytes 4GB (VM off), or startup_memory: 4GB on hyperv.nested.win_nested_vm.",
+        )
+
+    checkpoints = vm.get("checkpoints") or []
+    if checkpoints:
+        verdict.warn(
+            "vm.checkpoints_present",
+            f"The VM has {len(checkpoints)} checkpoint(s); checkpoints are not supported while Hyper-V runs inside a VM.",
+            "Review and remove the checkpoints (Remove-VMCheckpoint) before relying on the VM as a nested host.",
+        )
+
+    unspoofed = [
+        str(adapter.get("name")) for adapter in vm.get("adapters") or [] if adapter.get("switch_name") and str(adapter.get("mac_address_spoofing")) != "On"
+    ]
+    if unspoofed:
+        verdict.warn(
+            "vm.mac_spoofing_off",
+            f"MAC address spoofing is off on {', '.join(unspoofed)}: VMs nested inside reach the network only if it is "
+            "turned on or the VM routes for them with NAT.",
+            "Set mac_address_spoofing: on with hyperv.nested.win_nested_vm, or use NAT networking inside the VM (hyperv.nested.win_nested_nat).",
+        )
+
+    shutdown = _service(vm, "Shutdown")
+    if shutdown is None or not shutdown.get("enabled"):
+        verdict.warn(
+            "vm.shutdown_service_missing",
+            "The Shutdown integration service is off: the VM cannot be shut down gracefully, only turned off.",
+            f"Enable-VMIntegrationService {by_name} -Name Shutdown.",
+        )
+
+    heartbeat = _service(vm, "Heartbeat")
+    if heartbeat is None or not heartbeat.get("enabled"):
+        verdict.warn(
+            "vm.heartbeat_missing",
+            "The Heartbeat integration service is off: after a start, nothing confirms that the guest booted.",
+            f"Enable-VMIntegrationService {by_name} -Name Heartbeat.",
+        )
+    elif state == "Running" and str(heartbeat.get("primary_status") or "").casefold() not in ("ok", ""):
+        verdict.warn(
+            "vm.heartbeat_not_ok",
+            f"The guest does not answer the heartbeat ({heartbeat.get('primary_status')}): it may still be booting, hung, or lack integration services.",
+            "Check the guest's console; install or update its integration services.",
+        )
+
+    verdict.why_not_starting = _why_not_starting(verdict, host_result, state, exposed)
+    return verdict
+
+
+def _why_not_starting(verdict: Verdict, host_result: Verdict, state: str, exposed: bool) -> list[Finding]:
+    """Microsoft's "my VM won't start" checklist, for this VM as configured now."""
+    reasons = [finding for finding in verdict.blockers if finding.code == "vm.version_unsupported_by_host"]
+    if not exposed:
+        return reasons
+    reasons += [finding for finding in host_result.blockers if finding.code in _HOST_START_BLOCKERS]
+    reasons += [finding for finding in verdict.blockers if finding.code in ("vm.dynamic_memory_enabled", "vm.version_too_low")]
+    reasons += [finding for finding in verdict.blockers if finding.code == "vm.processor_count_above_2019_limit"]
+    if reasons and state == "Saved":
+        reasons.append(
+            Finding(
+                "vm.saved_state",
+                "The saved state cannot be restored while the problems above remain.",
+                "Fix them, or discard the saved state with Remove-VMSavedState (memory contents are lost).",
+            )
+        )
+    return reasons
+
+
+def did_you_mean(name: str, candidates: t.Sequence[str]) -> list[str]:
+    by_key = {candidate.casefold(): candidate for candidate in candidates}
+    return [by_key[key] for key in difflib.get_close_matches(name.casefold(), list(by_key), n=3, cutoff=0.6)]
+
+
+@dataclass
+class Report:
+    host: Verdict
+    vms: dict[str, Verdict]
+    missing: list[str]
+
+    @property
+    def ready(self) -> bool:
+        return self.host.ready and not self.missing and all(verdict.ready for verdict in self.vms.values())
+
+    def as_dict(self) -> dict[str, t.Any]:
+        return {
+            "ready": self.ready,
+            "host": self.host.as_dict(),
+            "vms": {name: verdict.as_dict(with_start=True) for name, verdict in self.vms.items()},
+        }
+
+
+def evaluate(host: Facts, vms_section: Facts, requested: t.Sequence[str] | None) -> Report:
+    """The verdict for the host and for every VM the probe returned or the user asked for."""
+    hyperv_module = vms_section.get("hyperv_module", True) is not False
+    host_result = host_verdict(host, hyperv_module=hyperv_module)
+    verdicts: dict[str, Verdict] = {}
+
+    groups: dict[str, list[Facts]] = {}
+    for vm in vms_section.get("vms") or []:
+        groups.setdefault(str(vm.get("name")).casefold(), []).append(vm)
+    for group in groups.values():
+        name = str(group[0].get("name"))
+        if len(group) > 1:
+            duplicate = Verdict()
+            ids = ", ".join(str(vm.get("id")) for vm in group)
+            duplicate.block(
+                "vm.duplicate_name",
+                f"{len(group)} VMs are named '{name}' (ids {ids}); the modules act only on names that identify one VM.",
+                "Rename all but one of them (Rename-VM).",
+            )
+            verdicts[name] = duplicate
+        else:
+            verdicts[name] = vm_verdict(host, group[0], host_result)
+
+    missing: list[str] = []
+    if hyperv_module:
+        all_names = [str(name) for name in vms_section.get("all_names") or []]
+        for name in requested or []:
+            if name.casefold() in groups:
+                continue
+            missing.append(name)
+            suggestions = did_you_mean(name, all_names)
+            hint = f" Did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+            if not all_names and host.get("is_hyperv_administrator") is False:
+                hint += " The account may not be allowed to see VMs (see host.not_hyperv_admin)."
+            not_found = Verdict()
+            not_found.block("vm.not_found", f"No VM named '{name}' exists on this host.{hint}", "Check the name (Get-VM lists the VMs).")
+            verdicts[name] = not_found
+    return Report(host=host_result, vms=verdicts, missing=missing)
+
+
+def summarize(host: Facts, report: Report) -> str:
+    """One paragraph for `msg`."""
+    os_facts = host.get("os") or {}
+    label = (
+        f"{host.get('computer_name') or 'The host'} ({os_facts.get('caption') or 'Windows'}, build {os_facts.get('build')}, "
+        f"{_vendor(host) or 'unknown processor'})"
+    )
+    if report.host.ready:
+        parts = [f"{label} can run nested virtualization."]
+    else:
+        reasons = "; ".join(finding.msg.rstrip(".") for finding in report.host.blockers)
+        parts = [f"{label} cannot run nested virtualization: {reasons}."]
+    present = {name: verdict for name, verdict in report.vms.items() if name not in report.missing}
+    if present:
+        ready = [name for name, verdict in present.items() if verdict.ready]
+        parts.append(f"{len(ready)} of {len(present)} VM(s) ready to run Hyper-V" + (f" ({', '.join(ready)})." if ready else "."))
+        for name, verdict in present.items():
+            if not verdict.ready:
+                parts.append(f"{name} is not: {', '.join(finding.code for finding in verdict.blockers)}.")
+    if report.missing:
+        parts.append(f"Not found: {', '.join(report.missing)}.")
+    warnings = len(report.host.warnings) + sum(len(verdict.warnings) for verdict in present.values())
+    if warnings:
+        parts.append(f"{warnings} warning(s); see verdict.")
+    return " ".join(parts)

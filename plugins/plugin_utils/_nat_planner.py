@@ -710,15 +710,17 @@ def _plan_guest(spec: NatSpec, guest: _Guest, address: IPv4Address, switch_new: 
     prefix_length = spec.network.prefixlen
     ops: list[dict[str, t.Any]] = []
     dhcp = bool(guest.os_adapter.get("dhcp"))
-    if dhcp:
-        ops.append(_cmdlet("Set-NetIPInterface", {"InterfaceIndex": index, "Dhcp": "Disabled"}))
 
+    # Everything is removed while it certainly exists (as probed), before DHCP is turned off.
     present = False
     for entry in guest.ipv4:
         current = _ipv4(entry)
-        if current is None or current not in spec.network:
+        if current is None:
             continue
         if dhcp and _same(entry.get("prefix_origin"), "Dhcp"):
+            ops.append(_remove_address(index, str(current)))  # a lease of the DHCP client being turned off
+            continue
+        if current not in spec.network:
             continue
         if current == address and int(entry.get("prefix_length") or 0) == prefix_length and not present:
             present = True
@@ -728,13 +730,15 @@ def _plan_guest(spec: NatSpec, guest: _Guest, address: IPv4Address, switch_new: 
     gateway = guest.os_adapter.get("default_gateway")
     gateway_right = str(gateway or "") == str(spec.gateway) and not dhcp
     readd = not present or not gateway_right
-    if readd and gateway and not dhcp:
+    if readd and gateway:
         # New-NetIPAddress -DefaultGateway fails while the interface has a default route.
         ops.append(_cmdlet("Remove-NetRoute", {"InterfaceIndex": index, "DestinationPrefix": "0.0.0.0/0", "Confirm": False}))
     if present and readd:
         # New-NetIPAddress is the only allowed way to set a default gateway: re-add the address with it.
         ops.append(_remove_address(index, str(address)))
         present = False
+    if dhcp:
+        ops.append(_cmdlet("Set-NetIPInterface", {"InterfaceIndex": index, "AddressFamily": "IPv4", "Dhcp": "Disabled"}))
     if not present:
         ops.append(
             _cmdlet(

@@ -582,9 +582,19 @@ def test_converged_guests_plan_nothing() -> None:
         ),
         # only DNS differs
         ({"ipv4": [("192.168.100.5", 24, "Manual")], "gateway": "192.168.100.1", "dns": ["8.8.8.8"]}, ["Set-DnsClientServerAddress"]),
-        # DHCP: turned off, its address and route go with it; an APIPA address outside the prefix is left alone
+        # DHCP: its lease and route are removed while they exist, then it is turned off; an APIPA address is left alone
         (
             {"ipv4": [("10.0.0.7", 24, "Dhcp"), ("169.254.3.4", 16, "WellKnown")], "gateway": "10.0.0.1", "dns": ["10.0.0.1"], "dhcp": True},
+            ["Remove-NetIPAddress 10.0.0.7", "Remove-NetRoute", "Set-NetIPInterface", "New-NetIPAddress 192.168.100.5", "Set-DnsClientServerAddress"],
+        ),
+        # DHCP that leased the very address wanted: it becomes a manual address with the gateway
+        (
+            {"ipv4": [("192.168.100.5", 24, "Dhcp")], "gateway": "192.168.100.1", "dns": ["1.1.1.1", "8.8.8.8"], "dhcp": True},
+            ["Remove-NetIPAddress 192.168.100.5", "Remove-NetRoute", "Set-NetIPInterface", "New-NetIPAddress 192.168.100.5"],
+        ),
+        # DHCP on but no lease yet (APIPA only)
+        (
+            {"ipv4": [("169.254.3.4", 16, "WellKnown")], "gateway": None, "dns": [], "dhcp": True},
             ["Set-NetIPInterface", "New-NetIPAddress 192.168.100.5", "Set-DnsClientServerAddress"],
         ),
         # a manual address outside the prefix is never touched

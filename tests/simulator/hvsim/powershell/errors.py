@@ -20,6 +20,7 @@ class PSError(Exception):
     exception_type: str = "Microsoft.PowerShell.Commands.WriteErrorException"
     target: str = ""
     command: str = ""
+    prefix: str = ""          # what precedes " : " when printed, when not the command (CommandNotFound)
 
     def __str__(self) -> str:
         return self.message
@@ -34,7 +35,7 @@ def command_not_found(name: str) -> PSError:
         "or operable program. Check the spelling of the name, or if a path was included, "
         "verify that the path is correct and try again.",
         category="ObjectNotFound", error_id="CommandNotFoundException",
-        exception_type="System.Management.Automation.CommandNotFoundException", target=name)
+        exception_type="System.Management.Automation.CommandNotFoundException", target=name, prefix=name)
 
 
 def _serialize(text: str) -> str:
@@ -44,7 +45,8 @@ def _serialize(text: str) -> str:
 
 def error_record_lines(error: PSError, script_line: str = "") -> list[str]:
     """The lines PowerShell prints for an uncaught terminating error."""
-    prefix = f"{error.command} : " if error.command else ""
+    shown = error.prefix or error.command
+    prefix = f"{shown} : " if shown else ""
     lines = [f"{prefix}{error.message}", "At line:1 char:1"]
     if script_line:
         lines.append(f"+ {script_line[:70]}")

@@ -1,0 +1,111 @@
+"""Power rules: start preconditions, graceful shutdown, turn off, saved state."""
+from __future__ import annotations
+
+import time
+
+from lab_dicts import INTEL, basic_lab, cmdlet, execute, fleet_of, l0, lab, only_failure, vm, vm_info
+
+
+def test_vm_with_extensions_exposed_and_dynamic_memory_fails_to_start() -> None:
+    dyn = {"startup_gb": 4, "dynamic": True, "minimum_gb": 1, "maximum_gb": 16}
+    fleet = fleet_of(lab(l0(vms=[vm("N", expose_virtualization_extensions=True, memory=dyn)])))
+    message = only_failure(execute(fleet, "hv01", {"kind": "start_vm", "vm": "N", "timeout_seconds": 2}))
+    assert "failed to start" in message and "dynamic memory" in message
+    assert vm_info(fleet, "hv01", "N")["state"] == "Off"
+
+
+def _start(host: dict, version: str = "9.0") -> str | None:
+    fleet = fleet_of(lab(host | {"vms": [vm("N", version=version, expose_virtualization_extensions=True)]}))
+    result = execute(fleet, host["name"], {"kind": "start_vm", "vm": "N", "timeout_seconds": 2})
+    return None if result["failed_index"] is None else only_failure(result)
+
+
+def test_intel_needs_vtx_ept_and_version_8() -> None:
+    assert _start(l0()) is None
+    assert "8.0" in (_start(l0(), version="7.1") or "")
+    assert "EPT" in (_start(l0(processor=INTEL | {"ept": False})) or "")
+    old = l0(os={"caption": "Windows Server 2012 R2", "product_type": "server", "build": 9600})
+    assert "10565" in (_start(old, version="5.0") or "")
+
+
+def test_amd_needs_windows_server_2022_or_windows_11_and_version_9_3() -> None:
+    amd = INTEL | {"manufacturer": "AuthenticAMD"}
+    assert _start(l0(processor=amd), version="9.3") is None
+    assert "9.3" in (_start(l0(processor=amd), version="9.0") or "")
+    ws2019 = {"caption": "Windows Server 2019", "product_type": "server", "build": 17763}
+    assert "20348" in (_start(l0(processor=amd, os=ws2019), version="9.0") or "")
+    win10 = {"caption": "Windows 10 Pro", "product_type": "client", "build": 19045}
+    assert "22000" in (_start(l0(processor=amd, os=win10), version="9.3") or "")
+    win11 = {"caption": "Windows 11 Pro", "product_type": "client", "build": 22631}
+    assert _start(l0(processor=amd, os=win11), version="10.0") is None
+
+
+def test_vbs_running_blocks_exposing_and_starting() -> None:
+    host = l0(vbs={"configured": True, "running": True})
+    assert "virtualization-based security" in (_start(host) or "")
+    fleet = fleet_of(lab(host | {"vms": [vm("M")]}))
+    message = only_failure(execute(fleet, "hv01", cmdlet("Set-VMProcessor", "M", ExposeVirtualizationExtensions=True)))
+    assert "virtualization-based security" in message
+
+
+def test_bcd_offer_nested_virt_false_blocks() -> None:
+    assert "OFFERNESTEDVIRT=FALSE" in (_start(l0(bcd_offer_nested_virt_disabled=True)) or "")
+
+
+def test_graceful_shutdown_takes_the_configured_time() -> None:
+    fleet = fleet_of(basic_lab())
+    started = time.monotonic()
+    result = execute(fleet, "hv01", {"kind": "stop_vm", "vm": "LAB-HV1", "mode": "shutdown", "timeout_seconds": 5})
+    assert result["failed_index"] is None
+    assert time.monotonic() - started >= 0.05
+    assert result["vm_states"] == {"LAB-HV1": "Off"}
+
+
+def test_graceful_shutdown_needs_the_shutdown_integration_service() -> None:
+    spec = basic_lab()
+    spec["hosts"][0]["vms"][0]["integration_services"] = {"Shutdown": False}
+    fleet = fleet_of(spec)
+    message = only_failure(execute(fleet, "hv01", {"kind": "stop_vm", "vm": "LAB-HV1", "mode": "shutdown"}))
+    assert "Shutdown integration service" in message
+    assert vm_info(fleet, "hv01", "LAB-HV1")["state"] == "Running"
+
+
+def test_a_guest_that_ignores_shutdown_keeps_running_and_turn_off_is_immediate() -> None:
+    fleet = fleet_of(basic_lab())
+    fleet.inject({"kind": "ignore_shutdown", "host": "hv01", "vm": "LAB-HV1", "value": True})
+    result = execute(fleet, "hv01", {"kind": "stop_vm", "vm": "LAB-HV1", "mode": "shutdown", "timeout_seconds": 0.2})
+    assert only_failure(result) == "VM 'LAB-HV1' did not shut down within 0 seconds."
+    assert result["vm_states"] == {"LAB-HV1": "Running"}
+    result = execute(fleet, "hv01", {"kind": "stop_vm", "vm": "LAB-HV1", "mode": "turn_off", "timeout_seconds": 0})
+    assert result["failed_index"] is None and result["vm_states"] == {"LAB-HV1": "Off"}
+
+
+def test_saved_vm_rejects_changes_until_started_or_saved_state_removed() -> None:
+    fleet = fleet_of(basic_lab())
+    assert execute(fleet, "hv01", cmdlet("Stop-VM", "LAB-HV1", Save=True))["failed_index"] is None
+    assert vm_info(fleet, "hv01", "LAB-HV1")["state"] == "Saved"
+    message = only_failure(execute(fleet, "hv01", cmdlet("Set-VMProcessor", "LAB-HV1", Count=4)))
+    assert "saved" in message
+    assert execute(fleet, "hv01", cmdlet("Remove-VMSavedState", "LAB-HV1"))["failed_index"] is None
+    assert vm_info(fleet, "hv01", "LAB-HV1")["state"] == "Off"
+    assert execute(fleet, "hv01", cmdlet("Set-VMProcessor", "LAB-HV1", Count=4))["failed_index"] is None
+
+
+def test_starting_a_saved_vm_restores_it() -> None:
+    fleet = fleet_of(basic_lab())
+    execute(fleet, "hv01", cmdlet("Stop-VM", "LAB-HV1", Save=True))
+    boots = fleet.export_state()["roots"][0]["vms"][0]["nested_host"]["os_state"]["boot_count"]
+    assert execute(fleet, "hv01", {"kind": "start_vm", "vm": "LAB-HV1"})["vm_states"] == {"LAB-HV1": "Running"}
+    assert fleet.export_state()["roots"][0]["vms"][0]["nested_host"]["os_state"]["boot_count"] == boots
+
+
+def test_on_failure_restores_the_power_state() -> None:
+    fleet = fleet_of(basic_lab())
+    result = execute(fleet, "hv01", {"kind": "stop_vm", "vm": "LAB-HV1", "mode": "turn_off"},
+                     cmdlet("Set-VMProcessor", "LAB-HV1", Count=999),
+                     cmdlet("Set-VMProcessor", "LAB-HV1", Count=2),
+                     on_failure=[{"kind": "ensure_running", "vm": "LAB-HV1", "timeout_seconds": 5}])
+    assert result["failed_index"] == 1
+    assert [o["status"] for o in result["operations"]] == ["ok", "failed", "not_run"]
+    assert result["on_failure"][0]["status"] == "ok"
+    assert result["vm_states"] == {"LAB-HV1": "Running"}

@@ -399,12 +399,12 @@ def test_unreachable_host_refuses_connections(endpoint: Endpoint, backend: FakeB
 
 
 def test_stop_releases_the_port(backend: FakeBackend) -> None:
-    ep = Endpoint(HOST, backend)
+    ep = Endpoint(HOST, backend, bind_address="127.0.0.2")
     ep.start()
     port = ep.port
     ep.stop()
-    with Endpoint(HOST, backend, port=port) as again:
-        assert again.port == port
+    with Endpoint(HOST, backend, bind_address="127.0.0.2", port=port) as again:
+        assert again.url == f"http://127.0.0.2:{port}/wsman"
         assert run(basic(again), "echo hi")[0] == b"hi\r\n"
 
 

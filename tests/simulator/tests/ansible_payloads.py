@@ -1,6 +1,7 @@
 """Command lines and stdin built by ansible-core's own code, as its winrm connection sends them."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +54,40 @@ class FleetConnection:
 
     def reset(self) -> None:
         pass
+
+
+@functools.cache
+def reboot_commands() -> dict[str, str]:
+    """The command lines ansible.windows' reboot_host really sends, captured from a run against a
+    throwaway fleet: boot-time query, shutdown, post-reboot test; plus shutdown.exe /a as
+    _perform_reboot words it."""
+    import base64
+    import time
+    from types import SimpleNamespace
+
+    from ansible_collections.ansible.windows.plugins.plugin_utils import _reboot
+    from hvsim.fleet import Fleet
+    from lab_dicts import l0, lab
+
+    fleet = Fleet.from_lab(lab(l0()))
+    connection = FleetConnection(fleet, "hv01")
+    original = _reboot.time
+    _reboot.time = SimpleNamespace(sleep=lambda seconds: time.sleep(min(seconds, 0.05)))
+    try:
+        _reboot.reboot_host("win_reboot", connection, pre_reboot_delay=0, reboot_timeout=10)
+    finally:
+        _reboot.time = original
+    found: dict[str, str] = {}
+    for line in connection.commands:
+        script = base64.b64decode(line.split()[-1]).decode("utf-16-le")
+        if "LastBootUpTime" in script:
+            found.setdefault("boot_time", line)
+        elif "shutdown.exe /r" in script:
+            found["shutdown"] = line
+        elif "AutoLogonChecked" in script and "Get-Item" in script:
+            found["test"] = line
+    abort = (r"C:\Windows\System32\shutdown.exe /a; If (-not $?) { If (Get-Variable LASTEXITCODE -ErrorAction "
+             "SilentlyContinue) { exit $LASTEXITCODE } Else { exit 1 } }")
+    found["abort"] = ("PowerShell -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand "
+                      + base64.b64encode(abort.encode("utf-16-le")).decode())
+    return found

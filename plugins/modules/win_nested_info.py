@@ -1,0 +1,267 @@
+#!/usr/bin/python
+
+# Copyright (c) hyperv.nested contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This file holds the documentation only: the module runs on the controller as the action
+# plugin plugins/action/win_nested_info.py.
+
+DOCUMENTATION = r"""
+---
+module: win_nested_info
+short_description: Check whether a Hyper-V host and its VMs can run nested virtualization, and why not
+version_added: 0.1.0
+description:
+  - Reads a Hyper-V host and its virtual machines and tells, with stable reason codes, whether
+    the host can run nested virtualization and whether each VM is ready to run Hyper-V itself.
+    Every reason comes with a sentence and the fix.
+  - Covers the checks of Microsoft's C(Get-NestedVirtStatus.ps1) (administrator, build, processor,
+    hypervisor, Hyper-V feature, C(OFFERNESTEDVIRT), virtualization-based security, exposed
+    extensions, dynamic memory, checkpoints, saved state) without its limits (it rejects AMD
+    processors, compares builds as strings and waits for a key press), and adds the VM configuration
+    version (8.0 on Intel, 9.3 on AMD), AMD build requirements, SLAT, the 225 vCPU limit of
+    Windows Server 2019 guests, memory and processor recommendations, MAC address spoofing and
+    the integration services that graceful shutdown and start checks rely on.
+  - For each VM, C(why_not_starting) in RV(verdict.vms) follows Microsoft's "my virtual machine won't
+    start" troubleshooting for the VM as it is configured now.
+  - One read-only round trip per task. Changes nothing, so C(changed) is always false; runs in
+    check mode as well.
+  - The reason codes, their Microsoft sources and fixes are listed in the collection's
+    C(docs/reason-codes.md).
+author:
+  - hyperv.nested maintainers
+options:
+  name:
+    description:
+      - Names of the VMs to check. Matched exactly and case-insensitively, never as wildcard
+        patterns (a VM called C(lab[1]) does not match C(lab1)).
+      - When omitted, every VM on the host is checked. An empty list checks the host only.
+      - A name that matches no VM is reported in RV(missing), with close matches, as a warning,
+        and makes RV(ready) false; it does not fail the task.
+    type: list
+    elements: str
+extends_documentation_fragment:
+  - hyperv.nested.connection
+attributes:
+  check_mode:
+    support: full
+    description: Reads the same way in check mode; nothing is ever changed.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is no difference to show.
+seealso:
+  - module: hyperv.nested.win_nested_vm
+  - name: Nested virtualization
+    description: Microsoft's guide, prerequisites and known issues.
+    link: https://learn.microsoft.com/windows-server/virtualization/hyper-v/nested-virtualization
+  - name: Get-NestedVirtStatus.ps1
+    description: Microsoft's original check script this module replaces.
+    link: https://github.com/MicrosoftDocs/Virtualization-Documentation/blob/main/hyperv-tools/Nested/Get-NestedVirtStatus.ps1
+"""
+
+EXAMPLES = r"""
+- name: Check the host and every VM on it
+  hyperv.nested.win_nested_info:
+  register: nested
+
+- name: Stop unless the host can run nested virtualization
+  ansible.builtin.assert:
+    that: nested.verdict.host.ready
+    fail_msg: "{{ nested.msg }}"
+
+- name: Check only the VMs that become Hyper-V hosts
+  hyperv.nested.win_nested_info:
+    name: [LAB-HV1, LAB-HV2]
+  register: nested
+
+- name: Show what still has to change, by reason code
+  ansible.builtin.debug:
+    msg: "{{ item.key }}: {{ item.value.blockers | map(attribute='code') | list }}"
+  loop: "{{ nested.verdict.vms | dict2items }}"
+  when: not item.value.ready
+
+- name: Refuse to continue on AMD hosts whose VMs are older than configuration version 9.3
+  ansible.builtin.assert:
+    that: >-
+      nested.verdict.vms.values() | map(attribute='blockers') | flatten
+      | selectattr('code', 'equalto', 'vm.version_too_low') | list | length == 0
+"""
+
+RETURN = r"""
+msg:
+  description: One paragraph for people - whether the host can run nested virtualization, which VMs are ready and why the others are not.
+  returned: always
+  type: str
+  sample: >-
+    HV01 (Microsoft Windows Server 2022 Datacenter, build 20348, GenuineIntel) can run nested virtualization.
+    0 of 1 VM(s) ready to run Hyper-V. LAB-HV1 is not: vm.extensions_not_exposed, vm.dynamic_memory_enabled.
+ready:
+  description: Whether the host and every checked VM are ready (no blockers, no missing names).
+  returned: always
+  type: bool
+  sample: false
+missing:
+  description: Requested VM names that no VM on the host has.
+  returned: always
+  type: list
+  elements: str
+  sample: [LAB-HV9]
+host:
+  description: Facts about the host, as the probe read them.
+  returned: always
+  type: dict
+  contains:
+    computer_name:
+      description: The host's computer name.
+      type: str
+      sample: HV01
+    os:
+      description: Operating system - C(caption), C(product_type) (V(server) or V(client)), C(edition), C(build) (a number), C(version).
+      type: dict
+      sample: {caption: Microsoft Windows Server 2022 Datacenter, product_type: server, edition: ServerDatacenter, build: 20348, version: 10.0.20348}
+    processor:
+      description:
+        - C(manufacturer), C(name) and the virtualization flags of C(Win32_Processor).
+        - The flags read false while the hypervisor runs (Windows hides them from the root partition).
+      type: dict
+      sample: {manufacturer: GenuineIntel, name: Intel(R) Xeon(R) Gold 6338, virtualization_firmware_enabled: true,
+               vm_monitor_mode_extensions: true, second_level_address_translation: true}
+    logical_processor_count:
+      description: Logical processors of the host.
+      type: int
+      sample: 32
+    memory_capacity_bytes:
+      description: Physical memory in bytes.
+      type: int
+      sample: 274877906944
+    hypervisor_present:
+      description: Whether the Hyper-V hypervisor is running.
+      type: bool
+      sample: true
+    hyperv_feature:
+      description: State of the Hyper-V feature - V(Enabled), V(Disabled), V(EnablePending) or V(Unknown).
+      type: str
+      sample: Enabled
+    vbs:
+      description: Virtualization-based security - C(configured), C(running), C(status) (0 off, 1 configured, 2 running).
+      type: dict
+      sample: {configured: false, running: false, status: 0}
+    bcd_offer_nested_virt_disabled:
+      description: Whether the boot configuration sets C(OFFERNESTEDVIRT=FALSE); null when it could not be read.
+      type: bool
+      sample: false
+    supported_versions:
+      description: VM configuration versions this host supports.
+      type: list
+      elements: str
+      sample: ["8.0", "9.0", "10.0"]
+    default_version:
+      description: The configuration version new VMs get, and the one C(Update-VMVersion) upgrades to.
+      type: str
+      sample: "10.0"
+    is_virtual_machine:
+      description: Whether the host is itself a Hyper-V VM (an L1).
+      type: bool
+      sample: false
+    is_administrator:
+      description: Whether the connecting account is an administrator.
+      type: bool
+      sample: true
+    is_hyperv_administrator:
+      description: Whether the connecting account is in Hyper-V Administrators or is an administrator.
+      type: bool
+      sample: true
+vms:
+  description: Facts about each checked VM, in the host's order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: VM name.
+      type: str
+      sample: LAB-HV1
+    id:
+      description: VM id.
+      type: str
+    state:
+      description: Power state (V(Running), V(Off), V(Saved), V(Paused), ...).
+      type: str
+      sample: Running
+    generation:
+      description: VM generation.
+      type: int
+      sample: 2
+    version:
+      description: Configuration version.
+      type: str
+      sample: "10.0"
+    processor_count:
+      description: Virtual processors.
+      type: int
+      sample: 2
+    expose_virtualization_extensions:
+      description: Whether virtualization extensions are exposed to the VM.
+      type: bool
+      sample: false
+    dynamic_memory_enabled:
+      description: Whether dynamic memory is on.
+      type: bool
+      sample: true
+    startup_memory_bytes:
+      description: Startup memory in bytes.
+      type: int
+      sample: 4294967296
+    minimum_memory_bytes:
+      description: Minimum memory in bytes (dynamic memory).
+      type: int
+    maximum_memory_bytes:
+      description: Maximum memory in bytes (dynamic memory).
+      type: int
+    checkpoints:
+      description: Checkpoints, each with C(name) and C(id).
+      type: list
+      elements: dict
+    adapters:
+      description: Network adapters, each with C(name), C(id), C(switch_name), C(mac_address), C(mac_address_spoofing) (V(On) or V(Off)).
+      type: list
+      elements: dict
+    integration_services:
+      description: Integration services, each with C(name), C(enabled), C(primary_status).
+      type: list
+      elements: dict
+    virtualization_based_security_opt_out:
+      description: C(Get-VMSecurity) VirtualizationBasedSecurityOptOut; null when unavailable.
+      type: bool
+    guest_os:
+      description: The guest's operating system as it reports it through the KVP exchange; null when unknown.
+      type: str
+      sample: Windows Server 2022 Datacenter
+verdict:
+  description: The verdict for the host and for each VM. Reason codes are stable; see C(docs/reason-codes.md).
+  returned: always
+  type: dict
+  contains:
+    ready:
+      description: Same as RV(ready).
+      type: bool
+    host:
+      description: The host's verdict - C(ready) (no blockers), C(blockers) and C(warnings), each a list of C(code), C(msg), C(fix).
+      type: dict
+      sample: {ready: false, blockers: [{code: host.vbs_running, msg: "Virtualization-based security ...", fix: "Turn VBS off ..."}], warnings: []}
+    vms:
+      description:
+        - Per VM name (requested names that were not found included), C(ready), C(blockers), C(warnings)
+          and C(why_not_starting), each a list of C(code), C(msg), C(fix).
+        - C(why_not_starting) lists why the VM, configured as it is now, fails to start (or would fail at its
+          next start when it runs now) - the Microsoft troubleshooting checklist.
+      type: dict
+      sample:
+        LAB-HV1:
+          ready: false
+          blockers:
+            - {code: vm.dynamic_memory_enabled, msg: "Dynamic memory is on; ...", fix: "With the VM off, run Set-VMMemory ..."}
+          warnings: []
+          why_not_starting:
+            - {code: vm.dynamic_memory_enabled, msg: "Dynamic memory is on; ...", fix: "With the VM off, run Set-VMMemory ..."}
+"""

@@ -1,0 +1,195 @@
+from __future__ import annotations
+
+import copy
+import importlib
+import typing as t
+
+import pytest
+import yaml
+
+from ansible_collections.hyperv.nested.plugins.action.win_nested_info import ActionModule
+from ansible_collections.hyperv.nested.plugins.plugin_utils._target import TargetError
+
+from .action_harness import ActionHarness
+
+GB = 1024**3
+
+HOST: dict[str, t.Any] = {
+    "computer_name": "HV01",
+    "os": {
+        "caption": "Microsoft Windows Server 2022 Datacenter",
+        "product_type": "server",
+        "edition": "ServerDatacenter",
+        "build": 20348,
+        "version": "10.0.20348",
+    },
+    "processor": {
+        "manufacturer": "GenuineIntel",
+        "name": "Intel(R) Xeon(R) Gold 6338",
+        "virtualization_firmware_enabled": True,
+        "vm_monitor_mode_extensions": True,
+        "second_level_address_translation": True,
+    },
+    "logical_processor_count": 32,
+    "memory_capacity_bytes": 256 * GB,
+    "hypervisor_present": True,
+    "hyperv_feature": "Enabled",
+    "vbs": {"configured": False, "running": False, "status": 0},
+    "bcd_offer_nested_virt_disabled": False,
+    "supported_versions": ["8.0", "9.0", "10.0"],
+    "default_version": "10.0",
+    "is_virtual_machine": False,
+    "is_administrator": True,
+    "is_hyperv_administrator": True,
+}
+
+
+def vm(name: str, **changes: t.Any) -> dict[str, t.Any]:
+    facts: dict[str, t.Any] = {
+        "name": name,
+        "id": f"id-{name}",
+        "state": "Running",
+        "generation": 2,
+        "version": "10.0",
+        "processor_count": 2,
+        "expose_virtualization_extensions": False,
+        "dynamic_memory_enabled": True,
+        "startup_memory_bytes": 4 * GB,
+        "minimum_memory_bytes": 1 * GB,
+        "maximum_memory_bytes": 16 * GB,
+        "checkpoints": [],
+        "adapters": [{"name": "Network Adapter", "id": "a", "switch_name": "External", "mac_address": "00155D000101", "mac_address_spoofing": "Off"}],
+        "integration_services": [
+            {"name": "Shutdown", "enabled": True, "primary_status": "OK"},
+            {"name": "Heartbeat", "enabled": True, "primary_status": "OK"},
+        ],
+        "virtualization_based_security_opt_out": False,
+        "guest_os": "Windows Server 2022 Datacenter",
+    }
+    facts.update(changes)
+    return facts
+
+
+def probe(
+    *vms: dict[str, t.Any], host: dict[str, t.Any] | None = None, all_names: list[str] | None = None, missing: list[str] | None = None
+) -> dict[str, t.Any]:
+    return {
+        "host": copy.deepcopy(host or HOST),
+        "vms": {
+            "hyperv_module": True,
+            "missing": missing or [],
+            "duplicates": [],
+            "all_names": all_names if all_names is not None else [v["name"] for v in vms],
+            "vms": list(vms),
+        },
+    }
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_one_probe_and_nothing_changed_in_either_mode(check_mode: bool) -> None:
+    harness = ActionHarness(ActionModule, {}, check_mode=check_mode).respond(probe(vm("LAB-HV1")))
+    result = harness.run()
+    assert harness.calls == [("probe", {"sections": ["host", "vms"], "vm_names": None})]
+    assert result["changed"] is False
+    assert "failed" not in result
+
+
+def test_result_shape_for_a_vm_that_is_not_yet_nested() -> None:
+    result = ActionHarness(ActionModule, {"name": ["LAB-HV1"]}).respond(probe(vm("LAB-HV1"))).run()
+    assert result["ready"] is False
+    assert result["missing"] == []
+    assert result["host"]["os"]["build"] == 20348
+    assert [v["name"] for v in result["vms"]] == ["LAB-HV1"]
+    verdict = result["verdict"]
+    assert verdict["ready"] is False
+    assert verdict["host"] == {"ready": True, "blockers": [], "warnings": []}
+    entry = verdict["vms"]["LAB-HV1"]
+    assert [b["code"] for b in entry["blockers"]] == ["vm.extensions_not_exposed", "vm.dynamic_memory_enabled"]
+    assert [w["code"] for w in entry["warnings"]] == ["vm.mac_spoofing_off"]
+    assert entry["why_not_starting"] == []
+    assert all(set(b) == {"code", "msg", "fix"} for b in entry["blockers"] + entry["warnings"])
+    assert "can run nested virtualization" in result["msg"]
+    assert "LAB-HV1 is not: vm.extensions_not_exposed, vm.dynamic_memory_enabled." in result["msg"]
+    assert "warnings" not in result
+
+
+def test_names_are_validated_and_deduplicated_before_the_probe() -> None:
+    harness = ActionHarness(ActionModule, {"name": ["LAB-HV1", "lab-hv1"]}).respond(probe(vm("LAB-HV1")))
+    harness.run()
+    assert harness.calls[0][1]["vm_names"] == ["LAB-HV1"]
+
+
+@pytest.mark.parametrize("bad", ["", "x" * 101, "a\x00b"])
+def test_bad_name_fails_naming_the_option_without_contacting_the_host(bad: str) -> None:
+    harness = ActionHarness(ActionModule, {"name": ["LAB-HV1", bad]})
+    result = harness.run()
+    assert result["failed"] is True and result["changed"] is False
+    assert result["msg"].startswith("Option 'name': item 2")
+    assert harness.calls == []
+
+
+def test_unknown_option_fails_without_contacting_the_host() -> None:
+    harness = ActionHarness(ActionModule, {"names": ["LAB-HV1"]})
+    result = harness.run()
+    assert result["failed"] is True and "names" in result["msg"]
+    assert harness.calls == []
+
+
+def test_empty_list_checks_the_host_only() -> None:
+    harness = ActionHarness(ActionModule, {"name": []}).respond(probe(all_names=["LAB-HV1"]))
+    result = harness.run()
+    assert harness.calls[0][1]["vm_names"] == []
+    assert result["verdict"]["vms"] == {} and result["ready"] is True
+
+
+def test_missing_name_warns_with_suggestion_and_is_not_ready() -> None:
+    harness = ActionHarness(ActionModule, {"name": ["LAB-HV1", "LAB-HV"]})
+    result = harness.respond(probe(vm("LAB-HV1"), all_names=["LAB-HV1", "LAB-HV2"], missing=["LAB-HV"])).run()
+    assert "failed" not in result
+    assert result["missing"] == ["LAB-HV"]
+    assert result["verdict"]["vms"]["LAB-HV"]["blockers"][0]["code"] == "vm.not_found"
+    (warning,) = result["warnings"]
+    assert warning.startswith("No VM named 'LAB-HV' exists on this host. Did you mean")
+    assert "Not found: LAB-HV." in result["msg"]
+
+
+def test_amd_2019_host_is_refused_with_the_reason() -> None:
+    host = copy.deepcopy(HOST)
+    host["processor"]["manufacturer"] = "AuthenticAMD"
+    host["os"].update(build=17763, caption="Microsoft Windows Server 2019 Datacenter")
+    result = ActionHarness(ActionModule, {}).respond(probe(vm("LAB-OLD1", version="9.0"), host=host)).run()
+    assert [b["code"] for b in result["verdict"]["host"]["blockers"]] == ["host.processor_unsupported"]
+    assert "vm.version_too_low" in [b["code"] for b in result["verdict"]["vms"]["LAB-OLD1"]["blockers"]]
+    assert "cannot run nested virtualization" in result["msg"]
+
+
+def test_target_error_is_a_failed_result_with_the_sentence() -> None:
+    result = ActionHarness(ActionModule, {}).respond(TargetError("Could not list the virtual machines: Access denied.")).run()
+    assert result["failed"] is True and result["changed"] is False
+    assert result["msg"] == "Could not list the virtual machines: Access denied."
+
+
+def _documentation() -> dict[str, t.Any]:
+    module = importlib.import_module("ansible_collections.hyperv.nested.plugins.modules.win_nested_info")
+    return t.cast(dict[str, t.Any], yaml.safe_load(module.DOCUMENTATION))
+
+
+def _normalise(spec: dict[str, t.Any]) -> dict[str, dict[str, t.Any]]:
+    keys = ("type", "elements", "default", "choices", "required", "aliases")
+    return {name: {k: option[k] for k in keys if option.get(k) not in (None, False)} for name, option in spec.items()}
+
+
+def test_documented_options_match_the_argument_spec() -> None:
+    # validate-modules skips doc-only module files, so hold the two together here.
+    assert _normalise(_documentation()["options"]) == _normalise(ActionModule.argument_spec)
+
+
+def test_documented_return_values_match_the_result() -> None:
+    module = importlib.import_module("ansible_collections.hyperv.nested.plugins.modules.win_nested_info")
+    documented = set(yaml.safe_load(module.RETURN))
+    result = ActionHarness(ActionModule, {}).respond(probe(vm("LAB-HV1"))).run()
+    assert documented == set(result) - {"changed", "invocation", "warnings"}
+    host_doc = set(yaml.safe_load(module.RETURN)["host"]["contains"])
+    assert host_doc == set(HOST)
+    vm_doc = set(yaml.safe_load(module.RETURN)["vms"]["contains"])
+    assert vm_doc == set(vm("X"))

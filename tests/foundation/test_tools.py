@@ -172,3 +172,14 @@ def test_a_step_that_hangs_is_killed_at_its_time_limit(monkeypatch: pytest.Monke
     monkeypatch.setattr(run_tests, "_deadline", run_tests.time.monotonic() + 1.0)
     with pytest.raises(run_tests.StepTimeout):
         run_tests.run([sys.executable, "-c", "import time; time.sleep(60)"], "hang")
+
+
+def test_failed_sanity_tests_are_named() -> None:
+    out = (
+        "Running sanity test \"yamllint\"\n"
+        "FATAL: The 2 sanity test(s) listed below (out of 24) failed. See error output above for details.\n"
+        "no-smart-quotes\npep8\n"
+        'FATAL: Command "/usr/bin/env ansible-test sanity" returned exit status 1.\n'
+    )
+    assert run_tests.sanity_failures(out) == ["no-smart-quotes", "pep8"]
+    assert run_tests.sanity_failures("all good\n") == []

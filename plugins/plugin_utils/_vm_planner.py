@@ -210,12 +210,12 @@ class _VmPlanner:
             processor_actions.append(f"set processor count {before['processor_count']} -> {options.processor_count}")
             needs_off.append("processor count")
             after["processor_count"] = options.processor_count
-        if processor:
-            settings.append(Step("; ".join(processor_actions), self._cmdlet("Set-VMProcessor", processor)))
-
+        processor_step = Step("; ".join(processor_actions), self._cmdlet("Set-VMProcessor", processor)) if processor else None
         memory_step = self._memory(before, after, needs_off)
-        if memory_step:
-            settings.append(memory_step)
+        # Hyper-V will not start a VM with extensions exposed and dynamic memory on. Ordering the
+        # two so that no intermediate state is that one keeps the VM startable after a failure.
+        ordered = [memory_step, processor_step] if options.state == "enabled" else [processor_step, memory_step]
+        settings.extend(step for step in ordered if step is not None)
 
         if exposing and self.vm.get("checkpoints"):
             count = len(self.vm["checkpoints"])

@@ -98,13 +98,13 @@ def test_change_is_probe_plus_one_execute_with_planned_ops() -> None:
     assert h.scripts_called == ["probe", "execute"]
     sent = h.calls[1][1]
     assert [op["kind"] for op in sent["operations"]] == ["stop_vm", "cmdlet", "cmdlet", "start_vm"]
-    assert sent["operations"][2]["parameters"] == {"DynamicMemoryEnabled": False, "StartupBytes": 8 * GB}
+    assert sent["operations"][1]["parameters"] == {"DynamicMemoryEnabled": False, "StartupBytes": 8 * GB}
     assert sent["on_failure"] == [{"kind": "ensure_running", "vm": "LAB-HV1", "timeout_seconds": 300}]
     assert result["changed"] is True and "failed" not in result
     assert result["commands"] == [
         "Stop-VM -VM (Get-VM -Name 'LAB-HV1') -Force",
-        "Set-VMProcessor -VM (Get-VM -Name 'LAB-HV1') -ExposeVirtualizationExtensions $true",
         f"Set-VMMemory -VM (Get-VM -Name 'LAB-HV1') -DynamicMemoryEnabled $false -StartupBytes {8 * GB}",
+        "Set-VMProcessor -VM (Get-VM -Name 'LAB-HV1') -ExposeVirtualizationExtensions $true",
         "Start-VM -VM (Get-VM -Name 'LAB-HV1')",
     ]
     assert result["vms"][0]["after"]["expose_virtualization_extensions"] is True
@@ -157,7 +157,7 @@ def test_failure_part_way_says_what_was_applied_and_restores_power() -> None:
     assert result["changed"] is True
     msg = result["msg"]
     assert msg.startswith("VM 'LAB-HV2': 'shut down through the guest (up to 300s)' failed: did not shut down within 300 seconds.")
-    assert "Applied: LAB-HV1: shut down through the guest (up to 300s); expose virtualization extensions; turn dynamic memory off;" in msg
+    assert "Applied: LAB-HV1: shut down through the guest (up to 300s); turn dynamic memory off; expose virtualization extensions;" in msg
     assert "Not applied: LAB-HV2: shut down through the guest" in msg
     assert "Running again as before: LAB-HV1, LAB-HV2." in msg
     assert "LAB-HV2 Running" in msg

@@ -78,28 +78,28 @@ def kinds(result: Plan) -> list[str]:
 
 POWER_TABLE = [
     # (id, vm overrides, options, expected op tokens, expected final power state)
-    ("off-enable", {"state": "Off"}, {}, ["Set-VMProcessor", "Set-VMMemory"], "Off"),
-    ("running-enable-shutdown", {}, {"power": "shutdown"}, ["stop_vm:shutdown", "Set-VMProcessor", "Set-VMMemory", "start_vm"], "Running"),
-    ("running-enable-turn_off", {}, {"power": "turn_off"}, ["stop_vm:turn_off", "Set-VMProcessor", "Set-VMMemory", "start_vm"], "Running"),
-    ("running-enable-stay-off", {}, {"power": "shutdown", "power_after": "off"}, ["stop_vm:shutdown", "Set-VMProcessor", "Set-VMMemory"], "Off"),
+    ("off-enable", {"state": "Off"}, {}, ["Set-VMMemory", "Set-VMProcessor"], "Off"),
+    ("running-enable-shutdown", {}, {"power": "shutdown"}, ["stop_vm:shutdown", "Set-VMMemory", "Set-VMProcessor", "start_vm"], "Running"),
+    ("running-enable-turn_off", {}, {"power": "turn_off"}, ["stop_vm:turn_off", "Set-VMMemory", "Set-VMProcessor", "start_vm"], "Running"),
+    ("running-enable-stay-off", {}, {"power": "shutdown", "power_after": "off"}, ["stop_vm:shutdown", "Set-VMMemory", "Set-VMProcessor"], "Off"),
     (
         "running-enable-running",
         {},
         {"power": "turn_off", "power_after": "running"},
-        ["stop_vm:turn_off", "Set-VMProcessor", "Set-VMMemory", "start_vm"],
+        ["stop_vm:turn_off", "Set-VMMemory", "Set-VMProcessor", "start_vm"],
         "Running",
     ),
-    ("off-enable-running", {"state": "Off"}, {"power_after": "running"}, ["Set-VMProcessor", "Set-VMMemory", "start_vm"], "Running"),
+    ("off-enable-running", {"state": "Off"}, {"power_after": "running"}, ["Set-VMMemory", "Set-VMProcessor", "start_vm"], "Running"),
     ("off-converged-running", {"state": "Off", **NESTED}, {"power_after": "running"}, ["start_vm"], "Running"),
     ("running-converged", NESTED, {"power": "fail"}, [], "Running"),
     ("off-converged-previous", {"state": "Off", **NESTED}, {}, [], "Off"),
     ("running-converged-off-never-stops", NESTED, {"power": "turn_off", "power_after": "off"}, [], "Running"),
-    ("saved-enable-discard", {"state": "Saved"}, {"saved_state": "discard"}, ["Remove-VMSavedState", "Set-VMProcessor", "Set-VMMemory"], "Off"),
+    ("saved-enable-discard", {"state": "Saved"}, {"saved_state": "discard"}, ["Remove-VMSavedState", "Set-VMMemory", "Set-VMProcessor"], "Off"),
     (
         "saved-enable-discard-running",
         {"state": "Saved"},
         {"saved_state": "discard", "power_after": "running"},
-        ["Remove-VMSavedState", "Set-VMProcessor", "Set-VMMemory", "start_vm"],
+        ["Remove-VMSavedState", "Set-VMMemory", "Set-VMProcessor", "start_vm"],
         "Running",
     ),
     ("saved-converged-untouched", {"state": "Saved", **NESTED}, {}, [], "Saved"),
@@ -139,7 +139,7 @@ POWER_TABLE = [
         "everything-in-one-window",
         {"version": "7.0"},
         {"processor_count": 4, "startup_memory": 8 * GB, "mac_address_spoofing": "on", "upgrade_version": True, "power": "shutdown"},
-        ["stop_vm:shutdown", "Update-VMVersion", "Set-VMProcessor", "Set-VMMemory", "Set-VMNetworkAdapter", "start_vm"],
+        ["stop_vm:shutdown", "Update-VMVersion", "Set-VMMemory", "Set-VMProcessor", "Set-VMNetworkAdapter", "start_vm"],
         "Running",
     ),
 ]
@@ -279,8 +279,8 @@ def test_enable_running_vm_operations_exactly() -> None:
     result = run([make_vm(processor_count=2)], power="shutdown", shutdown_timeout=120, start_timeout=60, processor_count=4, startup_memory=8 * GB)
     assert result.operations == [
         {"kind": "stop_vm", "vm": "LAB-HV1", "mode": "shutdown", "timeout_seconds": 120},
-        {"kind": "cmdlet", "cmdlet": "Set-VMProcessor", "vm": "LAB-HV1", "parameters": {"ExposeVirtualizationExtensions": True, "Count": 4}},
         {"kind": "cmdlet", "cmdlet": "Set-VMMemory", "vm": "LAB-HV1", "parameters": {"DynamicMemoryEnabled": False, "StartupBytes": 8 * GB}},
+        {"kind": "cmdlet", "cmdlet": "Set-VMProcessor", "vm": "LAB-HV1", "parameters": {"ExposeVirtualizationExtensions": True, "Count": 4}},
         {"kind": "start_vm", "vm": "LAB-HV1", "timeout_seconds": 60},
     ]
     assert result.on_failure == [{"kind": "ensure_running", "vm": "LAB-HV1", "timeout_seconds": 60}]
@@ -303,8 +303,8 @@ def test_enable_running_vm_operations_exactly() -> None:
     }
     assert vm.actions == [
         "shut down through the guest (up to 120s)",
-        "expose virtualization extensions; set processor count 2 -> 4",
         "turn dynamic memory off; set startup memory 4GB -> 8GB",
+        "expose virtualization extensions; set processor count 2 -> 4",
         "start",
     ]
 
@@ -366,9 +366,17 @@ def test_converged_vm_plans_nothing_and_after_equals_before() -> None:
     assert result.vms[0].after == result.vms[0].before
 
 
+def test_memory_goes_first_when_enabling_and_last_when_disabling() -> None:
+    # A VM with extensions exposed and dynamic memory on does not start: no step may leave it so.
+    enabling = run([make_vm(state="Off")], startup_memory=8 * GB)
+    assert kinds(enabling) == ["Set-VMMemory", "Set-VMProcessor"]
+    disabling = run([make_vm(state="Off", **NESTED)], state="disabled", startup_memory=8 * GB)
+    assert kinds(disabling) == ["Set-VMProcessor", "Set-VMMemory"]
+
+
 def test_enabling_keeps_memory_size_when_not_given() -> None:
     result = run([make_vm(state="Off", startup_memory_bytes=2 * GB)])
-    assert result.operations[1]["parameters"] == {"DynamicMemoryEnabled": False}
+    assert result.operations[0]["parameters"] == {"DynamicMemoryEnabled": False}
     assert result.vms[0].after["startup_memory_bytes"] == 2 * GB
 
 
@@ -402,4 +410,4 @@ def test_parse_version(text: t.Any, expected: tuple[int, int] | None) -> None:
 
 def test_versions_compare_numerically_not_as_strings() -> None:
     # "10.0" < "8.0" as strings: the bug Microsoft's own status script had with build numbers.
-    assert kinds(run([make_vm(version="10.0", state="Off")])) == ["Set-VMProcessor", "Set-VMMemory"]
+    assert kinds(run([make_vm(version="10.0", state="Off")])) == ["Set-VMMemory", "Set-VMProcessor"]

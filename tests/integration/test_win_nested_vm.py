@@ -1,0 +1,252 @@
+"""win_nested_vm against the simulated fleet, through ansible-playbook and real WinRM."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import typing as t
+from pathlib import Path
+
+import pytest
+import yaml
+
+if t.TYPE_CHECKING:
+    from .conftest import Lab, PlaybookRun
+
+HVSIM = Path(__file__).resolve().parents[1] / "simulator" / "hvsim"
+
+GB = 1024**3
+ENABLE = {"name": ["LAB-HV1", "LAB-HV2"], "power": "shutdown", "mac_address_spoofing": "on", "startup_memory": "8GB"}
+
+
+class VmRun:
+    """One ansible-playbook run of a single win_nested_vm task, and what the host saw."""
+
+    def __init__(self, run: PlaybookRun, host: str, commands: list[dict[str, t.Any]]) -> None:
+        self.run = run
+        self.commands = commands
+        self.result: dict[str, t.Any] = {}
+        try:
+            tasks = json.loads(run.stdout)["plays"][0]["tasks"]
+            self.result = tasks[0]["hosts"][host]
+        except (ValueError, KeyError, IndexError):
+            pytest.fail(f"no task result in ansible-playbook output:\nstdout={run.stdout[-3000:]}\nstderr={run.stderr[-3000:]}")
+
+    @property
+    def scripts(self) -> list[str]:
+        return [json.loads(entry["stdin"])["script_name"] for entry in self.commands]
+
+
+def run_vm(lab: Lab, tmp_path: Path, args: dict[str, t.Any], *extra: str, host: str = "hv01") -> VmRun:
+    playbook = tmp_path / f"vm-{len(list(tmp_path.glob('vm-*.yml')))}.yml"
+    play = [{"hosts": host, "gather_facts": False, "tasks": [{"name": "nested VM settings", "hyperv.nested.win_nested_vm": args}]}]
+    playbook.write_text(json.dumps(play), encoding="utf-8")
+    seen = len(lab.transcript(host))
+    run = lab.playbook(playbook, *extra)
+    return VmRun(run, host, lab.transcript(host)[seen:])
+
+
+def first_l0(lab: Lab) -> str:
+    inventory = yaml.safe_load(lab.inventory.read_text(encoding="utf-8"))
+    return str(next(iter(inventory["all"]["children"]["hyperv_hosts"]["hosts"])))
+
+
+def vms_of(lab: Lab, host: str = "hv01") -> dict[str, dict[str, t.Any]]:
+    return {vm["name"]: vm for vm in lab.show(host)["vms"]["vms"]}
+
+
+def assert_nested(vm: dict[str, t.Any], state: str = "Running") -> None:
+    assert vm["expose_virtualization_extensions"] is True
+    assert vm["dynamic_memory_enabled"] is False
+    assert vm["state"] == state
+
+
+def test_enable_then_converged(healthy_lab: Lab, tmp_path: Path) -> None:
+    first = run_vm(healthy_lab, tmp_path, ENABLE)
+    assert first.run.rc == 0, first.result.get("msg")
+    assert first.result["changed"] is True
+    assert first.scripts == ["probe", "execute"]
+    vms = vms_of(healthy_lab)
+    for name in ("LAB-HV1", "LAB-HV2"):
+        assert_nested(vms[name])
+        assert vms[name]["startup_memory_bytes"] == 8 * GB
+        assert [adapter["mac_address_spoofing"] for adapter in vms[name]["adapters"]] == ["On"]
+
+    second = run_vm(healthy_lab, tmp_path, ENABLE)
+    assert second.run.rc == 0
+    assert second.result["changed"] is False
+    assert second.run.total("changed") == 0
+    assert second.scripts == ["probe"]
+    assert second.result["commands"] == []
+
+
+def test_check_mode_changes_nothing_and_reports_the_change(healthy_lab: Lab, tmp_path: Path) -> None:
+    before = healthy_lab.show("hv01")["vms"]
+    checked = run_vm(healthy_lab, tmp_path, ENABLE, "--check", "--diff")
+    assert checked.run.rc == 0
+    assert checked.result["changed"] is True
+    assert checked.scripts == ["probe"]
+    assert healthy_lab.show("hv01")["vms"] == before
+    after = checked.result["diff"]["after"]["LAB-HV1"]
+    assert after["expose_virtualization_extensions"] is True and after["startup_memory_bytes"] == 8 * GB
+    assert checked.result["vms"][0]["actions"][0].startswith("shut down through the guest")
+
+    # What check mode predicted is what a real run then does.
+    real = run_vm(healthy_lab, tmp_path, ENABLE, "--diff")
+    assert real.result["diff"] == checked.result["diff"]
+    assert real.result["commands"] == checked.result["commands"]
+
+
+def test_diff_shows_every_managed_setting_and_power(healthy_lab: Lab, tmp_path: Path) -> None:
+    done = run_vm(healthy_lab, tmp_path, {"name": ["LAB-HV1"], "power": "turn_off", "processor_count": 4}, "--diff")
+    assert done.run.rc == 0
+    diff = done.result["diff"]
+    before, after = diff["before"]["LAB-HV1"], diff["after"]["LAB-HV1"]
+    assert (
+        set(before)
+        == set(after)
+        == {
+            "power_state",
+            "version",
+            "expose_virtualization_extensions",
+            "dynamic_memory_enabled",
+            "startup_memory_bytes",
+            "processor_count",
+            "adapters",
+        }
+    )
+    assert (before["processor_count"], after["processor_count"]) == (2, 4)
+    assert (before["power_state"], after["power_state"]) == ("Running", "Running")
+    assert done.result["vms"][0]["actions"] == [
+        "turn off (unsaved guest data is lost)",
+        "turn dynamic memory off",
+        "expose virtualization extensions; set processor count 2 -> 4",
+        "start",
+    ]
+
+
+def test_twenty_vms_in_one_task(lab_factory: t.Callable[[str], Lab], tmp_path: Path) -> None:
+    lab_file = tmp_path / "fleet.yml"
+    subprocess.run([sys.executable, str(HVSIM), "generate", "--hosts", "1", "--vms", "20", "--out", str(lab_file)], check=True, timeout=60)
+    # lab_factory joins the name onto the shipped labs directory; an absolute path replaces it.
+    lab = lab_factory(str(lab_file.with_suffix("")))
+    host = first_l0(lab)
+    names = sorted(vms_of(lab, host))
+    assert len(names) == 20
+    args = {"name": names, "power": "turn_off", "mac_address_spoofing": "on"}
+    first = run_vm(lab, tmp_path, args, host=host)
+    assert first.run.rc == 0, first.result.get("msg")
+    assert first.scripts == ["probe", "execute"]
+    assert sum(entry["changed"] for entry in first.result["vms"]) == 20
+    for vm in vms_of(lab, host).values():
+        assert_nested(vm, state="Running")
+        assert {adapter["mac_address_spoofing"] for adapter in vm["adapters"]} == {"On"}
+    second = run_vm(lab, tmp_path, args, host=host)
+    assert second.result["changed"] is False and second.scripts == ["probe"]
+
+
+def test_power_fail_is_the_default_and_names_the_option(healthy_lab: Lab, tmp_path: Path) -> None:
+    before = healthy_lab.show("hv01")["vms"]
+    done = run_vm(healthy_lab, tmp_path, {"name": ["LAB-HV1"]})
+    assert done.run.rc != 0
+    assert done.result["failed"] is True and done.result["changed"] is False
+    assert "is running and these changes need it off" in done.result["msg"]
+    assert "power=shutdown" in done.result["msg"] and "power=turn_off" in done.result["msg"]
+    assert done.scripts == ["probe"]
+    assert healthy_lab.show("hv01")["vms"] == before
+
+
+@pytest.mark.parametrize("power", ["shutdown", "turn_off"])
+def test_power_policies_restore_a_running_vm(healthy_lab: Lab, tmp_path: Path, power: str) -> None:
+    done = run_vm(healthy_lab, tmp_path, {"name": ["LAB-HV1"], "power": power})
+    assert done.run.rc == 0, done.result.get("msg")
+    sent = json.loads(done.commands[1]["stdin"])["parameters"]
+    assert sent["operations"][0] == {"kind": "stop_vm", "vm": "LAB-HV1", "mode": power, **({"timeout_seconds": 300} if power == "shutdown" else {})}
+    assert sent["on_failure"] == [{"kind": "ensure_running", "vm": "LAB-HV1", "timeout_seconds": 300}]
+    assert_nested(vms_of(healthy_lab)["LAB-HV1"], state="Running")
+
+
+def test_power_after_off_leaves_the_vm_off_and_running_starts_it(healthy_lab: Lab, tmp_path: Path) -> None:
+    left_off = run_vm(healthy_lab, tmp_path, {"name": ["LAB-HV1"], "power": "shutdown", "power_after": "off"})
+    assert left_off.run.rc == 0, left_off.result.get("msg")
+    assert_nested(vms_of(healthy_lab)["LAB-HV1"], state="Off")
+    assert left_off.result["vms"][0]["after"]["power_state"] == "Off"
+
+    # Settings are converged; power_after=running is now the only difference.
+    started = run_vm(healthy_lab, tmp_path, {"name": ["LAB-HV1"], "power_after": "running"})
+    assert started.run.rc == 0, started.result.get("msg")
+    assert started.result["changed"] is True
+    assert started.result["vms"][0]["actions"] == ["start"]
+    assert vms_of(healthy_lab)["LAB-HV1"]["state"] == "Running"
+
+    again = run_vm(healthy_lab, tmp_path, {"name": ["LAB-HV1"], "power_after": "running"})
+    assert again.result["changed"] is False
+
+
+def test_vm_ignoring_graceful_shutdown_fails_after_timeout_still_running(healthy_lab: Lab, tmp_path: Path) -> None:
+    healthy_lab.fault("ignore_shutdown", host="hv01", vm="LAB-HV1", value=True)
+    done = run_vm(healthy_lab, tmp_path, {"name": ["LAB-HV1"], "power": "shutdown", "shutdown_timeout": 2})
+    assert done.run.rc != 0
+    assert done.result["failed"] is True
+    assert done.result["changed"] is False
+    msg = done.result["msg"]
+    assert msg.startswith("VM 'LAB-HV1': 'shut down through the guest (up to 2s)' failed:")
+    assert "Applied: nothing." in msg
+    vm = vms_of(healthy_lab)["LAB-HV1"]
+    assert vm["state"] == "Running"
+    assert vm["expose_virtualization_extensions"] is False
+
+
+def test_failure_part_way_reports_progress_and_restarts_the_vm(healthy_lab: Lab, tmp_path: Path) -> None:
+    healthy_lab.fault("fail_cmdlet_once", host="hv01", cmdlet="Set-VMProcessor", message="Simulated processor failure.")
+    done = run_vm(healthy_lab, tmp_path, {"name": ["LAB-HV1"], "power": "turn_off"})
+    assert done.run.rc != 0
+    assert done.result["changed"] is True
+    msg = done.result["msg"]
+    assert "'expose virtualization extensions' failed: Simulated processor failure." in msg
+    assert "Applied: LAB-HV1: turn off (unsaved guest data is lost); turn dynamic memory off." in msg
+    assert "Not applied: LAB-HV1: expose virtualization extensions; start." in msg
+    assert "Running again as before: LAB-HV1." in msg
+    vm = vms_of(healthy_lab)["LAB-HV1"]
+    assert vm["state"] == "Running"
+    assert vm["expose_virtualization_extensions"] is False and vm["dynamic_memory_enabled"] is False
+
+    # The next run finishes the job.
+    rerun = run_vm(healthy_lab, tmp_path, {"name": ["LAB-HV1"], "power": "turn_off"})
+    assert rerun.run.rc == 0
+    assert rerun.result["vms"][0]["actions"] == ["turn off (unsaved guest data is lost)", "expose virtualization extensions", "start"]
+
+
+def test_missing_vm_suggests_close_names(healthy_lab: Lab, tmp_path: Path) -> None:
+    done = run_vm(healthy_lab, tmp_path, {"name": ["LAB-HV9"]})
+    assert done.run.rc != 0
+    assert done.result["msg"].startswith("No VM named 'LAB-HV9' on")
+    assert "Did you mean" in done.result["msg"] and "'LAB-HV1'" in done.result["msg"]
+
+
+def test_host_with_vbs_fails_before_touching_anything(lab_factory: t.Callable[[str], Lab], tmp_path: Path) -> None:
+    lab = lab_factory("vbs")
+    host = first_l0(lab)
+    names = sorted(vms_of(lab, host))
+    before = lab.show(host)["vms"]
+    done = run_vm(lab, tmp_path, {"name": names, "power": "turn_off"}, host=host)
+    assert done.run.rc != 0
+    assert "host.vbs_running" in done.result["msg"]
+    assert done.scripts == ["probe"]
+    assert lab.show(host)["vms"] == before
+
+
+def test_amd_old_version_needs_upgrade_version(lab_factory: t.Callable[[str], Lab], tmp_path: Path) -> None:
+    lab = lab_factory("amd-new")
+    host = first_l0(lab)
+    refused = run_vm(lab, tmp_path, {"name": ["LAB-AMD-OLD"], "power": "shutdown"}, host=host)
+    assert refused.run.rc != 0
+    assert "configuration version 9.0; nested virtualization on this AMD host needs 9.3 or higher" in refused.result["msg"]
+    assert "upgrade_version=true" in refused.result["msg"]
+
+    upgraded = run_vm(lab, tmp_path, {"name": ["LAB-AMD-OLD"], "power": "shutdown", "upgrade_version": True}, host=host)
+    assert upgraded.run.rc == 0, upgraded.result.get("msg")
+    vm = vms_of(lab, host)["LAB-AMD-OLD"]
+    assert tuple(int(part) for part in vm["version"].split(".")) >= (9, 3)
+    assert_nested(vm)

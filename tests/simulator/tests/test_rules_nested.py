@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 from ansible_collections.ansible.windows.plugins.plugin_utils import _reboot
 from ansible_payloads import FleetConnection, module_invocation
-from lab_dicts import (basic_lab, call, cmdlet, execute, fleet_of, l0, lab, nested_ready_lab, only_failure, vm,
-                       vm_info, windows_guest)
 from hvsim.fleet import Fleet
+from lab_dicts import basic_lab, call, cmdlet, execute, fleet_of, l0, lab, nested_ready_lab, only_failure, vm, vm_info, windows_guest
 
 
 @pytest.fixture(autouse=True)

@@ -109,3 +109,12 @@ def test_on_failure_restores_the_power_state() -> None:
     assert [o["status"] for o in result["operations"]] == ["ok", "failed", "not_run"]
     assert result["on_failure"][0]["status"] == "ok"
     assert result["vm_states"] == {"LAB-HV1": "Running"}
+
+
+def test_synchronous_stop_vm_waits_for_the_guest() -> None:
+    fleet = fleet_of(basic_lab())
+    result = execute(fleet, "hv01", cmdlet("Stop-VM", "LAB-HV1", Force=True))
+    assert result["failed_index"] is None and result["vm_states"] == {"LAB-HV1": "Off"}
+    fleet = fleet_of(basic_lab())
+    execute(fleet, "hv01", cmdlet("Stop-VM", "LAB-HV1", AsJob=True, Force=True))
+    assert vm_info(fleet, "hv01", "LAB-HV1")["state"] == "Running"     # the job runs on

@@ -70,12 +70,12 @@ def remove_switch(host: Host, switch: Switch) -> None:
     if not any(s.name == switch.name for s in host.switches):
         host.os_state.adapters = [a for a in host.os_state.adapters if a.switch_name != switch.name]
         for vm in host.vms:
-            for adapter in vm.adapters:
-                if adapter.switch_name == switch.name:
-                    adapter.switch_name = None
-    for adapter in host.os_state.adapters:
-        if adapter.bound_switch == switch.name:
-            adapter.bound_switch = None
+            for vm_adapter in vm.adapters:
+                if vm_adapter.switch_name == switch.name:
+                    vm_adapter.switch_name = None
+    for os_adapter in host.os_state.adapters:
+        if os_adapter.bound_switch == switch.name:
+            os_adapter.bound_switch = None
 
 
 def _network(prefix: str) -> ipaddress.IPv4Network:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, TypeVar
 
 GB = 1024 ** 3
 MB = 1024 ** 2
@@ -107,7 +107,7 @@ class VM:
     ignores_shutdown: bool = False
     virtualization_based_security_opt_out: bool = False
     guest: OSState | None = None              # the OS inside, when we can log into it
-    nested_host: "Host | None" = None         # the guest OS is itself a Hyper-V host (an L1)
+    nested_host: Host | None = None         # the guest OS is itself a Hyper-V host (an L1)
     shutdown_at: float | None = None          # wall-clock time (time.time()) a graceful shutdown completes
     booted_at: float | None = None            # wall-clock time the guest OS finishes booting
     hypervisor_running: bool = False          # the guest's hypervisor came up at its last boot
@@ -148,9 +148,12 @@ def to_dict(obj: Any) -> Any:
     return asdict(obj)
 
 
-def _build(cls: type, data: dict[str, Any]) -> Any:
+T = TypeVar("T")
+
+
+def _build(cls: type[T], data: dict[str, Any]) -> T:
     kwargs: dict[str, Any] = {}
-    for f in fields(cls):
+    for f in fields(cls):  # type: ignore[arg-type]
         if f.name not in data:
             continue
         kwargs[f.name] = data[f.name]

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..model import lifecycle
 from ..model.objects import VM
-from .cmdlets import adapter_ref, run_cmdlet, vm_ref
+from .cmdlets import adapter_ref, run_cmdlet, select_vms, vm_ref
 from .errors import PSError
 from .session import Session
 
@@ -57,7 +57,15 @@ def _cmdlet_op(session: Session, op: dict[str, Any], allow: set[str], os_state: 
             else:
                 parameters["VM"] = [vm_ref(vm)]
         parameters["ErrorAction"] = "Stop"
-        run_cmdlet(session, cmdlet, parameters, os_state=os_state, fault_host=fault_host)
+        bound = run_cmdlet(session, cmdlet, parameters, os_state=os_state, fault_host=fault_host)
+        waiting = bound.cmdlet == "Stop-VM" and not any(bound.get(k) for k in ("TurnOff", "Save", "AsJob"))
+        stopping = select_vms(session, bound, "Name") if waiting else []
+    # A synchronous Stop-VM returns only once the guest has shut down.
+    timeout = max(1.0, 20 * session.world.timing["shutdown_seconds"])
+    for vm in stopping:
+        if not _wait(session, vm, lambda v: v.state == "Off", timeout):
+            raise OpFailed(f"'{vm.name}' failed to shut down: the guest operating system did not respond "
+                           "within the time allowed.")
 
 
 def _wait(session: Session, vm: VM, done: Any, timeout: float) -> bool:

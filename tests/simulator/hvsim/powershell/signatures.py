@@ -56,7 +56,8 @@ class Bound:
 
 @functools.cache
 def _data() -> dict[str, Any]:
-    return json.loads(DATA.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(DATA.read_text(encoding="utf-8"))
+    return data
 
 
 def known_cmdlets() -> list[str]:
@@ -68,10 +69,10 @@ def resolve_cmdlet(name: str) -> str:
     lowered = name.lower()
     for known in data["cmdlets"]:
         if known.lower() == lowered:
-            return known
+            return str(known)
     for alias, info in data["aliases"].items():
         if alias.lower() == lowered:
-            return info["resolves_to"]
+            return str(info["resolves_to"])
     raise command_not_found(name)
 
 
@@ -253,8 +254,7 @@ def _ambiguous_set(cmdlet: str) -> PSError:
 
 
 def _choose_set(cmdlet: str, names: set[str]) -> dict[str, Any]:
-    entry = _data()["cmdlets"][cmdlet]
-    sets = entry["parameter_sets"]
+    sets: list[dict[str, Any]] = _data()["cmdlets"][cmdlet]["parameter_sets"]
     candidates = [s for s in sets if names <= {p["name"] for p in s["parameters"]}]
     if not candidates:
         raise _ambiguous_set(cmdlet)

@@ -15,17 +15,18 @@ DOCS = "MicrosoftDocs/windows-powershell-docs"
 
 # (name, type, required_in_sets or "all"/None, position, aliases, accepted values, pipeline)
 # Compact transcription of SYNTAX + PARAMETERS yaml of each page listed in PROVENANCE.md.
-CIM = [("CimSession", "CimSession[]", None, None, ["Session"], None),
+Spec = tuple[str, str, "bool | None", "int | None", list[str], "list[str] | None"]
+CIM: list[Spec] = [("CimSession", "CimSession[]", None, None, ["Session"], None),
        ("ThrottleLimit", "Int32", None, None, [], None),
        ("AsJob", "SwitchParameter", None, None, [], None)]
-HV_REMOTE = [("CimSession", "CimSession[]", None, None, [], None),
+HV_REMOTE: list[Spec] = [("CimSession", "CimSession[]", None, None, [], None),
              ("ComputerName", "String[]", None, None, [], None),
              ("Credential", "PSCredential[]", None, None, [], None)]
-RISK = [("WhatIf", "SwitchParameter", None, None, ["wi"], None),
+RISK: list[Spec] = [("WhatIf", "SwitchParameter", None, None, ["wi"], None),
         ("Confirm", "SwitchParameter", None, None, ["cf"], None)]
 PROTOCOLS = ["Other", "Local", "NetMgmt", "Icmp", "Egp", "Ggp", "Hello", "Rip", "IsIs", "EsIs",
              "Igrp", "Bbn", "Ospf", "Bgp", "Idpr", "Eigrp", "Dvmrp", "Rpl", "Dhcp"]
-ROUTE_FILTER = [
+ROUTE_FILTER: list[Spec] = [
     ("DestinationPrefix", "String[]", False, 0, [], None),
     ("InterfaceIndex", "UInt32[]", False, None, ["ifIndex"], None),
     ("InterfaceAlias", "String[]", False, None, ["ifAlias"], None),
@@ -43,7 +44,7 @@ ROUTE_FILTER = [
 ]
 
 
-def _p(spec: tuple) -> dict[str, Any]:
+def _p(spec: Spec) -> dict[str, Any]:
     name, typ, required, position, aliases, accepted = spec
     return {"name": name, "type": typ, "required": bool(required), "position": position,
             "pipeline": False, "pipeline_by": [], "accepted_values": accepted,

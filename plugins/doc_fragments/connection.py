@@ -24,6 +24,7 @@ attributes:
     support: full
     description: Can be delegated; the Hyper-V host is the host the task connects to.
   platform:
+    support: full
     platforms: windows
     description: The target is a Windows Hyper-V host (Windows Server 2016 or later, Windows 10 or later) with Windows PowerShell 5.1.
 notes:

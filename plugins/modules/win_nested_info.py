@@ -29,7 +29,7 @@ description:
   - The reason codes, their Microsoft sources and fixes are listed in the collection's
     C(docs/reason-codes.md).
 author:
-  - hyperv.nested maintainers
+  - hyperv.nested maintainers (@hyperv-nested)
 options:
   name:
     description:

@@ -5,12 +5,15 @@ Run in the foreground by `hvsim serve` (which `hvsim up` starts in the backgroun
 
 from __future__ import annotations
 
+import http.server
 import logging
 import os
 import shutil
 import signal
+import socketserver
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,7 @@ from hvsim.winrm.tls import TLSConfig
 log = logging.getLogger("hvsim.daemon")
 
 _ENDPOINT_FAULTS = {"latency", "drop_connection"}
+_PARALLEL = 32
 
 
 def _default_fleet_class() -> Any:
@@ -96,9 +100,10 @@ class Daemon:
     def shutdown(self) -> None:
         if self._control:
             self._control.stop()
-        for pair in self._endpoints.values():
-            for endpoint in pair.values():
-                endpoint.stop()
+        endpoints = [endpoint for pair in self._endpoints.values() for endpoint in pair.values()]
+        # Each stop waits for its server's poll interval: in parallel, not one after another.
+        with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
+            list(pool.map(lambda endpoint: endpoint.stop(), endpoints))
         if self._saver:
             self._saver.stop()
         if self._persister:
@@ -132,14 +137,18 @@ class Daemon:
     def _start_endpoints(self, backend: RecordingBackend) -> None:
         remembered = read_json(self.state.ports_file) if self.state.ports_file.exists() else {}
         tls = self._tls_config()
+        jobs: list[tuple[labfile.Machine, str, int, TLSConfig | None]] = []
         for machine in self._machines:
-            if not machine.has_endpoint:
-                continue
-            ports = remembered.get(machine.name, {})
-            self._endpoints[machine.name] = {
-                "http": self._start_endpoint(machine, backend, ports.get("http") or machine.port, None),
-                "https": self._start_endpoint(machine, backend, ports.get("https") or 0, tls),
-            }
+            if machine.has_endpoint:
+                ports = remembered.get(machine.name, {})
+                jobs.append((machine, "http", ports.get("http") or machine.port, None))
+                jobs.append((machine, "https", ports.get("https") or 0, tls))
+        # In parallel: binding an HTTPServer does a reverse DNS lookup of its address, which
+        # takes tens of milliseconds per loopback alias, and big generated labs have hundreds.
+        with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
+            started = list(pool.map(lambda job: self._start_endpoint(job[0], backend, job[2], job[3]), jobs))
+        for (machine, scheme, _, _), endpoint in zip(jobs, started, strict=True):
+            self._endpoints.setdefault(machine.name, {})[scheme] = endpoint
 
     def _start_endpoint(self, machine: labfile.Machine, backend: RecordingBackend, port: int,
                         tls: TLSConfig | None) -> Any:
@@ -218,9 +227,24 @@ def _required(fault: dict[str, Any], key: str) -> Any:
     return fault[key]
 
 
+def _bind_without_reverse_dns() -> None:
+    """HTTPServer.server_bind resolves its address back to a name (socket.getfqdn) only to fill
+    `server_name`, which no endpoint uses. Against a slow resolver that is 60 ms to seconds per
+    listener, and a generated lab has hundreds. Patched here, in the daemon's own process only;
+    the proper fix is an override in hvsim.winrm.server._Server."""
+
+    def server_bind(self: http.server.HTTPServer) -> None:
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
+    http.server.HTTPServer.server_bind = server_bind  # type: ignore[method-assign,assignment]
+
+
 def serve(state: StateDir, lab_path: Path | None) -> int:
     """Foreground entry point: run until SIGTERM, SIGINT or a control `stop`."""
     state.root.mkdir(parents=True, exist_ok=True)
+    _bind_without_reverse_dns()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     daemon = Daemon(state, lab_path)
     signal.signal(signal.SIGTERM, lambda *_: daemon.request_stop())

@@ -17,6 +17,9 @@ from typing import Any
 import yaml
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # generated labs are big: libyaml when present
+
+
 class LabError(ValueError):
     pass
 
@@ -42,7 +45,7 @@ class Machine:
 
 def load_lab(path: str | Path) -> dict[str, Any]:
     with open(path, encoding="utf-8") as handle:
-        lab = yaml.safe_load(handle)
+        lab = yaml.load(handle, Loader=_LOADER)
     if not isinstance(lab, dict) or not isinstance(lab.get("hosts"), list):
         raise LabError(f"{path}: a lab is a mapping with a 'hosts' list")
     return lab

@@ -8,14 +8,16 @@ import typing as t
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import ModuleFailure, NestedActionBase
 from ansible_collections.hyperv.nested.plugins.plugin_utils._commands import render_all
+from ansible_collections.hyperv.nested.plugins.plugin_utils._nested_rules import Finding, host_verdict, required_version
 from ansible_collections.hyperv.nested.plugins.plugin_utils._sizes import SizeError, parse_size
 from ansible_collections.hyperv.nested.plugins.plugin_utils._validation import validate_vm_names
-from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_host import host_problems, required_vm_version
-from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_planner import Options, PlanError, plan
+from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_planner import Options, PlanError, parse_version, plan
 from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_report import diff, failure_report, success_message, vm_results
 
 # Hyper-V allocates VM memory in 2 MB pages; Set-VMMemory refuses other sizes.
 MEMORY_ALIGNMENT = 2 * 1024**2
+# Host findings that stop this module whatever it is asked; the others only stop state=enabled.
+UNUSABLE_HOST = frozenset({"host.not_hyperv_admin", "host.hyperv_not_installed", "host.hyperv_powershell_missing"})
 
 
 class ActionModule(NestedActionBase):
@@ -39,8 +41,20 @@ class ActionModule(NestedActionBase):
         options = options_from_args(args)
         probe = self.call_target("probe", {"sections": ["host", "vms"], "vm_names": options.names})
         host = probe.get("host") or {}
+        vms_section = probe.get("vms") or {}
+        blockers = host_verdict(host, hyperv_module=bool(vms_section.get("hyperv_module", True))).blockers
+        unusable = [finding for finding in blockers if finding.code in UNUSABLE_HOST]
+        if unusable:
+            problems = [sentence(finding) for finding in unusable]
+            raise ModuleFailure(" ".join(problems), changed=False, problems=problems)
         try:
-            planned = plan(host, probe.get("vms") or {}, options, min_version=required_vm_version(host), host_problems=host_problems(host))
+            planned = plan(
+                host,
+                vms_section,
+                options,
+                min_version=parse_version(required_version(host)),
+                host_problems=[sentence(finding) for finding in blockers],
+            )
         except PlanError as exc:
             raise ModuleFailure(" ".join(exc.problems), changed=False, problems=exc.problems, warnings=exc.warnings) from None
 
@@ -68,6 +82,10 @@ class ActionModule(NestedActionBase):
         if self.diff_mode:
             result["diff"] = diff(result["vms"])
         return result
+
+
+def sentence(finding: Finding) -> str:
+    return f"{finding.code}: {finding.msg} {finding.fix}"
 
 
 def options_from_args(args: dict[str, t.Any]) -> Options:

@@ -14,6 +14,7 @@ import difflib
 import typing as t
 from dataclasses import dataclass, field
 
+from ansible_collections.hyperv.nested.plugins.plugin_utils._nested_rules import RECOMMENDED_MEMORY_BYTES, RECOMMENDED_PROCESSORS
 from ansible_collections.hyperv.nested.plugins.plugin_utils._sizes import format_size
 
 State = t.Literal["enabled", "disabled"]
@@ -22,9 +23,6 @@ Power = t.Literal["fail", "shutdown", "turn_off"]
 PowerAfter = t.Literal["previous", "off", "running"]
 SavedState = t.Literal["fail", "discard"]
 Checkpoints = t.Literal["warn", "fail"]
-
-GB = 1024**3
-RECOMMENDED_MEMORY = 4 * GB
 
 
 @dataclass(frozen=True)
@@ -143,10 +141,15 @@ def check_host_limits(host: dict[str, t.Any], options: Options) -> list[str]:
 
 def input_warnings(options: Options) -> list[str]:
     warnings = []
-    if options.startup_memory is not None and options.startup_memory < RECOMMENDED_MEMORY and options.state == "enabled":
-        warnings.append(f"startup_memory={format_size(options.startup_memory)} is below the 4GB Microsoft recommends for a VM that runs Hyper-V.")
-    if options.processor_count is not None and options.processor_count < 2 and options.state == "enabled":
-        warnings.append(f"processor_count={options.processor_count}: a VM that runs Hyper-V needs at least 2 virtual processors to be useful.")
+    if options.startup_memory is not None and options.startup_memory < RECOMMENDED_MEMORY_BYTES and options.state == "enabled":
+        warnings.append(
+            f"startup_memory={format_size(options.startup_memory)} is below the {format_size(RECOMMENDED_MEMORY_BYTES)} "
+            "Microsoft recommends for a VM that runs Hyper-V."
+        )
+    if options.processor_count is not None and options.processor_count < RECOMMENDED_PROCESSORS and options.state == "enabled":
+        warnings.append(
+            f"processor_count={options.processor_count}: a VM that runs Hyper-V needs at least {RECOMMENDED_PROCESSORS} virtual processors to be useful."
+        )
     return warnings
 
 
@@ -403,10 +406,6 @@ def plan(
     from the host readiness rules and only matter for state=enabled.
     """
     host_name = str(host.get("computer_name") or "the host")
-    if host.get("is_hyperv_administrator") is False:
-        raise PlanError(
-            [f"The connection user is neither an administrator nor a member of Hyper-V Administrators on {host_name}; this module needs one of them."]
-        )
     problems = check_selection(vms_section, options.names, host_name)
     if options.state == "enabled":
         problems.extend(host_problems)

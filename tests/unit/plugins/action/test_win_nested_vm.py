@@ -201,6 +201,23 @@ def test_host_that_cannot_nest_fails_naming_the_reason() -> None:
     assert h.scripts_called == ["probe"]
 
 
+def test_host_findings_do_not_block_disabling() -> None:
+    host = {**HOST, "vbs": {"configured": True, "running": True, "status": 2}}
+    h = harness({"name": ["LAB-HV1"], "state": "disabled"}).respond(probe(vm("LAB-HV1", "Off", nested=True), host=host), executed(1, {"LAB-HV1": "Off"}))
+    result = h.run()
+    assert "failed" not in result, result.get("msg")
+    assert h.scripts_called == ["probe", "execute"]
+
+
+def test_host_without_hyperv_powershell_fails_for_any_state() -> None:
+    answer = {"host": {**HOST, "supported_versions": [], "default_version": None}, "vms": {"hyperv_module": False}}
+    h = harness({"name": ["LAB-HV1"], "state": "disabled"}).respond(answer)
+    result = h.run()
+    assert result["failed"] is True
+    assert result["msg"].startswith("host.hyperv_powershell_missing: ")
+    assert h.scripts_called == ["probe"]
+
+
 def test_old_version_fails_with_exact_requirement() -> None:
     amd = {**HOST, "processor": {"manufacturer": "AuthenticAMD"}}
     result = harness({"name": ["LAB-HV1"]}).respond(probe(vm("LAB-HV1", "Off", version="9.0"), host=amd)).run()
@@ -211,6 +228,7 @@ def test_not_a_hyperv_administrator() -> None:
     host = {**HOST, "is_administrator": False, "is_hyperv_administrator": False}
     result = harness({"name": ["LAB-HV1"]}).respond(probe(vm("LAB-HV1", nested=True), host=host)).run()
     assert result["failed"] is True and "Hyper-V Administrators" in result["msg"]
+    assert result["msg"].startswith("host.not_hyperv_admin: ")
 
 
 def test_warnings_reach_the_result() -> None:

@@ -98,10 +98,6 @@ class Verdict:
     def ready(self) -> bool:
         return not self.blockers
 
-    @property
-    def codes(self) -> list[str]:
-        return [finding.code for finding in self.blockers + self.warnings]
-
     def block(self, code: str, msg: str, fix: str) -> None:
         self.blockers.append(Finding(code, msg, fix))
 

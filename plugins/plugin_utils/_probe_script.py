@@ -175,7 +175,7 @@ function Get-VMsSection($Requested) {
     try { $all = @(Get-VM) }
     catch {
         $reason = $_.Exception.Message
-        throw "Could not list the virtual machines: $reason The account needs to be a member of Hyper-V Administrators or Administrators on the host."
+        throw "Could not list the virtual machines: $reason (Listing VMs needs the Hyper-V service running and an account in Hyper-V Administrators or Administrators.)"
     }
     $missing = @()
     $duplicates = @()

@@ -415,3 +415,24 @@ def test_every_emitted_code_is_registered_and_documented() -> None:
     guide = (REPO / "docs" / "reason-codes.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^## `((?:host|vm)\.[a-z0-9_]+)`", guide, flags=re.MULTILINE))
     assert documented == set(rules.CODES)
+
+
+@pytest.mark.parametrize(
+    ("build", "blockers"),
+    [("20348", []), ("9600", ["host.build_too_old"]), ("not a number", ["host.build_too_old"]), (None, ["host.build_too_old"])],
+)
+def test_build_is_read_as_a_number(build: t.Any, blockers: list[str]) -> None:
+    assert host_codes({"os": {"build": build}}) == (blockers, [])
+
+
+def test_unknown_processor_sets_no_version_minimum() -> None:
+    other = {"processor": {"manufacturer": "CentaurHauls"}}
+    assert vm_codes({"version": "5.0"}, other)[0] == []
+
+
+@pytest.mark.parametrize(
+    ("guest_os", "warnings"),
+    [("Windows 10 Enterprise", []), ("Ubuntu 22.04", ["vm.processor_count_above_2019_limit"])],
+)
+def test_vcpu_limit_applies_only_to_server_2019_and_earlier(guest_os: str, warnings: list[str]) -> None:
+    assert vm_codes({"processor_count": 240, "guest_os": guest_os}) == ([], warnings, [])

@@ -175,7 +175,8 @@ function Get-VMsSection($Requested) {
     try { $all = @(Get-VM) }
     catch {
         $reason = $_.Exception.Message
-        throw "Could not list the virtual machines: $reason (Listing VMs needs the Hyper-V service running and an account in Hyper-V Administrators or Administrators.)"
+        $needs = 'Listing VMs needs the Hyper-V service running and an account in Hyper-V Administrators or Administrators.'
+        throw "Could not list the virtual machines: $reason ($needs)"
     }
     $missing = @()
     $duplicates = @()

@@ -287,6 +287,19 @@ def _host_state(spec: NatSpec, network_section: dict[str, t.Any]) -> _HostState:
     return _HostState(switches[0] if switches else None, nats[0] if nats else None, adapter_index, addresses, mappings)
 
 
+def _addresses_in(network_section: dict[str, t.Any], interface_index: int, prefix: t.Any) -> list[dict[str, t.Any]]:
+    try:
+        network = parse_prefix(str(prefix))
+    except AddressError:
+        return []
+    found = []
+    for entry in network_section.get("ip_addresses") or []:
+        address = _ipv4(entry)
+        if entry.get("interface_index") == interface_index and address is not None and address in network:
+            found.append(entry)
+    return found
+
+
 def _describe_host(spec: NatSpec, state: _HostState) -> dict[str, t.Any]:
     return {
         "switch": {"name": state.switch["name"], "switch_type": state.switch.get("switch_type")} if state.switch else None,
@@ -466,6 +479,12 @@ def _plan_present(spec: NatSpec, state: _HostState, network_section: dict[str, t
 
     gateway_ok = False
     if not switch_new and state.adapter_index is not None:
+        if recreate_nat and state.nat is not None:
+            # The replaced NAT's gateway address on our adapter goes with it.
+            old_prefix = state.nat.get("internal_ip_interface_address_prefix")
+            for entry in _addresses_in(network_section, int(state.adapter_index), old_prefix):
+                if entry not in state.addresses:
+                    operations.append(_remove_address(int(state.adapter_index), entry["ip_address"]))
         for entry in state.addresses:
             if _ipv4(entry) == spec.gateway and int(entry.get("prefix_length") or 0) == prefix_length and not gateway_ok:
                 gateway_ok = True

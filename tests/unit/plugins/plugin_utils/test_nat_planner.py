@@ -330,9 +330,33 @@ def test_nat_with_other_prefix_needs_replace() -> None:
         "prefix: NAT LocalNAT exists with prefix 192.168.50.0/24, not 192.168.100.0/24; set replace: true to replace it or choose another nat_name"
     )
     result = plan(build_spec(args(replace=True)), probe(net))
-    # the old NAT's mappings go with it; nothing else of the host changes
+    # the old NAT's mappings go with it; the gateway address is in the new prefix already
     assert cmdlets(result.operations) == ["Remove-NetNat", "New-NetNat"]
     assert result.operations[0]["parameters"] == {"Name": "LocalNAT", "Confirm": False}
+
+
+def test_replaced_nat_takes_its_old_gateway_address_along() -> None:
+    net = network(converged=True)
+    net["nats"][0]["internal_ip_interface_address_prefix"] = "10.5.0.0/16"
+    net["ip_addresses"][1].update({"ip_address": "10.5.0.1", "prefix_length": 16})
+    # an address of our adapter outside both prefixes is never touched
+    net["ip_addresses"].append(
+        {
+            "interface_alias": "vEthernet (VmNAT)",
+            "interface_index": 12,
+            "ip_address": "172.31.0.1",
+            "prefix_length": 24,
+            "address_family": "IPv4",
+            "prefix_origin": "Manual",
+        }
+    )
+    result = plan(build_spec(args(replace=True)), probe(net))
+    assert [(op["cmdlet"], op["parameters"].get("IPAddress")) for op in result.operations] == [
+        ("Remove-NetNat", None),
+        ("New-NetNat", None),
+        ("Remove-NetIPAddress", "10.5.0.1"),
+        ("New-NetIPAddress", "192.168.100.1"),
+    ]
 
 
 @pytest.mark.parametrize("replace", [False, True])

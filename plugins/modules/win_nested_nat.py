@@ -21,12 +21,14 @@ description:
   - "Guest side: each guest's VM network adapter is connected to the switch, and inside the guest,
     through PowerShell Direct with the guest's credentials, the guest's own adapter (the one with that
     VM adapter's MAC address) gets its address, prefix length, default gateway and DNS servers. A wrong
-    old address inside the prefix is removed first; DHCP on that adapter is turned off."
+    old address inside the prefix and an old default route are removed first; when DHCP is on for that
+    adapter, its lease is removed and DHCP is turned off. Other addresses of the guest are left alone."
   - Idempotent; everything that already exists as wanted is left alone. A converged run sends one
     read-only probe to the host and nothing else.
   - All options are validated before anything is sent to the host; errors name the option.
-  - The module manages the switch and NAT named by O(switch_name) and O(nat_name). It never changes an
-    address outside O(prefix), never touches another NAT, and never replaces an External switch.
+  - The module manages the switch and NAT named by O(switch_name) and O(nat_name). On the host it never
+    changes an address outside O(prefix) (with O(replace), the old prefix of the NAT it replaces too),
+    never touches another NAT, and never replaces an External switch.
   - Guest passwords are never returned, neither in C(commands), C(diff) nor in messages.
 author:
   - hyperv.nested contributors

@@ -35,7 +35,7 @@ description:
   - VMs and network adapters are selected by exact name and adapter id, never by wildcard
     patterns. RV(commands) lists the PowerShell an operator would type for the same change.
 author:
-  - hyperv.nested maintainers
+  - hyperv.nested maintainers (@hyperv-nested)
 options:
   name:
     description:
@@ -150,6 +150,8 @@ options:
         when the Heartbeat integration service is enabled).
     type: int
     default: 300
+extends_documentation_fragment:
+  - hyperv.nested.connection
 attributes:
   check_mode:
     support: full
@@ -157,16 +159,13 @@ attributes:
   diff_mode:
     support: full
     description: Shows, per VM, every managed setting and the power state before and after.
-  platform:
-    platforms: windows
-    description: The target is the Hyper-V host, reached over WinRM, PSRP or SSH with PowerShell.
 notes:
-  - The connection user must be an administrator or a member of the host's
-    C(Hyper-V Administrators) group.
-  - Requires the Hyper-V role and its PowerShell module on the host.
+  - Changing VM settings needs membership in the host's C(Hyper-V Administrators) group (or
+    Administrators), and the Hyper-V role with its PowerShell module on the host.
   - Nested virtualization needs Intel VT-x with EPT on Windows Server 2016 / Windows 10 or later,
     or AMD EPYC/Ryzen on Windows Server 2022 / Windows 11 or later. The host must not run
-    virtualization-based security.
+    virtualization-based security. M(hyperv.nested.win_nested_info) explains every reason code
+    this module may fail with.
   - Stopping and starting run one VM after the other, so each VM is off only for its own changes.
 seealso:
   - module: hyperv.nested.win_nested_info

@@ -83,7 +83,7 @@ class Plan:
 
     @property
     def operations(self) -> list[dict[str, t.Any]]:
-        return [step.operation for _, step in self.steps]
+        return [step.operation for vm in self.vms for step in vm.steps]
 
 
 class PlanError(Exception):

@@ -225,7 +225,15 @@ def host_verdict(host: Facts, *, hyperv_module: bool = True) -> Verdict:
     # from the root partition. Hyper-V running proves them, so they are judged only without it.
     if not hypervisor_present and vendor in (INTEL, AMD):
         technology = "Intel VT-x" if vendor == INTEL else "AMD-V"
-        if cpu.get("vm_monitor_mode_extensions") is False:
+        if host.get("is_virtual_machine") and cpu.get("vm_monitor_mode_extensions") is False:
+            # An L1 sees VT-x/AMD-V (and SLAT) only when its parent exposes them: same code, the real cause.
+            verdict.block(
+                "host.processor_unsupported",
+                f"This host is a virtual machine whose processor shows no {technology}: its parent host does not expose "
+                "virtualization extensions to it, so Hyper-V cannot run here.",
+                "On the parent host, with this VM off: Set-VMProcessor -ExposeVirtualizationExtensions $true for this VM, or hyperv.nested.win_nested_vm.",
+            )
+        elif cpu.get("vm_monitor_mode_extensions") is False:
             verdict.block(
                 "host.processor_unsupported",
                 f"The processor does not provide {technology}.",
@@ -237,7 +245,7 @@ def host_verdict(host: Facts, *, hyperv_module: bool = True) -> Verdict:
                 f"{technology} is disabled in the firmware (BIOS/UEFI).",
                 f"Enable {technology} (often 'Intel Virtualization Technology' or 'SVM Mode') in the firmware setup, then restart.",
             )
-        if cpu.get("second_level_address_translation") is False:
+        if cpu.get("second_level_address_translation") is False and not host.get("is_virtual_machine"):
             verdict.block(
                 "host.slat_missing",
                 "The processor lacks second level address translation (" + ("EPT" if vendor == INTEL else "RVI") + ").",
@@ -278,9 +286,9 @@ def host_verdict(host: Facts, *, hyperv_module: bool = True) -> Verdict:
     if host.get("is_virtual_machine"):
         verdict.warn(
             "host.is_virtual_machine",
-            "This host is itself a virtual machine: its VMs can only use Hyper-V inside them if its parent exposes "
-            "virtualization extensions to it and Hyper-V runs here (a third level of nesting).",
-            "Check the parent host with hyperv.nested.win_nested_info as well.",
+            "This host is itself a virtual machine: Hyper-V runs here only while its parent exposes virtualization "
+            "extensions to it, and VMs here that run Hyper-V themselves would be a third level of nesting.",
+            "Check this VM's verdict on its parent host with hyperv.nested.win_nested_info as well.",
         )
     return verdict
 

@@ -138,6 +138,23 @@ def test_healthy_intel_host_is_ready_without_remarks() -> None:
         pytest.param({"bcd_offer_nested_virt_disabled": True}, ["host.bcd_nested_disabled"], [], id="offernestedvirt-false"),
         pytest.param({"bcd_offer_nested_virt_disabled": None}, [], ["host.bcd_unreadable"], id="bcd-unreadable"),
         pytest.param({"is_virtual_machine": True}, [], ["host.is_virtual_machine"], id="host-is-an-l1"),
+        pytest.param(
+            {
+                "is_virtual_machine": True,
+                "hypervisor_present": False,
+                "hyperv_feature": "Disabled",
+                "processor": {"vm_monitor_mode_extensions": False, "second_level_address_translation": False},
+            },
+            ["host.hyperv_not_installed", "host.processor_unsupported"],
+            ["host.is_virtual_machine"],
+            id="l1-whose-parent-exposes-nothing",
+        ),
+        pytest.param(
+            {"is_virtual_machine": True, "hypervisor_present": False, "hyperv_feature": "Disabled"},
+            ["host.hyperv_not_installed"],
+            ["host.is_virtual_machine"],
+            id="l1-with-extensions-before-hyperv",
+        ),
         pytest.param({"is_administrator": False, "is_hyperv_administrator": False}, ["host.not_hyperv_admin"], [], id="not-hyperv-admin"),
         pytest.param({"is_administrator": False, "is_hyperv_administrator": True}, [], [], id="hyperv-admin-suffices"),
     ],
@@ -436,3 +453,10 @@ def test_unknown_processor_sets_no_version_minimum() -> None:
 )
 def test_vcpu_limit_applies_only_to_server_2019_and_earlier(guest_os: str, warnings: list[str]) -> None:
     assert vm_codes({"processor_count": 240, "guest_os": guest_os}) == ([], warnings, [])
+
+
+def test_l1_without_exposed_extensions_blames_the_parent() -> None:
+    l1 = merge(INTEL_2022, {"is_virtual_machine": True, "hypervisor_present": False, "processor": {"vm_monitor_mode_extensions": False}})
+    (finding,) = [f for f in host_verdict(l1).blockers if f.code == "host.processor_unsupported"]
+    assert "its parent host does not expose virtualization extensions" in finding.msg
+    assert "-ExposeVirtualizationExtensions $true" in finding.fix

@@ -91,8 +91,10 @@ def _enable_hyperv(session: Session, check_mode: bool) -> tuple[bool, bool, str 
 
 def win_feature(session: Session, args: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     if session.host.os_state.os.get("product_type") == "client":
+        # Client editions have no ServerManager module, so the module finds neither cmdlet.
         return 1, {"failed": True, "changed": False,
-                   "msg": "The target of the specified cmdlet cannot be a Windows client-based operating system."}
+                   "msg": "This version of Windows does not support the cmdlets Install-WindowsFeature or "
+                          "Add-WindowsFeature"}
     if str(args.get("state", "present")).lower() != "present":
         return 1, {"failed": True, "changed": False, "msg": "hvsim simulates only state=present for win_feature."}
     check_mode = bool(args.get("_ansible_check_mode"))
@@ -110,13 +112,14 @@ def win_feature(session: Session, args: dict[str, Any]) -> tuple[int, dict[str, 
             changed, restart = changed or did, restart or needs
             if did:
                 results.append({"display_name": "Hyper-V", "id": 20, "message": [], "reboot_required": needs,
-                                "restart_needed": needs, "skip_reason": "NotSkipped", "success": True})
+                                "skip_reason": "NotSkipped", "success": True})
         elif lowered not in TOOLS:
             return 1, {"failed": True, "changed": False,
                        "msg": f"Failed to install Windows Feature: ArgumentNotValid: The role, role service, or "
                               f"feature name is not valid: '{name}'. The name was not found."}
-    return 0, {"changed": changed, "success": True, "exitcode": "Success" if changed else "NoChangeNeeded",
-               "reboot_required": restart, "feature_result": results}
+    return 0, {"changed": changed, "failed": False, "success": True,
+               "exitcode": "Success" if changed else "NoChangeNeeded", "reboot_required": restart,
+               "feature_result": results}
 
 
 def win_optional_feature(session: Session, args: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -128,10 +131,14 @@ def win_optional_feature(session: Session, args: dict[str, Any]) -> tuple[int, d
     for name in _names(args.get("name")):
         lowered = name.lower()
         if lowered in HYPERV_OPTIONAL:
+            # DISM reports "EnablePending", which the module's -notlike "Enabled*" test does not
+            # match: it enables the feature again and reports a change (the module's behaviour).
+            pending = session.host.os_state.hyperv_feature == "EnablePending"
             did, needs, error = _enable_hyperv(session, check_mode)
             if error:
                 return 1, {"failed": True, "changed": False, "msg": error}
-            changed, restart = changed or did, restart or needs
+            changed = changed or did or pending
+            restart = restart or ((needs or pending) and not check_mode)
         elif lowered not in TOOLS:
             return 1, {"failed": True, "changed": False,
                        "msg": f"Failed to find feature '{name}'"}

@@ -51,7 +51,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     info = process.running_daemon(state)
     if info is None:
         lab = Path(args.labfile)
-        if not state.state_file.exists() and not lab.is_file():
+        if state.state_file.exists():
+            print(f"hvsim: resuming the saved state in {state.root} ({lab} is not read)", file=sys.stderr)
+        elif not lab.is_file():
             print(f"hvsim: no such lab file: {lab}", file=sys.stderr)
             return 2
         info = process.spawn(state, lab, timeout_s=args.timeout)

@@ -70,6 +70,8 @@ def _handler_for(target: ControlTarget) -> type[BaseHTTPRequestHandler]:
                 self._reply(404, {"error": f"unknown: {error.args[0] if error.args else error}"})
             except (ValueError, TypeError) as error:
                 self._reply(400, {"error": str(error)})
+            except Exception as error:  # the daemon must answer, whatever the Fleet raised
+                self._reply(500, {"error": f"{type(error).__name__}: {error}"})
 
         def _reply(self, status: int, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()

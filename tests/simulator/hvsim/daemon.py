@@ -5,6 +5,7 @@ Run in the foreground by `hvsim serve` (which `hvsim up` starts in the backgroun
 
 from __future__ import annotations
 
+import fcntl
 import http.server
 import logging
 import os
@@ -15,7 +16,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from hvsim import labfile
 from hvsim.control import ControlServer
@@ -42,6 +43,10 @@ def _default_endpoint_class() -> Any:
     return Endpoint
 
 
+class AlreadyRunning(RuntimeError):
+    pass
+
+
 class Daemon:
     def __init__(self, state: StateDir, lab_path: Path | None = None,
                  fleet_class: Callable[[], Any] = _default_fleet_class,
@@ -58,11 +63,13 @@ class Daemon:
         self._control: ControlServer | None = None
         self._saver: PeriodicSaver | None = None
         self._persister: StatePersister | None = None
+        self._lock_file: IO[str] | None = None
 
     # -- life cycle -------------------------------------------------------------------------
 
     def start(self) -> None:
         self.state.root.mkdir(parents=True, exist_ok=True)
+        self._lock_state_dir()
         lab = self._load_fleet()
         self._lab_name = str(lab.get("name", self.state.lab_file.stem))
         self._machines = labfile.machines(lab)
@@ -90,6 +97,16 @@ class Daemon:
         log.info("lab %s up: %d endpoints, control port %d", self._lab_name,
                  len(self._endpoints), self._control.port)
 
+    def _lock_state_dir(self) -> None:
+        """One daemon per state dir: held for the process lifetime, released by the kernel on exit."""
+        self._lock_file = open(self.state.lock_file, "a")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.close()
+            self._lock_file = None
+            raise AlreadyRunning(f"another simulator owns {self.state.root}") from None
+
     def serve_forever(self) -> None:
         self._stop_requested.wait()
         self.shutdown()
@@ -108,7 +125,10 @@ class Daemon:
             self._saver.stop()
         if self._persister:
             self._persister.save_if_changed()
-        self.state.daemon_file.unlink(missing_ok=True)
+        if self._lock_file is not None:
+            self.state.daemon_file.unlink(missing_ok=True)
+            self._lock_file.close()
+            self._lock_file = None
         log.info("stopped")
 
     # -- building ----------------------------------------------------------------------------

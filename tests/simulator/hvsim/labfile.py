@@ -16,7 +16,6 @@ from typing import Any
 
 import yaml
 
-
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # generated labs are big: libyaml when present
 
 

@@ -55,7 +55,6 @@ def client(state: StateDir) -> ControlClient:
 def spawn(state: StateDir, lab_path: Path | None, timeout_s: float = 30.0) -> dict[str, Any]:
     """Start `hvsim serve` detached and wait until it has written daemon.json."""
     state.root.mkdir(parents=True, exist_ok=True)
-    state.daemon_file.unlink(missing_ok=True)
     command = [sys.executable, "-m", "hvsim", "serve", "--state", str(state.root)]
     if lab_path is not None:
         command += ["--lab", str(lab_path.resolve())]
@@ -71,6 +70,10 @@ def spawn(state: StateDir, lab_path: Path | None, timeout_s: float = 30.0) -> di
             _wait_listening(info, deadline)
             return info
         if process.poll() is not None:
+            other = running_daemon(state)
+            if other is not None:  # a concurrent `up` won the state dir's lock: use its daemon
+                _wait_listening(other, deadline)
+                return other
             raise DaemonError(f"simulator exited with {process.returncode}:\n{_log_tail(state)}")
         time.sleep(0.05)
     process.kill()

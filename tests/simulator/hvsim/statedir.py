@@ -20,6 +20,11 @@ class StateDir:
         return self.root / "daemon.json"
 
     @property
+    def lock_file(self) -> Path:
+        """flock'ed by the daemon while it runs: a second daemon for the same dir refuses to start."""
+        return self.root / "daemon.lock"
+
+    @property
     def state_file(self) -> Path:
         """The whole fleet (Fleet.export_state), rewritten atomically after each change."""
         return self.root / "state.json"

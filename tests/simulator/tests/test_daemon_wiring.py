@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 from daemon_fakes import FakeEndpoint, FakeFleet
-from hvsim.daemon import Daemon
+from hvsim.daemon import AlreadyRunning, Daemon
 from hvsim.statedir import StateDir
 from hvsim.winrm.faults import DropWhen
 
@@ -128,3 +128,12 @@ def test_malformed_protocol_faults_are_refused(daemon: Daemon, fault: dict[str, 
 def test_fault_for_an_unknown_host_is_a_key_error(daemon: Daemon) -> None:
     with pytest.raises(KeyError):
         daemon.fault({"kind": "latency", "host": "nope", "seconds": 1})
+
+
+def test_a_second_daemon_for_the_same_state_dir_refuses_to_start(daemon: Daemon) -> None:
+    info = daemon.state.daemon_file.read_text()
+    second = Daemon(daemon.state, LAB, fleet_class=lambda: FakeFleet, endpoint_class=lambda: FakeEndpoint)
+    with pytest.raises(AlreadyRunning):
+        second.start()
+    second.shutdown()
+    assert daemon.state.daemon_file.read_text() == info  # the running daemon's file is untouched

@@ -8,7 +8,8 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .model import lifecycle
 from .model.connectivity import connectivity as _connectivity
@@ -35,7 +36,7 @@ class Fleet:
     # -- construction ------------------------------------------------------------------------
 
     @classmethod
-    def from_lab(cls, lab: dict[str, Any]) -> "Fleet":
+    def from_lab(cls, lab: dict[str, Any]) -> Fleet:
         lab = copy.deepcopy(lab)
         timing = {**DEFAULT_TIMING, **{k: float(v) for k, v in (lab.get("timing") or {}).items()}}
         world = World(name=str(lab.get("name", "lab")), roots=build_hosts(lab), timing=timing)
@@ -59,7 +60,7 @@ class Fleet:
                     vm.guest.boot_count = 1
 
     @classmethod
-    def from_state(cls, state: dict[str, Any]) -> "Fleet":
+    def from_state(cls, state: dict[str, Any]) -> Fleet:
         if state.get("format") != STATE_FORMAT:
             raise ValueError(f"unsupported fleet state format {state.get('format')!r}")
         world = World(name=state["name"], roots=[host_from_dict(h) for h in state["roots"]],

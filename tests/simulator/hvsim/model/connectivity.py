@@ -12,7 +12,7 @@ import ipaddress
 from typing import Any
 
 from .lifecycle import guest_booted, hypervisor_running
-from .objects import Host, NetAdapter, VM
+from .objects import VM, Host, NetAdapter
 from .world import World
 
 

@@ -5,7 +5,7 @@ import time
 import uuid
 from typing import Any
 
-from .objects import GB, Checkpoint, Host, IPv4Address, NetAdapter, OSState, Switch, VM, VMAdapter
+from .objects import GB, VM, Checkpoint, Host, IPv4Address, NetAdapter, OSState, Switch, VMAdapter
 from .platform import supported_versions
 
 DEFAULT_INTEGRATION = {"Shutdown": True, "Heartbeat": True, "Guest Service Interface": False,

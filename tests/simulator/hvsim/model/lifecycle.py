@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .errors import HyperVError
 from .lab import filetime
-from .objects import Host, VM
+from .objects import VM, Host
 from .platform import nested_blockers
 from .world import World
 

@@ -1,7 +1,7 @@
 """What a host's OS build and processor allow: VM configuration versions and nested support."""
 from __future__ import annotations
 
-from .objects import Host, VM
+from .objects import VM, Host
 
 # Configuration versions by the build that introduced them (Microsoft's "Supported virtual
 # machine configuration versions" table; builds are the GA builds of each release).

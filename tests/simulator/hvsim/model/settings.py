@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .errors import HyperVError
-from .objects import MB, Host, VM, VMAdapter
+from .objects import MB, VM, Host, VMAdapter
 from .platform import version_key
 
 STATE_MESSAGE = "The operation cannot be performed while the virtual machine is in its current state."

@@ -1,10 +1,10 @@
 """The whole simulated fleet: L0 hosts, their VMs and nested hosts, and how to find them."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
-from .objects import Host, VM
+from .objects import VM, Host
 
 DEFAULT_TIMING = {"shutdown_seconds": 0.5, "boot_seconds": 0.5, "reboot_seconds": 1.0}
 

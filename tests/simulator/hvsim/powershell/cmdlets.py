@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..model import lifecycle, network, settings
 from ..model.errors import HyperVError
-from ..model.objects import OSState, VM, VMAdapter
+from ..model.objects import VM, OSState, VMAdapter
 from .errors import PSError, command_not_found
 from .session import Session
 from .signatures import Bound, ObjectRef, bind

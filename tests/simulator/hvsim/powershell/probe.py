@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import lifecycle
-from ..model.objects import NetAdapter, OSState, VM
+from ..model.objects import VM, NetAdapter, OSState
 from ..model.platform import default_version, host_build, version_key
 from .executor import OpFailed, check_powershell_direct
 from .session import Session

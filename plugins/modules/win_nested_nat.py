@@ -31,7 +31,7 @@ description:
     never touches another NAT, and never replaces an External switch.
   - Guest passwords are never returned, neither in C(commands), C(diff) nor in messages.
 author:
-  - hyperv.nested contributors
+  - hyperv.nested maintainers (@hyperv-nested)
 options:
   switch_name:
     description:

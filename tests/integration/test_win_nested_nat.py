@@ -115,27 +115,27 @@ def test_absent_removes_in_order_and_then_is_unchanged(lab: Lab, nat: Nat) -> No
     assert not any(a["ip_address"].startswith("192.168.100.") for a in state["ip_addresses"])
     assert lab.connectivity("lab-vm1")["connected"] is False
 
-    again, sent, _ = nat(state="absent")
+    again, sent, _run = nat(state="absent")
     assert again["changed"] is False
     assert sent == ["probe"]
 
 
 def test_conflicts_fail_with_nothing_sent(lab: Lab, nat: Nat) -> None:
-    result, sent, _ = nat(switch_name="Isolated")
+    result, sent, _run = nat(switch_name="Isolated")
     assert result["failed"] is True
     assert result["msg"] == (
         "switch_name: a switch named Isolated exists and is Private, not Internal; set replace: true to replace it or choose another switch_name"
     )
     assert sent == ["probe"]
 
-    created, _, run = nat(switch_name="Other", nat_name="OtherNAT", prefix="192.168.0.0/16")
+    created, _sent, run = nat(switch_name="Other", nat_name="OtherNAT", prefix="192.168.0.0/16")
     assert run.rc == 0 and created["changed"] is True
-    result, sent, _ = nat(**GUESTS)
+    result, sent, _run = nat(**GUESTS)
     assert result["failed"] is True
     assert result["msg"] == "prefix: 192.168.100.0/24 overlaps 192.168.0.0/16 of NAT OtherNAT, which this task does not manage"
     assert sent == ["probe"]
 
-    result, sent, _ = nat(switch_name="Other", nat_name="OtherNAT", prefix="10.10.0.0/24")
+    result, sent, _run = nat(switch_name="Other", nat_name="OtherNAT", prefix="10.10.0.0/24")
     assert result["failed"] is True
     assert result["msg"].startswith("prefix: NAT OtherNAT exists with prefix 192.168.0.0/16, not 10.10.0.0/24; set replace: true")
     assert sent == ["probe"]
@@ -151,18 +151,18 @@ def test_conflicts_fail_with_nothing_sent(lab: Lab, nat: Nat) -> None:
 
 
 def test_bad_input_is_refused_before_contacting_the_host(lab: Lab, nat: Nat) -> None:
-    result, sent, _ = nat(**{**GUESTS, "guests": [{"vm": "LAB-VM1"}, {"vm": "LAB-VM2", "ip": "192.168.200.5"}]})
+    result, sent, _run = nat(**{**GUESTS, "guests": [{"vm": "LAB-VM1"}, {"vm": "LAB-VM2", "ip": "192.168.200.5"}]})
     assert result["failed"] is True
     assert result["msg"] == "guests[1].ip: 192.168.200.5 is outside prefix 192.168.100.0/24"
     assert sent == []
 
-    result, sent, _ = nat(port_mappings=[{"external_port": 0, "internal_ip": "192.168.100.2", "internal_port": 22}])
+    result, sent, _run = nat(port_mappings=[{"external_port": 0, "internal_ip": "192.168.100.2", "internal_port": 22}])
     assert result["msg"] == "port_mappings[0].external_port: 0 is not a port number between 1 and 65535"
     assert sent == []
 
 
 def test_wrong_guest_password_fails_naming_the_guest(lab: Lab, nat: Nat) -> None:
-    result, sent, _ = nat(**{**GUESTS, "guests": [{"vm": "LAB-VM1", "password": "not-it"}]})
+    result, sent, _run = nat(**{**GUESTS, "guests": [{"vm": "LAB-VM1", "password": "not-it"}]})
     assert result["failed"] is True
     assert result["msg"].startswith("guests[0]: cannot reach LAB-VM1 through PowerShell Direct")
     assert sent == ["probe"]
@@ -182,7 +182,7 @@ def test_port_mappings_are_retargeted_and_purged(lab: Lab, nat: Nat) -> None:
     mappings = {m["external_port"]: (m["internal_ip_address"], m["internal_port"]) for m in network(lab)["static_mappings"]}
     assert mappings == {50022: ("192.168.100.77", 2222), 8080: ("192.168.100.77", 80)}  # unlisted one kept
 
-    result, _, run = nat(**GUESTS, port_mappings=moved, purge_port_mappings=True)
+    result, _sent, run = nat(**GUESTS, port_mappings=moved, purge_port_mappings=True)
     assert run.rc == 0 and result["changed"] is True
     assert [m["external_port"] for m in network(lab)["static_mappings"]] == [50022]
 
@@ -198,7 +198,7 @@ def test_part_way_failure_is_reported_and_the_next_run_finishes(lab: Lab, nat: N
     assert [op["status"] for op in result["operations"]][:3] == ["ok", "failed", "not_run"]
     assert sent == ["probe", "execute"]
 
-    result, _, run = nat(**GUESTS)
+    result, _sent, run = nat(**GUESTS)
     assert run.rc == 0, result
     assert not any(c.startswith("New-VMSwitch") for c in result["commands"])
     assert lab.connectivity("lab-vm1")["connected"] is True

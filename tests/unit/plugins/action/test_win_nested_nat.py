@@ -95,7 +95,7 @@ GUEST_ARGS = {
 
 def executed(operations: list[dict[str, t.Any]], failed_index: int | None = None, message: str = "boom") -> dict[str, t.Any]:
     reports = []
-    for index, _ in enumerate(operations):
+    for index in range(len(operations)):
         if failed_index is None or index < failed_index:
             reports.append({"index": index, "status": "ok", "message": None, "duration_ms": 1})
         elif index == failed_index:

@@ -201,7 +201,10 @@ def test_state_survives_kill_9_right_after_an_acknowledged_change_and_down(tmp_p
     try:
         assert vm_state(state, "hv-amd-old", "LAB-OLD1") == "Off"
         assert restarted["hosts"]["hv-amd-old"]["port"] == ports_before["hv-amd-old"]["port"]
-        assert restarted["hosts"]["lab-old1"]["reachable"] is False  # VM off: its L1 endpoint refuses
+        l1 = restarted["hosts"]["lab-old1"]
+        assert l1["reachable"] is False
+        with pytest.raises(requests.ConnectionError):  # VM off: its L1 endpoint drops connections
+            requests.post(f"http://{l1['address']}:{l1['port']}/wsman", timeout=5)
     finally:
         hvsim("down", "--state", str(state))
     assert pid_gone(restarted["pid"])

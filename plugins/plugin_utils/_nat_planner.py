@@ -514,19 +514,20 @@ def _plan_present(spec: NatSpec, state: _HostState, network_section: dict[str, t
     guest_results: list[dict[str, t.Any]] = []
     before_guests: dict[str, t.Any] = {}
     after_guests: dict[str, t.Any] = {}
-    for guest, address in zip(guests, addresses, strict=True):
-        guest_ops, host_ops = _plan_guest(spec, guest, address, switch_new)
+    planned_guests = [(guest, address, *_plan_guest(spec, guest, address, switch_new)) for guest, address in zip(guests, addresses, strict=True)]
+    guest_changed = {guest.spec.vm: bool(guest_ops or host_ops) for guest, _address, guest_ops, host_ops in planned_guests}
+    # An address one guest gives up and another one takes is released in a first pass, so that
+    # no address is ever on two guests at once (Windows would mark the newcomer as a duplicate).
+    for guest, address, guest_ops, _host_ops in planned_guests:
+        taken_by_others = {str(other) for other in addresses if other != address}
+        release = [op for op in guest_ops if op["cmdlet"] == "Remove-NetIPAddress" and op["parameters"]["IPAddress"] in taken_by_others]
+        if release:
+            guest_ops[:] = [op for op in guest_ops if op not in release]
+            operations.append(_guest_op(guest.spec, release))
+    for guest, address, guest_ops, host_ops in planned_guests:
         operations.extend(host_ops)
         if guest_ops:
-            operations.append(
-                {
-                    "kind": "guest",
-                    "vm": guest.spec.vm,
-                    "username": guest.spec.username,
-                    "password": guest.spec.password,
-                    "operations": guest_ops,
-                }
-            )
+            operations.append(_guest_op(guest.spec, guest_ops))
         before_guests[guest.spec.vm] = guest.describe()
         after_guests[guest.spec.vm] = {
             "adapter": guest.vm_adapter.get("name"),
@@ -545,7 +546,7 @@ def _plan_present(spec: NatSpec, state: _HostState, network_section: dict[str, t
                 "dns": [str(server) for server in guest.spec.dns],
                 "adapter": guest.vm_adapter.get("name"),
                 "interface_alias": guest.os_adapter.get("interface_alias"),
-                "changed": bool(guest_ops or host_ops),
+                "changed": guest_changed[guest.spec.vm],
             }
         )
     if guests:
@@ -563,6 +564,10 @@ def _plan_present(spec: NatSpec, state: _HostState, network_section: dict[str, t
         for w in wanted_mappings
     ]
     return Plan(operations, before, after, [], guest_results, mapping_results)
+
+
+def _guest_op(guest: GuestSpec, operations: list[dict[str, t.Any]]) -> dict[str, t.Any]:
+    return {"kind": "guest", "vm": guest.vm, "username": guest.username, "password": guest.password, "operations": operations}
 
 
 def _mapping_key(mapping: dict[str, t.Any]) -> tuple[str, str, int]:

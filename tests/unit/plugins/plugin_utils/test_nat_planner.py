@@ -690,3 +690,22 @@ def test_guest_failures_name_the_guest() -> None:
     )
     chosen = plan(build_spec(args(guests=[guest("LAB-VM1", adapter="B")])), probe(network(converged=True), [two], [report("LAB-VM1", MAC2)]))
     assert chosen.operations[0]["adapter_id"] == "b"
+
+
+def test_swapped_addresses_are_released_before_they_are_taken() -> None:
+    spec = build_spec(args(guests=[guest("LAB-VM1", ip="192.168.100.6"), guest("LAB-VM2", ip="192.168.100.5"), guest("LAB-VM3")]))
+    vms = [vm("LAB-VM1", MAC1, switch="VmNAT"), vm("LAB-VM2", MAC2, switch="VmNAT"), vm("LAB-VM3", "00155D000103", switch="VmNAT")]
+    reports = [
+        report("LAB-VM1", MAC1, [("192.168.100.5", 24, "Manual")], "192.168.100.1", ["1.1.1.1", "8.8.8.8"]),
+        report("LAB-VM2", MAC2, [("192.168.100.6", 24, "Manual")], "192.168.100.1", ["1.1.1.1", "8.8.8.8"]),
+        report("LAB-VM3", "00155D000103", [("192.168.100.2", 24, "Manual")], "192.168.100.1", ["1.1.1.1", "8.8.8.8"]),
+    ]
+    result = plan(spec, probe(network(converged=True), vms, reports))
+    steps = [(op["vm"], [(n["cmdlet"], n["parameters"].get("IPAddress")) for n in op["operations"]]) for op in result.operations]
+    assert steps == [
+        ("LAB-VM1", [("Remove-NetIPAddress", "192.168.100.5")]),
+        ("LAB-VM2", [("Remove-NetIPAddress", "192.168.100.6")]),
+        ("LAB-VM1", [("Remove-NetRoute", None), ("New-NetIPAddress", "192.168.100.6")]),
+        ("LAB-VM2", [("Remove-NetRoute", None), ("New-NetIPAddress", "192.168.100.5")]),
+    ]
+    assert [g["changed"] for g in result.guests] == [True, True, False]

@@ -227,7 +227,8 @@ class Daemon:
 
     def _endpoint_fault(self, fault: dict[str, Any]) -> None:
         pair = self._endpoints[str(fault.get("host"))]
-        scheme = fault.get("scheme", "both")
+        # A drop is one-shot: armed on an endpoint nobody uses, it would fire in some later test.
+        scheme = fault.get("scheme", "both" if fault["kind"] == "latency" else "http")
         if scheme not in ("http", "https", "both"):
             raise ValueError(f"scheme must be http, https or both, not {scheme!r}")
         targets = list(pair.values()) if scheme == "both" else [pair[scheme]]

@@ -97,14 +97,19 @@ def test_restart_restores_saved_state_and_ports(tmp_path: Path) -> None:
 
 def test_protocol_faults_go_to_the_endpoints(daemon: Daemon) -> None:
     daemon.fault({"kind": "latency", "host": "hv01", "seconds": 0.25})
-    daemon.fault({"kind": "drop_connection", "host": "hv01", "at_command": 2, "when": "after",
-                  "scheme": "http"})
+    daemon.fault({"kind": "drop_connection", "host": "hv01", "at_command": 2, "when": "after"})
     assert endpoint("hv01").faults.latency_seconds == 0.25
     assert endpoint("hv01", "https").faults.latency_seconds == 0.25
     assert endpoint("hv02").faults.latency_seconds == 0.0
     http, https = endpoint("hv01").faults, endpoint("hv01", "https").faults
     assert [http.on_command(), http.on_command()] == [None, DropWhen.AFTER]
-    assert [https.on_command(), https.on_command()] == [None, None]
+    assert [https.on_command(), https.on_command()] == [None, None]  # drops default to http only
+
+
+def test_a_drop_can_target_the_https_endpoint(daemon: Daemon) -> None:
+    daemon.fault({"kind": "drop_connection", "host": "hv02", "at_command": 1, "scheme": "https"})
+    assert endpoint("hv02", "https").faults.on_command() == DropWhen.BEFORE
+    assert endpoint("hv02").faults.on_command() is None
 
 
 def test_model_faults_go_to_the_fleet_and_are_saved(daemon: Daemon) -> None:

@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 _WILDCARD = re.compile(r"[*?\[\]]")
 
 
+# Hyper-V refuses device changes while a VM's memory is saved or paused.
+_FROZEN_STATES = frozenset({"Saved", "Paused"})
+
+
 class SwitchPlanError(ValueError):
     """The request cannot be planned; the message says what to change."""
 
@@ -143,6 +147,11 @@ def _plan_adapters(
             vm_after[label] = switch_name
             if adapter.get("switch_name") == switch_name:
                 continue
+            if vm.get("state") in _FROZEN_STATES:
+                raise SwitchPlanError(
+                    f"The VM {vm['name']!r} is {vm.get('state')}, and Hyper-V cannot change its network adapters in that state; "
+                    "start it (or remove its saved state) and run again."
+                )
             operations.append(
                 {
                     "kind": "cmdlet",

@@ -135,6 +135,14 @@ def test_two_adapters_with_one_name_are_both_connected_by_id() -> None:
     assert set(planned.after["vms"]["LAB-VM3"]) == {"Network Adapter (Microsoft:1)", "Network Adapter (Microsoft:2)"}
 
 
+def test_saved_vm_is_refused_before_anything_runs() -> None:
+    saved = {**vm("LAB-VM3", adapter()), "state": "Saved"}
+    with pytest.raises(SwitchPlanError, match="'LAB-VM3' is Saved, and Hyper-V cannot change its network adapters"):
+        plan(ARGS, probe(vms=[saved]))
+    connected = {**vm("LAB-VM3", adapter(switch="NestedExternal")), "state": "Saved"}
+    assert plan(ARGS, probe([EXTERNAL], [connected])).operations == []
+
+
 def test_vm_without_adapters_is_a_warning() -> None:
     planned = plan(ARGS, probe([EXTERNAL], [vm("LAB-VM3")]))
     assert planned.operations == []

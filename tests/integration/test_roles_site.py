@@ -1,0 +1,165 @@
+"""The roles and playbooks end to end on the simulated fleet: site, check, disable, ansible-runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import typing as t
+from pathlib import Path
+
+import pytest
+import yaml
+
+if t.TYPE_CHECKING:
+    from .conftest import Lab, PlaybookRun
+
+REPO = Path(__file__).resolve().parents[2]
+PLAYBOOKS = REPO / "playbooks"
+VENV_BIN = Path(sys.executable).parent
+
+# What an unconfigured healthy lab has in the way, per L1 host (each fixed by site.yml).
+UNCONFIGURED_BLOCKERS = {"vm.extensions_not_exposed", "vm.dynamic_memory_enabled", "host.hyperv_not_installed"}
+
+
+def inventory_groups(lab: Lab) -> dict[str, dict[str, dict[str, t.Any]]]:
+    inventory = yaml.safe_load(lab.inventory.read_text(encoding="utf-8"))
+    return {name: group.get("hosts") or {} for name, group in inventory["all"]["children"].items()}
+
+
+def guests(lab: Lab) -> list[str]:
+    return list(inventory_groups(lab)["nested_guests"])
+
+
+def fleet_hosts(lab: Lab) -> list[str]:
+    groups = inventory_groups(lab)
+    return [*groups["hyperv_hosts"], *groups["nested_hosts"]]
+
+
+def assert_ok(run: PlaybookRun) -> None:
+    assert run.rc == 0 and run.total("failures") == 0 and run.total("unreachable") == 0, (
+        f"rc={run.rc}\nstdout={run.stdout[-6000:]}\nstderr={run.stderr[-3000:]}"
+    )
+
+
+def task_results(run: PlaybookRun, name_part: str) -> dict[str, dict[str, t.Any]]:
+    """Per host, the result of the (last) task whose name contains `name_part`."""
+    found: dict[str, dict[str, t.Any]] = {}
+    for play in json.loads(run.stdout)["plays"]:
+        for task in play["tasks"]:
+            if name_part in task["task"]["name"]:
+                found.update(task["hosts"])
+    return found
+
+
+def executed_operations(lab: Lab, host: str, since: int = 0) -> list[list[dict[str, t.Any]]]:
+    """The operation lists the executor ran on a host (one list per execute request)."""
+    batches = []
+    for entry in lab.transcript(host)[since:]:
+        try:
+            request = json.loads(entry.get("stdin") or "")
+        except ValueError:
+            continue
+        if isinstance(request, dict) and request.get("script_name") == "execute":
+            batches.append(request["parameters"]["operations"])
+    return batches
+
+
+def test_site_connects_every_guest_batches_per_parent_and_is_idempotent(healthy_lab: Lab, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    first = healthy_lab.playbook(PLAYBOOKS / "site.yml", "-e", f"nested_report_dir={reports}")
+    assert_ok(first)
+    assert first.total("changed") > 0
+
+    for guest in guests(healthy_lab):
+        connectivity = healthy_lab.connectivity(guest)
+        assert connectivity["connected"] is True, connectivity
+
+    # nested_vm_settings: one executor request on each parent covers all of its L1 VMs.
+    settings = [ops for ops in executed_operations(healthy_lab, "hv01") if any(op.get("cmdlet") == "Set-VMProcessor" for op in ops)]
+    assert len(settings) == 1
+    assert {op["vm"] for op in settings[0] if op.get("cmdlet") == "Set-VMProcessor"} == {"LAB-HV1", "LAB-HV2"}
+
+    report = json.loads((reports / "nested-report.json").read_text(encoding="utf-8"))
+    rows = {entry["host"]: entry for entry in report["hosts"]}
+    assert set(rows) == set(inventory_groups(healthy_lab)["nested_hosts"])
+    assert all(entry["nested_ready"] for entry in rows.values()), rows
+    assert rows["lab-hv2"]["network_mode"] == "mac_spoofing" and rows["lab-hv2"]["vm"]["mac_address_spoofing"] == ["On"]
+    markdown = (reports / "nested-report.md").read_text(encoding="utf-8")
+    assert "| lab-hv1 | hv01 | LAB-HV1 | Running |" in markdown
+
+    executed_before = {host: len(executed_operations(healthy_lab, host)) for host in fleet_hosts(healthy_lab)}
+    second = healthy_lab.playbook(PLAYBOOKS / "site.yml", "-e", f"nested_report_dir={reports}")
+    assert_ok(second)
+    assert second.total("changed") == 0, second.recap
+    # Converged: nothing was sent to any executor, only probes.
+    assert {host: len(executed_operations(healthy_lab, host)) for host in fleet_hosts(healthy_lab)} == executed_before
+
+
+def test_check_lists_every_blocker_and_changes_nothing(healthy_lab: Lab, tmp_path: Path) -> None:
+    before = {host: healthy_lab.show(host) for host in fleet_hosts(healthy_lab)}
+    reports = tmp_path / "reports"
+
+    run = healthy_lab.playbook(PLAYBOOKS / "check.yml", "-e", f"nested_report_dir={reports}")
+    assert_ok(run)
+    assert run.total("changed") == 0
+    assert all(executed_operations(healthy_lab, host) == [] for host in fleet_hosts(healthy_lab))
+    after = {host: healthy_lab.show(host) for host in fleet_hosts(healthy_lab)}
+    for host in before:
+        assert after[host]["vms"] == before[host]["vms"], host
+        assert after[host].get("network") == before[host].get("network"), host
+
+    shown = task_results(run, "Show what stands in the way")
+    rows = {entry["host"]: entry for entry in json.loads((reports / "nested-report.json").read_text(encoding="utf-8"))["hosts"]}
+    for host in inventory_groups(healthy_lab)["nested_hosts"]:
+        lines = shown[host]["msg"]
+        listed = {code for code in UNCONFIGURED_BLOCKERS if any(line.startswith(f"BLOCKER [{code}]") for line in lines)}
+        assert listed == UNCONFIGURED_BLOCKERS, lines
+        assert all("Fix: " in line for line in lines[1:])
+        in_report = {finding["code"] for part in ("parent_host", "vm", "l1") for finding in rows[host][part]["blockers"]}
+        assert UNCONFIGURED_BLOCKERS <= in_report
+
+
+def test_disable_then_site_converges_again(healthy_lab: Lab, tmp_path: Path) -> None:
+    extra = ("-e", f"nested_report_dir={tmp_path / 'reports'}")
+    assert_ok(healthy_lab.playbook(PLAYBOOKS / "site.yml", *extra))
+
+    disabled = healthy_lab.playbook(PLAYBOOKS / "disable.yml", *extra)
+    assert_ok(disabled)
+    for vm in healthy_lab.show("hv01")["vms"]["vms"]:
+        assert vm["expose_virtualization_extensions"] is False, vm
+        assert {adapter["mac_address_spoofing"] for adapter in vm["adapters"]} == {"Off"}
+    assert healthy_lab.show("lab-hv1")["network"]["nats"] == []
+    assert all(switch["name"] != "NestedExternal" for switch in healthy_lab.show("lab-hv2")["network"]["switches"])
+    assert not any(healthy_lab.connectivity(guest)["connected"] for guest in guests(healthy_lab))
+
+    again = healthy_lab.playbook(PLAYBOOKS / "site.yml", *extra)
+    assert_ok(again)
+    for guest in guests(healthy_lab):
+        assert healthy_lab.connectivity(guest)["connected"] is True, guest
+    assert healthy_lab.playbook(PLAYBOOKS / "site.yml", *extra).total("changed") == 0
+
+
+def test_ansible_runner_runs_site(healthy_lab: Lab, tmp_path: Path) -> None:
+    """AWX runs job templates through ansible-runner: the same site playbook, the same result."""
+    ansible_runner = pytest.importorskip("ansible_runner")
+    private = tmp_path / "runner"
+    (private / "project").mkdir(parents=True)
+    result = ansible_runner.run(
+        private_data_dir=str(private),
+        playbook=str(PLAYBOOKS / "site.yml"),
+        inventory=str(healthy_lab.inventory),
+        extravars={"nested_report_dir": str(tmp_path / "reports")},
+        envvars={
+            "ANSIBLE_COLLECTIONS_PATH": os.environ["ANSIBLE_COLLECTIONS_PATH"],
+            "ANSIBLE_HOST_KEY_CHECKING": "False",
+            "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        },
+        quiet=True,
+        timeout=900,
+    )
+    assert (result.status, result.rc) == ("successful", 0), "".join(result.stdout.readlines()[-80:])
+    assert sum(result.stats["changed"].values()) > 0
+    assert not result.stats["failures"]
+    for guest in guests(healthy_lab):
+        assert healthy_lab.connectivity(guest)["connected"] is True, guest

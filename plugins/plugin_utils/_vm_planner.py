@@ -232,6 +232,9 @@ class _VmPlanner:
                 self.warnings.append(sentence)
 
         adapter_steps = self._adapters(after)
+        if adapter_steps and before["power_state"] == "Saved":
+            # Hyper-V changes no device of a saved VM; a running or off one it can.
+            needs_off.append("MAC address spoofing")
 
         power_steps_before, power_steps_after = self._power(before, after, needs_off)
         steps = [*power_steps_before, *settings, *adapter_steps, *power_steps_after]

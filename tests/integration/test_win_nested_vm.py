@@ -250,3 +250,109 @@ def test_amd_old_version_needs_upgrade_version(lab_factory: t.Callable[[str], La
     vm = vms_of(lab, host)["LAB-AMD-OLD"]
     assert tuple(int(part) for part in vm["version"].split(".")) >= (9, 3)
     assert_nested(vm)
+
+
+EDGE_LAB = {
+    "name": "vm-edge",
+    "timing": {"shutdown_seconds": 0.3, "boot_seconds": 0.3, "reboot_seconds": 1.0},
+    "hosts": [
+        {
+            "name": "hv01",
+            "address": "127.0.9.1",
+            "port": 0,
+            "username": "Administrator",
+            "password": "Passw0rd!",
+            "os": {"caption": "Microsoft Windows Server 2022 Datacenter", "product_type": "server", "edition": "ServerDatacenter", "build": 20348},
+            "processor": {"manufacturer": "GenuineIntel", "name": "Intel Xeon", "vmx": True, "ept": True, "virtualization_firmware_enabled": True},
+            "logical_processors": 8,
+            "memory_gb": 32,
+            "hyperv_feature": "Enabled",
+            "hypervisor_present": True,
+            "vbs": {"configured": False, "running": False},
+            "bcd_offer_nested_virt_disabled": False,
+            "switches": [{"name": "External", "switch_type": "External", "net_adapter": "Ethernet"}],
+            "vms": [
+                {"name": "SAVED", "version": "10.0", "state": "Saved", "memory": {"startup_gb": 4, "dynamic": True}, "adapters": [{"switch": "External"}]},
+                {"name": "STATIC", "version": "10.0", "state": "Running", "memory": {"startup_gb": 4, "dynamic": False}},
+                {"name": "lab[1]", "version": "10.0", "state": "Off", "memory": {"startup_gb": 4, "dynamic": True}},
+                {"name": "lab1", "version": "10.0", "state": "Off", "memory": {"startup_gb": 4, "dynamic": True}},
+                {
+                    "name": "NOSHUT",
+                    "version": "10.0",
+                    "state": "Running",
+                    "memory": {"startup_gb": 4, "dynamic": True},
+                    "integration_services": {"Shutdown": False},
+                },
+                {
+                    "name": "TWONICS",
+                    "version": "10.0",
+                    "state": "Running",
+                    "memory": {"startup_gb": 4, "dynamic": False},
+                    "expose_virtualization_extensions": True,
+                    "adapters": [{"name": "NIC", "switch": "External"}, {"name": "NIC", "switch": "External"}, {"name": "Mgmt", "switch": "External"}],
+                },
+                {"name": "CKPT", "version": "10.0", "state": "Off", "memory": {"startup_gb": 4, "dynamic": True}, "checkpoints": ["before-nesting"]},
+            ],
+        }
+    ],
+}
+
+
+@pytest.fixture
+def edge_lab(lab_factory: t.Callable[[str], Lab], tmp_path: Path) -> Lab:
+    lab_file = tmp_path / "vm-edge.yml"
+    lab_file.write_text(yaml.safe_dump(EDGE_LAB), encoding="utf-8")
+    return lab_factory(str(lab_file.with_suffix("")))
+
+
+def test_wildcard_characters_select_only_the_exact_vm(edge_lab: Lab, tmp_path: Path) -> None:
+    done = run_vm(edge_lab, tmp_path, {"name": ["lab[1]"]})
+    assert done.run.rc == 0, done.result.get("msg")
+    vms = vms_of(edge_lab)
+    assert_nested(vms["lab[1]"], state="Off")
+    assert vms["lab1"]["expose_virtualization_extensions"] is False
+    assert all("Where-Object Name -eq 'lab[1]'" in line for line in done.result["commands"])
+
+
+def test_adapters_sharing_a_name_are_all_changed_by_id(edge_lab: Lab, tmp_path: Path) -> None:
+    done = run_vm(edge_lab, tmp_path, {"name": ["TWONICS"], "mac_address_spoofing": "on", "adapters": ["NIC"]})
+    assert done.run.rc == 0, done.result.get("msg")
+    assert len(done.result["commands"]) == 2
+    assert [(a["name"], a["mac_address_spoofing"]) for a in vms_of(edge_lab)["TWONICS"]["adapters"]] == [("NIC", "On"), ("NIC", "On"), ("Mgmt", "Off")]
+    assert vms_of(edge_lab)["TWONICS"]["state"] == "Running"
+
+
+def test_static_memory_resizes_live_without_a_power_cycle(edge_lab: Lab, tmp_path: Path) -> None:
+    done = run_vm(edge_lab, tmp_path, {"name": ["STATIC"], "state": "disabled", "startup_memory": "6GB"})
+    assert done.run.rc == 0, done.result.get("msg")
+    assert done.result["vms"][0]["actions"] == ["set startup memory 4GB -> 6GB"]
+    vm = vms_of(edge_lab)["STATIC"]
+    assert vm["startup_memory_bytes"] == 6 * GB and vm["state"] == "Running"
+
+
+def test_saved_vm_fails_by_default_and_discard_then_runs(edge_lab: Lab, tmp_path: Path) -> None:
+    refused = run_vm(edge_lab, tmp_path, {"name": ["SAVED"], "state": "disabled", "mac_address_spoofing": "on"})
+    assert refused.run.rc != 0
+    assert "saved state" in refused.result["msg"] and "saved_state=discard" in refused.result["msg"]
+    assert refused.scripts == ["probe"]
+
+    done = run_vm(edge_lab, tmp_path, {"name": ["SAVED"], "saved_state": "discard", "power_after": "running"})
+    assert done.run.rc == 0, done.result.get("msg")
+    assert done.result["vms"][0]["actions"][0] == "discard saved state"
+    assert_nested(vms_of(edge_lab)["SAVED"], state="Running")
+
+
+def test_graceful_shutdown_needs_the_shutdown_service(edge_lab: Lab, tmp_path: Path) -> None:
+    done = run_vm(edge_lab, tmp_path, {"name": ["NOSHUT"], "power": "shutdown"})
+    assert done.run.rc != 0
+    assert "Shutdown integration service is disabled" in done.result["msg"] and "power=turn_off" in done.result["msg"]
+    assert done.scripts == ["probe"]
+
+
+def test_checkpoints_warn_by_default_and_fail_when_asked(edge_lab: Lab, tmp_path: Path) -> None:
+    refused = run_vm(edge_lab, tmp_path, {"name": ["CKPT"], "checkpoints": "fail"})
+    assert refused.run.rc != 0 and "1 checkpoint(s)" in refused.result["msg"]
+    done = run_vm(edge_lab, tmp_path, {"name": ["CKPT"]})
+    assert done.run.rc == 0
+    assert any("1 checkpoint(s)" in warning for warning in done.result["warnings"])
+    assert [checkpoint["name"] for checkpoint in vms_of(edge_lab)["CKPT"]["checkpoints"]] == ["before-nesting"]

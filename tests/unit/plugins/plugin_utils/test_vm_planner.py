@@ -103,6 +103,13 @@ POWER_TABLE = [
         "Running",
     ),
     ("saved-converged-untouched", {"state": "Saved", **NESTED}, {}, [], "Saved"),
+    (
+        "saved-spoofing-needs-the-saved-state-gone",
+        {"state": "Saved", **NESTED},
+        {"mac_address_spoofing": "on", "saved_state": "discard"},
+        ["Remove-VMSavedState", "Set-VMNetworkAdapter"],
+        "Off",
+    ),
     ("running-disable", NESTED, {"state": "disabled", "power": "shutdown"}, ["stop_vm:shutdown", "Set-VMProcessor", "start_vm"], "Running"),
     ("off-disable-keeps-memory", {"state": "Off", **NESTED}, {"state": "disabled"}, ["Set-VMProcessor"], "Off"),
     ("disabled-converged", {}, {"state": "disabled"}, [], "Running"),
@@ -165,6 +172,7 @@ FAIL_TABLE = [
         ["'LAB-HV1' is running", "ExposeVirtualizationExtensions", "DynamicMemoryEnabled", "power=shutdown", "power=turn_off"],
     ),
     ("saved-default-fail", {"state": "Saved"}, {}, ["saved state", "saved_state=discard"]),
+    ("saved-spoofing-default-fail", {"state": "Saved", **NESTED}, {"mac_address_spoofing": "on"}, ["saved state", "off: MAC address spoofing."]),
     ("paused", {"state": "Paused"}, {"power": "turn_off"}, ["is Paused"]),
     (
         "shutdown-without-integration-service",

@@ -124,3 +124,18 @@ def test_unknown_probe_section_is_reported_as_an_error_document() -> None:
     result = send(fleet_of(basic_lab()), "hv01", "probe", {"sections": ["bogus"]})
     document = json.loads(result.stdout)
     assert result.rc == 0 and document["ok"] is False and "bogus" in document["error"]["message"]
+
+
+def test_win32_processor_flags_are_hidden_by_a_running_hypervisor_and_by_a_parent_that_does_not_expose() -> None:
+    from lab_dicts import nested_ready_lab
+    fleet = fleet_of(basic_lab())
+    hidden = {"virtualization_firmware_enabled": False, "vm_monitor_mode_extensions": False,
+              "second_level_address_translation": False}
+    l0_cpu = call(fleet, "hv01", "probe", {"sections": ["host"]})["host"]["processor"]
+    assert {k: l0_cpu[k] for k in hidden} == hidden           # Hyper-V runs on hv01
+    l1_cpu = call(fleet, "lab-hv1", "probe", {"sections": ["host"]})["host"]["processor"]
+    assert {k: l1_cpu[k] for k in hidden} == hidden           # not exposed to LAB-HV1
+    spec = nested_ready_lab()
+    spec["hosts"][0]["vms"][0]["guest"]["nested_host"]["hyperv_feature"] = "Disabled"
+    l1_cpu = call(fleet_of(spec), "lab-hv1", "probe", {"sections": ["host"]})["host"]["processor"]
+    assert all(l1_cpu[k] for k in hidden)                     # exposed, no hypervisor inside yet

@@ -15,7 +15,6 @@ def _host_section(session: Session) -> dict[str, Any]:
     os_info = host.os_state.os
     build = host_build(host)
     module = host.os_state.hyperv_feature == "Enabled"
-    cpu = host.processor
     vbs_running = bool(host.vbs.get("running"))
     vbs_configured = bool(host.vbs.get("configured")) or vbs_running
     versions = sorted(host.supported_versions, key=version_key) if module else []
@@ -25,10 +24,7 @@ def _host_section(session: Session) -> dict[str, Any]:
                "product_type": os_info.get("product_type", "server"),
                "edition": os_info.get("edition", "ServerDatacenter"), "build": build,
                "version": os_info.get("version", f"10.0.{build}")},
-        "processor": {"manufacturer": cpu.get("manufacturer"), "name": cpu.get("name"),
-                      "virtualization_firmware_enabled": bool(cpu.get("virtualization_firmware_enabled")),
-                      "vm_monitor_mode_extensions": bool(cpu.get("vmx")),
-                      "second_level_address_translation": bool(cpu.get("ept"))},
+        "processor": _processor(session),
         "logical_processor_count": host.logical_processors,
         "memory_capacity_bytes": host.memory_bytes,
         "hypervisor_present": lifecycle.hypervisor_running(session.world, host),
@@ -43,6 +39,24 @@ def _host_section(session: Session) -> dict[str, Any]:
         "is_administrator": True,
         "is_hyperv_administrator": True,
     }
+
+
+def _processor(session: Session) -> dict[str, Any]:
+    """Win32_Processor as the host's OS reports it."""
+    host = session.host
+    cpu = host.processor
+    flags = {"virtualization_firmware_enabled": bool(cpu.get("virtualization_firmware_enabled")),
+             "vm_monitor_mode_extensions": bool(cpu.get("vmx")),
+             "second_level_address_translation": bool(cpu.get("ept"))}
+    parent = session.world.parent_of(host)
+    if parent is not None and not parent[1].expose_virtualization_extensions:
+        # A VM sees VT-x/AMD-V (and SLAT) only when its parent exposes them.
+        flags = dict.fromkeys(flags, False)
+    if lifecycle.hypervisor_running(session.world, host):
+        # With the hypervisor running, the root partition's Win32_Processor reports all three as
+        # False ("A hypervisor has been detected. Features required for Hyper-V will not be displayed.").
+        flags = dict.fromkeys(flags, False)
+    return {"manufacturer": cpu.get("manufacturer"), "name": cpu.get("name"), **flags}
 
 
 def _status(vm: VM, enabled: bool, now: float) -> str:

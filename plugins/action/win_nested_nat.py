@@ -16,6 +16,7 @@ from ansible_collections.hyperv.nested.plugins.plugin_utils._nat_planner import 
     probe_parameters,
     require_credentials,
 )
+from ansible_collections.hyperv.nested.plugins.plugin_utils._target import ScriptName, TargetError
 
 _GUEST_OPTIONS: dict[str, t.Any] = {
     "vm": {"type": "str", "required": True},
@@ -37,6 +38,7 @@ _MAPPING_OPTIONS: dict[str, t.Any] = {
 
 
 class ActionModule(NestedActionBase):
+    _secrets: tuple[str, ...] = ()
     argument_spec: t.ClassVar[dict[str, t.Any]] = {
         "switch_name": {"type": "str", "default": "VmNAT"},
         "nat_name": {"type": "str", "default": "LocalNAT"},
@@ -63,7 +65,8 @@ class ActionModule(NestedActionBase):
             require_credentials(spec)
         except PlanError as exc:
             raise ModuleFailure(exc.msg) from None
-        probe = self.call_target("probe", probe_parameters(spec))
+        self._secrets = tuple(sorted({guest.password for guest in spec.guests if guest.password}, key=len, reverse=True))
+        probe = self._call("probe", probe_parameters(spec))
         try:
             planned = plan(spec, probe)
         except PlanError as exc:
@@ -95,13 +98,13 @@ class ActionModule(NestedActionBase):
             result["msg"] = f"{len(planned.operations)} change(s) would be made (check mode)."
             return result
 
-        outcome = self.call_target("execute", {"operations": planned.operations, "on_failure": []})
+        outcome = self._call("execute", {"operations": planned.operations, "on_failure": []})
         reports = list(outcome.get("operations") or [])
         result["operations"] = [
             {
                 "command": render(operation),
                 "status": (reports[index] if index < len(reports) else {}).get("status", "not_run"),
-                "message": (reports[index] if index < len(reports) else {}).get("message"),
+                "message": self._scrub((reports[index] if index < len(reports) else {}).get("message")),
             }
             for index, operation in enumerate(planned.operations)
         ]
@@ -117,3 +120,17 @@ class ActionModule(NestedActionBase):
             )
         result["msg"] = f"{len(planned.operations)} change(s) made."
         return result
+
+    def _call(self, script_name: ScriptName, parameters: dict[str, t.Any]) -> dict[str, t.Any]:
+        try:
+            return self.call_target(script_name, parameters)
+        except TargetError as exc:
+            raise TargetError(str(self._scrub(exc.message)), unreachable=exc.unreachable) from None
+
+    def _scrub(self, text: t.Any) -> t.Any:
+        """Target messages are the target's words: make sure no guest password is among them."""
+        if not isinstance(text, str):
+            return text
+        for secret in self._secrets:
+            text = text.replace(secret, "********")
+        return text

@@ -111,11 +111,12 @@ class ScriptedHarness(ActionHarness):
     def __init__(self, *args: t.Any, failed_index: int | None = None, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self.failed_index = failed_index
+        self.failed_message = "boom"
 
     def _call_target(self, script_name: str, parameters: dict[str, t.Any]) -> dict[str, t.Any]:
         if script_name == "execute":
             self.calls.append((script_name, parameters))
-            return executed(parameters["operations"], self.failed_index)
+            return executed(parameters["operations"], self.failed_index, self.failed_message)
         return super()._call_target(script_name, parameters)
 
 
@@ -238,6 +239,19 @@ def test_part_way_failure_is_reported_per_operation() -> None:
     assert "boom" in result["msg"] and "2 operation(s) before it were applied" in result["msg"]
     assert [entry["status"] for entry in result["operations"]] == ["ok", "ok", "failed", "not_run", "not_run", "not_run"]
     assert SECRET not in json.dumps(result)
+
+
+def test_target_words_never_carry_a_guest_password() -> None:
+    harness = scripted(GUEST_ARGS, guest_probe(converged=False), failed_index=5)
+    harness.failed_message = f"Logon failure for password {SECRET}"
+    result = harness.run()
+    assert result["failed"] is True
+    assert "Logon failure for password ********" in result["msg"]
+    assert SECRET not in json.dumps(result)
+
+    probe_failure = ActionHarness(ActionModule, GUEST_ARGS).respond(TargetError(f"PowerShell on the target failed: {SECRET}"))
+    result = probe_failure.run()
+    assert result["msg"] == "PowerShell on the target failed: ********"
 
 
 def test_failure_of_the_first_operation_changes_nothing() -> None:

@@ -1,0 +1,63 @@
+"""The shipped labs load into the real Fleet, name the same hosts as their inventory, and are
+what the README says they are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hvsim import labfile
+from hvsim.fleet import Fleet
+from hvsim.labgen import generate_lab
+
+LABS = sorted((Path(__file__).resolve().parent.parent / "labs").glob("*.yml"))
+
+
+def fleet_of(name: str) -> Fleet:
+    return Fleet.from_lab(labfile.load_lab(Path(__file__).resolve().parent.parent / "labs" / f"{name}.yml"))
+
+
+def host_facts(fleet: Fleet, host: str) -> dict[str, Any]:
+    return dict(fleet.host_state(host)["host"])
+
+
+def vm_versions(fleet: Fleet, host: str) -> dict[str, str]:
+    return {vm["name"]: vm["version"] for vm in fleet.host_state(host)["vms"]["vms"]}
+
+
+@pytest.mark.parametrize("lab", [*LABS, "generated"], ids=lambda lab: getattr(lab, "stem", lab))
+def test_inventory_hosts_are_the_fleet_hosts_and_all_reachable(lab: Path | str) -> None:
+    spec = generate_lab(2, 2, guests=1) if lab == "generated" else labfile.load_lab(lab)
+    fleet = Fleet.from_lab(spec)
+    with_endpoint = [m.name for m in labfile.machines(spec) if m.has_endpoint]
+    assert sorted(with_endpoint) == sorted(fleet.host_names())
+    assert all(fleet.reachable(host) for host in with_endpoint)
+
+
+def test_healthy_intel_is_ready_for_nesting_but_not_nested_yet() -> None:
+    fleet = fleet_of("healthy-intel")
+    for host in ("hv01", "hv02"):
+        facts = host_facts(fleet, host)
+        assert (facts["processor"]["manufacturer"], facts["os"]["build"], facts["vbs"]["running"]) == ("GenuineIntel", 20348, False)
+        for vm in fleet.host_state(host)["vms"]["vms"]:
+            assert (vm["state"], vm["version"], vm["dynamic_memory_enabled"], vm["expose_virtualization_extensions"]) == (
+                "Running", "10.0", True, False)
+    assert host_facts(fleet, "lab-hv1")["hyperv_feature"] == "Disabled"
+
+
+def test_amd_new_has_one_vm_below_version_9_3() -> None:
+    fleet = fleet_of("amd-new")
+    facts = host_facts(fleet, "hv-amd")
+    assert (facts["processor"]["manufacturer"], facts["os"]["build"]) == ("AuthenticAMD", 20348)
+    assert vm_versions(fleet, "hv-amd") == {"LAB-AMD1": "9.3", "LAB-AMD2": "9.3", "LAB-AMD-OLD": "9.0"}
+
+
+def test_amd_old_is_amd_on_build_17763() -> None:
+    facts = host_facts(fleet_of("amd-old"), "hv-amd-old")
+    assert (facts["processor"]["manufacturer"], facts["os"]["build"]) == ("AuthenticAMD", 17763)
+
+
+def test_vbs_host_runs_vbs() -> None:
+    facts = host_facts(fleet_of("vbs"), "hv-vbs")
+    assert facts["vbs"] == {"configured": True, "running": True, "status": 2}

@@ -37,7 +37,9 @@ def success_message(plan: Plan, check_mode: bool) -> str:
     total = len(plan.vms)
     noun = "VM" if total == 1 else "VMs"
     if not changed:
-        return f"{'The' if total == 1 else 'All'} {total} {noun} already as requested; nothing to do." if total else "No VMs to manage."
+        if total == 1:
+            return f"VM {plan.vms[0].name} is already as requested; nothing to do."
+        return f"All {total} {noun} are already as requested; nothing to do."
     verb = "Would change" if check_mode else "Changed"
     message = f"{verb} {len(changed)} of {total} {noun} ({_names(changed)})"
     unchanged = total - len(changed)

@@ -89,7 +89,7 @@ def test_converged_is_one_probe_and_unchanged() -> None:
     assert "failed" not in result
     assert result["commands"] == []
     assert [entry["actions"] for entry in result["vms"]] == [[], []]
-    assert result["msg"] == "All 2 VMs already as requested; nothing to do."
+    assert result["msg"] == "All 2 VMs are already as requested; nothing to do."
 
 
 def test_change_is_probe_plus_one_execute_with_planned_ops() -> None:
@@ -126,6 +126,7 @@ def test_check_mode_sends_no_executor_call_and_reports_changes() -> None:
 def test_diff_only_when_asked() -> None:
     result = harness({"name": ["LAB-HV1"]}).respond(probe(vm("LAB-HV1", nested=True))).run()
     assert "diff" not in result
+    assert result["msg"] == "VM LAB-HV1 is already as requested; nothing to do."
 
 
 def test_diff_after_uses_power_states_the_executor_reported() -> None:
@@ -270,3 +271,12 @@ def test_repeated_names_are_probed_once() -> None:
     h = harness({"name": ["LAB-HV1", "lab-hv1"]}).respond(probe(vm("LAB-HV1", nested=True)))
     h.run()
     assert h.calls[0][1]["vm_names"] == ["LAB-HV1"]
+
+
+def test_message_counts_changed_and_unchanged_and_shortens_long_lists() -> None:
+    vms = [vm(f"VM{index:02d}", "Off") for index in range(12)] + [vm("DONE", nested=True)]
+    result = harness({"name": [v["name"] for v in vms]}, check_mode=True).respond(probe(*vms)).run()
+    assert result["msg"] == (
+        "Would change 12 of 13 VMs (VM00, VM01, VM02, VM03, VM04, VM05, VM06, VM07, VM08, VM09 and 2 more); "
+        "1 already as requested. See vms[].actions for what would happen."
+    )

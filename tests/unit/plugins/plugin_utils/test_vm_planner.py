@@ -419,3 +419,14 @@ def test_parse_version(text: t.Any, expected: tuple[int, int] | None) -> None:
 def test_versions_compare_numerically_not_as_strings() -> None:
     # "10.0" < "8.0" as strings: the bug Microsoft's own status script had with build numbers.
     assert kinds(run([make_vm(version="10.0", state="Off")])) == ["Set-VMMemory", "Set-VMProcessor"]
+
+
+def test_shutdown_without_any_service_list_is_refused() -> None:
+    text = " ".join(problems([make_vm(integration_services=[])], power="shutdown"))
+    assert "Shutdown integration service is disabled" in text
+
+
+def test_unreadable_version_warns_and_does_not_upgrade() -> None:
+    result = run([make_vm(version="vNext", state="Off")], upgrade_version=True)
+    assert "Update-VMVersion" not in kinds(result)
+    assert "configuration version 'vNext'" in result.warnings[0]

@@ -118,3 +118,11 @@ def test_synchronous_stop_vm_waits_for_the_guest() -> None:
     fleet = fleet_of(basic_lab())
     execute(fleet, "hv01", cmdlet("Stop-VM", "LAB-HV1", AsJob=True, Force=True))
     assert vm_info(fleet, "hv01", "LAB-HV1")["state"] == "Running"     # the job runs on
+
+
+def test_running_vms_must_fit_in_the_host_memory() -> None:
+    big = {"startup_gb": 40, "dynamic": False, "minimum_gb": 1, "maximum_gb": 64}
+    fleet = fleet_of(lab(l0(vms=[vm("A", memory=big), vm("B", memory=big)])))     # hv01 has 64 GB
+    assert execute(fleet, "hv01", {"kind": "start_vm", "vm": "A", "timeout_seconds": 2})["failed_index"] is None
+    message = only_failure(execute(fleet, "hv01", {"kind": "start_vm", "vm": "B", "timeout_seconds": 2}))
+    assert "Not enough memory in the system to start the virtual machine B." in message

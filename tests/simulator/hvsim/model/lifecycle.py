@@ -55,7 +55,10 @@ def start_vm(world: World, host: Host, vm: VM, now: float) -> None:
         if blockers:
             raise _failed_to_start(vm, "Nested virtualization is not supported for this virtual machine: "
                                        + "; ".join(blockers) + ".")
-    if vm.startup_memory_bytes > host.memory_bytes:
+    # Running VMs' memory must fit in the host's (no root-partition reserve: lenient on purpose,
+    # so that tight lab L1 hosts still run; real hosts keep some memory for themselves).
+    in_use = sum(other.startup_memory_bytes for other in host.vms if other.state == "Running" and other is not vm)
+    if in_use + vm.startup_memory_bytes > host.memory_bytes:
         raise _failed_to_start(vm, f"Not enough memory in the system to start the virtual machine {vm.name}.")
     restoring = vm.state == "Saved"
     vm.state = "Running"

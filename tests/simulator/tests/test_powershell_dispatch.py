@@ -139,3 +139,12 @@ def test_win32_processor_flags_are_hidden_by_a_running_hypervisor_and_by_a_paren
     spec["hosts"][0]["vms"][0]["guest"]["nested_host"]["hyperv_feature"] = "Disabled"
     l1_cpu = call(fleet_of(spec), "lab-hv1", "probe", {"sections": ["host"]})["host"]["processor"]
     assert all(l1_cpu[k] for k in hidden)                     # exposed, no hypervisor inside yet
+
+
+def test_setup_module_returns_minimal_windows_facts() -> None:
+    fleet = fleet_of(basic_lab())
+    line, payload = module_invocation("setup", {})
+    result = fleet.run_command("lab-hv1", line, payload)
+    facts = json.loads(result.stdout)["ansible_facts"]
+    assert result.rc == 0 and facts["ansible_os_family"] == "Windows"
+    assert facts["ansible_distribution_version"] == "10.0.20348.0" and facts["ansible_virtualization_role"] == "guest"

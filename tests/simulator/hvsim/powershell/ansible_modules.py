@@ -145,6 +145,29 @@ def win_optional_feature(session: Session, args: dict[str, Any]) -> tuple[int, d
     return 0, {"changed": changed, "reboot_required": restart}
 
 
+def setup_facts(session: Session) -> tuple[int, dict[str, Any]]:
+    """A minimal ansible.windows.setup: the facts playbooks commonly read, nothing more."""
+    host = session.host
+    os_info = host.os_state.os
+    build = int(os_info.get("build", 0))
+    version = f"10.0.{build}.0"
+    name = (host.vm_name or host.name).upper()[:15]
+    facts: dict[str, Any] = {
+        "ansible_hostname": name, "ansible_nodename": name, "ansible_fqdn": name.lower(),
+        "ansible_os_family": "Windows", "ansible_system": "Win32NT",
+        "ansible_distribution": os_info.get("caption", ""), "ansible_os_name": os_info.get("caption", ""),
+        "ansible_distribution_version": version, "ansible_distribution_major_version": "10",
+        "ansible_kernel": version,
+        "ansible_os_product_type": "workstation" if os_info.get("product_type") == "client" else "server",
+        "ansible_architecture": "64-bit", "ansible_processor_vcpus": host.logical_processors,
+        "ansible_memtotal_mb": host.memory_bytes // (1024 * 1024),
+        "ansible_virtualization_role": "guest" if host.is_virtual_machine else "host",
+        "ansible_virtualization_type": "Hyper-V" if host.is_virtual_machine else "NA",
+        "ansible_powershell_version": 5, "module_setup": True, "gather_subset": ["all"],
+    }
+    return 0, {"changed": False, "ansible_facts": facts}
+
+
 def run_module(session: Session, call: ModuleCall) -> tuple[int, dict[str, Any]]:
     short = _short(call.name)
     with session.lock:
@@ -158,5 +181,7 @@ def run_module(session: Session, call: ModuleCall) -> tuple[int, dict[str, Any]]
             return win_feature(session, call.args)
         if short == "win_optional_feature":
             return win_optional_feature(session, call.args)
+        if short == "setup":
+            return setup_facts(session)
     return 1, {"failed": True, "changed": False,
                "msg": f"hvsim does not emulate the module {call.name}."}

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._target import ScriptName, TargetError, run_script
@@ -51,15 +52,19 @@ class NestedActionBase(ActionBase):
         self._supports_async = False
         result: dict[str, t.Any] = super().run(tmp, task_vars)
         del tmp
-        try:
-            _validation, args = self.validate_argument_spec(
-                argument_spec=self.argument_spec,
-                mutually_exclusive=self.mutually_exclusive,
-                required_if=self.required_if,
-                required_together=self.required_together,
-            )
-        except AnsibleActionFail as exc:
-            return {**result, "failed": True, "changed": False, "msg": exc.message}
+        validator = ArgumentSpecValidator(
+            self.argument_spec,
+            mutually_exclusive=self.mutually_exclusive,
+            required_if=self.required_if,
+            required_together=self.required_together,
+        )
+        validation = validator.validate(dict(self._task.args))
+        if validation.error_messages:
+            message = validation.errors.msg
+            if isinstance(validation.errors[0], UnsupportedError):
+                message = f"Unsupported parameters for ({self._task.action}) module: {message}"
+            return {**result, "failed": True, "changed": False, "msg": message}
+        args: dict[str, t.Any] = validation.validated_parameters
         try:
             result.update(self.act(args, task_vars or {}))
         except ModuleFailure as exc:

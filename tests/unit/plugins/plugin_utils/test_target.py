@@ -30,7 +30,7 @@ def test_parse_ok() -> None:
 
 
 def test_parse_target_error_is_the_sentence() -> None:
-    with pytest.raises(TargetError, match="^Hyper-V module is not installed"):
+    with pytest.raises(TargetError, match=r"^Hyper-V module is not installed"):
         parse_response(0, '{"ok": false, "error": {"message": "Hyper-V module is not installed."}}', "")
 
 

@@ -52,10 +52,15 @@ def failure_report(plan: Plan, outcome: dict[str, t.Any]) -> tuple[str, bool, li
     """(msg, whether anything was applied, per-VM progress) after the executor stopped part-way."""
     reports = list(outcome.get("operations") or [])
     status = [str(report.get("status")) for report in reports]
-    failed_index = int(outcome["failed_index"])
+    failed_index = outcome["failed_index"]
     steps = plan.steps
-    failed_vm, failed_step = steps[failed_index]
-    reason = (reports[failed_index].get("message") if failed_index < len(reports) else None) or "no reason given"
+    reason = (reports[failed_index].get("message") if isinstance(failed_index, int) and 0 <= failed_index < len(reports) else None) or "no reason given"
+    if isinstance(failed_index, int) and 0 <= failed_index < len(steps):
+        failed_vm, failed_step = steps[failed_index]
+        headline = f"VM {failed_vm!r}: {failed_step.action!r} failed: {reason.rstrip('.')}."
+    else:
+        # Not what this plan sent: say so rather than guess which step it was.
+        headline = f"The host reported a failure at operation {failed_index!r} of {len(steps)}: {reason.rstrip('.')}."
 
     progress: dict[str, dict[str, list[str]]] = {vm.name: {"applied": [], "not_applied": []} for vm in plan.vms}
     for index, (vm_name, step) in enumerate(steps):
@@ -63,7 +68,7 @@ def failure_report(plan: Plan, outcome: dict[str, t.Any]) -> tuple[str, bool, li
         progress[vm_name]["applied" if done else "not_applied"].append(step.action)
     applied_any = any(entry["applied"] for entry in progress.values())
 
-    parts = [f"VM {failed_vm!r}: {failed_step.action!r} failed: {reason.rstrip('.')}."]
+    parts = [headline]
     applied = [f"{name}: {'; '.join(entry['applied'])}" for name, entry in progress.items() if entry["applied"]]
     parts.append("Applied: " + (" | ".join(applied) if applied else "nothing") + ".")
     pending = [f"{name}: {'; '.join(entry['not_applied'])}" for name, entry in progress.items() if entry["not_applied"]]

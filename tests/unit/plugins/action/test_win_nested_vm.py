@@ -280,3 +280,12 @@ def test_message_counts_changed_and_unchanged_and_shortens_long_lists() -> None:
         "Would change 12 of 13 VMs (VM00, VM01, VM02, VM03, VM04, VM05, VM06, VM07, VM08, VM09 and 2 more); "
         "1 already as requested. See vms[].actions for what would happen."
     )
+
+
+def test_executor_report_that_does_not_match_the_plan_is_still_a_sentence() -> None:
+    h = harness({"name": ["LAB-HV1"], "power": "turn_off"})
+    h.respond(probe(vm("LAB-HV1")), {"operations": [], "failed_index": 7, "on_failure": [], "vm_states": {}})
+    result = h.run()
+    assert result["failed"] is True
+    assert result["msg"].startswith("The host reported a failure at operation 7 of 4: no reason given.")
+    assert result["changed"] is False

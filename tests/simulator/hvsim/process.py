@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -98,7 +99,8 @@ def _wait_listening(info: dict[str, Any], deadline: float) -> None:
 
 
 def stop(state: StateDir, timeout_s: float = 30.0) -> bool:
-    """Stop the daemon if one runs; True when one was stopped."""
+    """Stop the daemon if one runs; True when one was stopped. A daemon that does not stop in
+    time is killed: state is saved after every change, so nothing acknowledged is lost."""
     info = running_daemon(state)
     if info is None:
         return False
@@ -106,11 +108,26 @@ def stop(state: StateDir, timeout_s: float = 30.0) -> bool:
     try:
         ControlClient(int(info["control_port"]), timeout_s=5).stop()
     except OSError:
-        os.kill(pid, 15)
+        _signal(pid, signal.SIGTERM)
+    if not _wait_exit(pid, timeout_s):
+        _signal(pid, signal.SIGKILL)
+        if not _wait_exit(pid, 5):
+            raise DaemonError(f"simulator pid {pid} survived SIGKILL")
+    return True
+
+
+def _signal(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _wait_exit(pid: int, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while pid_alive(pid):
         if time.monotonic() > deadline:
-            raise DaemonError(f"simulator pid {pid} did not stop within {timeout_s}s")
+            return False
         time.sleep(0.05)
     return True
 

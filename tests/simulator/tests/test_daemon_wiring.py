@@ -4,12 +4,17 @@ fake endpoints so that only hvsim.daemon is under test."""
 from __future__ import annotations
 
 import json
+import signal
+import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from daemon_fakes import FakeEndpoint, FakeFleet
+from hvsim import process
 from hvsim.daemon import AlreadyRunning, Daemon
 from hvsim.statedir import StateDir
 from hvsim.winrm.faults import DropWhen
@@ -142,3 +147,20 @@ def test_a_second_daemon_for_the_same_state_dir_refuses_to_start(daemon: Daemon)
         second.start()
     second.shutdown()
     assert daemon.state.daemon_file.read_text() == info  # the running daemon's file is untouched
+
+
+def test_stop_kills_a_daemon_that_ignores_its_control_channel_and_sigterm(tmp_path: Path) -> None:
+    stubborn = subprocess.Popen([sys.executable, "-c",
+                                 "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                                 "print('ready', flush=True); time.sleep(60)"], stdout=subprocess.PIPE)
+    assert stubborn.stdout is not None and stubborn.stdout.readline() == b"ready\n"
+    with socket.socket() as unused:  # a control port nobody listens on
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    state = StateDir.at(tmp_path)
+    state.daemon_file.write_text(json.dumps({"pid": stubborn.pid, "control_port": port}))
+    try:
+        assert process.stop(state, timeout_s=0.5) is True
+        assert stubborn.wait(timeout=5) == -signal.SIGKILL
+    finally:
+        stubborn.kill()

@@ -72,3 +72,24 @@ def test_launchers_run_the_cli(launcher: list[str]) -> None:
     done = subprocess.run([*launcher, "--help"], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     assert "generate" in done.stdout
+
+
+def _lab_with_guest(inventory: dict[str, object]) -> dict[str, object]:
+    guest_vm = {"name": "VM1", "state": "Off", "inventory": inventory,
+                "guest": {"username": "u", "password": "p"}}
+    l1 = {"name": "HV-A", "state": "Running", "inventory": {"name": "hv-a"},
+          "guest": {"username": "Administrator", "password": "x",
+                    "nested_host": {"address": "127.0.9.2", "vms": [guest_vm]}}}
+    return {"name": "t", "hosts": [{"name": "hv0", "username": "Administrator", "password": "x", "vms": [l1]}]}
+
+
+def test_lab_inventory_keys_become_host_vars() -> None:
+    machines = {m.name: m for m in labfile.machines(_lab_with_guest({"name": "g1", "nested_ip": "192.168.100.5"}))}
+    assert machines["g1"].extra_vars == {"nested_ip": "192.168.100.5"}
+    assert (machines["g1"].parent, machines["g1"].level, machines["g1"].has_endpoint) == ("hv-a", 2, False)
+    assert (machines["hv-a"].address, machines["hv-a"].vm_name) == ("127.0.9.2", "HV-A")
+
+
+def test_a_name_used_twice_is_a_lab_error() -> None:
+    with pytest.raises(labfile.LabError, match="hv-a"):
+        labfile.machines(_lab_with_guest({"name": "hv-a"}))

@@ -7,6 +7,9 @@ Every step runs even when an earlier one failed; the exit status is non-zero whe
 failed. The output ends with the per-step table and then one line `N passed, M failed` that
 counts the pytest tests of all pytest runs (from their junit XML reports).
 
+Environment: SANITY_ARGS adds arguments to ansible-test sanity (e.g. "--test pep8"),
+PYTEST_ARGS to every pytest run (e.g. "-x -k nat").
+
 Run it with the project's virtual environment (`make test` does): the tools are taken from
 the directory of the running interpreter.
 """
@@ -19,6 +22,7 @@ import dataclasses
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -280,8 +284,9 @@ def step_sanity() -> Result:
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     env = base_env()
     env.pop("ANSIBLE_COLLECTIONS_PATH", None)  # ansible-test sets its own from the tree's path
+    extra = shlex.split(os.environ.get("SANITY_ARGS", ""))  # e.g. SANITY_ARGS="--test pep8"
     rc, out = run(
-        [tool("ansible-test"), "sanity", "--venv", "--python", python, "--color", "no"],
+        [tool("ansible-test"), "sanity", "--venv", "--python", python, "--color", "no", *extra],
         "sanity",
         cwd=SANITY_ROOT,
         env=env,
@@ -359,6 +364,7 @@ def pytest_step(directory: str) -> Callable[[], Result]:
         env = base_env()
         env["COVERAGE_FILE"] = str(COVERAGE_FILE)
         cmd = [sys.executable, "-m", "pytest", directory, f"--junitxml={report}", "-p", "no:cacheprovider"]
+        cmd += shlex.split(os.environ.get("PYTEST_ARGS", ""))  # e.g. PYTEST_ARGS="-x -k nat"
         if has_python(REPO / "plugins"):
             cmd += ["--cov=plugins", "--cov-append", "--cov-report="]
         rc = run(cmd, "pytest-" + directory.replace("/", "-"), env=env)[0]

@@ -200,20 +200,7 @@ class _VmPlanner:
             settings.append(version_step)
             needs_off.append("Update-VMVersion")
 
-        processor: dict[str, t.Any] = {}
-        processor_actions = []
-        want_expose = options.state == "enabled"
-        if before["expose_virtualization_extensions"] != want_expose:
-            processor["ExposeVirtualizationExtensions"] = want_expose
-            processor_actions.append(("expose" if want_expose else "hide") + " virtualization extensions")
-            needs_off.append("ExposeVirtualizationExtensions")
-            after["expose_virtualization_extensions"] = want_expose
-        if options.processor_count is not None and before["processor_count"] != options.processor_count:
-            processor["Count"] = options.processor_count
-            processor_actions.append(f"set processor count {before['processor_count']} -> {options.processor_count}")
-            needs_off.append("processor count")
-            after["processor_count"] = options.processor_count
-        processor_step = Step("; ".join(processor_actions), self._cmdlet("Set-VMProcessor", processor)) if processor else None
+        processor_step = self._processor(before, after, needs_off)
         memory_step = self._memory(before, after, needs_off)
         # Hyper-V will not start a VM with extensions exposed and dynamic memory on. Ordering the
         # two so that no intermediate state is that one keeps the VM startable after a failure.
@@ -269,6 +256,25 @@ class _VmPlanner:
             return None
         after["version"] = target
         return Step(f"upgrade configuration version {before['version']} -> {target} (irreversible)", self._cmdlet("Update-VMVersion", {"Force": True}))
+
+    def _processor(self, before: dict[str, t.Any], after: dict[str, t.Any], needs_off: list[str]) -> Step | None:
+        options = self.options
+        parameters: dict[str, t.Any] = {}
+        actions = []
+        want_expose = options.state == "enabled"
+        if before["expose_virtualization_extensions"] != want_expose:
+            parameters["ExposeVirtualizationExtensions"] = want_expose
+            actions.append(("expose" if want_expose else "hide") + " virtualization extensions")
+            needs_off.append("ExposeVirtualizationExtensions")
+            after["expose_virtualization_extensions"] = want_expose
+        if options.processor_count is not None and before["processor_count"] != options.processor_count:
+            parameters["Count"] = options.processor_count
+            actions.append(f"set processor count {before['processor_count']} -> {options.processor_count}")
+            needs_off.append("processor count")
+            after["processor_count"] = options.processor_count
+        if not parameters:
+            return None
+        return Step("; ".join(actions), self._cmdlet("Set-VMProcessor", parameters))
 
     def _memory(self, before: dict[str, t.Any], after: dict[str, t.Any], needs_off: list[str]) -> Step | None:
         options = self.options

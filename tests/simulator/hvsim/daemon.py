@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from hvsim import labfile
 from hvsim.control import ControlServer
-from hvsim.endpoints import PROTOCOL_FAULTS, HostEndpoints, bind_without_reverse_dns
+from hvsim.endpoints import PROTOCOL_FAULTS, HostEndpoints
 from hvsim.inventory import build_inventory, write_inventory
 from hvsim.persistence import PeriodicSaver, StatePersister, atomic_write_json, read_json
 from hvsim.recording import RecordingBackend
@@ -186,7 +186,6 @@ class Daemon:
 def serve(state: StateDir, lab_path: Path | None) -> int:
     """Foreground entry point: run until SIGTERM, SIGINT or a control `stop`."""
     state.root.mkdir(parents=True, exist_ok=True)
-    bind_without_reverse_dns()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     daemon = Daemon(state, lab_path)
     signal.signal(signal.SIGTERM, lambda *_: daemon.request_stop())

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import http.server
 import logging
-import socketserver
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -96,15 +94,3 @@ def _required(fault: dict[str, Any], key: str) -> Any:
     return fault[key]
 
 
-def bind_without_reverse_dns() -> None:
-    """HTTPServer.server_bind resolves its address back to a name (socket.getfqdn) only to fill
-    `server_name`, which no endpoint uses. Against a slow resolver that is 60 ms to seconds per
-    listener, and a generated lab has hundreds. Called by the daemon for its own process only;
-    the proper fix is an override in hvsim.winrm.server._Server."""
-
-    def server_bind(self: http.server.HTTPServer) -> None:
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name, self.server_port = str(host), int(port)
-
-    http.server.HTTPServer.server_bind = server_bind  # type: ignore[method-assign,assignment]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import socketserver
 import struct
 import threading
 import time
@@ -103,6 +104,13 @@ class _Server(ThreadingHTTPServer):
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind resolves the address back to a name (socket.getfqdn) only to fill
+        # server_name, which nothing here uses; against a slow resolver that costs seconds per lab.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
 
     def verify_request(self, request: Any, client_address: Any) -> bool:
         if self.endpoint.backend.reachable(self.endpoint.host):

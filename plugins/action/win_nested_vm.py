@@ -68,7 +68,7 @@ class ActionModule(NestedActionBase):
         if planned.warnings:
             result["warnings"] = planned.warnings
         if self.diff_mode:
-            result["diff"] = diff(vms)
+            result["diff"] = diff(planned, vms)
         if not planned.changed or self.check_mode:
             return result
 
@@ -80,7 +80,7 @@ class ActionModule(NestedActionBase):
             raise ModuleFailure(msg, **{**details, "changed": applied, "vms": progress, "on_failure": outcome.get("on_failure") or []})
         result["vms"] = vm_results(planned, outcome.get("vm_states"))
         if self.diff_mode:
-            result["diff"] = diff(result["vms"])
+            result["diff"] = diff(planned, result["vms"])
         return result
 
 

@@ -158,7 +158,7 @@ attributes:
     description: Plans the change and reports exactly what would happen, without sending anything that changes the host.
   diff_mode:
     support: full
-    description: Shows, per VM, every managed setting and the power state before and after.
+    description: Shows, per VM, every managed setting and the power state before and after; the diff header names the VMs that are stopped or started.
 notes:
   - Changing VM settings needs membership in the host's C(Hyper-V Administrators) group (or
     Administrators), and the Hyper-V role with its PowerShell module on the host.

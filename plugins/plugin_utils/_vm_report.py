@@ -20,11 +20,24 @@ def vm_results(plan: Plan, vm_states: dict[str, t.Any] | None = None) -> list[di
     return results
 
 
-def diff(vms: list[dict[str, t.Any]]) -> dict[str, t.Any]:
-    return {
+_POWER_KINDS = {"stop_vm": "stopped", "start_vm": "started"}
+
+
+def diff(plan: Plan, vms: list[dict[str, t.Any]]) -> dict[str, t.Any]:
+    """Settings before and after per VM; the header names power cycles, which the states alone hide."""
+    cycles = []
+    for vm in plan.vms:
+        kinds = [_POWER_KINDS[step.operation["kind"]] for step in vm.steps if step.operation["kind"] in _POWER_KINDS]
+        if kinds:
+            cycles.append(f"{vm.name} {' and '.join(kinds)}")
+    result: dict[str, t.Any] = {
         "before": {vm["name"]: vm["before"] for vm in vms},
         "after": {vm["name"]: vm["after"] for vm in vms},
     }
+    if cycles:
+        shown = ", ".join(cycles[:10]) + (f" and {len(cycles) - 10} more" if len(cycles) > 10 else "")
+        result["after_header"] = shown
+    return result
 
 
 def _names(vms: list[VmPlan]) -> str:

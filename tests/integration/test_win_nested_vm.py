@@ -118,6 +118,7 @@ def test_diff_shows_every_managed_setting_and_power(healthy_lab: Lab, tmp_path: 
     )
     assert (before["processor_count"], after["processor_count"]) == (2, 4)
     assert (before["power_state"], after["power_state"]) == ("Running", "Running")
+    assert diff["after_header"] == "LAB-HV1 stopped and started"
     assert done.result["vms"][0]["actions"] == [
         "turn off (unsaved guest data is lost)",
         "turn dynamic memory off",

@@ -121,6 +121,15 @@ def test_check_mode_sends_no_executor_call_and_reports_changes() -> None:
     assert result["diff"]["before"]["LAB-HV1"]["expose_virtualization_extensions"] is False
     assert result["diff"]["after"]["LAB-HV1"]["expose_virtualization_extensions"] is True
     assert result["diff"]["after"]["LAB-HV1"]["power_state"] == "Running"
+    assert result["diff"]["after_header"] == "LAB-HV1 stopped and started"
+
+
+def test_diff_header_only_names_power_cycles() -> None:
+    h = harness({"name": ["LAB-HV1", "LAB-HV2"], "mac_address_spoofing": "on", "power_after": "running"}, check_mode=True, diff=True)
+    result = h.respond(probe(vm("LAB-HV1", nested=True), vm("LAB-HV2", "Off", nested=True))).run()
+    assert result["diff"]["after_header"] == "LAB-HV2 started"
+    converged = harness({"name": ["LAB-HV1"]}, diff=True).respond(probe(vm("LAB-HV1", nested=True))).run()
+    assert "after_header" not in converged["diff"]
 
 
 def test_diff_only_when_asked() -> None:

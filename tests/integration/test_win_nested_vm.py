@@ -226,6 +226,13 @@ def test_missing_vm_suggests_close_names(healthy_lab: Lab, tmp_path: Path) -> No
     assert "Did you mean" in done.result["msg"] and "'LAB-HV1'" in done.result["msg"]
 
 
+def test_bad_input_names_the_option_and_sends_nothing(healthy_lab: Lab, tmp_path: Path) -> None:
+    done = run_vm(healthy_lab, tmp_path, {"name": ["LAB-HV1"], "startup_memory": "8 gigs", "power": "turn_off"})
+    assert done.run.rc != 0
+    assert done.result["msg"].startswith("startup_memory must be a size such as '8GB'")
+    assert done.commands == []
+
+
 def test_host_with_vbs_fails_before_touching_anything(lab_factory: t.Callable[[str], Lab], tmp_path: Path) -> None:
     lab = lab_factory("vbs")
     host = first_l0(lab)

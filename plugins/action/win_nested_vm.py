@@ -57,6 +57,9 @@ class ActionModule(NestedActionBase):
             )
         except PlanError as exc:
             raise ModuleFailure(" ".join(exc.problems), changed=False, problems=exc.problems, warnings=exc.warnings) from None
+        except (KeyError, TypeError, ValueError) as exc:
+            # The probe answered outside the wire contract: nothing was changed; say what was odd.
+            raise ModuleFailure(f"The host's probe answer is not what this module expects ({type(exc).__name__}: {exc}); nothing was changed.") from None
 
         vms = vm_results(planned)
         result: dict[str, t.Any] = {

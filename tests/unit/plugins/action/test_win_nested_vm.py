@@ -298,3 +298,13 @@ def test_executor_report_that_does_not_match_the_plan_is_still_a_sentence() -> N
     assert result["failed"] is True
     assert result["msg"].startswith("The host reported a failure at operation 7 of 4: no reason given.")
     assert result["changed"] is False
+
+
+def test_probe_answer_outside_the_contract_is_a_sentence() -> None:
+    broken = vm("LAB-HV1")
+    del broken["state"]
+    h = harness({"name": ["LAB-HV1"]}).respond(probe(broken))
+    result = h.run()
+    assert result["failed"] is True
+    assert result["msg"] == "The host's probe answer is not what this module expects (KeyError: 'state'); nothing was changed."
+    assert h.scripts_called == ["probe"]

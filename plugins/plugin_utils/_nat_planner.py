@@ -270,6 +270,10 @@ class _HostState:
 
 def _host_state(spec: NatSpec, network_section: dict[str, t.Any]) -> _HostState:
     switches = [s for s in network_section.get("switches") or [] if _same(s.get("name"), spec.switch_name)]
+    if len(switches) > 1:
+        # Hyper-V allows that, and Remove-VMSwitch -Name would take all of them.
+        kinds = ", ".join(str(s.get("switch_type")) for s in switches)
+        raise PlanError(f"switch_name: {len(switches)} switches are named {spec.switch_name} ({kinds}); rename or remove the extra ones first")
     nats = [n for n in network_section.get("nats") or [] if _same(n.get("name"), spec.nat_name)]
     adapter_index = None
     for adapter in network_section.get("adapters") or []:

@@ -709,3 +709,10 @@ def test_swapped_addresses_are_released_before_they_are_taken() -> None:
         ("LAB-VM2", [("Remove-NetRoute", None), ("New-NetIPAddress", "192.168.100.5")]),
     ]
     assert [g["changed"] for g in result.guests] == [True, True, False]
+
+
+@pytest.mark.parametrize("state", ["present", "absent"])
+def test_two_switches_of_that_name_are_refused(state: str) -> None:
+    net = network(converged=True)
+    net["switches"].append({"name": "VmNAT", "switch_type": "External", "net_adapter_interface_description": "NIC"})
+    assert _failure({"state": state}, net) == "switch_name: 2 switches are named VmNAT (Internal, External); rename or remove the extra ones first"

@@ -315,3 +315,11 @@ def test_every_password_option_is_no_log() -> None:
     spec = ActionModule.argument_spec
     assert spec["guest_password"]["no_log"] is True
     assert spec["guests"]["options"]["password"]["no_log"] is True
+
+
+def test_absent_warns_about_what_it_leaves() -> None:
+    probe = {"network": {**network(converged=False), "switches": [{"name": "VmNAT", "switch_type": "External", "net_adapter_interface_description": "NIC"}]}}
+    result = scripted({"state": "absent"}, probe).run()
+    assert result["changed"] is False
+    assert result["warnings"] == ["Switch VmNAT is External, not an internal switch this module creates: left in place"]
+    assert result["msg"] == "Nothing of the NAT network to remove."

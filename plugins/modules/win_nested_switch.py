@@ -29,7 +29,9 @@ description:
   - Supports check mode and diff mode; RV(commands) lists the PowerShell an operator would type
     for the same change.
 author:
-  - hyperv.nested maintainers
+  - hyperv.nested maintainers (@hyperv-nested)
+extends_documentation_fragment:
+  - hyperv.nested.connection
 options:
   name:
     description:
@@ -78,9 +80,6 @@ attributes:
   diff_mode:
     support: full
     description: Shows the switch and each adapter's switch before and after.
-  platform:
-    platforms: windows
-    description: The target is the L1 Hyper-V host, reached over WinRM, PSRP or SSH with PowerShell.
 notes:
   - Requires Hyper-V with its PowerShell module inside the L1 host (role M(hyperv.nested.nested_hyperv)
     installs it).

@@ -94,6 +94,9 @@ def test_site_connects_every_guest_batches_per_parent_and_is_idempotent(healthy_
     assert second.total("changed") == 0, second.recap
     # Converged: nothing was sent to any executor, only probes.
     assert {host: len(executed_operations(healthy_lab, host)) for host in fleet_hosts(healthy_lab)} == executed_before
+    dry = healthy_lab.playbook(PLAYBOOKS / "site.yml", "--check", "--diff", "-e", f"nested_report_dir={reports}")
+    assert_ok(dry)
+    assert dry.total("changed") == 0, dry.recap
 
 
 def test_check_lists_every_blocker_and_changes_nothing(healthy_lab: Lab, tmp_path: Path) -> None:
@@ -103,6 +106,10 @@ def test_check_lists_every_blocker_and_changes_nothing(healthy_lab: Lab, tmp_pat
     run = healthy_lab.playbook(PLAYBOOKS / "check.yml", "-e", f"nested_report_dir={reports}")
     assert_ok(run)
     assert run.total("changed") == 0
+    # site.yml in check mode on the same unconfigured lab: reports the changes, makes none.
+    dry = healthy_lab.playbook(PLAYBOOKS / "site.yml", "--check", "--diff", "-e", f"nested_report_dir={tmp_path / 'dry'}")
+    assert_ok(dry)
+    assert dry.total("changed") > 0
     assert all(executed_operations(healthy_lab, host) == [] for host in fleet_hosts(healthy_lab))
     after = {host: healthy_lab.show(host) for host in fleet_hosts(healthy_lab)}
     for host in before:

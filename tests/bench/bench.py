@@ -1,0 +1,232 @@
+"""The benchmark of issue 8: per-task cost, batching, fleet scaling; writes a table and a chart.
+
+    .venv/bin/python tests/bench/bench.py --out docs/benchmark          # the full run
+    .venv/bin/python tests/bench/bench.py --smoke --out /tmp/bench      # small, used by make test
+
+Every figure of a comparison is measured in the same run against the same simulated lab.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import typing as t
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from measure import REPO, Lab, hvsim, run_playbook  # noqa: E402
+
+HEALTHY = REPO / "tests" / "simulator" / "labs" / "healthy-intel.yml"
+
+
+@dataclass
+class TaskCost:
+    scenario: str
+    commands_per_task: float
+    bytes_sent_per_task: float
+    bytes_received_per_task: float
+    seconds_per_task: float
+    tasks: int
+
+
+def play(hosts: str, tasks: list[dict[str, t.Any]], **extra: t.Any) -> dict[str, t.Any]:
+    return {"name": "bench", "hosts": hosts, "gather_facts": False, "tasks": tasks, **extra}
+
+
+def measure_tasks(lab: Lab, scenario: str, host: str, task: dict[str, t.Any], repeat: int) -> TaskCost:
+    """Run `task` `repeat` times in one play on `host`; cost per task from transcript and callback."""
+    tasks = [{"name": f"{scenario} {index}", **task} for index in range(repeat)]
+    lab.mark()
+    result = run_playbook(lab, [play(host, tasks)])
+    if result.failed:
+        raise RuntimeError(f"{scenario} failed:\n{result.output}")
+    traffic = lab.traffic().get(host)
+    if traffic is None:
+        raise RuntimeError(f"{scenario}: no command reached {host}")
+    seconds = [value for name, values in result.task_seconds.items() if name.startswith(scenario) for value in values]
+    return TaskCost(
+        scenario=scenario,
+        commands_per_task=traffic.commands / repeat,
+        bytes_sent_per_task=traffic.bytes_sent / repeat,
+        bytes_received_per_task=traffic.bytes_received / repeat,
+        seconds_per_task=statistics.mean(seconds),
+        tasks=repeat,
+    )
+
+
+def per_module(lab: Lab, repeat: int) -> list[TaskCost]:
+    vm = "LAB-HV1"
+    enable = {"hyperv.nested.win_nested_vm": {"name": [vm], "state": "enabled", "power": "turn_off"}}
+    run_playbook(lab, [play("hv01", [{"name": "converge first", **enable}])])
+    costs = [
+        measure_tasks(lab, "raw (floor)", "hv01", {"ansible.builtin.raw": "hostname"}, repeat),
+        measure_tasks(lab, "ansible.windows.win_ping (exec wrapper)", "hv01", {"ansible.windows.win_ping": {}}, repeat),
+        measure_tasks(lab, "win_nested_info", "hv01", {"hyperv.nested.win_nested_info": {"name": [vm]}}, repeat),
+        measure_tasks(lab, "win_nested_vm converged", "hv01", enable, repeat),
+    ]
+    toggles = [
+        {"name": f"win_nested_vm change {index}",
+         "hyperv.nested.win_nested_vm": {"name": [vm], "state": "enabled",
+                                         "mac_address_spoofing": "on" if index % 2 == 0 else "off"}}
+        for index in range(repeat)
+    ]
+    lab.mark()
+    result = run_playbook(lab, [play("hv01", toggles)])
+    if result.failed or result.changed != repeat:
+        raise RuntimeError(f"change scenario: expected {repeat} changes, got {result.changed}\n{result.output}")
+    traffic = lab.traffic()["hv01"]
+    seconds = [value for values in result.task_seconds.values() for value in values]
+    costs.append(TaskCost("win_nested_vm change (no power cycle)", traffic.commands / repeat,
+                          traffic.bytes_sent / repeat, traffic.bytes_received / repeat,
+                          statistics.mean(seconds), repeat))
+    return costs
+
+
+@dataclass
+class BatchCost:
+    vms: int
+    batched_commands: int
+    loop_commands: int
+    batched_seconds: float
+    loop_seconds: float
+
+
+def batching(state_root: Path, sizes: list[int]) -> list[BatchCost]:
+    largest = max(sizes)
+    lab_file = state_root / "batch-lab.yml"
+    hvsim("generate", "--hosts", "1", "--vms", str(largest), "--out", str(lab_file))
+    lab = Lab.up(lab_file, state_root / "batch")
+    try:
+        host = _first_l0(lab)
+        names = _vm_names(lab, host)
+        converge = {"hyperv.nested.win_nested_vm": {"name": names, "state": "enabled", "power": "turn_off"}}
+        first = run_playbook(lab, [play(host, [{"name": "converge all", **converge}])])
+        if first.failed:
+            raise RuntimeError(first.output)
+        rows = []
+        for size in sizes:
+            chosen = names[:size]
+            batched = {"name": "batched", "hyperv.nested.win_nested_vm": {"name": chosen, "state": "enabled"}}
+            looped = {"name": "looped", "loop": chosen,
+                      "hyperv.nested.win_nested_vm": {"name": ["{{ item }}"], "state": "enabled"}}
+            lab.mark()
+            batch_result = run_playbook(lab, [play(host, [batched])])
+            batch_commands = lab.traffic()[host].commands
+            lab.mark()
+            loop_result = run_playbook(lab, [play(host, [looped])])
+            loop_commands = lab.traffic()[host].commands
+            if batch_result.failed or loop_result.failed:
+                raise RuntimeError(batch_result.output + loop_result.output)
+            rows.append(BatchCost(size, batch_commands, loop_commands,
+                                  sum(batch_result.task_seconds["batched"]), sum(loop_result.task_seconds["looped"])))
+        return rows
+    finally:
+        lab.down()
+
+
+@dataclass
+class FleetCost:
+    hosts: int
+    forks: int
+    site_seconds: float
+    commands_per_host: float
+    raw_seconds: float
+    ratio: float
+
+
+def fleet(state_root: Path, sizes: list[int], vms_per_host: int) -> list[FleetCost]:
+    rows = []
+    site = REPO / "playbooks" / "site.yml"
+    for size in sizes:
+        lab_file = state_root / f"fleet-{size}.yml"
+        hvsim("generate", "--hosts", str(size), "--vms", str(vms_per_host), "--out", str(lab_file))
+        lab = Lab.up(lab_file, state_root / f"fleet-{size}")
+        forks = min(size, 50)
+        try:
+            first = run_playbook_file(lab, site, forks)
+            if first.failed:
+                raise RuntimeError(f"site on {size} hosts failed:\n{first.output}")
+            lab.mark()
+            converged = run_playbook_file(lab, site, forks)
+            if converged.failed or converged.changed:
+                raise RuntimeError(f"converged site on {size} hosts: changed={converged.changed}\n{converged.output}")
+            traffic = lab.traffic()
+            per_host = {host: cost.commands for host, cost in traffic.items()}
+            # The floor: the same hosts running the same number of raw round trips.
+            raw_plays = [play(host, [{"name": f"raw {index}", "ansible.builtin.raw": "hostname"}
+                                     for index in range(count)]) for host, count in per_host.items()]
+            merged = _merge_by_count(raw_plays)
+            raw = run_playbook(lab, merged, forks=forks)
+            if raw.failed:
+                raise RuntimeError(raw.output)
+            rows.append(FleetCost(size, forks, converged.wall_s, statistics.mean(per_host.values()),
+                                  raw.wall_s, converged.wall_s / raw.wall_s))
+        finally:
+            lab.down()
+    return rows
+
+
+def _merge_by_count(plays: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+    """One play per distinct task count, so hosts run in parallel as they do under site."""
+    by_count: dict[int, list[str]] = {}
+    for entry in plays:
+        by_count.setdefault(len(entry["tasks"]), []).append(entry["hosts"])
+    return [play(",".join(hosts), [{"name": f"raw {index}", "ansible.builtin.raw": "hostname"} for index in range(count)])
+            for count, hosts in sorted(by_count.items())]
+
+
+def run_playbook_file(lab: Lab, path: Path, forks: int) -> t.Any:
+    import yaml
+
+    plays = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return run_playbook(lab, plays, forks=forks)
+
+
+def _first_l0(lab: Lab) -> str:
+    import yaml
+
+    inventory = yaml.safe_load(lab.inventory.read_text(encoding="utf-8"))
+    return sorted(inventory["all"]["children"]["hyperv_hosts"]["hosts"])[0]
+
+
+def _vm_names(lab: Lab, host: str) -> list[str]:
+    state = json.loads(hvsim("show", host, "--state", str(lab.state_dir)))
+    return list(state["vms"]["all_names"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, required=True, help="folder for benchmark.md, benchmark.json, benchmark.png")
+    parser.add_argument("--smoke", action="store_true", help="small sizes, for make test")
+    options = parser.parse_args(argv)
+    repeat = 2 if options.smoke else 10
+    batch_sizes = [1, 3] if options.smoke else [1, 10, 50]
+    fleet_sizes = [1, 2] if options.smoke else [1, 10, 50, 100]
+    options.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="hvbench-") as folder:
+        root = Path(folder)
+        lab = Lab.up(HEALTHY, root / "modules")
+        try:
+            modules = per_module(lab, repeat)
+        finally:
+            lab.down()
+        batches = batching(root, batch_sizes)
+        fleets = fleet(root, fleet_sizes, vms_per_host=2) if (REPO / "playbooks" / "site.yml").exists() else []
+    results = {"modules": [asdict(row) for row in modules], "batching": [asdict(row) for row in batches],
+               "fleet": [asdict(row) for row in fleets], "smoke": options.smoke}
+    (options.out / "benchmark.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    from report import write_chart, write_table
+
+    write_table(results, options.out / "benchmark.md")
+    write_chart(results, options.out / "benchmark.png")
+    print((options.out / "benchmark.md").read_text(encoding="utf-8"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,142 @@
+"""Measure Ansible tasks against the simulated fleet: WinRM commands, payload bytes, wall time.
+
+Every figure comes from two independent records of the same run: the simulator's per-host
+transcripts (what reached each host) and the ansible.posix.json callback (how long each task
+took on the controller).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import typing as t
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+SIMULATOR = REPO / "tests" / "simulator"
+VENV_BIN = Path(sys.executable).parent
+COLLECTIONS = REPO / "build" / "collections"
+
+
+def hvsim(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(SIMULATOR / "hvsim"), *args], capture_output=True, text=True, timeout=600, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"hvsim {' '.join(args)} failed: {done.stderr.strip() or done.stdout.strip()}")
+    return done.stdout
+
+
+def link_collection() -> None:
+    link = COLLECTIONS / "ansible_collections" / "hyperv" / "nested"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.is_symlink():
+        link.symlink_to(REPO, target_is_directory=True)
+
+
+@dataclass
+class Traffic:
+    commands: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+
+    def add(self, entry: dict[str, t.Any]) -> None:
+        self.commands += 1
+        self.bytes_sent += len(entry["command_line"].encode("utf-8")) + len(entry["stdin"].encode("utf-8"))
+        self.bytes_received += len(entry["stdout"].encode("utf-8")) + len(entry["stderr"].encode("utf-8"))
+
+
+@dataclass
+class Lab:
+    state_dir: Path
+    inventory: Path
+    offsets: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def up(cls, lab_file: Path, state_dir: Path) -> Lab:
+        inventory = Path(hvsim("up", str(lab_file), "--state", str(state_dir)).strip().splitlines()[-1])
+        return cls(state_dir, inventory)
+
+    def down(self) -> None:
+        hvsim("down", "--state", str(self.state_dir))
+
+    def _transcripts(self) -> dict[str, list[dict[str, t.Any]]]:
+        found: dict[str, list[dict[str, t.Any]]] = {}
+        for path in sorted((self.state_dir / "transcripts").glob("*.jsonl")):
+            lines = path.read_text(encoding="utf-8").splitlines()
+            found[path.stem] = [json.loads(line) for line in lines if line.strip()]
+        return found
+
+    def mark(self) -> None:
+        """Forget everything recorded so far: the next `traffic()` counts only what follows."""
+        self.offsets = {host: len(entries) for host, entries in self._transcripts().items()}
+
+    def traffic(self) -> dict[str, Traffic]:
+        per_host: dict[str, Traffic] = {}
+        for host, entries in self._transcripts().items():
+            for entry in entries[self.offsets.get(host, 0):]:
+                per_host.setdefault(host, Traffic()).add(entry)
+        return per_host
+
+
+@dataclass
+class PlaybookResult:
+    rc: int
+    wall_s: float
+    task_seconds: dict[str, list[float]]
+    changed: int
+    failed: int
+    output: str
+
+
+def run_playbook(lab: Lab, plays: list[dict[str, t.Any]], *, forks: int = 5, extra: t.Sequence[str] = ()) -> PlaybookResult:
+    link_collection()
+    with tempfile.TemporaryDirectory() as folder:
+        playbook = Path(folder) / "bench.yml"
+        playbook.write_text(yaml.safe_dump(plays, sort_keys=False), encoding="utf-8")
+        env = {
+            **os.environ,
+            "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join([str(COLLECTIONS), os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")]),
+            "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+            "ANSIBLE_HOST_KEY_CHECKING": "False",
+            "ANSIBLE_RETRY_FILES_ENABLED": "False",
+            "ANSIBLE_FORKS": str(forks),
+        }
+        started = time.perf_counter()
+        done = subprocess.run(
+            [str(VENV_BIN / "ansible-playbook"), "-i", str(lab.inventory), str(playbook), *extra],
+            capture_output=True, text=True, env=env, timeout=3600, check=False,
+        )
+        wall = time.perf_counter() - started
+    return _parse(done, wall)
+
+
+def _seconds(duration: dict[str, str]) -> float:
+    from datetime import datetime
+
+    start = datetime.fromisoformat(duration["start"].replace("Z", "+00:00"))
+    end = datetime.fromisoformat(duration["end"].replace("Z", "+00:00"))
+    return (end - start).total_seconds()
+
+
+def _parse(done: subprocess.CompletedProcess[str], wall: float) -> PlaybookResult:
+    try:
+        report = json.loads(done.stdout)
+    except ValueError:
+        return PlaybookResult(done.returncode, wall, {}, 0, 1, done.stdout + done.stderr)
+    task_seconds: dict[str, list[float]] = {}
+    for play in report.get("plays", []):
+        for task in play.get("tasks", []):
+            name = task["task"]["name"]
+            task_seconds.setdefault(name, []).append(_seconds(task["task"]["duration"]))
+    stats = report.get("stats", {})
+    changed = sum(host.get("changed", 0) for host in stats.values())
+    failed = sum(host.get("failures", 0) + host.get("unreachable", 0) for host in stats.values())
+    return PlaybookResult(done.returncode, wall, task_seconds, changed, failed, done.stdout[-4000:] + done.stderr[-4000:])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import os
 import re
 import shutil
@@ -195,6 +196,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     t0 = time.monotonic()
+    state.parent.mkdir(parents=True, exist_ok=True)
+    lock = (state.parent / f"{state.name}.lock").open("a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"make lab: another make lab is using {rel(state)}", file=sys.stderr)
+        return 1
     try:
         inventory = lab.up(keep_state=args.keep_state)
         print(f"lab {lab_file.stem} is up; inventory: {rel(inventory)}", flush=True)
@@ -224,6 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         with contextlib.suppress(Exception):
             lab.down()
+        lock.close()
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import fcntl
 import json
 import os
 import re
@@ -30,7 +31,7 @@ import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -516,17 +517,40 @@ def select(all_steps: list[Step], names: Iterable[str]) -> list[Step]:
     return chosen
 
 
+@contextlib.contextmanager
+def exclusive(lock_path: Path) -> Iterator[None]:
+    """One run at a time per working tree: runs share build/, tests/output/ and coverage data."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            print(f"waiting for the run of {holder} in this working tree to finish ...", flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    global _deadline
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("steps", nargs="*", help="steps to run (default: all); 'pytest' selects every pytest run")
     parser.add_argument("--list", action="store_true", help="list the steps and exit")
     args = parser.parse_args(argv)
-    all_steps = steps()
     if args.list:
-        print("\n".join(s.name for s in all_steps))
+        print("\n".join(s.name for s in steps()))
         return 0
-    chosen = select(all_steps, args.steps)
+    with exclusive(REPO / ".cache" / "run_tests.lock"):
+        return run_steps(args.steps)
+
+
+def run_steps(names: Sequence[str]) -> int:
+    global _deadline
+    chosen = select(steps(), names)
     if any(s.name.startswith("pytest") for s in chosen) and COVERAGE_FILE.exists():
         COVERAGE_FILE.unlink()
     COVERAGE_FILE.parent.mkdir(parents=True, exist_ok=True)

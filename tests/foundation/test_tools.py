@@ -160,7 +160,7 @@ def test_summary_ends_with_the_plain_count_line(monkeypatch: pytest.MonkeyPatch,
             run_tests.Step("boom", lambda: 1 / 0, 10),
         ],
     )
-    assert run_tests.main([]) == 1
+    assert run_tests.run_steps([]) == 1
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-1] == "5 passed, 1 failed"
     assert "FAILED (2 of 3 steps: bad, boom)" in lines[-2]

@@ -45,7 +45,9 @@ SANITY_ROOT = BUILD / "ansible_collections" / "hyperv" / "nested"  # a copy: ans
 DIST = BUILD / "dist"
 COVERAGE_FILE = REPO / ".cache" / "coverage" / ".coverage"
 COLLECTION = "hyperv.nested"
+# pytest runs, one per directory, in this order; any other directory of tests/ joins after them.
 PYTEST_DIRS = ("tests/unit", "tests/integration", "tests/simulator/tests", "tests/foundation")
+NOT_PYTEST = ("output", "sanity", "__pycache__")
 COVERAGE_TARGET = 90.0
 BIN = Path(sys.executable).parent
 # Directories (relative to the repository) that never go into the sanity copy.
@@ -353,6 +355,21 @@ def junit_counts(path: Path) -> tuple[int, int, int]:
     return total - failed - skipped, failed, skipped
 
 
+def pytest_dirs() -> list[str]:
+    """The pytest runs: the known directories, then every other directory of tests/ (a
+    directory with a `tests` subdirectory, like tests/simulator, runs that subdirectory)."""
+    found = list(PYTEST_DIRS)
+    tests = REPO / "tests"
+    for child in sorted(tests.iterdir()) if tests.is_dir() else []:
+        if not child.is_dir() or child.name in NOT_PYTEST or child.name.startswith("."):
+            continue
+        directory = child / "tests" if (child / "tests").is_dir() else child
+        name = directory.relative_to(REPO).as_posix()
+        if name not in found:
+            found.append(name)
+    return found
+
+
 def pytest_step(directory: str) -> Callable[[], Result]:
     def step() -> Result:
         path = REPO / directory
@@ -499,7 +516,7 @@ def steps() -> list[Step]:
         Step("build", step_build, 300),
         Step("galaxy-importer", step_galaxy_importer, 900),
     ]
-    result += [Step(f"pytest {d}", pytest_step(d), 1800) for d in PYTEST_DIRS]
+    result += [Step(f"pytest {d}", pytest_step(d), 1800) for d in pytest_dirs()]
     result += [Step("coverage", step_coverage, 120), Step("sanity", step_sanity, 2400)]
     return result
 
@@ -558,14 +575,21 @@ def run_steps(names: Sequence[str]) -> int:
 
     rows: list[tuple[str, Result, float]] = []
     started = time.monotonic()
+    budget = float(os.environ.get("MAKE_TEST_BUDGET", "4800"))  # CI stops a run at 90 minutes
     for step in chosen:
         print(f"\n==== {step.name} ====", flush=True)
         t0 = time.monotonic()
-        _deadline = t0 + step.timeout
+        remaining = budget - (t0 - started)
+        if remaining < 10:
+            result = Result("failed", f"not run: the {budget:.0f}s budget of the whole run is used up (MAKE_TEST_BUDGET)")
+            rows.append((step.name, result, 0.0))
+            print(f"---- {step.name}: FAILED {result.detail}", flush=True)
+            continue
+        _deadline = t0 + min(step.timeout, remaining)
         try:
             result = step.run()
         except StepTimeout as exc:
-            result = Result("failed", f"timed out after {step.timeout:.0f}s: {exc}")
+            result = Result("failed", f"timed out after {time.monotonic() - t0:.0f}s: {exc}")
         except Exception as exc:  # a broken step is a failed step, not a crashed run
             result = Result("failed", f"{type(exc).__name__}: {exc}")
         finally:

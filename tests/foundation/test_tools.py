@@ -183,3 +183,27 @@ def test_failed_sanity_tests_are_named() -> None:
     )
     assert run_tests.sanity_failures(out) == ["no-smart-quotes", "pep8"]
     assert run_tests.sanity_failures("all good\n") == []
+
+
+def test_every_test_directory_gets_a_pytest_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run_tests, "REPO", tmp_path)
+    for name in ("unit", "simulator/tests", "simulator/hvsim", "reliability", "output", "sanity", "zeta"):
+        (tmp_path / "tests" / name).mkdir(parents=True)
+    assert run_tests.pytest_dirs() == [
+        "tests/unit",
+        "tests/integration",
+        "tests/simulator/tests",
+        "tests/foundation",
+        "tests/reliability",
+        "tests/zeta",
+    ]
+
+
+def test_steps_past_the_run_budget_fail_without_running(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    ran = []
+    monkeypatch.setattr(run_tests, "LOGS", tmp_path / "logs")
+    monkeypatch.setenv("MAKE_TEST_BUDGET", "5")
+    monkeypatch.setattr(run_tests, "steps", lambda: [run_tests.Step("late", lambda: ran.append(1) or run_tests.Result("passed"), 10)])
+    assert run_tests.run_steps([]) == 1
+    assert ran == []
+    assert "budget of the whole run is used up" in capsys.readouterr().out

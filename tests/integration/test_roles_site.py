@@ -170,3 +170,26 @@ def test_ansible_runner_runs_site(healthy_lab: Lab, tmp_path: Path) -> None:
     assert not result.stats["failures"]
     for guest in guests(healthy_lab):
         assert healthy_lab.connectivity(guest)["connected"] is True, guest
+
+
+MIXED_LAB = Path(__file__).parent / "labs" / "roles-mixed.yml"
+
+
+def test_site_stops_only_the_blocked_vm_and_starts_the_one_that_was_off(lab_factory: t.Callable[[str], Lab], tmp_path: Path) -> None:
+    lab = lab_factory(str(MIXED_LAB.with_suffix("")))
+    run = lab.playbook(PLAYBOOKS / "site.yml", "-e", f"nested_report_dir={tmp_path / 'reports'}")
+    assert run.rc != 0
+    assert run.recap["lab-hv1"]["failures"] == 1
+    assert run.recap["lab-hv2"]["failures"] == 0 and run.recap["lab-hv3"]["failures"] == 0
+
+    stopped = task_results(run, "Stop for blockers")["lab-hv1"]
+    assert "BLOCKER [vm.saved_state]" in stopped["msg"] and "Fix: " in stopped["msg"]
+
+    vms = {vm["name"]: vm for vm in lab.show("hv01")["vms"]["vms"]}
+    assert vms["LAB-HV1"]["state"] == "Saved" and vms["LAB-HV1"]["expose_virtualization_extensions"] is False
+    assert vms["LAB-HV2"]["state"] == "Running" and vms["LAB-HV2"]["expose_virtualization_extensions"] is True
+    # The batch on hv01 held only the VM that was not stopped.
+    settings = [ops for ops in executed_operations(lab, "hv01") if any(op.get("cmdlet") == "Set-VMProcessor" for op in ops)]
+    assert [{op["vm"] for op in ops if "vm" in op} for ops in settings] == [{"LAB-HV2"}]
+    for guest in ("lab-vm3", "lab-vm4"):
+        assert lab.connectivity(guest)["connected"] is True, guest

@@ -193,3 +193,41 @@ def test_site_stops_only_the_blocked_vm_and_starts_the_one_that_was_off(lab_fact
     assert [{op["vm"] for op in ops if "vm" in op} for ops in settings] == [{"LAB-HV2"}]
     for guest in ("lab-vm3", "lab-vm4"):
         assert lab.connectivity(guest)["connected"] is True, guest
+
+
+def test_roles_work_inside_a_larger_playbook(healthy_lab: Lab, tmp_path: Path) -> None:
+    """A lab playbook of the users' own: other plays and tasks around, roles by include/import."""
+    reports = tmp_path / "reports"
+    playbook = tmp_path / "larger.yml"
+    playbook.write_text(
+        yaml.safe_dump(
+            [
+                {"name": "Something else first", "hosts": "localhost", "gather_facts": False, "tasks": [{"ansible.builtin.debug": {"msg": "hello"}}]},
+                {
+                    "name": "Our part",
+                    "hosts": "nested_hosts",
+                    "gather_facts": False,
+                    "tasks": [
+                        {"name": "A task of the user", "ansible.builtin.set_fact": {"nested_lab_owner": "team-a"}},
+                        {
+                            "name": "Prerequisites",
+                            "ansible.builtin.include_role": {"name": "hyperv.nested.nested_prerequisites"},
+                            "vars": {"nested_prerequisites_fail_on_blockers": False},
+                        },
+                        {"name": "VM settings", "ansible.builtin.import_role": {"name": "hyperv.nested.nested_vm_settings"}},
+                        {
+                            "name": "Report",
+                            "ansible.builtin.include_role": {"name": "hyperv.nested.nested_report"},
+                            "vars": {"nested_report_dir": str(reports)},
+                        },
+                    ],
+                },
+            ]
+        ),
+        encoding="utf-8",
+    )
+    run = healthy_lab.playbook(playbook)
+    assert_ok(run)
+    rows = json.loads((reports / "nested-report.json").read_text(encoding="utf-8"))["hosts"]
+    assert {row["host"] for row in rows} == set(inventory_groups(healthy_lab)["nested_hosts"])
+    assert all(row["vm"]["expose_virtualization_extensions"] is True for row in rows)

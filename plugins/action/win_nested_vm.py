@@ -23,7 +23,7 @@ UNUSABLE_HOST = frozenset({"host.not_hyperv_admin", "host.hyperv_not_installed",
 class ActionModule(NestedActionBase):
     argument_spec: t.ClassVar[dict[str, t.Any]] = {
         "name": {"type": "list", "elements": "str", "required": True},
-        "state": {"type": "str", "choices": ["enabled", "disabled"], "default": "enabled"},
+        "state": {"type": "str", "choices": ["enabled", "disabled", "unchanged"], "default": "enabled"},
         "startup_memory": {"type": "raw"},
         "processor_count": {"type": "int"},
         "mac_address_spoofing": {"type": "str", "choices": ["on", "off", "unchanged"], "default": "unchanged"},

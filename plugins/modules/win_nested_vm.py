@@ -51,9 +51,12 @@ options:
         Hyper-V cannot use dynamic memory).
       - V(disabled) hides the virtualization extensions again; memory settings are left as they
         are unless O(startup_memory) is given.
+      - V(unchanged) leaves the nested virtualization settings as they are and manages only
+        the other options given (memory, processors, MAC address spoofing, power), for example
+        to start VMs with O(power_after=running).
       - The host checks and the configuration version check apply to V(enabled) only.
     type: str
-    choices: [enabled, disabled]
+    choices: [enabled, disabled, unchanged]
     default: enabled
   startup_memory:
     description:

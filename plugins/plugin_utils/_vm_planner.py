@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ansible_collections.hyperv.nested.plugins.plugin_utils._nested_rules import RECOMMENDED_MEMORY_BYTES, RECOMMENDED_PROCESSORS
 from ansible_collections.hyperv.nested.plugins.plugin_utils._sizes import format_size
 
-State = t.Literal["enabled", "disabled"]
+State = t.Literal["enabled", "disabled", "unchanged"]
 Spoofing = t.Literal["on", "off", "unchanged"]
 Power = t.Literal["fail", "shutdown", "turn_off"]
 PowerAfter = t.Literal["previous", "off", "running"]
@@ -261,7 +261,7 @@ class _VmPlanner:
         options = self.options
         parameters: dict[str, t.Any] = {}
         actions = []
-        want_expose = options.state == "enabled"
+        want_expose = options.state == "enabled" if options.state != "unchanged" else before["expose_virtualization_extensions"]
         if before["expose_virtualization_extensions"] != want_expose:
             parameters["ExposeVirtualizationExtensions"] = want_expose
             actions.append(("expose" if want_expose else "hide") + " virtualization extensions")

@@ -430,3 +430,28 @@ def test_unreadable_version_warns_and_does_not_upgrade() -> None:
     result = run([make_vm(version="vNext", state="Off")], upgrade_version=True)
     assert "Update-VMVersion" not in kinds(result)
     assert "configuration version 'vNext'" in result.warnings[0]
+
+
+# ---- state=unchanged: power and sizes only ------------------------------------------------------
+
+
+@pytest.mark.parametrize("nested", [True, False])
+def test_unchanged_state_keeps_nested_settings_whatever_they_are(nested: bool) -> None:
+    settings = NESTED if nested else {}
+    result = run([make_vm(state="Off", **settings)], state="unchanged", power_after="running")
+    assert kinds(result) == ["start_vm"]
+    assert result.vms[0].after["expose_virtualization_extensions"] is nested
+    assert result.vms[0].after["dynamic_memory_enabled"] is (not nested)
+
+
+def test_unchanged_state_ignores_host_problems_and_versions() -> None:
+    vm = make_vm(state="Off", version="7.0")
+    result = plan(make_host(), section(vm), Options(names=["LAB-HV1"], state="unchanged", power_after="running"),
+                  min_version=(8, 0), host_problems=["host.vbs_running: VBS runs."])
+    assert kinds(result) == ["start_vm"]
+
+
+def test_unchanged_state_still_manages_processor_count_with_a_power_cycle() -> None:
+    result = run([make_vm(**NESTED)], state="unchanged", processor_count=4, power="turn_off")
+    assert kinds(result) == ["stop_vm:turn_off", "Set-VMProcessor", "start_vm"]
+    assert result.operations[1]["parameters"] == {"Count": 4}

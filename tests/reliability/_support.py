@@ -19,8 +19,21 @@ if str(REPO) not in sys.path:
 from tests.integration.conftest import Lab, PlaybookRun, hvsim, start_lab  # noqa: E402
 
 __all__ = [
-    "entries_between", "requests", "vms_of", "inventory_hosts", "when",
-    "HOSTILE_LAB", "Lab", "PlayRun", "PlaybookRun", "TaskRun", "hvsim", "run_play", "script_names", "start_lab"]
+    "HOSTILE_LAB",
+    "Lab",
+    "PlayRun",
+    "PlaybookRun",
+    "TaskRun",
+    "entries_between",
+    "hvsim",
+    "inventory_hosts",
+    "requests",
+    "run_play",
+    "script_names",
+    "start_lab",
+    "vms_of",
+    "when",
+]
 
 LABS = Path(__file__).parent / "labs"
 HOSTILE_LAB = LABS / "hostile-names.yml"
@@ -112,5 +125,3 @@ def vms_of(lab: Lab, host: str) -> dict[str, dict[str, t.Any]]:
 def inventory_hosts(lab: Lab, group: str) -> list[str]:
     inventory = yaml.safe_load(lab.inventory.read_text(encoding="utf-8"))
     return list((inventory["all"]["children"][group].get("hosts") or {}).keys())
-
-

@@ -1,8 +1,9 @@
 """Bad input to every module and role: each case fails, its message names the option, and the
 target never receives a state-changing request (no `execute` on any host, `show` unchanged).
 
-All module cases run as tasks of ONE playbook (ignore_errors, one task per case) and all role cases
-in a second one (block/rescue per case), against one lab (labs/hostile-names.yml). Each transcript
+All module cases run as tasks of ONE playbook (ignore_errors, one task per case), all role cases
+in a second one (block/rescue per case), and the cases known to leak in a third; each playbook
+has a lab of its own (labs/hostile-names.yml) and the three run side by side. Each transcript
 entry is attributed to the case whose task window it falls in, so a leak names its case.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import typing as t
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,16 +162,37 @@ def nat_cases() -> list[Case]:
         ("nat-state", {"state": "gone"}, "state"),
         ("nat-replace-text", {"replace": "perhaps"}, "replace"),
         ("nat-port-zero", {"port_mappings": [{"external_port": 0, "internal_ip": "192.168.100.2", "internal_port": 22}]}, "port_mappings[0].external_port"),
-        ("nat-port-too-high", {"port_mappings": [{"external_port": 70000, "internal_ip": "192.168.100.2", "internal_port": 22}]}, "port_mappings[0].external_port"),
+        (
+            "nat-port-too-high",
+            {"port_mappings": [{"external_port": 70000, "internal_ip": "192.168.100.2", "internal_port": 22}]},
+            "port_mappings[0].external_port",
+        ),
         ("nat-port-text", {"port_mappings": [{"external_port": 22, "internal_ip": "192.168.100.2", "internal_port": "ssh"}]}, "internal_port"),
-        ("nat-port-ip-and-vm", {**GUEST, "guests": guests, "port_mappings": [{"external_port": 22, "internal_ip": "192.168.100.2", "vm": "GUEST-A", "internal_port": 22}]}, "port_mappings[0]"),
+        (
+            "nat-port-ip-and-vm",
+            {**GUEST, "guests": guests, "port_mappings": [{"external_port": 22, "internal_ip": "192.168.100.2", "vm": "GUEST-A", "internal_port": 22}]},
+            "port_mappings[0]",
+        ),
         ("nat-port-no-target", {"port_mappings": [{"external_port": 22, "internal_port": 22}]}, "port_mappings[0]"),
         ("nat-port-vm-not-a-guest", {"port_mappings": [{"external_port": 22, "vm": "GUEST-A", "internal_port": 22}]}, "port_mappings[0].vm"),
-        ("nat-port-internal-ip-outside", {"port_mappings": [{"external_port": 22, "internal_ip": "10.1.1.1", "internal_port": 22}]}, "port_mappings[0].internal_ip"),
-        ("nat-port-external-ip-injection", {"port_mappings": [{"external_port": 22, "external_ip": f"0.0.0.0|calc {MARK}", "internal_ip": "192.168.100.2", "internal_port": 22}]}, "port_mappings[0].external_ip"),
+        (
+            "nat-port-internal-ip-outside",
+            {"port_mappings": [{"external_port": 22, "internal_ip": "10.1.1.1", "internal_port": 22}]},
+            "port_mappings[0].internal_ip",
+        ),
+        (
+            "nat-port-external-ip-injection",
+            {"port_mappings": [{"external_port": 22, "external_ip": f"0.0.0.0|calc {MARK}", "internal_ip": "192.168.100.2", "internal_port": 22}]},
+            "port_mappings[0].external_ip",
+        ),
         (
             "nat-port-duplicate",
-            {"port_mappings": [{"external_port": 22, "internal_ip": "192.168.100.2", "internal_port": 22}, {"external_port": 22, "internal_ip": "192.168.100.3", "internal_port": 2222}]},
+            {
+                "port_mappings": [
+                    {"external_port": 22, "internal_ip": "192.168.100.2", "internal_port": 22},
+                    {"external_port": 22, "internal_ip": "192.168.100.3", "internal_port": 2222},
+                ]
+            },
             "port_mappings[1]",
         ),
         ("nat-port-protocol", {"port_mappings": [{"protocol": "icmp", "external_port": 22, "internal_ip": "192.168.100.2", "internal_port": 22}]}, "protocol"),
@@ -200,7 +223,12 @@ def switch_cases() -> list[Case]:
         ("switch-adapter-unknown", {"name": "NestedExternal", "net_adapter_name": f"NoSuchNic; calc {MARK}"}, "net_adapter_name", PROBE),
         ("switch-exists-private", {"name": "Isolated", "net_adapter_name": "Ethernet"}, "name", PROBE),
         ("switch-vms-unknown", {"name": "Isolated2", "net_adapter_name": "Ethernet", "vms": [f"$(Stop-VM *){MARK}"]}, "vms", PROBE),
-        ("switch-vm-adapters-unknown", {"name": "Isolated2", "net_adapter_name": "Ethernet", "vms": ["GUEST-A"], "adapters": ["No Such NIC"]}, "adapters", PROBE),
+        (
+            "switch-vm-adapters-unknown",
+            {"name": "Isolated2", "net_adapter_name": "Ethernet", "vms": ["GUEST-A"], "adapters": ["No Such NIC"]},
+            "adapters",
+            PROBE,
+        ),
     ]
     return [Case(case_id, SWITCH, args, option, sent, host=L1) for case_id, args, option, sent in raw]
 
@@ -253,11 +281,6 @@ def attribute(lab: Lab, played: PlayRun, prefix: str, hosts: t.Sequence[str]) ->
     return outcomes
 
 
-@pytest.fixture(scope="module")
-def lab(module_labs: t.Callable[[Path], Lab]) -> Lab:
-    return module_labs(HOSTILE_LAB)
-
-
 # Cases that change the host when they misbehave run on a lab of their own, so that a leak
 # cannot change what the other cases see.
 SUSPECTS = {"switch-name-empty", "switch-name-newline", "switch-name-nul", "nat-switch-name-newline", "nat-nat-name-nul"}
@@ -268,20 +291,33 @@ def run_cases(lab: Lab, cases: list[Case], workdir: Path) -> dict[str, t.Any]:
     plays = [{"hosts": host, "gather_facts": False, "tasks": [task_for(case) for case in cases if case.host == host]} for host in HOSTS]
     played = run_play(lab, [play for play in plays if play["tasks"]], workdir)
     assert played.tasks, f"no JSON output: {played.run.stderr[-3000:]}"
-    return {"outcomes": attribute(lab, played, "case ", HOSTS), "before": before, "after": {host: lab.show(host) for host in HOSTS}}
+    return {"lab": lab, "outcomes": attribute(lab, played, "case ", HOSTS), "before": before, "after": {host: lab.show(host) for host in HOSTS}}
 
 
 @pytest.fixture(scope="module")
-def module_run(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[str, t.Any]:
-    return run_cases(lab, [case for case in MODULE_CASES if case.id not in SUSPECTS], tmp_path_factory.mktemp("bad-input"))
+def runs(module_labs: t.Callable[[Path], Lab], tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, t.Any]]:
+    """The three playbooks (module cases, suspect cases, role cases), each on a lab of its own, side by side."""
+    labs = [module_labs(HOSTILE_LAB) for _ in range(3)]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        module = pool.submit(run_cases, labs[0], [case for case in MODULE_CASES if case.id not in SUSPECTS], tmp_path_factory.mktemp("bad-input"))
+        suspect = pool.submit(run_cases, labs[1], [case for case in MODULE_CASES if case.id in SUSPECTS], tmp_path_factory.mktemp("bad-input-suspects"))
+        role = pool.submit(run_role_cases, labs[2], tmp_path_factory.mktemp("bad-role-input"))
+        return {"module": module.result(), "suspect": suspect.result(), "role": role.result()}
 
 
 @pytest.fixture(scope="module")
-def suspect_run(module_labs: t.Callable[[Path], Lab], tmp_path_factory: pytest.TempPathFactory) -> dict[str, t.Any]:
-    lab = module_labs(HOSTILE_LAB)
-    run = run_cases(lab, [case for case in MODULE_CASES if case.id in SUSPECTS], tmp_path_factory.mktemp("bad-input-suspects"))
-    run["lab"] = lab
-    return run
+def module_run(runs: dict[str, dict[str, t.Any]]) -> dict[str, t.Any]:
+    return runs["module"]
+
+
+@pytest.fixture(scope="module")
+def suspect_run(runs: dict[str, dict[str, t.Any]]) -> dict[str, t.Any]:
+    return runs["suspect"]
+
+
+@pytest.fixture(scope="module")
+def role_run(runs: dict[str, dict[str, t.Any]]) -> dict[str, t.Any]:
+    return runs["role"]
 
 
 def names_option(msg: str, option: str) -> bool:
@@ -319,9 +355,9 @@ def test_suspect_bad_input_changed_no_state(suspect_run: dict[str, t.Any]) -> No
     assert suspect_run["after"] == suspect_run["before"]
 
 
-def test_hostile_strings_travel_only_as_data(lab: Lab, module_run: dict[str, t.Any]) -> None:
+def test_hostile_strings_travel_only_as_data(module_run: dict[str, t.Any]) -> None:
     """No hostile payload reaches a script or a command line: user values live in `parameters`."""
-    entries = [entry for host in HOSTS for entry in lab.transcript(host)]
+    entries = [entry for host in HOSTS for entry in module_run["lab"].transcript(host)]
     assert entries, "the target received nothing at all"
     carried = 0
     for entry in entries:
@@ -358,16 +394,23 @@ ROLE_CASES: list[tuple[str, str, dict[str, t.Any], str]] = [
     (
         "role-networking-port",
         "nested_networking",
-        {"nested_networking_nat_port_mappings": [{"external_port": 0, "internal_ip": "192.168.100.2", "internal_port": 22}], "nested_networking_start_guests": False},
+        {
+            "nested_networking_nat_port_mappings": [{"external_port": 0, "internal_ip": "192.168.100.2", "internal_port": 22}],
+            "nested_networking_start_guests": False,
+        },
         "port_mappings[0].external_port",
     ),
-    ("role-prerequisites-fail-on-blockers", "nested_prerequisites", {"nested_prerequisites_fail_on_blockers": "maybe"}, "nested_prerequisites_fail_on_blockers"),
+    (
+        "role-prerequisites-fail-on-blockers",
+        "nested_prerequisites",
+        {"nested_prerequisites_fail_on_blockers": "maybe"},
+        "nested_prerequisites_fail_on_blockers",
+    ),
     ("role-hyperv-reboot-timeout", "nested_hyperv", {"nested_hyperv_reboot_timeout": "long"}, "nested_hyperv_reboot_timeout"),
 ]
 
 
-@pytest.fixture(scope="module")
-def role_run(lab: Lab, module_run: dict[str, t.Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, t.Any]:
+def run_role_cases(lab: Lab, workdir: Path) -> dict[str, t.Any]:
     before = {host: lab.show(host) for host in HOSTS}
     tasks = []
     for case_id, role, role_vars, _option in ROLE_CASES:
@@ -379,7 +422,7 @@ def role_run(lab: Lab, module_run: dict[str, t.Any], tmp_path_factory: pytest.Te
             }
         )
     plays = [{"hosts": L1, "gather_facts": False, "tasks": tasks}]
-    played = run_play(lab, plays, tmp_path_factory.mktemp("bad-role-input"))
+    played = run_play(lab, plays, workdir)
     assert played.tasks, f"no JSON output: {played.run.stderr[-3000:]}"
     return {"outcomes": attribute(lab, played, "case ", HOSTS), "before": before, "after": {host: lab.show(host) for host in HOSTS}}
 

@@ -47,7 +47,10 @@ PLAY = {
         {
             "name": "vm",
             "hyperv.nested.win_nested_vm": {
-                "name": "{{ groups['nested_hosts'] | map('extract', hostvars) | selectattr('nested_parent', 'equalto', inventory_hostname) | map(attribute='nested_vm_name') | list }}",
+                "name": (
+                    "{{ groups['nested_hosts'] | map('extract', hostvars) | selectattr('nested_parent', 'equalto', inventory_hostname)"
+                    " | map(attribute='nested_vm_name') | list }}"
+                ),
                 "processor_count": "{{ inventory_hostname[2:] | int + 2 }}",
                 "mac_address_spoofing": "on",
                 "power": "shutdown",

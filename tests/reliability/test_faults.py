@@ -79,7 +79,9 @@ def vm_task(name: str, args: dict[str, t.Any] | None = None, **extra: t.Any) -> 
 
 
 def controller_play(lab: Lab, clear: list[tuple[str, dict[str, t.Any]]]) -> dict[str, t.Any]:
-    tasks: list[dict[str, t.Any]] = [{"name": "show after fault", "ansible.builtin.command": {"argv": [sys.executable, str(SIMULATOR), "show", HOST, "--state", str(lab.state_dir)]}}]
+    tasks: list[dict[str, t.Any]] = [
+        {"name": "show after fault", "ansible.builtin.command": {"argv": [sys.executable, str(SIMULATOR), "show", HOST, "--state", str(lab.state_dir)]}}
+    ]
     tasks += [{"name": f"clear {kind}", "ansible.builtin.command": {"argv": fault_argv(lab, kind, **values)}} for kind, values in clear]
     return {"hosts": "localhost", "gather_facts": False, "connection": "local", "tasks": tasks}
 
@@ -201,7 +203,7 @@ def test_connection_dropped_after_the_executor_call(outcomes: dict[str, Outcome]
     strict=True,
     reason="BUG: plugins/plugin_utils/_target.py run_script catches only AnsibleConnectionFailure; a WinRM connection dropped "
     "while the executor's reply is read raises requests' ConnectionError, so the task fails with 'Task failed: "
-    "(\"Connection aborted.\", RemoteDisconnected(...))', changed=false although every change was applied, not unreachable, "
+    '("Connection aborted.", RemoteDisconnected(...))\', changed=false although every change was applied, not unreachable, '
     "and without saying that the changes may have been applied",
 )
 def test_connection_dropped_after_the_executor_call_is_reported_as_unreachable(outcomes: dict[str, Outcome]) -> None:
@@ -278,7 +280,11 @@ def test_simulator_restart_between_plays(fresh_lab: t.Callable[[Path], Lab], tmp
         {
             "hosts": HOST,
             "gather_facts": False,
-            "tasks": [vm_task("second VM", {**ARGS, "name": ["F2"]}), {"name": "check", "hyperv.nested.win_nested_info": {"name": ["F1", "F2"]}}, vm_task("converged")],
+            "tasks": [
+                vm_task("second VM", {**ARGS, "name": ["F2"]}),
+                {"name": "check", "hyperv.nested.win_nested_info": {"name": ["F1", "F2"]}},
+                vm_task("converged"),
+            ],
         },
     ]
     played = run_play(lab, plays, tmp_path)

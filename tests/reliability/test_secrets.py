@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability._support import CONNECTION_PASSWORD, GUEST_PASSWORD, HOSTILE_LAB, L1_PASSWORD, Lab, run_play, start_lab, hvsim
+from tests.reliability._support import CONNECTION_PASSWORD, GUEST_PASSWORD, HOSTILE_LAB, L1_PASSWORD, hvsim, run_play, start_lab
 
 L0, L1 = "hvx", "hx-l1"
 WRONG_PASSWORD = "Wr0ng-S3cret-zork-5"

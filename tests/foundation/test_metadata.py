@@ -71,7 +71,23 @@ def test_readme_starts_with_the_two_commands() -> None:
 def test_ci_entry_point_runs_make_test_without_stdin() -> None:
     script = (REPO / ".ci" / "run").read_text()
     assert script.startswith("#!/usr/bin/env bash")
-    assert "set -euo pipefail" in script
+    assert "pipefail" in script
     assert "CI=true" in script
     assert re.search(r"make test\s*</dev/null", script)
+    assert 'exit "$rc"' in script
     assert (REPO / ".ci" / "run").stat().st_mode & 0o111
+
+
+def test_ci_entry_point_fails_with_make_and_ends_with_the_count(tmp_path: Path) -> None:
+    """Run .ci/run against a stand-in Makefile whose `test` fails after printing its count."""
+    import shutil
+    import subprocess
+
+    (tmp_path / ".ci").mkdir()
+    shutil.copy(REPO / ".ci" / "run", tmp_path / ".ci" / "run")
+    (tmp_path / "Makefile").write_text('test:\n\t@echo "step table"\n\t@echo "3 passed, 1 failed"\n\t@test -z "$$CI" && exit 0 || exit 1\n')
+    result = subprocess.run(["bash", str(tmp_path / ".ci" / "run")], capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL)
+    lines = result.stdout.strip().splitlines()
+    assert result.returncode != 0
+    assert any(line.startswith("make: ***") for line in lines)
+    assert lines[-1] == "3 passed, 1 failed"

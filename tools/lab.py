@@ -158,10 +158,12 @@ class Lab:
             print(f"lab stopped (state kept in {rel(self.state)})" if rc == 0 else f"hvsim down failed (exit {rc}): {out.strip()}")
 
 
-def converge(inventory: Path, playbook: Path, run_number: int) -> str:
+def converge(inventory: Path, playbook: Path, run_number: int, report_dir: Path) -> str:
     print(f"\n==== run {run_number}: ansible-playbook {rel(playbook)} ====", flush=True)
     t0 = time.monotonic()
-    rc, out = run([str(BIN / "ansible-playbook"), "-i", str(inventory), str(playbook)])
+    # The report goes next to the lab's state (hyperv.nested.nested_report's nested_report_dir).
+    extra = ["--extra-vars", f"nested_report_dir={report_dir}"]
+    rc, out = run([str(BIN / "ansible-playbook"), "-i", str(inventory), *extra, str(playbook)])
     recap = parse_recap(out)
     problems = recap_problems(recap, require_unchanged=run_number > 1)
     changed = sum(c.get("changed", 0) for c in recap.values())
@@ -209,9 +211,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not playbook.is_file():
             smoke(inventory)
             raise Missing(f"{rel(playbook)} does not exist yet (planned): the lab started, nothing was converged")
-        converge(inventory, playbook, 1)
-        second = converge(inventory, playbook, 2)
-        reports = find_report(second)
+        report_dir = state / "reports"
+        converge(inventory, playbook, 1, report_dir)
+        second = converge(inventory, playbook, 2, report_dir)
+        reports = find_report(second) or sorted(str(p) for p in report_dir.glob("*") if p.is_file())
         print("\n==== report ====")
         if reports:
             for path in reports:

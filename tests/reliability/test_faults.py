@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 import typing as t
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -306,42 +308,64 @@ class Precondition(RuntimeError):
     """The scenario did not happen as designed (not the behaviour under test)."""
 
 
+def cut_off_mid_plan(lab_file: Path, workdir: Path) -> tuple[Lab, str]:
+    """Run the task and SIGKILL the simulator (our own process) the moment the executor has shut
+    a VM down and not yet started it again; restart the simulator on the saved state. Returns the
+    lab and the VM that was off; Precondition when the timing did not work out."""
+    lab = start_lab(lab_file, workdir / "lab")
+    try:
+        playbook = workdir / "during.yml"
+        playbook.write_text(yaml.safe_dump([{"hosts": HOST, "gather_facts": False, "tasks": [vm_task("faulted")]}]), encoding="utf-8")
+        env = {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_HOST_KEY_CHECKING": "False", "ANSIBLE_NOCOLOR": "1"}
+        command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(lab.inventory), str(playbook)]
+        daemon = json.loads((lab.state_dir / "daemon.json").read_text(encoding="utf-8"))
+        with subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+            deadline, caught = time.monotonic() + 120, None
+            while time.monotonic() < deadline and process.poll() is None and caught is None:
+                with urllib.request.urlopen(f"http://127.0.0.1:{daemon['control_port']}/show/{HOST}", timeout=10) as reply:
+                    states = {vm["name"]: vm["state"] for vm in json.loads(reply.read())["vms"]["vms"]}
+                caught = next((name for name in ("F1", "F2") if states[name] == "Off"), None)
+                if caught is None:
+                    time.sleep(0.01)
+            if caught is not None:
+                os.kill(int(daemon["pid"]), signal.SIGKILL)
+            process.communicate(timeout=300)
+        if caught is None or process.returncode == 0:
+            raise Precondition("the executor finished before a VM was seen off")
+        hvsim("up", str(lab_file), "--state", str(lab.state_dir))
+        state = vms_of(lab, HOST)[caught]["state"]
+        if state != "Off":
+            raise Precondition(f"{caught} was off when the simulator died, but its saved state says {state}")
+        return lab, caught
+    except BaseException:
+        hvsim("down", "--state", str(lab.state_dir), check=False)
+        raise
+
+
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
-    reason="BUG (design gap): when the executor is cut off in the middle of its plan (here the host's WinRM endpoint "
-    "goes away while F2 is shut down), F2 stays Off, and the rerun, which cannot know F2 was running, leaves it Off "
-    "(power_after=previous keeps VMs that are off, off). The module keeps no record of the VMs it stopped.",
+    reason="BUG (design gap): when the executor is cut off in the middle of its plan (here the host's simulator "
+    "dies right after a VM was shut down, before it is started again), that VM stays Off, and the rerun, which cannot "
+    "know it was running, leaves it Off (power_after=previous keeps VMs that are off, off). The module keeps no record "
+    "of the VMs it stopped.",
 )
 def test_simulator_stopped_during_the_executor_call(tmp_path: Path) -> None:
-    """The host's WinRM endpoint goes away while the executor is in the middle of its plan, and
-    comes back with the state it had: the run fails, the reruns finish the settings, and (the
-    part that fails today) every VM that was running runs again."""
+    """The host goes away while the executor is in the middle of its plan, and comes back with
+    the state it had: the run fails, the reruns finish the settings, and (the part that fails
+    today) every VM that was running runs again."""
     lab_file = tmp_path / "faults-slow-shutdown.yml"
     lab_data = yaml.safe_load(FAULTS_LAB.read_text(encoding="utf-8"))
     lab_data["timing"]["shutdown_seconds"] = 1.5
     lab_file.write_text(yaml.safe_dump(lab_data), encoding="utf-8")
-    lab = start_lab(lab_file, tmp_path / "lab")
+    for attempt in range(3):  # the kill races the executor; a missed moment is retried, not counted
+        try:
+            lab, _caught = cut_off_mid_plan(lab_file, tmp_path / f"attempt-{attempt}")
+            break
+        except Precondition:
+            if attempt == 2:
+                raise
     try:
-        playbook = tmp_path / "during.yml"
-        playbook.write_text(yaml.safe_dump([{"hosts": HOST, "gather_facts": False, "tasks": [vm_task("faulted")]}]), encoding="utf-8")
-        env = {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_HOST_KEY_CHECKING": "False", "ANSIBLE_NOCOLOR": "1"}
-        command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(lab.inventory), str(playbook)]
-        with subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and not lab.transcript(HOST):
-                time.sleep(0.02)
-            # The probe has answered; the executor call follows within a fraction of a second and
-            # then needs more than 3 s (two graceful shutdowns of 1.5 s, two boots).
-            time.sleep(1.6)
-            hvsim("down", "--state", str(lab.state_dir))
-            process.communicate(timeout=300)
-        if process.returncode == 0 or script_names(lab.transcript(HOST)) != ["probe"]:
-            raise Precondition("the executor finished before the simulator stopped")
-        hvsim("up", str(lab_file), "--state", str(lab.state_dir))
-        mid = vms_of(lab, HOST)
-        if all(mid[name]["state"] == "Running" for name, state in BEFORE.items() if state == "Running"):
-            raise Precondition(f"the simulator stopped when no VM was off: {mid}")
         rerun = run_play(lab, [{"hosts": HOST, "gather_facts": False, "tasks": [vm_task("rerun"), vm_task("converged")]}], tmp_path)
         results = {task.name: task.hosts[HOST] for task in rerun.tasks}
         if rerun.run.rc != 0 or results["converged"]["changed"] is not False:

@@ -154,3 +154,26 @@ def test_info_reports_each_hostile_vm_by_its_exact_name(lab: Lab, enabled: dict[
     assert [vm["name"] for vm in result["vms"]] == HOSTILE
     assert set(result["verdict"]["vms"]) == set(HOSTILE)
     assert all(verdict["ready"] for verdict in result["verdict"]["vms"].values()), json.dumps(result["verdict"]["vms"])[:1000]
+
+
+def test_hostile_switch_and_guest_names_inside_an_l1(lab: Lab, tmp_path: Path) -> None:
+    """win_nested_switch on the L1: a switch whose name carries quotes and $() is created under
+    exactly that name, the guest named O'Brien $(guest) is connected to it, and the rerun is a probe."""
+    switch = "Nested ‘Ext’ $(Stop-Computer) 'x'"
+    task = {"hyperv.nested.win_nested_switch": {"name": switch, "net_adapter_name": "Ethernet", "vms": ["GUEST-A", "O'Brien $(guest)"]}}
+    played = run_play(lab, [{"hosts": "hx-l1", "gather_facts": False, "tasks": [{"name": "create", **task}, {"name": "again", **task}]}], tmp_path)
+    first, again = (played.tasks[0].hosts["hx-l1"], played.tasks[1].hosts["hx-l1"])
+    assert first.get("failed") is not True, first.get("msg")
+    assert first["changed"] is True and again["changed"] is False
+    shown = lab.show("hx-l1")
+    assert [s["name"] for s in shown["network"]["switches"] if s["switch_type"] == "External"] == [switch]
+    guests = {vm["name"]: vm for vm in shown["vms"]["vms"]}
+    assert [a["switch_name"] for a in guests["O'Brien $(guest)"]["adapters"]] == [switch]
+    assert [a["switch_name"] for a in guests["GUEST-A"]["adapters"]] == [switch]
+    for entry in lab.transcript("hx-l1"):
+        assert "Stop-Computer" not in (entry.get("script") or "") and "Stop-Computer" not in entry["command_line"]
+    assert script_names(entries_between(lab, "hx-l1", played.tasks[1].start, None)) == ["probe"]
+    assert len(first["commands"]) == 3  # New-VMSwitch and two Connect-VMNetworkAdapter
+    for command in first["commands"]:
+        position = command.index(ps_literal(switch))
+        assert parse_ps_literal(command, position)[0] == switch

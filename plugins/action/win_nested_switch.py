@@ -9,6 +9,7 @@ import typing as t
 from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import ModuleFailure, NestedActionBase
 from ansible_collections.hyperv.nested.plugins.plugin_utils._commands import render, render_all
 from ansible_collections.hyperv.nested.plugins.plugin_utils._switch_planner import SwitchPlanError, plan, probe_parameters
+from ansible_collections.hyperv.nested.plugins.plugin_utils._validation import validate_name, validate_vm_names
 
 
 class ActionModule(NestedActionBase):
@@ -22,6 +23,12 @@ class ActionModule(NestedActionBase):
     }
 
     def act(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        validate_name("name", args["name"], "switch name")
+        if args["net_adapter_name"] is not None:
+            validate_name("net_adapter_name", args["net_adapter_name"], "network adapter name")
+        args["vms"] = validate_vm_names("vms", args["vms"])
+        for adapter in args["adapters"] or []:
+            validate_name("adapters", adapter, "adapter name")
         probe = self.call_target("probe", probe_parameters(args))
         try:
             planned = plan(args, probe)

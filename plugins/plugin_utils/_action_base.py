@@ -72,7 +72,7 @@ class NestedActionBase(ActionBase):
             result.update({"failed": True, "msg": exc.msg})
             result.setdefault("changed", False)
         except TargetError as exc:
-            result.update({"failed": True, "changed": False, "msg": exc.message})
+            result.update({"failed": True, "changed": exc.changes_unknown, "msg": exc.message})
             if exc.unreachable:
                 result["unreachable"] = True
         return result

@@ -12,7 +12,8 @@ import typing as t
 
 # PowerShell treats these as quote characters too, so they must be doubled inside '...'.
 _SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
-_WILDCARD = re.compile(r"[*?\[\]]")
+# Wildcard characters of -Name patterns, and the backtick that escapes them.
+_WILDCARD = re.compile(r"[*?\[\]`]")
 
 
 def quote(value: str) -> str:

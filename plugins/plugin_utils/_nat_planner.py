@@ -25,7 +25,7 @@ from ansible_collections.hyperv.nested.plugins.plugin_utils._addressing import (
     parse_prefix,
     prefix_overlaps,
 )
-from ansible_collections.hyperv.nested.plugins.plugin_utils._validation import vm_name_problem
+from ansible_collections.hyperv.nested.plugins.plugin_utils._validation import name_problem, vm_name_problem
 
 DEFAULT_DNS = ("1.1.1.1", "8.8.8.8")
 _WILDCARDS = frozenset("*?[]")
@@ -92,9 +92,10 @@ class Plan:
 
 
 def _name(value: t.Any, option: str) -> str:
-    text = str(value or "").strip()
-    if not text:
-        raise PlanError(f"{option}: must not be empty")
+    problem = name_problem(value)
+    if problem:
+        raise PlanError(f"{option}: the name {value!r} {problem}")
+    text = str(value).strip()
     if _WILDCARDS.intersection(text):
         # The removal cmdlets select switches and NATs by name, and Windows reads *?[] there as wildcards.
         raise PlanError(f"{option}: {text!r} contains a wildcard character (* ? [ ]); use a plain name")

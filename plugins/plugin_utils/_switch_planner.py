@@ -113,10 +113,10 @@ def _plan_adapters(
     missing = list(vms_section.get("missing") or [])
     if missing:
         known = ", ".join(vms_section.get("all_names") or []) or "none"
-        raise SwitchPlanError(f"No virtual machine named {', '.join(repr(m) for m in missing)} on this host (VMs here: {known}).")
+        raise SwitchPlanError(f"vms: no virtual machine named {', '.join(repr(m) for m in missing)} on this host (VMs here: {known}).")
     duplicates = list(vms_section.get("duplicates") or [])
     if duplicates:
-        raise SwitchPlanError(f"More than one virtual machine is named {', '.join(repr(d) for d in duplicates)}; rename them so each name is unique.")
+        raise SwitchPlanError(f"vms: more than one virtual machine is named {', '.join(repr(d) for d in duplicates)}; rename them so each name is unique.")
 
     by_name = {vm["name"].casefold(): vm for vm in vms_section.get("vms") or []}
     operations: list[dict[str, t.Any]] = []
@@ -134,7 +134,7 @@ def _plan_adapters(
             absent = [name for name in wanted_adapters if name.casefold() not in present]
             if absent:
                 names = ", ".join(adapter["name"] for adapter in adapters) or "none"
-                raise SwitchPlanError(f"The VM {vm['name']!r} has no network adapter named {', '.join(map(repr, absent))} (its adapters: {names}).")
+                raise SwitchPlanError(f"adapters: the VM {vm['name']!r} has no network adapter named {', '.join(map(repr, absent))} (its adapters: {names}).")
             chosen = {name.casefold() for name in wanted_adapters}
             adapters = [adapter for adapter in adapters if adapter["name"].casefold() in chosen]
         if not adapters:
@@ -204,7 +204,7 @@ def plan(args: dict[str, t.Any], probe: dict[str, t.Any]) -> SwitchPlan:
         adapter = _find_adapter(network, adapter_name)
         if adapter is None:
             names = ", ".join(a.get("name", "?") for a in network.get("adapters") or []) or "none"
-            raise SwitchPlanError(f"This host has no network adapter named {adapter_name!r} (its adapters: {names}).")
+            raise SwitchPlanError(f"net_adapter_name: this host has no network adapter named {adapter_name!r} (its adapters: {names}).")
         switch_name = name
         operations.append(
             {

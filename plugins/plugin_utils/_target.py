@@ -22,10 +22,12 @@ ScriptName = t.Literal["probe", "execute"]
 class TargetError(Exception):
     """The target could not run the request, or answered with an error."""
 
-    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+    def __init__(self, message: str, *, unreachable: bool = False, changes_unknown: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.unreachable = unreachable
+        # The connection broke while the executor ran: some or all of its changes may be made.
+        self.changes_unknown = changes_unknown
 
 
 def build_request(script_name: ScriptName, parameters: dict[str, t.Any]) -> bytes:
@@ -76,6 +78,15 @@ def run_script(action: ActionBase, script_name: ScriptName, parameters: dict[str
         outcome = action._low_level_execute_command(  # pylint: disable=protected-access
             STUB, sudoable=False, in_data=build_request(script_name, parameters)
         )
-    except AnsibleConnectionFailure as exc:
+    except (AnsibleConnectionFailure, OSError) as exc:
+        # Transports raise their own errors (requests' ConnectionError is an OSError) when a
+        # connection drops mid-command; the task must still end in a sentence.
+        if script_name == "execute":
+            raise TargetError(
+                f"Could not reach the host: the connection was lost while the changes were being applied ({exc}). "
+                "Some or all of them may have been made; run the task again to finish them.",
+                unreachable=True,
+                changes_unknown=True,
+            ) from exc
         raise TargetError(f"Could not reach the host: {exc}", unreachable=True) from exc
     return parse_response(int(outcome.get("rc", 1)), str(outcome.get("stdout", "")), str(outcome.get("stderr", "")))

@@ -13,18 +13,31 @@ from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import 
 VM_NAME_MAX_LENGTH = 100
 
 
-def vm_name_problem(name: t.Any) -> str | None:
-    """Why `name` cannot be a Hyper-V VM name, or None when it can."""
+def name_problem(name: t.Any, max_length: int = VM_NAME_MAX_LENGTH) -> str | None:
+    """Why `name` cannot name a Hyper-V object (VM, switch, adapter, NAT), or None when it can."""
     if not isinstance(name, str):
         return f"must be a string, got {type(name).__name__}"
     if not name.strip():
         return "is empty"
-    if len(name) > VM_NAME_MAX_LENGTH:
-        return f"is {len(name)} characters long (at most {VM_NAME_MAX_LENGTH} are allowed)"
+    if len(name) > max_length:
+        return f"is {len(name)} characters long (at most {max_length} are allowed)"
     for char in name:
         if unicodedata.category(char) == "Cc":
             return f"contains the control character U+{ord(char):04X}"
     return None
+
+
+def vm_name_problem(name: t.Any) -> str | None:
+    """Why `name` cannot be a Hyper-V VM name, or None when it can."""
+    return name_problem(name)
+
+
+def validate_name(option: str, name: t.Any, what: str = "name") -> str:
+    """Return `name` unchanged, or raise ModuleFailure naming `option` (switches, NATs, adapters)."""
+    problem = name_problem(name)
+    if problem:
+        raise ModuleFailure(f"Option '{option}': the {what} {name!r} {problem}.")
+    return t.cast(str, name)
 
 
 def validate_vm_name(option: str, name: t.Any) -> str:

@@ -236,15 +236,7 @@ def switch_cases() -> list[Case]:
 MODULE_CASES = vm_cases() + info_cases() + nat_cases() + switch_cases()
 
 # Known bugs: the case stays in the suite, marked, so the bug stays visible (pytest xfail strict).
-BUGS = {
-    "switch-name-empty": "BUG: win_nested_switch does not validate name; an empty name is sent to the host in an execute request (New-VMSwitch -Name '')",
-    "switch-name-newline": "BUG: win_nested_switch does not validate name; a name with a newline is sent to the host in an execute request",
-    "switch-name-nul": "BUG: win_nested_switch does not validate name; a name with NUL is sent to the host in an execute request",
-    "nat-switch-name-newline": "BUG: win_nested_nat switch_name accepts control characters (only empty and * ? [ ] are refused); the name reaches New-VMSwitch",
-    "nat-nat-name-nul": "BUG: win_nested_nat nat_name accepts control characters (only empty and * ? [ ] are refused); the name reaches New-NetNat",
-    "switch-adapter-unknown": "BUG: win_nested_switch's message for an unknown adapter does not name the option net_adapter_name",
-    "switch-vms-unknown": "BUG: win_nested_switch's message for an unknown VM does not name the option vms",
-}
+BUGS: dict[str, str] = {}
 
 
 def task_for(case: Case) -> dict[str, t.Any]:
@@ -350,7 +342,6 @@ def test_bad_input_changed_no_state(module_run: dict[str, t.Any]) -> None:
     assert module_run["after"] == module_run["before"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: unvalidated switch and NAT names (control characters, empty) create switches and NATs on the host")
 def test_suspect_bad_input_changed_no_state(suspect_run: dict[str, t.Any]) -> None:
     assert suspect_run["after"] == suspect_run["before"]
 

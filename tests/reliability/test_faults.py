@@ -201,13 +201,6 @@ def test_connection_dropped_after_the_executor_call(outcomes: dict[str, Outcome]
     assert_converged(outcome)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: plugins/plugin_utils/_target.py run_script catches only AnsibleConnectionFailure; a WinRM connection dropped "
-    "while the executor's reply is read raises requests' ConnectionError, so the task fails with 'Task failed: "
-    '("Connection aborted.", RemoteDisconnected(...))\', changed=false although every change was applied, not unreachable, '
-    "and without saying that the changes may have been applied",
-)
 def test_connection_dropped_after_the_executor_call_is_reported_as_unreachable(outcomes: dict[str, Outcome]) -> None:
     result = outcomes["drop-after-execute"].faulted
     assert result.get("unreachable") is True or str(result.get("msg", "")).startswith("Could not reach the host")

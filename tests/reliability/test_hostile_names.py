@@ -124,11 +124,6 @@ def test_commands_quote_every_name_as_a_powershell_literal(enabled: dict[str, t.
             assert not any(ch in outside for ch in PS_SINGLE_QUOTES), command
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: plugins/plugin_utils/_commands.py vm_reference renders `Get-VM -Name '<name>'` unless the name has * ? [ ]; "
-    "a backtick is the wildcard escape character of -Name patterns, so 'back`tick`n' selects a VM named 'backtickn', not this one",
-)
 def test_commands_never_select_a_backtick_name_with_a_wildcard_pattern(enabled: dict[str, t.Any]) -> None:
     index = next(i for i, name in enumerate(HOSTILE) if "`" in name)
     for command in enabled["first"].tasks[index].hosts[L0]["commands"]:

@@ -67,3 +67,9 @@ def test_target_error_becomes_msg() -> None:
 def test_unreachable_target_is_flagged() -> None:
     result = ActionHarness(EchoAction, {"name": ["A"]}).respond(TargetError("refused", unreachable=True)).run()
     assert result["unreachable"] is True
+
+
+def test_lost_connection_during_changes_reports_changed() -> None:
+    error = TargetError("Could not reach the host: lost.", unreachable=True, changes_unknown=True)
+    result = ActionHarness(EchoAction, {"name": ["A"]}).respond(error).run()
+    assert (result["failed"], result["unreachable"], result["changed"]) == (True, True, True)

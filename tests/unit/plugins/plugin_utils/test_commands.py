@@ -33,9 +33,10 @@ def test_cmdlet_with_vm_selector() -> None:
     assert line == "Set-VMMemory -VM (Get-VM -Name 'LAB-HV1') -DynamicMemoryEnabled $false"
 
 
-def test_wildcard_names_are_selected_exactly() -> None:
-    line = render({"kind": "start_vm", "vm": "lab[1]"})
-    assert line == "Start-VM -VM (Get-VM | Where-Object Name -eq 'lab[1]')"
+@pytest.mark.parametrize("name", ["lab[1]", "lab*", "lab?", "back`tick"])
+def test_wildcard_names_are_selected_exactly(name: str) -> None:
+    line = render({"kind": "start_vm", "vm": name})
+    assert line == f"Start-VM -VM (Get-VM | Where-Object Name -eq '{name}')"
 
 
 def test_adapter_selector_uses_the_adapter_id() -> None:

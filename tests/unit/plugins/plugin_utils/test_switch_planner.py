@@ -111,12 +111,12 @@ def test_creating_needs_a_net_adapter_name() -> None:
 
 
 def test_missing_vm_lists_the_vms_there() -> None:
-    with pytest.raises(SwitchPlanError, match=r"No virtual machine named 'LAB-VM9' on this host \(VMs here: LAB-VM3\)"):
+    with pytest.raises(SwitchPlanError, match=r"vms: no virtual machine named 'LAB-VM9' on this host \(VMs here: LAB-VM3\)"):
         plan({**ARGS, "vms": ["LAB-VM9"]}, probe([EXTERNAL], [vm("LAB-VM3")], missing=["LAB-VM9"]))
 
 
 def test_duplicate_vm_names_are_refused() -> None:
-    with pytest.raises(SwitchPlanError, match="More than one virtual machine is named 'LAB-VM3'"):
+    with pytest.raises(SwitchPlanError, match="vms: more than one virtual machine is named 'LAB-VM3'"):
         plan(ARGS, probe([EXTERNAL], [vm("LAB-VM3")], duplicates=["LAB-VM3"]))
 
 

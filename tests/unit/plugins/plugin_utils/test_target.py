@@ -78,3 +78,18 @@ def test_run_script_reports_unreachable_hosts() -> None:
         run_script(t.cast(t.Any, action), "probe", {})
     assert caught.value.unreachable
     assert "connection refused" in caught.value.message
+
+
+def test_connection_lost_during_the_executor_says_changes_may_be_made() -> None:
+    action = FakeAction(ConnectionError("Connection aborted."))
+    with pytest.raises(TargetError) as caught:
+        run_script(t.cast(t.Any, action), "execute", {"operations": []})
+    assert caught.value.unreachable and caught.value.changes_unknown
+    assert "may have been made" in caught.value.message
+
+
+def test_connection_lost_during_a_probe_changed_nothing() -> None:
+    action = FakeAction(ConnectionResetError("reset by peer"))
+    with pytest.raises(TargetError) as caught:
+        run_script(t.cast(t.Any, action), "probe", {})
+    assert caught.value.unreachable and not caught.value.changes_unknown

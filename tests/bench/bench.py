@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import REPO, Lab, hvsim, run_playbook  # noqa: E402
+from measure import REPO, Lab, hvsim, run_playbook
 
 HEALTHY = REPO / "tests" / "simulator" / "labs" / "healthy-intel.yml"
 
@@ -147,12 +147,14 @@ def fleet(state_root: Path, sizes: list[int], vms_per_host: int) -> list[FleetCo
         hvsim("generate", "--hosts", str(size), "--vms", str(vms_per_host), "--out", str(lab_file))
         lab = Lab.up(lab_file, state_root / f"fleet-{size}")
         forks = min(size, 50)
+        # The report files go to the lab's folder (site.yml runs from a temporary copy of itself).
+        reports = ("-e", f"nested_report_dir={state_root / f'reports-{size}'}")
         try:
-            first = run_playbook_file(lab, site, forks)
+            first = run_playbook_file(lab, site, forks, reports)
             if first.failed:
                 raise RuntimeError(f"site on {size} hosts failed:\n{first.output}")
             lab.mark()
-            converged = run_playbook_file(lab, site, forks)
+            converged = run_playbook_file(lab, site, forks, reports)
             if converged.failed or converged.changed:
                 raise RuntimeError(f"converged site on {size} hosts: changed={converged.changed}\n{converged.output}")
             traffic = lab.traffic()
@@ -180,11 +182,11 @@ def _merge_by_count(plays: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
             for count, hosts in sorted(by_count.items())]
 
 
-def run_playbook_file(lab: Lab, path: Path, forks: int) -> t.Any:
+def run_playbook_file(lab: Lab, path: Path, forks: int, extra: t.Sequence[str] = ()) -> t.Any:
     import yaml
 
     plays = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return run_playbook(lab, plays, forks=forks)
+    return run_playbook(lab, plays, forks=forks, extra=extra)
 
 
 def _first_l0(lab: Lab) -> str:

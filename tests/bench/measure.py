@@ -135,6 +135,8 @@ def _parse(done: subprocess.CompletedProcess[str], wall: float) -> PlaybookResul
     for play in report.get("plays", []):
         for task in play.get("tasks", []):
             name = task["task"]["name"]
+            if "end" not in task["task"]["duration"]:
+                continue  # a meta task that reported no result (meta: end_role for hosts that go on)
             task_seconds.setdefault(name, []).append(_seconds(task["task"]["duration"]))
     stats = report.get("stats", {})
     changed = sum(host.get("changed", 0) for host in stats.values())

@@ -108,7 +108,12 @@ class StepTimeout(Exception):
     pass
 
 
-_deadline: float | None = None
+class _StepContext(threading.local):
+    deadline: float | None = None  # when the running step's time is up (monotonic clock)
+    quiet: bool = False  # a step running in the background only writes its log
+
+
+_context = _StepContext()
 
 
 def run(cmd: Sequence[str], log_name: str, *, cwd: Path | None = None, env: dict[str, str] | None = None) -> tuple[int, str]:
@@ -116,9 +121,11 @@ def run(cmd: Sequence[str], log_name: str, *, cwd: Path | None = None, env: dict
     cwd = cwd or REPO
     LOGS.mkdir(parents=True, exist_ok=True)
     shown = " ".join(str(part) for part in cmd)
-    print(f"$ {shown}" + (f"   (in {rel(cwd)})" if cwd != REPO else ""), flush=True)
+    if not _context.quiet:
+        print(f"$ {shown}" + (f"   (in {rel(cwd)})" if cwd != REPO else ""), flush=True)
     lines: list[str] = []
-    timeout = None if _deadline is None else max(1.0, _deadline - time.monotonic())
+    timeout = None if _context.deadline is None else max(1.0, _context.deadline - time.monotonic())
+    quiet = _context.quiet
     with (LOGS / f"{log_name}.log").open("a", encoding="utf-8") as log:
         log.write(f"$ {shown}\n")
         proc = subprocess.Popen(
@@ -136,7 +143,8 @@ def run(cmd: Sequence[str], log_name: str, *, cwd: Path | None = None, env: dict
         def pump() -> None:
             assert proc.stdout is not None
             for line in proc.stdout:
-                sys.stdout.write(line)
+                if not quiet:
+                    sys.stdout.write(line)
                 log.write(line)
                 lines.append(line)
 
@@ -283,7 +291,11 @@ def step_sanity() -> Result:
     count = sync_sanity_tree()
     link_dependencies()
     seeded = seed_get_pip()
-    print(f"sanity copy: {count} files in {rel(SANITY_ROOT)}; get-pip: {seeded}", flush=True)
+    message = f"sanity copy: {count} files in {rel(SANITY_ROOT)}; get-pip: {seeded}\n"
+    with (LOGS / "sanity.log").open("a", encoding="utf-8") as log:
+        log.write(message)
+    if not _context.quiet:
+        print(message, end="", flush=True)
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     env = base_env()
     env.pop("ANSIBLE_COLLECTIONS_PATH", None)  # ansible-test sets its own from the tree's path
@@ -565,38 +577,70 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_steps(args.steps)
 
 
+def execute(step: Step, started: float, budget: float, *, quiet: bool = False) -> tuple[Result, float]:
+    """Run one step within its own time limit and what is left of the run's budget."""
+    t0 = time.monotonic()
+    remaining = budget - (t0 - started)
+    if remaining < 10:
+        return Result("failed", f"not run: the {budget:.0f}s budget of the whole run is used up (MAKE_TEST_BUDGET)"), 0.0
+    _context.deadline = t0 + min(step.timeout, remaining)
+    _context.quiet = quiet
+    try:
+        result = step.run()
+    except StepTimeout as exc:
+        result = Result("failed", f"timed out after {time.monotonic() - t0:.0f}s: {exc}")
+    except Exception as exc:  # a broken step is a failed step, not a crashed run
+        result = Result("failed", f"{type(exc).__name__}: {exc}")
+    finally:
+        _context.deadline = None
+        _context.quiet = False
+    return result, time.monotonic() - t0
+
+
 def run_steps(names: Sequence[str]) -> int:
-    global _deadline
     chosen = select(steps(), names)
     if any(s.name.startswith("pytest") for s in chosen) and COVERAGE_FILE.exists():
         COVERAGE_FILE.unlink()
     COVERAGE_FILE.parent.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(LOGS, ignore_errors=True)
+    LOGS.mkdir(parents=True, exist_ok=True)
 
-    rows: list[tuple[str, Result, float]] = []
     started = time.monotonic()
     budget = float(os.environ.get("MAKE_TEST_BUDGET", "4800"))  # CI stops a run at 90 minutes
+    results: dict[str, tuple[Result, float]] = {}
+
+    # ansible-test sanity mostly computes while the integration tests mostly wait on their
+    # simulated hosts: run it alongside the other steps (MAKE_TEST_PARALLEL=0 turns that off).
+    background = [s for s in chosen if s.name == "sanity"] if len(chosen) > 1 and os.environ.get("MAKE_TEST_PARALLEL", "1") != "0" else []
+    threads = []
+    for step in background:
+        print(f"==== {step.name}: started in the background, output in {rel(LOGS)}/{step.name}.log (shown at the end) ====", flush=True)
+
+        def work(step: Step = step) -> None:
+            results[step.name] = execute(step, started, budget, quiet=True)
+
+        thread = threading.Thread(target=work, daemon=True)
+        thread.start()
+        threads.append(thread)
+
     for step in chosen:
-        print(f"\n==== {step.name} ====", flush=True)
-        t0 = time.monotonic()
-        remaining = budget - (t0 - started)
-        if remaining < 10:
-            result = Result("failed", f"not run: the {budget:.0f}s budget of the whole run is used up (MAKE_TEST_BUDGET)")
-            rows.append((step.name, result, 0.0))
-            print(f"---- {step.name}: FAILED {result.detail}", flush=True)
+        if step in background:
             continue
-        _deadline = t0 + min(step.timeout, remaining)
-        try:
-            result = step.run()
-        except StepTimeout as exc:
-            result = Result("failed", f"timed out after {time.monotonic() - t0:.0f}s: {exc}")
-        except Exception as exc:  # a broken step is a failed step, not a crashed run
-            result = Result("failed", f"{type(exc).__name__}: {exc}")
-        finally:
-            _deadline = None
-        rows.append((step.name, result, time.monotonic() - t0))
+        print(f"\n==== {step.name} ====", flush=True)
+        result, seconds = execute(step, started, budget)
+        results[step.name] = (result, seconds)
         print(f"---- {step.name}: {result.status.upper()} {result.detail}", flush=True)
 
+    for step, thread in zip(background, threads, strict=True):
+        thread.join()
+        print(f"\n==== {step.name} (ran in the background) ====", flush=True)
+        log = LOGS / f"{step.name}.log"
+        if log.exists():
+            sys.stdout.write(log.read_text(errors="replace"))
+        result = results[step.name][0]
+        print(f"---- {step.name}: {result.status.upper()} {result.detail}", flush=True)
+
+    rows = [(step.name, *results[step.name]) for step in chosen]
     failed = [row[0] for row in rows if row[1].status == "failed"]
     width = max(len(row[0]) for row in rows)
     print("\n==== summary ====")

@@ -169,7 +169,7 @@ def test_summary_ends_with_the_plain_count_line(monkeypatch: pytest.MonkeyPatch,
 
 def test_a_step_that_hangs_is_killed_at_its_time_limit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(run_tests, "LOGS", tmp_path / "logs")
-    monkeypatch.setattr(run_tests, "_deadline", run_tests.time.monotonic() + 1.0)
+    monkeypatch.setattr(run_tests._context, "deadline", run_tests.time.monotonic() + 1.0)
     with pytest.raises(run_tests.StepTimeout):
         run_tests.run([sys.executable, "-c", "import time; time.sleep(60)"], "hang")
 
@@ -207,3 +207,26 @@ def test_steps_past_the_run_budget_fail_without_running(monkeypatch: pytest.Monk
     assert run_tests.run_steps([]) == 1
     assert ran == []
     assert "budget of the whole run is used up" in capsys.readouterr().out
+
+
+def test_sanity_runs_in_the_background_and_is_shown_at_the_end(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setattr(run_tests, "LOGS", tmp_path / "logs")
+    monkeypatch.delenv("MAKE_TEST_PARALLEL", raising=False)
+
+    def sanity() -> object:
+        rc, out = run_tests.run([sys.executable, "-c", "print('from ansible-test')"], "sanity")
+        return run_tests.Result("passed" if rc == 0 and "from ansible-test" in out else "failed", "bg")
+
+    def other() -> object:
+        run_tests.run([sys.executable, "-c", "print('from the foreground')"], "other")
+        return run_tests.Result("passed", "fg", 1, 0)
+
+    monkeypatch.setattr(run_tests, "steps", lambda: [run_tests.Step("other", other, 10), run_tests.Step("sanity", sanity, 10)])
+    assert run_tests.run_steps([]) == 0
+    out = capsys.readouterr().out
+    assert out.index("from the foreground") < out.index("==== sanity (ran in the background)") < out.index("from ansible-test")
+    assert out.strip().splitlines()[-1] == "1 passed, 0 failed"
+    table = out[out.index("==== summary"):]
+    assert table.index("other") < table.index("sanity")

@@ -466,7 +466,8 @@ def step_galaxy_importer() -> Result:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     env["GALAXY_IMPORTER_TMP_ROOT_DIR"] = str(tmp)
-    rc, out = run([sys.executable, "-m", "galaxy_importer.main", str(tarball)], "galaxy-importer", env=env)
+    # It writes importer_result.json into its working directory: keep that under build/.
+    rc, out = run([sys.executable, "-m", "galaxy_importer.main", str(tarball)], "galaxy-importer", env=env, cwd=tmp)
     problems = [ln.strip() for ln in out.splitlines() if re.match(r"^\s*(ERROR|WARNING)\b", ln) or "ImporterError" in ln]
     if rc != 0:
         return Result("failed", f"exit {rc}: " + (problems[0] if problems else "see tests/output/logs/galaxy-importer.log"))

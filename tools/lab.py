@@ -176,7 +176,7 @@ def converge(inventory: Path, playbook: Path, run_number: int, report_dir: Path)
 def smoke(inventory: Path) -> None:
     """What exists while the playbook does not: can Ansible reach every host of the lab?"""
     print("\n==== what exists: reaching every lab host over WinRM (ansible.windows.win_ping) ====", flush=True)
-    rc, _ = run([str(BIN / "ansible"), "-i", str(inventory), "hyperv_hosts:nested_hosts", "-m", "ansible.windows.win_ping", "-o"])
+    rc, _unused = run([str(BIN / "ansible"), "-i", str(inventory), "hyperv_hosts:nested_hosts", "-m", "ansible.windows.win_ping", "-o"])
     print(f"---- win_ping: exit {rc}", flush=True)
 
 

@@ -289,7 +289,7 @@ def run_cases(lab: Lab, cases: list[Case], workdir: Path) -> dict[str, t.Any]:
 @pytest.fixture(scope="module")
 def runs(module_labs: t.Callable[[Path], Lab], tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, t.Any]]:
     """The three playbooks (module cases, suspect cases, role cases), each on a lab of its own, side by side."""
-    labs = [module_labs(HOSTILE_LAB) for _ in range(3)]
+    labs = [module_labs(HOSTILE_LAB) for _unused in range(3)]
     with ThreadPoolExecutor(max_workers=3) as pool:
         module = pool.submit(run_cases, labs[0], [case for case in MODULE_CASES if case.id not in SUSPECTS], tmp_path_factory.mktemp("bad-input"))
         suspect = pool.submit(run_cases, labs[1], [case for case in MODULE_CASES if case.id in SUSPECTS], tmp_path_factory.mktemp("bad-input-suspects"))
@@ -363,7 +363,7 @@ def test_hostile_strings_travel_only_as_data(module_run: dict[str, t.Any]) -> No
 
 def test_enough_cases() -> None:
     assert len(MODULE_CASES) + len(ROLE_CASES) >= 60
-    assert len({case.id for case in MODULE_CASES} | {case_id for case_id, *_ in ROLE_CASES}) == len(MODULE_CASES) + len(ROLE_CASES)
+    assert len({case.id for case in MODULE_CASES} | {case_id for case_id, *_unused in ROLE_CASES}) == len(MODULE_CASES) + len(ROLE_CASES)
 
 
 # ----------------------------------------------------------------------------------------- roles

@@ -154,7 +154,7 @@ def test_info_reports_each_hostile_vm_by_its_exact_name(lab: Lab, enabled: dict[
 def test_hostile_switch_and_guest_names_inside_an_l1(lab: Lab, tmp_path: Path) -> None:
     """win_nested_switch on the L1: a switch whose name carries quotes and $() is created under
     exactly that name, the guest named O'Brien $(guest) is connected to it, and the rerun is a probe."""
-    switch = "Nested ‘Ext’ $(Stop-Computer) 'x'"
+    switch = "Nested \u2018Ext\u2019 $(Stop-Computer) 'x'"
     task = {"hyperv.nested.win_nested_switch": {"name": switch, "net_adapter_name": "Ethernet", "vms": ["GUEST-A", "O'Brien $(guest)"]}}
     played = run_play(lab, [{"hosts": "hx-l1", "gather_facts": False, "tasks": [{"name": "create", **task}, {"name": "again", **task}]}], tmp_path)
     first, again = (played.tasks[0].hosts["hx-l1"], played.tasks[1].hosts["hx-l1"])

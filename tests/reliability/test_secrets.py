@@ -103,7 +103,7 @@ def test_the_runs_did_the_work_the_secrets_are_needed_for(captured: dict[str, t.
     assert results["nat wrong password"][L1]["failed"] is True
     assert results["nat wrong password"][L1]["msg"].startswith("guests[0]: cannot reach GUEST-A through PowerShell Direct")
     # The guest password did travel, as data: searching for it below is not vacuous.
-    sent = [entry["stdin"] for (_, host), entries in captured["transcripts"].items() for entry in entries if host == L1]
+    sent = [entry["stdin"] for (_unused, host), entries in captured["transcripts"].items() for entry in entries if host == L1]
     assert any(GUEST_PASSWORD in stdin for stdin in sent)
     assert any(WRONG_PASSWORD in stdin for stdin in sent)
 

@@ -36,7 +36,7 @@ class HostEndpoints:
         # Big generated labs have hundreds of listeners, each bind and stop costing a little.
         with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
             started = list(pool.map(lambda job: self._start_one(job[0], job[2], job[3]), jobs))
-        for (machine, scheme, _, _), endpoint in zip(jobs, started, strict=True):
+        for (machine, scheme, _unused, _unused), endpoint in zip(jobs, started, strict=True):
             self._by_host.setdefault(machine.name, {})[scheme] = endpoint
 
     def _start_one(self, machine: Machine, port: int, tls: TLSConfig | None) -> Any:
@@ -92,5 +92,3 @@ def _required(fault: dict[str, Any], key: str) -> Any:
     if key not in fault:
         raise ValueError(f"a {fault['kind']} fault needs {key}=")
     return fault[key]
-
-

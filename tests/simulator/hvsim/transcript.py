@@ -75,5 +75,3 @@ def read_transcript(path: Path) -> list[dict[str, Any]]:
         return []
     with open(path, encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
-
-

@@ -17,8 +17,9 @@ def encoded(script: str) -> str:
 
 @pytest.mark.parametrize("flag", ["-EncodedCommand", "-encodedcommand", "-enc", "-e", "-EC"])
 def test_encoded_command_is_decoded_whatever_the_flag_spelling(flag: str) -> None:
-    line = f"PowerShell -NoProfile -NonInteractive {flag} {encoded('$x = 1; Write-Output ‘é’')}"
-    assert decode_encoded_command(line) == "$x = 1; Write-Output ‘é’"
+    script = "$x = 1; Write-Output \u2018é\u2019"
+    line = f"PowerShell -NoProfile -NonInteractive {flag} {encoded(script)}"
+    assert decode_encoded_command(line) == script
 
 
 @pytest.mark.parametrize("line", ["ipconfig /all", "PowerShell -EncodedCommand", "PowerShell -enc !!notbase64!!"])

@@ -113,8 +113,8 @@ def test_shutting_down_an_l1_saves_its_running_l2_guests() -> None:
 
 
 def test_l1_endpoint_is_unreachable_while_its_vm_boots() -> None:
-    fleet = fleet_of(lab(l0(vms=[vm("LAB-HV1", guest=windows_guest({"address": "127.0.0.2", "port": 0,
-                                                                      "hyperv_feature": "Disabled"}))])))
+    nested = {"address": "127.0.0.2", "port": 0, "hyperv_feature": "Disabled"}
+    fleet = fleet_of(lab(l0(vms=[vm("LAB-HV1", guest=windows_guest(nested))])))
     assert not fleet.reachable("lab-hv1")
     execute(fleet, "hv01", {"kind": "start_vm", "vm": "LAB-HV1", "timeout_seconds": 5})
     assert fleet.reachable("lab-hv1")

@@ -47,8 +47,8 @@ def test_memory_of_a_vm_running_hyperv_changes_only_while_off() -> None:
 
 def test_memory_must_be_a_multiple_of_2_mb() -> None:
     fleet = fleet_of(basic_lab())
-    assert "multiple of 2 MB" in only_failure(execute(fleet, "hv01", cmdlet("Set-VMMemory", "PLAIN",
-                                                                             StartupBytes=GB + 1)))
+    odd_size = cmdlet("Set-VMMemory", "PLAIN", StartupBytes=GB + 1)
+    assert "multiple of 2 MB" in only_failure(execute(fleet, "hv01", odd_size))
 
 
 def test_update_vm_version_only_while_off_and_up_to_the_host_maximum() -> None:
@@ -67,8 +67,8 @@ def test_update_vm_version_never_downgrades() -> None:
 
 def test_vbs_opt_out_changes_only_while_off() -> None:
     fleet = fleet_of(basic_lab())
-    assert "turned off" in only_failure(execute(fleet, "hv01", cmdlet("Set-VMSecurity", "LAB-HV1",
-                                                                       VirtualizationBasedSecurityOptOut=True)))
+    opt_out = cmdlet("Set-VMSecurity", "LAB-HV1", VirtualizationBasedSecurityOptOut=True)
+    assert "turned off" in only_failure(execute(fleet, "hv01", opt_out))
     assert execute(fleet, "hv01", cmdlet("Set-VMSecurity", "PLAIN",
                                          VirtualizationBasedSecurityOptOut=True))["failed_index"] is None
     assert vm_info(fleet, "hv01", "PLAIN")["virtualization_based_security_opt_out"] is True

@@ -112,7 +112,7 @@ def test_ansible_raw_over_winrm(endpoints: dict[str, Endpoint], backend: FixedBa
     assert "hv04" not in backend.command_lines
     for host in ("hv01", "hv02", "hv03"):
         (command_line,) = backend.command_lines[host]
-        prefix, _, encoded = command_line.rpartition(" ")
+        prefix, _unused, encoded = command_line.rpartition(" ")
         assert prefix == "PowerShell -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand"
         assert "Get-Service WinRM" in base64.b64decode(encoded).decode("utf-16-le")
 
@@ -123,6 +123,6 @@ def test_ansible_powershell_module_sends_its_payload_on_stdin(endpoints: dict[st
     assert result.stdout.startswith("hv01 | SUCCESS => ")
     assert json.loads(result.stdout.split(" => ", 1)[1])["ping"] == "pong from the simulator"
     (stdin,) = backend.stdins
-    first, separator, _ = stdin.partition(b"\0\0\0\0")
+    first, separator, _unused = stdin.partition(b"\0\0\0\0")
     assert separator and json.loads(first)  # the payload arrived whole, in order
     assert b"win_ping" in stdin

@@ -51,7 +51,7 @@ class FakeBackend:
 
     def run_command(self, host: str, command_line: str, stdin: bytes) -> CommandResult:
         self.calls.append(Call(command_line, stdin))
-        verb, _, rest = command_line.partition(" ")
+        verb, _unused, rest = command_line.partition(" ")
         if verb == "echo":
             return CommandResult(0, rest.encode() + b"\r\n", b"")
         if verb == "cat":
@@ -219,7 +219,7 @@ def test_wrong_content_type_is_refused(endpoint: Endpoint) -> None:
 
 def test_large_stdin_in_several_chunks_arrives_intact(endpoint: Endpoint, backend: FakeBackend) -> None:
     payload = bytes(range(256)) * 2000  # 512,000 bytes: three Send requests
-    stdout, _, rc = run(basic(endpoint), "cat", payload)
+    stdout, _unused, rc = run(basic(endpoint), "cat", payload)
     assert backend.calls[0].stdin == payload
     # The echo is larger than one reply envelope allows, so it also came back over several Receives.
     assert (stdout, rc) == (payload, 0)
@@ -234,7 +234,7 @@ def test_large_output_is_split_to_fit_the_client_envelope(endpoint: Endpoint) ->
     protocol.send_command_input(shell, command_id, b"z" * 300_000, end=True)
     first = protocol.get_command_output_raw(shell, command_id)
     assert first[3] is False and len(first[0]) > 0
-    rest, _, rc = protocol.get_command_output(shell, command_id)
+    rest, _unused, rc = protocol.get_command_output(shell, command_id)
     assert len(first[0]) + len(rest) == 300_000 and rc == 0
     assert max(reply_sizes) <= 153_600  # pywinrm's MaxEnvelopeSize
 
@@ -297,7 +297,7 @@ def test_ctrl_c_before_stdin_ends_means_command_never_runs(endpoint: Endpoint, b
     signal = request["env:Envelope"].setdefault("env:Body", {}).setdefault("rsp:Signal", {})
     signal.update({"@CommandId": command_id, "rsp:Code": f"{SHELL_ACTION}signal/ctrl_c"})
     protocol.send_message(xmltodict.unparse(request))
-    _, _, rc = protocol.get_command_output(shell, command_id)
+    _unused, _unused, rc = protocol.get_command_output(shell, command_id)
     assert rc == 0xC000013A  # STATUS_CONTROL_C_EXIT, as a DWORD
     assert backend.calls == []
 

@@ -107,7 +107,7 @@ def _guest_nat_reasons(world: World, host: Host, vm: VM, network: ipaddress.IPv4
         if address.prefix_length != network.prefixlen:
             reasons.append(f"the guest address has prefix length {address.prefix_length}, expected "
                            f"{network.prefixlen}")
-        for _, other_host, other in world.guests():
+        for _unused, other_host, other in world.guests():
             if other is not vm and other_host is host and other.guest is not None and other.state == "Running" \
                     and any(a.ip_address == address.ip_address for o in other.guest.adapters for a in o.ipv4):
                 reasons.append(f"address {ip} is also used by {other.name}")

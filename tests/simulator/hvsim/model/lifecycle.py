@@ -18,7 +18,7 @@ def hypervisor_running(world: World, host: Host) -> bool:
     parent = world.parent_of(host)
     if parent is None:
         return host.hypervisor_present
-    _, vm = parent
+    _unused, vm = parent
     return vm.state == "Running" and vm.hypervisor_running
 
 

@@ -18,7 +18,7 @@ NESTED_MIN_BUILD_AMD_CLIENT = 22000     # Windows 11
 
 
 def version_key(version: str) -> tuple[int, int]:
-    major, _, minor = version.partition(".")
+    major, _unused, minor = version.partition(".")
     return int(major), int(minor or 0)
 
 

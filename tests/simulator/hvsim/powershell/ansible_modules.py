@@ -29,7 +29,7 @@ def parse_payload(stdin: bytes) -> ModuleCall | None:
     text = stdin.decode("utf-8", errors="replace")
     if "\0\0\0\0" not in text:
         return None
-    head, _, rest = text.partition("\0\0\0\0")
+    head, _unused, rest = text.partition("\0\0\0\0")
     try:
         bootstrap = json.loads(head.strip())
         manifest = json.loads(rest.strip())

@@ -191,7 +191,7 @@ def execute(session: Session, parameters: dict[str, Any]) -> dict[str, Any]:
     results, failed = _run_list(session, operations, stop_at_failure=True)
     recovery: list[dict[str, Any]] = []
     if failed is not None and on_failure:
-        recovery, _ = _run_list(session, on_failure, stop_at_failure=False)
+        recovery, _unused = _run_list(session, on_failure, stop_at_failure=False)
     states: dict[str, str] = {}
     with session.lock:
         for name in _named_vms(operations + on_failure):

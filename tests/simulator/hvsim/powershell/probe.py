@@ -187,5 +187,3 @@ def probe(session: Session, parameters: dict[str, Any]) -> dict[str, Any]:
             else:
                 raise ValueError(f"unknown probe section '{section}'")
     return result
-
-

@@ -66,7 +66,7 @@ class ConnectionAuth:
         self._established: NtlmAcceptor | None = None
 
     def authenticate(self, authorization: str | None) -> Authenticated | Challenge:
-        scheme, _, credentials = (authorization or "").strip().partition(" ")
+        scheme, _unused, credentials = (authorization or "").strip().partition(" ")
         scheme = scheme.lower()
         if scheme == "basic":
             return self._basic(credentials.strip())
@@ -78,7 +78,7 @@ class ConnectionAuth:
 
     def _basic(self, encoded: str) -> Authenticated | Challenge:
         try:
-            user, _, password = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
+            user, _unused, password = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
             return Challenge(CHALLENGE_HEADERS)
         expected_user, expected_password = self._accounts.credentials()
@@ -112,7 +112,7 @@ class ConnectionAuth:
 
 def _same_account(given: str, expected: str, host: str) -> bool:
     """Local accounts match case-insensitively, with no domain, ".", or the host name as domain."""
-    given_domain, _, given_user = given.replace("/", "\\").rpartition("\\")
-    expected_domain, _, expected_user = expected.rpartition("\\")
+    given_domain, _unused, given_user = given.replace("/", "\\").rpartition("\\")
+    expected_domain, _unused, expected_user = expected.rpartition("\\")
     allowed_domains = {"", ".", host.split(".")[0].lower(), expected_domain.lower()}
     return given_user.lower() == expected_user.lower() and given_domain.lower() in allowed_domains

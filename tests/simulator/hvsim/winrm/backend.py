@@ -14,15 +14,12 @@ class CommandResult(NamedTuple):
 class CommandBackend(Protocol):
     def reachable(self, host: str) -> bool:
         """False while the host is off or rebooting: its endpoint drops every connection."""
-        ...
 
     def credentials(self, host: str) -> tuple[str, str]:
         """(username, password) accepted by Basic and NTLM."""
-        ...
 
     def run_command(self, host: str, command_line: str, stdin: bytes) -> CommandResult:
         """Run one command line to completion; may block."""
-        ...
 
 
 class CommandObserver(Protocol):
@@ -37,4 +34,3 @@ class CommandObserver(Protocol):
         duration_s: float,
     ) -> None:
         """Called once per completed command, from the thread that ran it."""
-        ...

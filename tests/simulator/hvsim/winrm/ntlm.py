@@ -32,7 +32,7 @@ class NtlmAccounts:
     """A private NTLM_USER_FILE holding one account, under the domain names a client may use."""
 
     def __init__(self, host: str, username: str, password: str) -> None:
-        domain, _, user = username.rpartition("\\")
+        domain, _unused, user = username.rpartition("\\")
         # Local accounts authenticate with no domain, ".", or the machine name.
         domains = {domain, "", ".", host.split(".")[0].upper()}
         fd, name = tempfile.mkstemp(prefix=f"hvsim-ntlm-{host}-", suffix=".txt")

@@ -65,4 +65,4 @@ class ActionHarness:
 
     @property
     def scripts_called(self) -> list[str]:
-        return [name for name, _ in self.calls]
+        return [name for name, _unused in self.calls]

@@ -16,14 +16,20 @@ DOCS = "MicrosoftDocs/windows-powershell-docs"
 # (name, type, required_in_sets or "all"/None, position, aliases, accepted values, pipeline)
 # Compact transcription of SYNTAX + PARAMETERS yaml of each page listed in PROVENANCE.md.
 Spec = tuple[str, str, "bool | None", "int | None", list[str], "list[str] | None"]
-CIM: list[Spec] = [("CimSession", "CimSession[]", None, None, ["Session"], None),
-       ("ThrottleLimit", "Int32", None, None, [], None),
-       ("AsJob", "SwitchParameter", None, None, [], None)]
-HV_REMOTE: list[Spec] = [("CimSession", "CimSession[]", None, None, [], None),
-             ("ComputerName", "String[]", None, None, [], None),
-             ("Credential", "PSCredential[]", None, None, [], None)]
-RISK: list[Spec] = [("WhatIf", "SwitchParameter", None, None, ["wi"], None),
-        ("Confirm", "SwitchParameter", None, None, ["cf"], None)]
+CIM: list[Spec] = [
+    ("CimSession", "CimSession[]", None, None, ["Session"], None),
+    ("ThrottleLimit", "Int32", None, None, [], None),
+    ("AsJob", "SwitchParameter", None, None, [], None),
+]
+HV_REMOTE: list[Spec] = [
+    ("CimSession", "CimSession[]", None, None, [], None),
+    ("ComputerName", "String[]", None, None, [], None),
+    ("Credential", "PSCredential[]", None, None, [], None),
+]
+RISK: list[Spec] = [
+    ("WhatIf", "SwitchParameter", None, None, ["wi"], None),
+    ("Confirm", "SwitchParameter", None, None, ["cf"], None),
+]
 PROTOCOLS = ["Other", "Local", "NetMgmt", "Icmp", "Egp", "Ggp", "Hello", "Rip", "IsIs", "EsIs",
              "Igrp", "Bbn", "Ospf", "Bgp", "Idpr", "Eigrp", "Dvmrp", "Rpl", "Dhcp"]
 ROUTE_FILTER: list[Spec] = [
@@ -103,11 +109,14 @@ TRANSCRIBED: dict[str, dict[str, Any]] = {
         "module": "NetNat", "path": "docset/winserver2022-ps/NetNat/Remove-NetNatStaticMapping.md",
         "commit": "0ef3f225d29e26d1cf3119f37dfff70bb6165746", "should_process": True,
         "sets": {
-            "Query (cdxml)": [("StaticMappingID", "UInt32[]", False, None, [], None),
-                              ("NatName", "String[]", False, 0, [], None)] + CIM
-                             + [("PassThru", "SwitchParameter", False, None, [], None)] + RISK,
-            "InputObject (cdxml)": [("InputObject", "CimInstance[]", True, None, [], None)] + CIM
-                                   + [("PassThru", "SwitchParameter", False, None, [], None)] + RISK,
+            "Query (cdxml)": (
+                [("StaticMappingID", "UInt32[]", False, None, [], None), ("NatName", "String[]", False, 0, [], None)]
+                + CIM + [("PassThru", "SwitchParameter", False, None, [], None)] + RISK
+            ),
+            "InputObject (cdxml)": (
+                [("InputObject", "CimInstance[]", True, None, [], None)]
+                + CIM + [("PassThru", "SwitchParameter", False, None, [], None)] + RISK
+            ),
         }, "default": "Query (cdxml)"},
     "Get-NetRoute": {
         "module": "NetTCPIP", "path": "docset/winserver2022-ps/NetTCPIP/Get-NetRoute.md",

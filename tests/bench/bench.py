@@ -1,7 +1,8 @@
 """The benchmark of issue 8: per-task cost, batching, fleet scaling; writes a table and a chart.
 
     .venv/bin/python tests/bench/bench.py --out docs/benchmark          # the full run
-    .venv/bin/python tests/bench/bench.py --smoke --out /tmp/bench      # small, used by make test
+    .venv/bin/python tests/bench/bench.py --smoke --out /tmp/bench      # small
+    .venv/bin/python tests/bench/bench.py --fleet-only 10,50 --out /tmp/fleet   # converged site vs raw only
 
 Every figure of a comparison is measured in the same run against the same simulated lab.
 """
@@ -205,7 +206,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True, help="folder for benchmark.md, benchmark.json, benchmark.png")
     parser.add_argument("--smoke", action="store_true", help="small sizes, for make test")
+    parser.add_argument("--fleet-only", metavar="N,N", help="only the fleet part for these host counts; JSON to --out/fleet.json")
     options = parser.parse_args(argv)
+    if options.fleet_only:
+        options.out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="hvbench-") as folder:
+            rows = fleet(Path(folder), [int(size) for size in options.fleet_only.split(",")], vms_per_host=2)
+        text = json.dumps([asdict(row) for row in rows], indent=2)
+        (options.out / "fleet.json").write_text(text, encoding="utf-8")
+        print(text)
+        return 0
     repeat = 2 if options.smoke else 10
     batch_sizes = [1, 3] if options.smoke else [1, 10, 50]
     fleet_sizes = [1, 2] if options.smoke else [1, 10, 50, 100]

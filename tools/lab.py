@@ -4,8 +4,9 @@
    fresh state unless --keep-state;
 2. run playbooks/site.yml against the inventory the simulator wrote;
 3. run it again: every host must report changed=0 (idempotence), nothing failed or unreachable;
-4. say where the report is;
-5. stop the lab, also when something failed or on Ctrl-C.
+4. every L2 guest of the inventory must have connectivity (`hvsim connectivity`);
+5. say where the report is;
+6. stop the lab, also when something failed or on Ctrl-C.
 
 Exit status 0 only when all of that happened. When a piece is missing (the simulator or the
 playbook is not built yet) it says so and exits 2: a missing piece is never a success.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import json
 import os
 import re
 import shutil
@@ -26,6 +28,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+
+import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 SIMULATOR = REPO / "tests" / "simulator" / "hvsim"
@@ -151,6 +155,21 @@ class Lab:
             raise LabError(f"hvsim up printed no inventory file (got {lines[-1] if lines else 'nothing'!r})")
         return inventory
 
+    def check_guests(self, inventory: Path) -> None:
+        """Every L2 guest of the inventory must have network connectivity (the simulator decides)."""
+        groups = (yaml.safe_load(inventory.read_text(encoding="utf-8")) or {}).get("all", {}).get("children", {})
+        guests = sorted((groups.get("nested_guests") or {}).get("hosts") or {})
+        print("\n==== L2 guest connectivity ====")
+        lost = []
+        for guest in guests:
+            rc, out = run(hvsim("connectivity", guest, "--state", str(self.state)), capture=True)
+            path = json.loads(out).get("path", "") if out.strip().startswith("{") else out.strip()
+            print(f"{guest}: {'connected' if rc == 0 else 'NOT connected'} {path}")
+            if rc != 0:
+                lost.append(guest)
+        if lost:
+            raise LabError(f"L2 guests without connectivity after site: {', '.join(lost)}")
+
     def down(self) -> None:
         if self.started:
             self.started = False
@@ -214,6 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report_dir = state / "reports"
         converge(inventory, playbook, 1, report_dir)
         second = converge(inventory, playbook, 2, report_dir)
+        lab.check_guests(inventory)
         reports = find_report(second) or sorted(str(p) for p in report_dir.glob("*") if p.is_file())
         print("\n==== report ====")
         if reports:
@@ -221,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"report: {path}")
         else:
             print("no report file named in the playbook output (the nested_report role writes it once it exists)")
-        print(f"\nmake lab: PASSED in {time.monotonic() - t0:.0f}s (second run: changed=0 on every host)")
+        print(f"\nmake lab: PASSED in {time.monotonic() - t0:.0f}s (second run: changed=0 on every host; every L2 guest connected)")
         return 0
     except Missing as exc:
         print(f"\nmake lab: INCOMPLETE: {exc}", file=sys.stderr)

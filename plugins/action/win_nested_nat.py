@@ -125,7 +125,7 @@ class ActionModule(NestedActionBase):
         try:
             return self.call_target(script_name, parameters)
         except TargetError as exc:
-            raise TargetError(str(self._scrub(exc.message)), unreachable=exc.unreachable) from None
+            raise TargetError(str(self._scrub(exc.message)), unreachable=exc.unreachable, changes_unknown=exc.changes_unknown) from None
 
     def _scrub(self, text: t.Any) -> t.Any:
         """Target messages are the target's words: make sure no guest password is among them."""

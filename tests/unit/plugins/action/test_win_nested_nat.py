@@ -323,3 +323,13 @@ def test_absent_warns_about_what_it_leaves() -> None:
     assert result["changed"] is False
     assert result["warnings"] == ["Switch VmNAT is External, not an internal switch this module creates: left in place"]
     assert result["msg"] == "Nothing of the NAT network to remove."
+
+
+def test_connection_lost_during_the_changes_says_they_may_be_made() -> None:
+    harness = ActionHarness(ActionModule, GUEST_ARGS).respond(
+        guest_probe(converged=False),
+        TargetError(f"Could not reach the host: lost ({SECRET}).", unreachable=True, changes_unknown=True),
+    )
+    result = harness.run()
+    assert (result["failed"], result["unreachable"], result["changed"]) == (True, True, True)
+    assert SECRET not in result["msg"]

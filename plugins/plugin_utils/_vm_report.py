@@ -35,14 +35,17 @@ def diff(plan: Plan, vms: list[dict[str, t.Any]]) -> dict[str, t.Any]:
         "after": {vm["name"]: vm["after"] for vm in vms},
     }
     if cycles:
-        shown = ", ".join(cycles[:10]) + (f" and {len(cycles) - 10} more" if len(cycles) > 10 else "")
-        result["after_header"] = shown
+        result["after_header"] = _shortlist(cycles)
     return result
 
 
+def _shortlist(items: list[str]) -> str:
+    """The first ten items, and how many more there are."""
+    return ", ".join(items[:10]) + (f" and {len(items) - 10} more" if len(items) > 10 else "")
+
+
 def _names(vms: list[VmPlan]) -> str:
-    shown = ", ".join(vm.name for vm in vms[:10])
-    return shown + (f" and {len(vms) - 10} more" if len(vms) > 10 else "")
+    return _shortlist([vm.name for vm in vms])
 
 
 def success_message(plan: Plan, check_mode: bool) -> str:

@@ -76,6 +76,9 @@ def render(operation: dict[str, t.Any]) -> str:
         return f"Stop-VM -VM {vm_reference(operation['vm'])} -Force"
     if kind in ("start_vm", "ensure_running"):
         return f"Start-VM -VM {vm_reference(operation['vm'])}"
+    if kind == "clear_restart_mark":
+        mark = f"('hyperv.nested\\restart-marks\\' + {vm_reference(operation['vm'])}.Id + '.json')"
+        return f"Remove-Item -LiteralPath (Join-Path $env:ProgramData {mark})"
     if kind == "guest":
         inner = "; ".join(render(nested) for nested in operation.get("operations") or [])
         return (

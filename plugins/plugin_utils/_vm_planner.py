@@ -6,6 +6,10 @@ Pure code: no I/O. The plan says, per VM, what the settings are before and after
 happen (power cycles included) and which executor operations do it; plus the `on_failure`
 operations that bring stopped VMs back. Anything that would make the run fail is collected as a
 problem first, so that a bad request never touches the target.
+
+Every stop that is followed by a start leaves a restart mark on the host until the start
+(docs/internals/wire-protocol.md §3.1): a VM found Off with a mark was running before a run that
+was cut off between the two, and `power_after=previous` starts it again.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import difflib
 import typing as t
 from dataclasses import dataclass, field
 
-from ansible_collections.hyperv.nested.plugins.plugin_utils._nested_rules import RECOMMENDED_MEMORY_BYTES, RECOMMENDED_PROCESSORS
+from ansible_collections.hyperv.nested.plugins.plugin_utils._nested_rules import RECOMMENDED_MEMORY_BYTES, RECOMMENDED_PROCESSORS, VCPU_LIMIT_2019_GUESTS
 from ansible_collections.hyperv.nested.plugins.plugin_utils._sizes import format_size
 
 State = t.Literal["enabled", "disabled", "unchanged"]
@@ -22,6 +26,8 @@ Spoofing = t.Literal["on", "off", "unchanged"]
 Power = t.Literal["fail", "shutdown", "turn_off"]
 PowerAfter = t.Literal["previous", "off", "running"]
 SavedState = t.Literal["fail", "discard"]
+# A restart mark on a VM in one of these states is stale: the VM has been started since.
+STARTED_STATES = frozenset({"Running", "Paused", "Saved"})
 Checkpoints = t.Literal["warn", "fail"]
 
 
@@ -225,7 +231,26 @@ class _VmPlanner:
 
         power_steps_before, power_steps_after = self._power(before, after, needs_off)
         steps = [*power_steps_before, *settings, *adapter_steps, *power_steps_after]
-        return VmPlan(self.name, before, after, steps)
+        return VmPlan(self.name, before, after, self._with_restart_mark_kept_right(steps))
+
+    @property
+    def interrupted(self) -> bool:
+        """Off with a restart mark: running before a run of this module that stopped it was cut off."""
+        return self.vm.get("restart_mark") is not None and self.vm.get("state") == "Off"
+
+    def _with_restart_mark_kept_right(self, steps: list[Step]) -> list[Step]:
+        """Add the step that removes a mark nothing else in the plan removes: a stale one, or the
+        mark of an interrupted run when power_after=off keeps the VM off."""
+        mark = self.vm.get("restart_mark")
+        if mark is None or any(step.operation["kind"] == "start_vm" for step in steps):
+            return steps  # no mark, or the plan's start removes it
+        if self.vm.get("state") in STARTED_STATES:
+            action = "remove the restart mark an interrupted run left (the VM has been started since)"
+        elif self.interrupted:
+            action = "remove the restart mark of an interrupted run (power_after=off keeps the VM off)"
+        else:
+            return steps  # Starting, Stopping...: a stop may be under way; leave the mark alone
+        return [Step(action, {"kind": "clear_restart_mark", "vm": self.name}), *steps]
 
     def _cmdlet(self, cmdlet: str, parameters: dict[str, t.Any], adapter_id: str | None = None) -> dict[str, t.Any]:
         operation: dict[str, t.Any] = {"kind": "cmdlet", "cmdlet": cmdlet, "vm": self.name}
@@ -268,6 +293,7 @@ class _VmPlanner:
             needs_off.append("ExposeVirtualizationExtensions")
             after["expose_virtualization_extensions"] = want_expose
         if options.processor_count is not None and before["processor_count"] != options.processor_count:
+            self._warn_above_2019_limit(want_expose)
             parameters["Count"] = options.processor_count
             actions.append(f"set processor count {before['processor_count']} -> {options.processor_count}")
             needs_off.append("processor count")
@@ -275,6 +301,15 @@ class _VmPlanner:
         if not parameters:
             return None
         return Step("; ".join(actions), self._cmdlet("Set-VMProcessor", parameters))
+
+    def _warn_above_2019_limit(self, exposed: bool) -> None:
+        count = self.options.processor_count
+        if exposed and count is not None and count > VCPU_LIMIT_2019_GUESTS:
+            guest = self.vm.get("guest_os") or "an unknown guest OS"
+            self.warnings.append(
+                f"processor_count={count} for VM {self.name!r} ({guest}): with Windows Server 2019 or earlier inside, "
+                f"nested Hyper-V supports at most {VCPU_LIMIT_2019_GUESTS} virtual processors."
+            )
 
     def _memory(self, before: dict[str, t.Any], after: dict[str, t.Any], needs_off: list[str]) -> Step | None:
         options = self.options
@@ -365,8 +400,13 @@ class _VmPlanner:
             after["power_state"] = "Off"
 
         last: list[Step] = []
+        start = {"kind": "start_vm", "vm": self.name, "timeout_seconds": options.start_timeout}
         if (stopped and options.power_after != "off") or (options.power_after == "running" and after["power_state"] in ("Off", "Saved")):
-            last.append(Step("start", {"kind": "start_vm", "vm": self.name, "timeout_seconds": options.start_timeout}))
+            last.append(Step("start", start))
+            after["power_state"] = "Running"
+        elif self.interrupted and options.power_after == "previous":
+            stopped_at = (self.vm.get("restart_mark") or {}).get("stopped_at") or "an unknown time"
+            last.append(Step(f"start (it was running until a run of this module shut it down at {stopped_at} and was cut off)", start))
             after["power_state"] = "Running"
         elif options.power_after == "running" and after["power_state"] != "Running":
             self.warnings.append(f"VM {self.name!r} is {after['power_state']}; power_after=running leaves it so.")
@@ -380,8 +420,9 @@ class _VmPlanner:
                 "or power=turn_off (loses unsaved guest data) to let this module stop it and start it again, or stop it yourself."
             )
             return None
+        mark = {"mark_for_restart": options.power_after != "off"}
         if options.power == "turn_off":
-            return Step("turn off (unsaved guest data is lost)", {"kind": "stop_vm", "vm": self.name, "mode": "turn_off"})
+            return Step("turn off (unsaved guest data is lost)", {"kind": "stop_vm", "vm": self.name, "mode": "turn_off", **mark})
         service = _integration_service(self.vm, "Shutdown")
         if service is None or not service.get("enabled"):
             self.problems.append(
@@ -391,7 +432,7 @@ class _VmPlanner:
             return None
         return Step(
             f"shut down through the guest (up to {options.shutdown_timeout}s)",
-            {"kind": "stop_vm", "vm": self.name, "mode": "shutdown", "timeout_seconds": options.shutdown_timeout},
+            {"kind": "stop_vm", "vm": self.name, "mode": "shutdown", "timeout_seconds": options.shutdown_timeout, **mark},
         )
 
 
@@ -422,12 +463,15 @@ def plan(
     warnings = input_warnings(options)
     by_name = {str(vm["name"]).casefold(): vm for vm in vms_section.get("vms") or []}
     vm_plans = []
+    interrupted: set[str] = set()  # VMs to bring back if this run fails too
     for name in options.names:
         vm = by_name.get(name.casefold())
         if vm is None:
             continue
         planner = _VmPlanner(vm, options, host, min_version if options.state == "enabled" else None)
         vm_plans.append(planner.plan())
+        if planner.interrupted:
+            interrupted.add(planner.name)
         problems.extend(planner.problems)
         warnings.extend(planner.warnings)
     if problems:
@@ -435,6 +479,10 @@ def plan(
     on_failure = [
         {"kind": "ensure_running", "vm": vm.name, "timeout_seconds": options.start_timeout}
         for vm in vm_plans
-        if vm.before["power_state"] == "Running" and options.power_after != "off" and any(step.operation["kind"] == "stop_vm" for step in vm.steps)
+        if options.power_after != "off" and (vm.name in interrupted or (vm.before["power_state"] == "Running" and _stops(vm)))
     ]
     return Plan(vm_plans, on_failure, warnings)
+
+
+def _stops(vm: VmPlan) -> bool:
+    return any(step.operation["kind"] == "stop_vm" for step in vm.steps)

@@ -106,6 +106,12 @@ options:
       - V(previous) starts again each VM the module stopped, and waits until it runs (up to
         O(start_timeout) seconds). VMs that were off stay off; a VM whose saved state was
         discarded ends off.
+      - Before it stops a VM it will start again, the module leaves a restart mark on the Hyper-V
+        host (a file under C(%ProgramData%\hyperv.nested\restart-marks), named by the VM's Id),
+        and the start removes it. When a run is cut off between the two (the host or the
+        connection goes away), the VM stays off with its mark; the next run with V(previous) or
+        V(running) starts it, and V(off) removes the mark and leaves it off.
+        M(hyperv.nested.win_nested_info) reports such VMs (reason code C(restart_pending)).
       - V(off) leaves the VMs the module stopped off (for more offline work). It never stops a
         VM that needs no change.
       - V(running) makes every VM in O(name) end running, starting those that were off even

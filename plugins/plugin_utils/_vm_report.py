@@ -120,7 +120,10 @@ def _restore_sentences(plan: Plan, outcome: dict[str, t.Any]) -> list[str]:
     if restored:
         sentences.append(f"Running again as before: {', '.join(restored)}.")
     if failed:
-        sentences.append(f"Could NOT start again: {', '.join(failed)}; start them yourself.")
+        sentences.append(
+            f"Could NOT start again: {', '.join(failed)}. Rerun the task (the host keeps a restart mark for each, "
+            "so power_after=previous starts them) or start them yourself."
+        )
     if states:
         sentences.append("Power states now: " + ", ".join(f"{name} {state}" for name, state in states.items()) + ".")
     return sentences

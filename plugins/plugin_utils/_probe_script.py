@@ -130,6 +130,32 @@ function Get-GuestOsName($VM) {
     return $null
 }
 
+function Get-RestartMark($VM) {
+    # wire-protocol.md section 3.1. Never throws: a mark that exists but cannot be read or parsed
+    # is reported without its time. Reads only.
+    try {
+        $folder = Join-Path $env:ProgramData 'hyperv.nested\restart-marks'
+        $path = Join-Path $folder ('{0}.json' -f ([string]$VM.Id).ToLowerInvariant())
+        if (-not (Test-Path -LiteralPath $path -PathType Leaf)) { return $null }
+    }
+    catch { return $null }
+    $stoppedAt = $null
+    try {
+        # -Encoding UTF8 skips the byte order mark that Set-Content -Encoding UTF8 writes in 5.1.
+        $mark = ConvertFrom-Json -InputObject (Get-Content -LiteralPath $path -Raw -Encoding UTF8 -ErrorAction Stop)
+        $value = $mark.stopped_at
+        if ($value -is [datetime]) {
+            # PowerShell 6+ turns ISO-8601 strings into dates; 5.1 leaves them strings.
+            $stoppedAt = $value.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", [Globalization.CultureInfo]::InvariantCulture)
+        }
+        elseif ($value -is [string] -and $value.Length -gt 0) {
+            $stoppedAt = $value
+        }
+    }
+    catch { $stoppedAt = $null }
+    [ordered]@{ stopped_at = $stoppedAt }
+}
+
 function Get-VMFacts($VM) {
     $processor = Get-VMProcessor -VM $VM
     $memory = Get-VMMemory -VM $VM
@@ -165,6 +191,7 @@ function Get-VMFacts($VM) {
         })
         virtualization_based_security_opt_out = $optOut
         guest_os = Get-GuestOsName $VM
+        restart_mark = Get-RestartMark $VM
     }
 }
 

@@ -62,6 +62,36 @@ function Resolve-ExactVM([string]$Name) {
     $found[0]
 }
 
+# Restart marks (wire-protocol.md section 3.1): one file per VM, named after its Id, never its name.
+function Get-RestartMarkFolder {
+    Join-Path $env:ProgramData 'hyperv.nested\restart-marks'
+}
+
+function Get-RestartMarkPath($VM) {
+    Join-Path (Get-RestartMarkFolder) ('{0}.json' -f ([string]$VM.Id).ToLowerInvariant())
+}
+
+function Write-RestartMark($VM) {
+    # Any failure throws: the caller then fails the operation before it stops the VM.
+    $path = Get-RestartMarkPath $VM
+    $null = [System.IO.Directory]::CreateDirectory((Get-RestartMarkFolder))
+    $mark = [ordered]@{
+        vm_id = ([string]$VM.Id).ToLowerInvariant()
+        vm_name = [string]$VM.Name
+        stopped_at = [DateTime]::UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", [Globalization.CultureInfo]::InvariantCulture)
+        stopped_by = 'hyperv.nested.win_nested_vm'
+    }
+    Set-Content -LiteralPath $path -Value (ConvertTo-Json -InputObject $mark -Compress) -Encoding UTF8 -ErrorAction Stop
+}
+
+function Remove-RestartMark($VM) {
+    # Best effort: the VM runs, so a mark left behind is stale and the next run clears it.
+    $path = Get-RestartMarkPath $VM
+    if (Test-Path -LiteralPath $path -PathType Leaf) {
+        Remove-Item -LiteralPath $path -Force -ErrorAction SilentlyContinue
+    }
+}
+
 function Invoke-CmdletOperation($Operation, [string[]]$Allowed) {
     if ($Allowed -notcontains $Operation.cmdlet) {
         throw "The cmdlet '$($Operation.cmdlet)' is not in the hyperv.nested executor's allow-list."
@@ -107,6 +137,15 @@ function Invoke-Operation($Operation) {
         'cmdlet' { Invoke-CmdletOperation $Operation $hostCmdlets }
         'stop_vm' {
             $vm = Resolve-ExactVM $Operation.vm
+            $markForRestart = $false
+            if ($null -ne $Operation.mark_for_restart) {
+                if ($Operation.mark_for_restart -isnot [bool]) { throw 'mark_for_restart must be true or false.' }
+                $markForRestart = $Operation.mark_for_restart
+            }
+            if ($markForRestart -and [string]$vm.State -eq 'Running') {
+                # Written before Stop-VM: when it cannot be written, the VM is not stopped.
+                Write-RestartMark $vm
+            }
             if ($Operation.mode -eq 'turn_off') {
                 Stop-VM -VM $vm -TurnOff -Force
             }
@@ -116,14 +155,25 @@ function Invoke-Operation($Operation) {
             }
         }
         'start_vm' {
-            Start-VM -VM (Resolve-ExactVM $Operation.vm)
+            $vm = Resolve-ExactVM $Operation.vm
+            Start-VM -VM $vm
             Wait-VMState $Operation.vm 'Running' $Operation.timeout_seconds $null
+            Remove-RestartMark $vm
         }
         'ensure_running' {
             $vm = Resolve-ExactVM $Operation.vm
             if ([string]$vm.State -ne 'Running') {
                 Start-VM -VM $vm
                 Wait-VMState $Operation.vm 'Running' $Operation.timeout_seconds $null
+            }
+            Remove-RestartMark $vm
+        }
+        'clear_restart_mark' {
+            $vm = Resolve-ExactVM $Operation.vm
+            Remove-RestartMark $vm
+            # Clearing is this operation's only job: a mark that stays would restart the VM on a later run.
+            if (Test-Path -LiteralPath (Get-RestartMarkPath $vm) -PathType Leaf) {
+                throw "The restart mark of the VM '$($Operation.vm)' ($(Get-RestartMarkPath $vm)) could not be removed."
             }
         }
         'guest' {

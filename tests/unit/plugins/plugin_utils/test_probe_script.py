@@ -147,3 +147,43 @@ def test_stderr_of_bcdedit_cannot_abort_the_probe() -> None:
     function = CODE.split("function Get-BcdNestedDisabled", 1)[1].split("function ", 1)[0]
     assert "$ErrorActionPreference = 'Continue'" in function
     assert "2>$null" in function
+
+
+def _function(name: str) -> str:
+    return CODE.split(f"function {name}", 1)[1].split("\nfunction ", 1)[0]
+
+
+def test_restart_mark_is_read_from_the_file_the_executor_writes() -> None:
+    from ansible_collections.hyperv.nested.plugins.plugin_utils._target_scripts import EXECUTE
+
+    mark = _function("Get-RestartMark")
+    for text in ("Join-Path $env:ProgramData 'hyperv.nested\\restart-marks'", "('{0}.json' -f ([string]$VM.Id).ToLowerInvariant())"):
+        assert text in mark and text in EXECUTE
+    assert "restart_mark = Get-RestartMark $VM" in _function("Get-VMFacts")
+
+
+def test_restart_mark_has_three_outcomes_and_never_throws() -> None:
+    mark = _function("Get-RestartMark")
+    # No file: null. Unreadable or unparsable: stopped_at null. Otherwise the time as a string.
+    assert "if (-not (Test-Path -LiteralPath $path -PathType Leaf)) { return $null }" in mark
+    assert mark.count("try {") == 2 and "catch { return $null }" in mark and "catch { $stoppedAt = $null }" in mark
+    assert "[ordered]@{ stopped_at = $stoppedAt }" in mark
+    assert mark.index("$stoppedAt = $null") < mark.index("ConvertFrom-Json")  # the default before parsing
+    # Windows PowerShell 5.1 writes UTF-8 with a byte order mark: read it as UTF-8 so it is skipped.
+    assert "Get-Content -LiteralPath $path -Raw -Encoding UTF8 -ErrorAction Stop" in mark
+    assert "throw" not in mark
+
+
+def test_restart_mark_time_stays_a_string() -> None:
+    mark = _function("Get-RestartMark")
+    # PowerShell 6+ parses ISO-8601 strings into dates: turn them back into the contract's form.
+    assert "if ($value -is [datetime]) {" in mark
+    assert "ToUniversalTime().ToString(\"yyyy-MM-dd'T'HH:mm:ss'Z'\", [Globalization.CultureInfo]::InvariantCulture)" in mark
+    assert "elseif ($value -is [string] -and $value.Length -gt 0) {" in mark
+
+
+def test_probe_passes_paths_literally() -> None:
+    for cmdlet in ("Test-Path", "Get-Content"):
+        uses = re.findall(rf"{cmdlet}\b([^\n]*)", CODE)
+        assert uses
+        assert all(use.lstrip().startswith("-LiteralPath") for use in uses)

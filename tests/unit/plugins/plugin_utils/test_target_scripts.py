@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils import _target_scripts
@@ -42,3 +44,94 @@ def test_executor_never_calls_cmdlets_by_wildcard_name() -> None:
 def test_every_named_script_is_registered() -> None:
     assert set(_target_scripts.SCRIPTS) == {"probe", "execute"}
     assert all(script.strip() for script in _target_scripts.SCRIPTS.values())
+
+
+# Restart marks (docs/internals/wire-protocol.md, section 3.1).
+EXECUTE_CODE = "\n".join(line for line in _target_scripts.EXECUTE.splitlines() if not line.strip().startswith("#"))
+
+
+def _branch(kind: str) -> str:
+    """The text of one operation kind's branch in Invoke-Operation."""
+    return EXECUTE_CODE.split(f"        '{kind}' {{", 1)[1].split("\n        '", 1)[0]
+
+
+def _function(name: str) -> str:
+    return EXECUTE_CODE.split(f"function {name}", 1)[1].split("\nfunction ", 1)[0]
+
+
+def test_every_documented_operation_kind_is_dispatched() -> None:
+    from pathlib import Path
+
+    contract = (Path(__file__).resolve().parents[4] / "docs" / "internals" / "wire-protocol.md").read_text(encoding="utf-8")
+    kinds = set(re.findall(r'\{"kind": "([a-z_]+)"', contract))
+    assert "clear_restart_mark" in kinds
+    for kind in kinds:
+        assert f"        '{kind}' {{" in EXECUTE_CODE, kind
+
+
+def test_restart_mark_lives_under_program_data_named_by_the_vm_id() -> None:
+    assert "Join-Path $env:ProgramData 'hyperv.nested\\restart-marks'" in _function("Get-RestartMarkFolder")
+    path = _function("Get-RestartMarkPath")
+    assert "('{0}.json' -f ([string]$VM.Id).ToLowerInvariant())" in path
+    # Named after the Id, never after the VM's name, so that a rename keeps the mark.
+    assert "Name" not in path and "$Operation" not in path
+
+
+def test_restart_mark_is_written_as_the_contract_says() -> None:
+    write = _function("Write-RestartMark")
+    for key in ("vm_id", "vm_name", "stopped_at", "stopped_by"):
+        assert re.search(rf"\b{key} = ", write), key
+    assert "stopped_by = 'hyperv.nested.win_nested_vm'" in write
+    # UTC ISO-8601 with a Z, whatever the host's culture.
+    assert "[DateTime]::UtcNow.ToString(\"yyyy-MM-dd'T'HH:mm:ss'Z'\", [Globalization.CultureInfo]::InvariantCulture)" in write
+    assert "[System.IO.Directory]::CreateDirectory((Get-RestartMarkFolder))" in write
+    assert "Set-Content -LiteralPath $path" in write
+    assert "-Encoding UTF8 -ErrorAction Stop" in write
+    assert "SilentlyContinue" not in write
+
+
+def test_stop_vm_writes_the_mark_before_it_stops_a_running_vm() -> None:
+    stop = _branch("stop_vm")
+    assert "$Operation.mark_for_restart" in stop
+    assert "if ($markForRestart -and [string]$vm.State -eq 'Running') {" in stop
+    write = stop.index("Write-RestartMark $vm")
+    assert write < stop.index("Stop-VM -VM $vm -TurnOff -Force")
+    assert write < stop.index("Stop-VM -VM $vm -Force -AsJob")
+    # Nothing in the branch swallows a failed write.
+    assert "try" not in stop and "SilentlyContinue" not in stop
+
+
+def test_start_and_ensure_running_remove_the_mark_once_the_vm_runs() -> None:
+    start = _branch("start_vm")
+    assert start.index("Wait-VMState $Operation.vm 'Running'") < start.index("Remove-RestartMark $vm")
+    ensure = _branch("ensure_running")
+    # After the if: also when the VM was already running.
+    assert ensure.endswith("            }\n            Remove-RestartMark $vm\n        }")
+
+
+def test_clear_restart_mark_resolves_the_vm_exactly_and_only_removes_its_mark() -> None:
+    clear = _branch("clear_restart_mark")
+    assert "$vm = Resolve-ExactVM $Operation.vm" in clear
+    assert "Remove-RestartMark $vm" in clear
+    assert command_names(clear) <= {"Resolve-ExactVM", "Remove-RestartMark", "Test-Path", "Get-RestartMarkPath"}
+
+
+def test_removing_a_missing_mark_is_not_an_error() -> None:
+    remove = _function("Remove-RestartMark")
+    assert "if (Test-Path -LiteralPath $path -PathType Leaf) {" in remove
+    assert "Remove-Item -LiteralPath $path -Force -ErrorAction SilentlyContinue" in remove
+
+
+def test_file_cmdlets_take_literal_paths_only() -> None:
+    # -Path is a wildcard pattern: a path is always passed with -LiteralPath.
+    for cmdlet in ("Test-Path", "Remove-Item", "Set-Content", "Get-Content", "Out-File", "New-Item", "Add-Content"):
+        for match in re.finditer(rf"{cmdlet}\b([^\n]*)", EXECUTE_CODE):
+            assert match.group(1).lstrip().startswith("-LiteralPath"), match.group(0)
+
+
+def test_executor_reads_user_data_only_from_known_fields_and_never_runs_it() -> None:
+    fields = set(re.findall(r"\$Operation\.(\w+)", EXECUTE_CODE))
+    assert fields == {"kind", "cmdlet", "parameters", "vm", "adapter_id", "mode", "timeout_seconds", "mark_for_restart", "username", "password", "operations"}
+    assert set(re.findall(r"\$Parameters\.(\w+)", EXECUTE_CODE)) == {"operations", "on_failure"}
+    for forbidden in ("Invoke-Expression", "iex ", "[ScriptBlock]::Create", "Add-Type"):
+        assert forbidden not in EXECUTE_CODE

@@ -61,6 +61,7 @@ CODES: dict[str, str] = {
     "vm.shutdown_service_missing": "the Shutdown integration service is off: no graceful shutdown",
     "vm.heartbeat_missing": "the Heartbeat integration service is off: a start cannot be confirmed",
     "vm.heartbeat_not_ok": "the running guest does not answer the heartbeat",
+    "vm.restart_pending": "win_nested_vm shut the VM down and the run ended before starting it again",
 }
 
 # Host problems that stop a VM with exposed extensions from starting.
@@ -373,6 +374,19 @@ def vm_verdict(host: Facts, vm: Facts, host_result: Verdict | None = None) -> Ve
             verdict.block("vm.saved_state", *saved)
         else:
             verdict.warn("vm.saved_state", *saved)
+
+    # A restart mark (wire protocol 3.1) on a VM that is Off: a run of win_nested_vm stopped it and
+    # never got to start it. On a VM in any other state the mark is stale or a stop is under way.
+    mark = vm.get("restart_mark")
+    if mark is not None and state == "Off":
+        stopped_at = (mark.get("stopped_at") if isinstance(mark, t.Mapping) else None) or "an unknown time"
+        verdict.warn(
+            "vm.restart_pending",
+            f"VM '{name}' was shut down by win_nested_vm at {stopped_at} to change its settings, and the run that stopped it ended before starting it again.",
+            "Run hyperv.nested.win_nested_vm again with power_after=previous (the default) or running: it starts the VM and removes "
+            f"the mark. Or start it yourself (Start-VM {by_name}): the mark is then stale, and the next run of win_nested_vm removes it. "
+            "power_after=off forgets the mark and leaves the VM off.",
+        )
 
     count = int(vm.get("processor_count") or 0)
     if count > VCPU_LIMIT_2019_GUESTS:

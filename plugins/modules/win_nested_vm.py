@@ -111,7 +111,7 @@ options:
         and the start removes it. When a run is cut off between the two (the host or the
         connection goes away), the VM stays off with its mark; the next run with V(previous) or
         V(running) starts it, and V(off) removes the mark and leaves it off.
-        M(hyperv.nested.win_nested_info) reports such VMs (reason code C(restart_pending)).
+        M(hyperv.nested.win_nested_info) reports such VMs (reason code C(vm.restart_pending)).
       - V(off) leaves the VMs the module stopped off (for more offline work). It never stops a
         VM that needs no change.
       - V(running) makes every VM in O(name) end running, starting those that were off even

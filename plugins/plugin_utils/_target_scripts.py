@@ -74,7 +74,17 @@ function Get-RestartMarkPath($VM) {
 function Write-RestartMark($VM) {
     # Any failure throws: the caller then fails the operation before it stops the VM.
     $path = Get-RestartMarkPath $VM
-    $null = [System.IO.Directory]::CreateDirectory((Get-RestartMarkFolder))
+    $folder = Get-RestartMarkFolder
+    if (-not [System.IO.Directory]::Exists($folder)) {
+        # Files under ProgramData belong to whoever wrote them: let every member of Hyper-V
+        # Administrators (S-1-5-32-578) remove the marks another member's run left.
+        $security = New-Object System.Security.AccessControl.DirectorySecurity
+        $members = New-Object System.Security.Principal.SecurityIdentifier('S-1-5-32-578')
+        $inherit = [System.Security.AccessControl.InheritanceFlags]'ContainerInherit, ObjectInherit'
+        $rule = New-Object System.Security.AccessControl.FileSystemAccessRule($members, 'Modify', $inherit, 'None', 'Allow')
+        $security.AddAccessRule($rule)
+        $null = [System.IO.Directory]::CreateDirectory($folder, $security)
+    }
     $mark = [ordered]@{
         vm_id = ([string]$VM.Id).ToLowerInvariant()
         vm_name = [string]$VM.Name

@@ -84,7 +84,10 @@ def test_restart_mark_is_written_as_the_contract_says() -> None:
     assert "stopped_by = 'hyperv.nested.win_nested_vm'" in write
     # UTC ISO-8601 with a Z, whatever the host's culture.
     assert "[DateTime]::UtcNow.ToString(\"yyyy-MM-dd'T'HH:mm:ss'Z'\", [Globalization.CultureInfo]::InvariantCulture)" in write
-    assert "[System.IO.Directory]::CreateDirectory((Get-RestartMarkFolder))" in write
+    # The folder is created once, letting every Hyper-V Administrators member remove any mark.
+    assert "[System.IO.Directory]::CreateDirectory($folder, $security)" in write
+    assert "SecurityIdentifier('S-1-5-32-578')" in write
+    assert "FileSystemAccessRule($members, 'Modify', $inherit, 'None', 'Allow')" in write
     assert "Set-Content -LiteralPath $path" in write
     assert "-Encoding UTF8 -ErrorAction Stop" in write
     assert "SilentlyContinue" not in write

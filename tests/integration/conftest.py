@@ -3,6 +3,7 @@ and ansible-playbook runs against it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -92,19 +93,29 @@ def start_lab(lab_file: Path, state_dir: Path) -> Lab:
     return Lab(state_dir=state_dir, inventory=Path(done.stdout.strip().splitlines()[-1]))
 
 
-@pytest.fixture
-def lab_factory(tmp_path: Path) -> t.Iterator[t.Callable[[str], Lab]]:
-    """Start shipped labs by name (`lab_factory("healthy-intel")`); all are stopped afterwards."""
+@contextlib.contextmanager
+def started_labs(state_dir: t.Callable[[Path, int], Path]) -> t.Iterator[t.Callable[[Path], Lab]]:
+    """Give a function that starts a lab file, in the state folder `state_dir(lab_file, how many were started
+    before it)`; every lab it started is stopped when the block ends (the fixtures here and in tests/reliability)."""
     started: list[Lab] = []
 
-    def factory(name: str) -> Lab:
-        lab = start_lab(LABS / f"{name}.yml", tmp_path / f"lab-{name}-{len(started)}")
+    def start(lab_file: Path) -> Lab:
+        lab = start_lab(lab_file, state_dir(lab_file, len(started)))
         started.append(lab)
         return lab
 
-    yield factory
-    for lab in started:
-        hvsim("down", "--state", str(lab.state_dir), check=False)
+    try:
+        yield start
+    finally:
+        for lab in started:
+            hvsim("down", "--state", str(lab.state_dir), check=False)
+
+
+@pytest.fixture
+def lab_factory(tmp_path: Path) -> t.Iterator[t.Callable[[str], Lab]]:
+    """Start shipped labs by name (`lab_factory("healthy-intel")`); all are stopped afterwards."""
+    with started_labs(lambda lab_file, count: tmp_path / f"lab-{lab_file.stem}-{count}") as start:
+        yield lambda name: start(LABS / f"{name}.yml")
 
 
 @pytest.fixture

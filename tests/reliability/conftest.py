@@ -12,34 +12,18 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tests.reliability._support import Lab, hvsim, start_lab  # noqa: E402
+from tests.integration.conftest import Lab, started_labs  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def module_labs(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[t.Callable[[Path], Lab]]:
     """Start lab files for the whole test module; all are stopped at its end."""
-    started: list[Lab] = []
-
-    def factory(lab_file: Path) -> Lab:
-        lab = start_lab(lab_file, tmp_path_factory.mktemp(f"lab-{lab_file.stem}"))
-        started.append(lab)
-        return lab
-
-    yield factory
-    for lab in started:
-        hvsim("down", "--state", str(lab.state_dir), check=False)
+    with started_labs(lambda lab_file, _count: tmp_path_factory.mktemp(f"lab-{lab_file.stem}")) as start:
+        yield start
 
 
 @pytest.fixture
 def fresh_lab(tmp_path: Path) -> t.Iterator[t.Callable[[Path], Lab]]:
     """Start lab files for one test (for tests whose faults leave the lab in an odd state)."""
-    started: list[Lab] = []
-
-    def factory(lab_file: Path) -> Lab:
-        lab = start_lab(lab_file, tmp_path / f"lab-{lab_file.stem}-{len(started)}")
-        started.append(lab)
-        return lab
-
-    yield factory
-    for lab in started:
-        hvsim("down", "--state", str(lab.state_dir), check=False)
+    with started_labs(lambda lab_file, count: tmp_path / f"lab-{lab_file.stem}-{count}") as start:
+        yield start

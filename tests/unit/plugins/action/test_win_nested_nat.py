@@ -10,78 +10,50 @@ from ansible_collections.hyperv.nested.plugins.action.win_nested_nat import Acti
 from ansible_collections.hyperv.nested.plugins.modules import win_nested_nat as module_doc
 from ansible_collections.hyperv.nested.plugins.plugin_utils._target import TargetError
 
+from ...probe_fixtures import (
+    guest_adapter,
+    guest_report,
+    host_ip_address,
+    host_nat,
+    host_net_adapter,
+    host_switch,
+    network_section,
+    probe_vm,
+    static_mapping,
+    vm_adapter,
+    vms_section,
+)
 from .action_harness import ActionHarness
 
 SECRET = "Gu3st-Secret!"
-MAC = "00155D000101"
 
 
 def network(converged: bool) -> dict[str, t.Any]:
-    section: dict[str, t.Any] = {"hyperv_module": True, "switches": [], "nats": [], "static_mappings": [], "ip_addresses": [], "adapters": []}
-    if converged:
-        section["switches"] = [{"name": "VmNAT", "switch_type": "Internal", "net_adapter_interface_description": None}]
-        section["nats"] = [{"name": "LocalNAT", "internal_ip_interface_address_prefix": "192.168.100.0/24"}]
-        section["ip_addresses"] = [
-            {
-                "interface_alias": "vEthernet (VmNAT)",
-                "interface_index": 12,
-                "ip_address": "192.168.100.1",
-                "prefix_length": 24,
-                "address_family": "IPv4",
-                "prefix_origin": "Manual",
-            }
-        ]
-        section["static_mappings"] = [
-            {
-                "nat_name": "LocalNAT",
-                "static_mapping_id": 0,
-                "protocol": "TCP",
-                "external_ip_address": "0.0.0.0",
-                "external_port": 50022,
-                "internal_ip_address": "192.168.100.2",
-                "internal_port": 22,
-            }
-        ]
-        section["adapters"] = [{"name": "vEthernet (VmNAT)", "interface_index": 12, "status": "Up", "mac_address": "00-15-5D-00-00-09"}]
-    return section
+    if not converged:
+        return network_section()
+    return network_section(
+        switches=[host_switch()],
+        nats=[host_nat()],
+        ip_addresses=[host_ip_address()],
+        static_mappings=[static_mapping()],
+        adapters=[host_net_adapter()],
+    )
 
 
 def guest_probe(converged: bool) -> dict[str, t.Any]:
+    # The VM's adapter and the guest's adapter have the same MAC address (00155D000101).
+    vm_nic = vm_adapter("LAB-VM1", switch_name="VmNAT" if converged else None)
+    guest_nic = guest_adapter(interface_index=5)
+    if converged:
+        guest_nic.update(
+            ipv4=[{"ip_address": "192.168.100.2", "prefix_length": 24, "prefix_origin": "Manual"}],
+            default_gateway="192.168.100.1",
+            dns_servers=["1.1.1.1", "8.8.8.8"],
+        )
     return {
         "network": network(converged),
-        "vms": {
-            "hyperv_module": True,
-            "missing": [],
-            "duplicates": [],
-            "all_names": ["LAB-VM1"],
-            "vms": [
-                {
-                    "name": "LAB-VM1",
-                    "id": "g1",
-                    "state": "Running",
-                    "adapters": [{"name": "Network Adapter", "id": "Microsoft:g1\\a1", "switch_name": "VmNAT" if converged else None, "mac_address": MAC}],
-                }
-            ],
-        },
-        "guests": [
-            {
-                "vm": "LAB-VM1",
-                "state": "Running",
-                "reachable": True,
-                "error": None,
-                "adapters": [
-                    {
-                        "interface_alias": "Ethernet",
-                        "interface_index": 5,
-                        "mac_address": "00-15-5D-00-01-01",
-                        "ipv4": [{"ip_address": "192.168.100.2", "prefix_length": 24, "prefix_origin": "Manual"}] if converged else [],
-                        "default_gateway": "192.168.100.1" if converged else None,
-                        "dns_servers": ["1.1.1.1", "8.8.8.8"] if converged else [],
-                        "dhcp": False,
-                    }
-                ],
-            }
-        ],
+        "vms": vms_section(probe_vm("LAB-VM1", adapters=[vm_nic])),
+        "guests": [guest_report("LAB-VM1", [guest_nic])],
     }
 
 
@@ -222,7 +194,7 @@ def test_bad_input_fails_before_anything_is_sent(args: dict[str, t.Any], message
 
 
 def test_conflict_fails_after_the_probe_with_nothing_sent() -> None:
-    probe = {"network": {**network(converged=False), "nats": [{"name": "Other", "internal_ip_interface_address_prefix": "192.168.0.0/16"}]}}
+    probe = {"network": network_section(nats=[host_nat(name="Other", internal_ip_interface_address_prefix="192.168.0.0/16")])}
     harness = scripted({}, probe)
     result = harness.run()
     assert result["failed"] is True
@@ -318,7 +290,7 @@ def test_every_password_option_is_no_log() -> None:
 
 
 def test_absent_warns_about_what_it_leaves() -> None:
-    probe = {"network": {**network(converged=False), "switches": [{"name": "VmNAT", "switch_type": "External", "net_adapter_interface_description": "NIC"}]}}
+    probe = {"network": network_section(switches=[host_switch(switch_type="External", net_adapter_interface_description="NIC")])}
     result = scripted({"state": "absent"}, probe).run()
     assert result["changed"] is False
     assert result["warnings"] == ["Switch VmNAT is External, not an internal switch this module creates: left in place"]

@@ -8,58 +8,16 @@ import pytest
 from ansible_collections.hyperv.nested.plugins.action.win_nested_vm import ActionModule
 from ansible_collections.hyperv.nested.plugins.plugin_utils._target import TargetError
 
+from ...probe_fixtures import GB, NESTED, probe_host, probe_vm, vms_section
 from .action_harness import ActionHarness
-
-GB = 1024**3
-
-HOST: dict[str, t.Any] = {
-    "computer_name": "HV01",
-    "os": {"caption": "Microsoft Windows Server 2022 Datacenter", "product_type": "server", "build": 20348, "version": "10.0.20348"},
-    "processor": {"manufacturer": "GenuineIntel", "name": "Intel Xeon"},
-    "logical_processor_count": 16,
-    "memory_capacity_bytes": 64 * GB,
-    "hypervisor_present": True,
-    "hyperv_feature": "Enabled",
-    "vbs": {"configured": False, "running": False, "status": 0},
-    "bcd_offer_nested_virt_disabled": False,
-    "supported_versions": ["8.0", "9.0", "10.0"],
-    "default_version": "10.0",
-    "is_virtual_machine": False,
-    "is_administrator": True,
-    "is_hyperv_administrator": True,
-}
 
 
 def vm(name: str, state: str = "Running", nested: bool = False, **overrides: t.Any) -> dict[str, t.Any]:
-    result: dict[str, t.Any] = {
-        "name": name,
-        "id": f"id-{name}",
-        "state": state,
-        "generation": 2,
-        "version": "10.0",
-        "processor_count": 2,
-        "expose_virtualization_extensions": nested,
-        "dynamic_memory_enabled": not nested,
-        "startup_memory_bytes": 4 * GB,
-        "minimum_memory_bytes": GB,
-        "maximum_memory_bytes": 16 * GB,
-        "checkpoints": [],
-        "adapters": [
-            {"name": "Network Adapter", "id": f"Microsoft:{name}\\1", "switch_name": "External", "mac_address": "00155D000101", "mac_address_spoofing": "Off"}
-        ],
-        "integration_services": [{"name": "Shutdown", "enabled": True, "primary_status": "OK"}, {"name": "Heartbeat", "enabled": True, "primary_status": "OK"}],
-        "virtualization_based_security_opt_out": False,
-        "guest_os": None,
-    }
-    result.update(overrides)
-    return result
+    return probe_vm(name, state=state, **{**(NESTED if nested else {}), **overrides})
 
 
 def probe(*vms: dict[str, t.Any], host: dict[str, t.Any] | None = None, missing: list[str] | None = None) -> dict[str, t.Any]:
-    return {
-        "host": copy.deepcopy(host or HOST),
-        "vms": {"hyperv_module": True, "missing": missing or [], "duplicates": [], "all_names": [v["name"] for v in vms], "vms": list(vms)},
-    }
+    return {"host": copy.deepcopy(host or probe_host()), "vms": vms_section(*vms, missing=missing)}
 
 
 def executed(
@@ -203,7 +161,7 @@ def test_missing_vm_suggests_names_and_changes_nothing() -> None:
 
 
 def test_host_that_cannot_nest_fails_naming_the_reason() -> None:
-    host = {**HOST, "vbs": {"configured": True, "running": True, "status": 2}}
+    host = probe_host(vbs={"configured": True, "running": True, "status": 2})
     h = harness({"name": ["LAB-HV1"]}).respond(probe(vm("LAB-HV1", "Off"), host=host))
     result = h.run()
     assert result["failed"] is True
@@ -212,7 +170,7 @@ def test_host_that_cannot_nest_fails_naming_the_reason() -> None:
 
 
 def test_host_findings_do_not_block_disabling() -> None:
-    host = {**HOST, "vbs": {"configured": True, "running": True, "status": 2}}
+    host = probe_host(vbs={"configured": True, "running": True, "status": 2})
     h = harness({"name": ["LAB-HV1"], "state": "disabled"}).respond(probe(vm("LAB-HV1", "Off", nested=True), host=host), executed(1, {"LAB-HV1": "Off"}))
     result = h.run()
     assert "failed" not in result, result.get("msg")
@@ -220,7 +178,7 @@ def test_host_findings_do_not_block_disabling() -> None:
 
 
 def test_host_without_hyperv_powershell_fails_for_any_state() -> None:
-    answer = {"host": {**HOST, "supported_versions": [], "default_version": None}, "vms": {"hyperv_module": False}}
+    answer = {"host": probe_host(supported_versions=[], default_version=None), "vms": {"hyperv_module": False}}
     h = harness({"name": ["LAB-HV1"], "state": "disabled"}).respond(answer)
     result = h.run()
     assert result["failed"] is True
@@ -229,13 +187,13 @@ def test_host_without_hyperv_powershell_fails_for_any_state() -> None:
 
 
 def test_old_version_fails_with_exact_requirement() -> None:
-    amd = {**HOST, "processor": {"manufacturer": "AuthenticAMD"}}
+    amd = probe_host(processor={"manufacturer": "AuthenticAMD"})
     result = harness({"name": ["LAB-HV1"]}).respond(probe(vm("LAB-HV1", "Off", version="9.0"), host=amd)).run()
     assert "configuration version 9.0; nested virtualization on this AMD host needs 9.3 or higher" in result["msg"]
 
 
 def test_not_a_hyperv_administrator() -> None:
-    host = {**HOST, "is_administrator": False, "is_hyperv_administrator": False}
+    host = probe_host(is_administrator=False, is_hyperv_administrator=False)
     result = harness({"name": ["LAB-HV1"]}).respond(probe(vm("LAB-HV1", nested=True), host=host)).run()
     assert result["failed"] is True and "Hyper-V Administrators" in result["msg"]
     assert result["msg"].startswith("host.not_hyperv_admin: ")

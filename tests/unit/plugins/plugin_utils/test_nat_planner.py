@@ -14,6 +14,20 @@ from ansible_collections.hyperv.nested.plugins.plugin_utils._nat_planner import 
     require_credentials,
 )
 
+from ...probe_fixtures import (
+    guest_adapter,
+    guest_report,
+    host_ip_address,
+    host_nat,
+    host_net_adapter,
+    host_switch,
+    network_section,
+    probe_vm,
+    static_mapping,
+    vm_adapter,
+    vms_section,
+)
+
 SECRET = "S3cret-guest-pw"
 
 DEFAULTS: dict[str, t.Any] = {
@@ -45,85 +59,50 @@ def mapping(**extra: t.Any) -> dict[str, t.Any]:
 
 
 def network(converged: bool = False, **extra: t.Any) -> dict[str, t.Any]:
-    section: dict[str, t.Any] = {
-        "hyperv_module": True,
-        "switches": [],
-        "nats": [],
-        "static_mappings": [],
-        "ip_addresses": [
-            {
-                "interface_alias": "Ethernet",
-                "interface_index": 4,
-                "ip_address": "10.0.0.5",
-                "prefix_length": 24,
-                "address_family": "IPv4",
-                "prefix_origin": "Dhcp",
-            }
-        ],
-        "adapters": [{"name": "Ethernet", "interface_index": 4, "status": "Up", "mac_address": "00-15-5D-00-00-01"}],
-    }
+    """The host's network: Ethernet on 10.0.0.0/24 and, when converged, VmNAT and LocalNAT with their gateway address."""
+    section = network_section(
+        ip_addresses=[host_ip_address(interface_alias="Ethernet", interface_index=4, ip_address="10.0.0.5", prefix_origin="Dhcp")],
+        adapters=[host_net_adapter(name="Ethernet", interface_index=4, mac_address="00-15-5D-00-00-01")],
+    )
     if converged:
-        section["switches"].append({"name": "VmNAT", "switch_type": "Internal", "net_adapter_interface_description": None})
-        section["nats"].append({"name": "LocalNAT", "internal_ip_interface_address_prefix": "192.168.100.0/24"})
-        section["ip_addresses"].append(
-            {
-                "interface_alias": "vEthernet (VmNAT)",
-                "interface_index": 12,
-                "ip_address": "192.168.100.1",
-                "prefix_length": 24,
-                "address_family": "IPv4",
-                "prefix_origin": "Manual",
-            }
-        )
-        section["adapters"].append({"name": "vEthernet (VmNAT)", "interface_index": 12, "status": "Up", "mac_address": "00-15-5D-00-00-02"})
+        section["switches"].append(host_switch())
+        section["nats"].append(host_nat())
+        section["ip_addresses"].append(host_ip_address())
+        section["adapters"].append(host_net_adapter())
     section.update(extra)
     return section
 
 
 def vm(name: str, mac: str, switch: str | None = None, state: str = "Running", adapters: list[dict[str, t.Any]] | None = None) -> dict[str, t.Any]:
-    return {
-        "name": name,
-        "id": f"id-{name}",
-        "state": state,
-        "adapters": adapters
-        if adapters is not None
-        else [{"name": "Network Adapter", "id": f"Microsoft:{name}\\A", "switch_name": switch, "mac_address": mac, "mac_address_spoofing": "Off"}],
-    }
+    if adapters is None:
+        adapters = [vm_adapter(name, switch_name=switch, mac_address=mac)]
+    return probe_vm(name, state=state, adapters=adapters)
 
 
 def report(
     name: str, mac: str, ipv4: list[tuple[str, int, str]] = (), gateway: str | None = None, dns: list[str] | None = None, dhcp: bool = False
 ) -> dict[str, t.Any]:  # type: ignore[assignment]
     dashed = "-".join(mac[i : i + 2] for i in range(0, 12, 2))
-    return {
-        "vm": name,
-        "state": "Running",
-        "reachable": True,
-        "error": None,
-        "adapters": [
-            {"interface_alias": "Loopback", "interface_index": 1, "mac_address": "", "ipv4": [], "default_gateway": None, "dns_servers": [], "dhcp": False},
-            {
-                "interface_alias": "Ethernet",
-                "interface_index": 6,
-                "mac_address": dashed,
-                "ipv4": [{"ip_address": ip, "prefix_length": length, "prefix_origin": origin} for ip, length, origin in ipv4],
-                "default_gateway": gateway,
-                "dns_servers": dns or [],
-                "dhcp": dhcp,
-            },
+    return guest_report(
+        name,
+        [
+            guest_adapter(interface_alias="Loopback", interface_index=1, mac_address=""),
+            guest_adapter(
+                mac_address=dashed,
+                ipv4=[{"ip_address": ip, "prefix_length": length, "prefix_origin": origin} for ip, length, origin in ipv4],
+                default_gateway=gateway,
+                dns_servers=dns or [],
+                dhcp=dhcp,
+            ),
         ],
-    }
+    )
 
 
 MAC1, MAC2 = "00155D000101", "00155D000102"
 
 
 def probe(net: dict[str, t.Any], vms: list[dict[str, t.Any]] = (), reports: list[dict[str, t.Any]] = ()) -> dict[str, t.Any]:  # type: ignore[assignment]
-    return {
-        "network": net,
-        "vms": {"hyperv_module": True, "missing": [], "duplicates": [], "all_names": [v["name"] for v in vms], "vms": list(vms)},
-        "guests": list(reports),
-    }
+    return {"network": net, "vms": vms_section(*vms), "guests": list(reports)}
 
 
 def cmdlets(operations: list[dict[str, t.Any]]) -> list[str]:
@@ -262,16 +241,7 @@ def test_names_match_case_insensitively() -> None:
 def test_wrong_gateway_address_in_prefix_is_replaced_addresses_outside_are_kept() -> None:
     net = network(converged=True)
     net["ip_addresses"][1]["ip_address"] = "192.168.100.77"
-    net["ip_addresses"].append(
-        {
-            "interface_alias": "vEthernet (VmNAT)",
-            "interface_index": 12,
-            "ip_address": "172.31.0.1",
-            "prefix_length": 24,
-            "address_family": "IPv4",
-            "prefix_origin": "Manual",
-        }
-    )
+    net["ip_addresses"].append(host_ip_address(ip_address="172.31.0.1"))
     result = plan(build_spec(args()), probe(net))
     assert result.operations == [
         {"kind": "cmdlet", "cmdlet": "Remove-NetIPAddress", "parameters": {"InterfaceIndex": 12, "IPAddress": "192.168.100.77", "Confirm": False}},
@@ -300,12 +270,12 @@ def _failure(overrides: dict[str, t.Any], net: dict[str, t.Any]) -> str:
 
 @pytest.mark.parametrize("replace", [False, True])
 def test_external_switch_of_that_name_is_never_replaced(replace: bool) -> None:
-    net = network(switches=[{"name": "VmNAT", "switch_type": "External", "net_adapter_interface_description": "NIC"}])
+    net = network(switches=[host_switch(switch_type="External", net_adapter_interface_description="NIC")])
     assert _failure({"replace": replace}, net).startswith("switch_name: a switch named VmNAT exists and is External")
 
 
 def test_private_switch_needs_replace() -> None:
-    net = network(switches=[{"name": "VmNAT", "switch_type": "Private", "net_adapter_interface_description": None}])
+    net = network(switches=[host_switch(switch_type="Private")])
     assert _failure({}, net) == (
         "switch_name: a switch named VmNAT exists and is Private, not Internal; set replace: true to replace it or choose another switch_name"
     )
@@ -317,17 +287,7 @@ def test_private_switch_needs_replace() -> None:
 def test_nat_with_other_prefix_needs_replace() -> None:
     net = network(converged=True)
     net["nats"][0]["internal_ip_interface_address_prefix"] = "192.168.50.0/24"
-    net["static_mappings"] = [
-        {
-            "nat_name": "LocalNAT",
-            "static_mapping_id": 3,
-            "protocol": "TCP",
-            "external_ip_address": "0.0.0.0",
-            "external_port": 80,
-            "internal_ip_address": "192.168.50.2",
-            "internal_port": 80,
-        }
-    ]
+    net["static_mappings"] = [static_mapping(static_mapping_id=3, external_port=80, internal_ip_address="192.168.50.2", internal_port=80)]
     assert _failure({}, net) == (
         "prefix: NAT LocalNAT exists with prefix 192.168.50.0/24, not 192.168.100.0/24; set replace: true to replace it or choose another nat_name"
     )
@@ -342,16 +302,7 @@ def test_replaced_nat_takes_its_old_gateway_address_along() -> None:
     net["nats"][0]["internal_ip_interface_address_prefix"] = "10.5.0.0/16"
     net["ip_addresses"][1].update({"ip_address": "10.5.0.1", "prefix_length": 16})
     # an address of our adapter outside both prefixes is never touched
-    net["ip_addresses"].append(
-        {
-            "interface_alias": "vEthernet (VmNAT)",
-            "interface_index": 12,
-            "ip_address": "172.31.0.1",
-            "prefix_length": 24,
-            "address_family": "IPv4",
-            "prefix_origin": "Manual",
-        }
-    )
+    net["ip_addresses"].append(host_ip_address(ip_address="172.31.0.1"))
     result = plan(build_spec(args(replace=True)), probe(net))
     assert [(op["cmdlet"], op["parameters"].get("IPAddress")) for op in result.operations] == [
         ("Remove-NetNat", None),
@@ -363,7 +314,7 @@ def test_replaced_nat_takes_its_old_gateway_address_along() -> None:
 
 @pytest.mark.parametrize("replace", [False, True])
 def test_overlap_with_another_nat_always_fails(replace: bool) -> None:
-    net = network(nats=[{"name": "DockerNAT", "internal_ip_interface_address_prefix": "192.168.0.0/16"}])
+    net = network(nats=[host_nat(name="DockerNAT", internal_ip_interface_address_prefix="192.168.0.0/16")])
     assert _failure({"replace": replace}, net) == "prefix: 192.168.100.0/24 overlaps 192.168.0.0/16 of NAT DockerNAT, which this task does not manage"
 
 
@@ -378,7 +329,7 @@ def test_overlap_with_a_network_on_the_host_always_fails(replace: bool) -> None:
 
 def test_ipv6_addresses_do_not_count_as_overlap() -> None:
     net = network()
-    net["ip_addresses"].append({"interface_alias": "Ethernet", "interface_index": 4, "ip_address": "fe80::1", "prefix_length": 64, "address_family": "IPv6"})
+    net["ip_addresses"].append(host_ip_address(interface_alias="Ethernet", interface_index=4, ip_address="fe80::1", prefix_length=64, address_family="IPv6"))
     assert len(plan(build_spec(args()), probe(net)).operations) == 3
 
 
@@ -392,26 +343,10 @@ def test_no_hyperv_module() -> None:
 def test_absent_removes_in_order_mappings_address_nat_switch() -> None:
     net = network(converged=True)
     net["static_mappings"] = [
-        {
-            "nat_name": "LocalNAT",
-            "static_mapping_id": 0,
-            "protocol": "TCP",
-            "external_ip_address": "0.0.0.0",
-            "external_port": 50022,
-            "internal_ip_address": "192.168.100.2",
-            "internal_port": 22,
-        },
-        {
-            "nat_name": "Other",
-            "static_mapping_id": 1,
-            "protocol": "TCP",
-            "external_ip_address": "0.0.0.0",
-            "external_port": 80,
-            "internal_ip_address": "10.1.0.2",
-            "internal_port": 80,
-        },
+        static_mapping(),
+        static_mapping(nat_name="Other", static_mapping_id=1, external_port=80, internal_ip_address="10.1.0.2", internal_port=80),
     ]
-    net["nats"].append({"name": "Other", "internal_ip_interface_address_prefix": "10.1.0.0/24"})
+    net["nats"].append(host_nat(name="Other", internal_ip_interface_address_prefix="10.1.0.0/24"))
     result = plan(build_spec(args(state="absent")), probe(net))
     assert result.operations == [
         {"kind": "cmdlet", "cmdlet": "Remove-NetNatStaticMapping", "parameters": {"NatName": "LocalNAT", "StaticMappingID": 0, "Confirm": False}},
@@ -429,8 +364,8 @@ def test_absent_when_nothing_is_there() -> None:
 
 def test_absent_leaves_what_it_does_not_manage() -> None:
     net = network(
-        switches=[{"name": "VmNAT", "switch_type": "External", "net_adapter_interface_description": "NIC"}],
-        nats=[{"name": "LocalNAT", "internal_ip_interface_address_prefix": "10.0.0.0/24"}],
+        switches=[host_switch(switch_type="External", net_adapter_interface_description="NIC")],
+        nats=[host_nat(internal_ip_interface_address_prefix="10.0.0.0/24")],
     )
     result = plan(build_spec(args(state="absent")), probe(net))
     assert result.operations == []
@@ -447,18 +382,11 @@ def test_absent_leaves_what_it_does_not_manage() -> None:
 def test_mappings_added_kept_replaced_and_purged() -> None:
     net = network(converged=True)
 
-    def existing(mapping_id: int, port: int, target: str, internal_port: int) -> dict[str, t.Any]:
-        return {
-            "nat_name": "LocalNAT",
-            "static_mapping_id": mapping_id,
-            "protocol": "TCP",
-            "external_ip_address": "0.0.0.0",
-            "external_port": port,
-            "internal_ip_address": target,
-            "internal_port": internal_port,
-        }
-
-    net["static_mappings"] = [existing(0, 8080, "192.168.100.2", 80), existing(1, 50022, "192.168.100.9", 22), existing(2, 3389, "192.168.100.5", 3389)]
+    net["static_mappings"] = [
+        static_mapping(static_mapping_id=0, external_port=8080, internal_ip_address="192.168.100.2", internal_port=80),
+        static_mapping(static_mapping_id=1, external_port=50022, internal_ip_address="192.168.100.9", internal_port=22),
+        static_mapping(static_mapping_id=2, external_port=3389, internal_ip_address="192.168.100.5", internal_port=3389),
+    ]
     wanted = [
         mapping(external_port=8080, internal_ip="192.168.100.2", internal_port=80),  # kept
         mapping(external_port=50022, internal_ip="192.168.100.2", internal_port=22),  # retargeted
@@ -505,18 +433,8 @@ def test_mappings_added_kept_replaced_and_purged() -> None:
 @pytest.mark.parametrize(("other_ip", "ours", "conflict"), [("0.0.0.0", "0.0.0.0", True), ("10.0.0.5", "0.0.0.0", True), ("10.0.0.5", "10.0.0.6", False)])
 def test_port_forwarded_by_another_nat_conflicts(other_ip: str, ours: str, conflict: bool) -> None:
     net = network(
-        nats=[{"name": "Other", "internal_ip_interface_address_prefix": "10.1.0.0/24"}],
-        static_mappings=[
-            {
-                "nat_name": "Other",
-                "static_mapping_id": 4,
-                "protocol": "TCP",
-                "external_ip_address": other_ip,
-                "external_port": 50022,
-                "internal_ip_address": "10.1.0.2",
-                "internal_port": 22,
-            }
-        ],
+        nats=[host_nat(name="Other", internal_ip_interface_address_prefix="10.1.0.0/24")],
+        static_mappings=[static_mapping(nat_name="Other", static_mapping_id=4, external_ip_address=other_ip, internal_ip_address="10.1.0.2")],
     )
     overrides = {"port_mappings": [mapping(external_ip=ours, internal_ip="192.168.100.2")]}
     if conflict:
@@ -546,7 +464,7 @@ def test_new_guests_are_connected_and_addressed_with_allocation_in_order() -> No
         "kind": "cmdlet",
         "cmdlet": "Connect-VMNetworkAdapter",
         "vm": "LAB-VM1",
-        "adapter_id": "Microsoft:LAB-VM1\\A",
+        "adapter_id": "Microsoft:LAB-VM1\\A1",
         "parameters": {"SwitchName": "VmNAT"},
     }
     first = result.operations[5]
@@ -651,7 +569,7 @@ def test_guest_addresses_after_dhcp_keep_outside_addresses() -> None:
 
 
 def test_switch_created_reconnects_even_connected_adapters() -> None:
-    net = network(switches=[{"name": "VmNAT", "switch_type": "Private", "net_adapter_interface_description": None}])
+    net = network(switches=[host_switch(switch_type="Private")])
     spec = build_spec(args(replace=True, guests=[guest("LAB-VM1")]))
     result = plan(spec, probe(net, [vm("LAB-VM1", MAC1, switch="VmNAT")], [report("LAB-VM1", MAC1)]))
     assert "Connect-VMNetworkAdapter" in cmdlets(result.operations)
@@ -680,8 +598,8 @@ def test_guest_failures_name_the_guest() -> None:
         "LAB-VM1",
         MAC1,
         adapters=[
-            {"name": "A", "id": "a", "switch_name": None, "mac_address": MAC1},
-            {"name": "B", "id": "b", "switch_name": None, "mac_address": MAC2},
+            vm_adapter(name="A", id="a", switch_name=None, mac_address=MAC1),
+            vm_adapter(name="B", id="b", switch_name=None, mac_address=MAC2),
         ],
     )
     assert _guest_failure(one, [two], [report("LAB-VM1", MAC1)]) == (
@@ -716,5 +634,5 @@ def test_swapped_addresses_are_released_before_they_are_taken() -> None:
 @pytest.mark.parametrize("state", ["present", "absent"])
 def test_two_switches_of_that_name_are_refused(state: str) -> None:
     net = network(converged=True)
-    net["switches"].append({"name": "VmNAT", "switch_type": "External", "net_adapter_interface_description": "NIC"})
+    net["switches"].append(host_switch(switch_type="External", net_adapter_interface_description="NIC"))
     assert _failure({"state": state}, net) == "switch_name: 2 switches are named VmNAT (Internal, External); rename or remove the extra ones first"

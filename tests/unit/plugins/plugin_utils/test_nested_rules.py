@@ -12,7 +12,8 @@ import pytest
 from ansible_collections.hyperv.nested.plugins.plugin_utils import _nested_rules as rules
 from ansible_collections.hyperv.nested.plugins.plugin_utils._nested_rules import evaluate, host_verdict, summarize, vm_verdict
 
-GB = 1024**3
+from ...probe_fixtures import GB, NESTED, probe_host, probe_vm, vm_adapter, vms_section
+
 REPO = Path(__file__).resolve().parents[4]
 
 
@@ -26,61 +27,23 @@ def merge(base: dict[str, t.Any], changes: dict[str, t.Any]) -> dict[str, t.Any]
     return merged
 
 
-INTEL_2022: dict[str, t.Any] = {
-    "computer_name": "HV01",
-    "os": {
-        "caption": "Microsoft Windows Server 2022 Datacenter",
-        "product_type": "server",
-        "edition": "ServerDatacenter",
-        "build": 20348,
-        "version": "10.0.20348",
-    },
-    "processor": {
-        "manufacturer": "GenuineIntel",
-        "name": "Intel(R) Xeon(R) Gold 6338",
-        "virtualization_firmware_enabled": True,
-        "vm_monitor_mode_extensions": True,
-        "second_level_address_translation": True,
-    },
-    "logical_processor_count": 32,
-    "memory_capacity_bytes": 256 * GB,
-    "hypervisor_present": True,
-    "hyperv_feature": "Enabled",
-    "vbs": {"configured": False, "running": False, "status": 0},
-    "bcd_offer_nested_virt_disabled": False,
-    "supported_versions": ["8.0", "9.0", "9.3", "10.0"],
-    "default_version": "10.0",
-    "is_virtual_machine": False,
-    "is_administrator": True,
-    "is_hyperv_administrator": True,
-}
+INTEL_2022 = probe_host(supported_versions=["8.0", "9.0", "9.3", "10.0"])
 AMD = {"processor": {"manufacturer": "AuthenticAMD", "name": "AMD EPYC 7763 64-Core Processor"}}
 WS2019 = {"os": {"caption": "Microsoft Windows Server 2019 Datacenter", "build": 17763}, "supported_versions": ["8.0", "9.0"], "default_version": "9.0"}
 WIN10 = {"os": {"caption": "Microsoft Windows 10 Pro", "product_type": "client", "build": 19045}}
 WIN11 = {"os": {"caption": "Microsoft Windows 11 Pro", "product_type": "client", "build": 22000}}
 
 # A VM that already is everything a nested Hyper-V host should be.
-READY_VM: dict[str, t.Any] = {
-    "name": "LAB-HV1",
-    "id": "6f1b3c0e-0000-4000-8000-000000000001",
-    "state": "Running",
-    "generation": 2,
-    "version": "10.0",
-    "processor_count": 4,
-    "expose_virtualization_extensions": True,
-    "dynamic_memory_enabled": False,
-    "startup_memory_bytes": 8 * GB,
-    "minimum_memory_bytes": 8 * GB,
-    "maximum_memory_bytes": 8 * GB,
-    "checkpoints": [],
-    "adapters": [{"name": "Network Adapter", "id": "Microsoft:X\\Y", "switch_name": "External", "mac_address": "00155D000101", "mac_address_spoofing": "On"}],
-    "integration_services": [
-        {"name": "Shutdown", "enabled": True, "primary_status": "OK"},
-        {"name": "Heartbeat", "enabled": True, "primary_status": "OK"},
-    ],
-    "virtualization_based_security_opt_out": False,
-    "guest_os": "Windows Server 2022 Datacenter",
-}
+READY_VM = probe_vm(
+    "LAB-HV1",
+    id="6f1b3c0e-0000-4000-8000-000000000001",
+    processor_count=4,
+    startup_memory_bytes=8 * GB,
+    minimum_memory_bytes=8 * GB,
+    maximum_memory_bytes=8 * GB,
+    adapters=[vm_adapter("LAB-HV1", mac_address_spoofing="On")],
+    **NESTED,
+)
 
 
 def host_codes(changes: dict[str, t.Any], **kwargs: t.Any) -> tuple[list[str], list[str]]:
@@ -346,13 +309,7 @@ def test_spoofing_warning_names_the_adapters() -> None:
 
 
 def probe_vms(*vms: dict[str, t.Any], all_names: list[str] | None = None, hyperv_module: bool = True) -> dict[str, t.Any]:
-    return {
-        "hyperv_module": hyperv_module,
-        "missing": [],
-        "duplicates": [],
-        "all_names": all_names if all_names is not None else [vm["name"] for vm in vms],
-        "vms": list(vms),
-    }
+    return vms_section(*vms, all_names=all_names, hyperv_module=hyperv_module)
 
 
 def test_evaluate_reports_missing_names_with_close_matches() -> None:

@@ -6,61 +6,20 @@ import pytest
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_planner import Options, Plan, PlanError, parse_version, plan
 
-GB = 1024**3
+from ...probe_fixtures import GB, NESTED, probe_host, probe_vm, vms_section
+
+# test_vm_planner_restart_marks.py imports GB, NESTED, kinds, make_host, make_vm and run from here.
+make_vm = probe_vm
 
 
 def make_host(**overrides: t.Any) -> dict[str, t.Any]:
-    host: dict[str, t.Any] = {
-        "computer_name": "HV01",
-        "processor": {"manufacturer": "GenuineIntel"},
-        "logical_processor_count": 16,
-        "memory_capacity_bytes": 64 * GB,
-        "supported_versions": ["8.0", "9.0", "10.0"],
-        "default_version": "10.0",
-    }
-    host.update(overrides)
-    return host
-
-
-def make_vm(name: str = "LAB-HV1", **overrides: t.Any) -> dict[str, t.Any]:
-    vm: dict[str, t.Any] = {
-        "name": name,
-        "id": f"id-{name}",
-        "state": "Running",
-        "generation": 2,
-        "version": "10.0",
-        "processor_count": 2,
-        "expose_virtualization_extensions": False,
-        "dynamic_memory_enabled": True,
-        "startup_memory_bytes": 4 * GB,
-        "minimum_memory_bytes": 1 * GB,
-        "maximum_memory_bytes": 16 * GB,
-        "checkpoints": [],
-        "adapters": [
-            {"name": "Network Adapter", "id": f"Microsoft:{name}\\A1", "switch_name": "External", "mac_address": "00155D000101", "mac_address_spoofing": "Off"}
-        ],
-        "integration_services": [{"name": "Shutdown", "enabled": True, "primary_status": "OK"}],
-    }
-    vm.update(overrides)
-    return vm
-
-
-NESTED = {"expose_virtualization_extensions": True, "dynamic_memory_enabled": False}
-
-
-def section(*vms: dict[str, t.Any], missing: list[str] | None = None, duplicates: list[str] | None = None) -> dict[str, t.Any]:
-    return {
-        "hyperv_module": True,
-        "missing": missing or [],
-        "duplicates": duplicates or [],
-        "all_names": [vm["name"] for vm in vms],
-        "vms": list(vms),
-    }
+    """A host with 16 logical processors and 64GB of memory, the sizes the tests name."""
+    return probe_host(**{"logical_processor_count": 16, "memory_capacity_bytes": 64 * GB, **overrides})
 
 
 def run(vms: list[dict[str, t.Any]], host: dict[str, t.Any] | None = None, **options: t.Any) -> Plan:
     names = options.pop("names", [vm["name"] for vm in vms])
-    return plan(host or make_host(), section(*vms), Options(names=names, **options), min_version=(8, 0))
+    return plan(host or make_host(), vms_section(*vms), Options(names=names, **options), min_version=(8, 0))
 
 
 def problems(vms: list[dict[str, t.Any]], **options: t.Any) -> list[str]:
@@ -154,7 +113,7 @@ POWER_TABLE = [
 
 @pytest.mark.parametrize(("vm", "options", "expected", "final"), [row[1:] for row in POWER_TABLE], ids=[row[0] for row in POWER_TABLE])
 def test_power_table(vm: dict[str, t.Any], options: dict[str, t.Any], expected: list[str], final: str) -> None:
-    result = run([make_vm(**vm)], **options)
+    result = run([probe_vm(**vm)], **options)
     assert kinds(result) == expected
     assert result.vms[0].after["power_state"] == final
     assert result.changed is bool(expected)
@@ -192,47 +151,47 @@ FAIL_TABLE = [
 
 @pytest.mark.parametrize(("vm", "options", "words"), [row[1:] for row in FAIL_TABLE], ids=[row[0] for row in FAIL_TABLE])
 def test_fail_table(vm: dict[str, t.Any], options: dict[str, t.Any], words: list[str]) -> None:
-    text = " ".join(problems([make_vm(**vm)], **options))
+    text = " ".join(problems([probe_vm(**vm)], **options))
     for word in words:
         assert word in text
 
 
 def test_problems_of_every_vm_are_reported_together() -> None:
-    found = problems([make_vm("A"), make_vm("B", state="Saved"), make_vm("C", state="Off")])
+    found = problems([probe_vm("A"), probe_vm("B", state="Saved"), probe_vm("C", state="Off")])
     assert len(found) == 2
     assert "'A' is running" in found[0] and "'B' is in a saved state" in found[1]
 
 
 def test_upgrade_version_beyond_host_default_is_refused() -> None:
-    found = problems([make_vm(version="7.0", state="Off")], host=make_host(default_version="7.5"), upgrade_version=True)
+    found = problems([probe_vm(version="7.0", state="Off")], host=make_host(default_version="7.5"), upgrade_version=True)
     assert "upgrades VMs only to version 7.5" in found[0]
 
 
 def test_amd_host_needs_93() -> None:
     host = make_host(processor={"manufacturer": "AuthenticAMD"})
     with pytest.raises(PlanError) as caught:
-        plan(host, section(make_vm(version="9.0", state="Off")), Options(names=["LAB-HV1"]), min_version=(9, 3))
+        plan(host, vms_section(probe_vm(version="9.0", state="Off")), Options(names=["LAB-HV1"]), min_version=(9, 3))
     assert "this AMD host needs 9.3 or higher" in caught.value.problems[0]
 
 
 def test_upgrade_sets_after_version_to_host_default() -> None:
-    result = run([make_vm(version="7.0", state="Off")], upgrade_version=True)
+    result = run([probe_vm(version="7.0", state="Off")], upgrade_version=True)
     assert result.vms[0].after["version"] == "10.0"
     assert result.operations[0] == {"kind": "cmdlet", "cmdlet": "Update-VMVersion", "vm": "LAB-HV1", "parameters": {"Force": True}}
     assert "irreversible" in result.vms[0].actions[0]
 
 
 def test_version_is_not_checked_when_disabling() -> None:
-    result = run([make_vm(version="5.0", state="Off", **NESTED)], state="disabled")
+    result = run([probe_vm(version="5.0", state="Off", **NESTED)], state="disabled")
     assert kinds(result) == ["Set-VMProcessor"]
 
 
 def test_host_problems_block_enabling_only() -> None:
-    vms = section(make_vm(state="Off"))
+    vms = vms_section(probe_vm(state="Off"))
     with pytest.raises(PlanError) as caught:
         plan(make_host(), vms, Options(names=["LAB-HV1"]), min_version=(8, 0), host_problems=["host.vbs_running: VBS is running."])
     assert caught.value.problems == ["host.vbs_running: VBS is running."]
-    disabling = plan(make_host(), section(make_vm(state="Off", **NESTED)), Options(names=["LAB-HV1"], state="disabled"), host_problems=["x"])
+    disabling = plan(make_host(), vms_section(probe_vm(state="Off", **NESTED)), Options(names=["LAB-HV1"], state="disabled"), host_problems=["x"])
     assert kinds(disabling) == ["Set-VMProcessor"]
 
 
@@ -240,7 +199,7 @@ def test_host_problems_block_enabling_only() -> None:
 
 
 def test_missing_vm_suggests_close_names() -> None:
-    vms = {**section(make_vm("LAB-HV1"), make_vm("LAB-HV2")), "missing": ["LAB-HV3x"], "all_names": ["LAB-HV1", "LAB-HV2", "DC01"]}
+    vms = vms_section(probe_vm("LAB-HV1"), probe_vm("LAB-HV2"), missing=["LAB-HV3x"], all_names=["LAB-HV1", "LAB-HV2", "DC01"])
     with pytest.raises(PlanError) as caught:
         plan(make_host(), vms, Options(names=["LAB-HV3x"]))
     (problem,) = caught.value.problems
@@ -249,14 +208,14 @@ def test_missing_vm_suggests_close_names() -> None:
 
 
 def test_missing_vm_without_close_names_has_no_hint() -> None:
-    vms = {**section(make_vm("LAB-HV1")), "missing": ["zzz"]}
+    vms = vms_section(probe_vm("LAB-HV1"), missing=["zzz"])
     with pytest.raises(PlanError) as caught:
         plan(make_host(), vms, Options(names=["zzz"]))
     assert caught.value.problems == ["No VM named 'zzz' on HV01 (name)."]
 
 
 def test_duplicate_vm_names_on_host_fail() -> None:
-    vms = {**section(), "duplicates": ["DUP"], "all_names": ["DUP", "DUP"]}
+    vms = vms_section(duplicates=["DUP"], all_names=["DUP", "DUP"])
     with pytest.raises(PlanError) as caught:
         plan(make_host(), vms, Options(names=["DUP"]))
     assert "More than one VM on HV01 is named 'DUP'" in caught.value.problems[0]
@@ -264,7 +223,7 @@ def test_duplicate_vm_names_on_host_fail() -> None:
 
 def test_vm_the_probe_did_not_mention_is_a_problem_not_a_silent_skip() -> None:
     with pytest.raises(PlanError) as caught:
-        plan(make_host(), section(make_vm("A", state="Off")), Options(names=["A", "B"]))
+        plan(make_host(), vms_section(probe_vm("A", state="Off")), Options(names=["A", "B"]))
     assert caught.value.problems == ["The host did not report VM 'B' (name)."]
 
 
@@ -275,7 +234,7 @@ def test_missing_hyperv_module() -> None:
 
 
 def test_names_match_case_insensitively_and_keep_request_order() -> None:
-    result = plan(make_host(), section(make_vm("B", state="Off"), make_vm("A", state="Off")), Options(names=["a", "b"]), min_version=(8, 0))
+    result = plan(make_host(), vms_section(probe_vm("B", state="Off"), probe_vm("A", state="Off")), Options(names=["a", "b"]), min_version=(8, 0))
     assert [vm.name for vm in result.vms] == ["A", "B"]
     assert [op["vm"] for op in result.operations] == ["A", "A", "B", "B"]
 
@@ -284,7 +243,7 @@ def test_names_match_case_insensitively_and_keep_request_order() -> None:
 
 
 def test_enable_running_vm_operations_exactly() -> None:
-    result = run([make_vm(processor_count=2)], power="shutdown", shutdown_timeout=120, start_timeout=60, processor_count=4, startup_memory=8 * GB)
+    result = run([probe_vm(processor_count=2)], power="shutdown", shutdown_timeout=120, start_timeout=60, processor_count=4, startup_memory=8 * GB)
     assert result.operations == [
         {"kind": "stop_vm", "vm": "LAB-HV1", "mode": "shutdown", "timeout_seconds": 120},
         {"kind": "cmdlet", "cmdlet": "Set-VMMemory", "vm": "LAB-HV1", "parameters": {"DynamicMemoryEnabled": False, "StartupBytes": 8 * GB}},
@@ -318,13 +277,13 @@ def test_enable_running_vm_operations_exactly() -> None:
 
 
 def test_turn_off_op_has_no_timeout() -> None:
-    result = run([make_vm()], power="turn_off")
+    result = run([probe_vm()], power="turn_off")
     assert result.operations[0] == {"kind": "stop_vm", "vm": "LAB-HV1", "mode": "turn_off"}
     assert "unsaved guest data" in result.vms[0].actions[0]
 
 
 def test_each_vm_gets_its_own_off_window_in_order() -> None:
-    result = run([make_vm("A"), make_vm("B", state="Off"), make_vm("C")], power="turn_off")
+    result = run([probe_vm("A"), probe_vm("B", state="Off"), probe_vm("C")], power="turn_off")
     assert [(op["vm"], op["kind"]) for op in result.operations if op["kind"] != "cmdlet"] == [
         ("A", "stop_vm"),
         ("A", "start_vm"),
@@ -335,9 +294,9 @@ def test_each_vm_gets_its_own_off_window_in_order() -> None:
 
 
 def test_on_failure_is_empty_when_power_after_off_or_nothing_stopped() -> None:
-    assert run([make_vm()], power="turn_off", power_after="off").on_failure == []
-    assert run([make_vm(state="Off")], power_after="running").on_failure == []
-    assert run([make_vm(**NESTED)], mac_address_spoofing="on").on_failure == []
+    assert run([probe_vm()], power="turn_off", power_after="off").on_failure == []
+    assert run([probe_vm(state="Off")], power_after="running").on_failure == []
+    assert run([probe_vm(**NESTED)], mac_address_spoofing="on").on_failure == []
 
 
 def test_spoofing_addresses_adapters_by_id_including_repeated_names() -> None:
@@ -347,7 +306,7 @@ def test_spoofing_addresses_adapters_by_id_including_repeated_names() -> None:
         {"name": "Mgmt", "id": "Microsoft:X\\3", "mac_address_spoofing": "Off"},
         {"name": "Done", "id": "Microsoft:X\\4", "mac_address_spoofing": "On"},
     ]
-    result = run([make_vm(adapters=adapters, **NESTED)], mac_address_spoofing="on", adapters=["nic", "Done"])
+    result = run([probe_vm(adapters=adapters, **NESTED)], mac_address_spoofing="on", adapters=["nic", "Done"])
     assert result.operations == [
         {"kind": "cmdlet", "cmdlet": "Set-VMNetworkAdapter", "vm": "LAB-HV1", "adapter_id": "Microsoft:X\\1", "parameters": {"MacAddressSpoofing": "On"}},
         {"kind": "cmdlet", "cmdlet": "Set-VMNetworkAdapter", "vm": "LAB-HV1", "adapter_id": "Microsoft:X\\2", "parameters": {"MacAddressSpoofing": "On"}},
@@ -358,32 +317,32 @@ def test_spoofing_addresses_adapters_by_id_including_repeated_names() -> None:
 
 def test_spoofing_off_on_all_adapters_by_default() -> None:
     adapters = [{"name": "A", "id": "1", "mac_address_spoofing": "On"}, {"name": "B", "id": "2", "mac_address_spoofing": "On"}]
-    result = run([make_vm(adapters=adapters, **NESTED)], mac_address_spoofing="off")
+    result = run([probe_vm(adapters=adapters, **NESTED)], mac_address_spoofing="off")
     assert [op["adapter_id"] for op in result.operations] == ["1", "2"]
     assert all(op["parameters"] == {"MacAddressSpoofing": "Off"} for op in result.operations)
 
 
 def test_spoofing_unchanged_ignores_adapters() -> None:
     adapters = [{"name": "A", "id": "1", "mac_address_spoofing": "On"}]
-    assert run([make_vm(adapters=adapters, **NESTED)]).operations == []
+    assert run([probe_vm(adapters=adapters, **NESTED)]).operations == []
 
 
 def test_converged_vm_plans_nothing_and_after_equals_before() -> None:
-    result = run([make_vm(**NESTED, processor_count=4, startup_memory_bytes=8 * GB)], processor_count=4, startup_memory=8 * GB)
+    result = run([probe_vm(**NESTED, processor_count=4, startup_memory_bytes=8 * GB)], processor_count=4, startup_memory=8 * GB)
     assert result.operations == [] and result.on_failure == [] and not result.changed
     assert result.vms[0].after == result.vms[0].before
 
 
 def test_memory_goes_first_when_enabling_and_last_when_disabling() -> None:
     # A VM with extensions exposed and dynamic memory on does not start: no step may leave it so.
-    enabling = run([make_vm(state="Off")], startup_memory=8 * GB)
+    enabling = run([probe_vm(state="Off")], startup_memory=8 * GB)
     assert kinds(enabling) == ["Set-VMMemory", "Set-VMProcessor"]
-    disabling = run([make_vm(state="Off", **NESTED)], state="disabled", startup_memory=8 * GB)
+    disabling = run([probe_vm(state="Off", **NESTED)], state="disabled", startup_memory=8 * GB)
     assert kinds(disabling) == ["Set-VMProcessor", "Set-VMMemory"]
 
 
 def test_enabling_keeps_memory_size_when_not_given() -> None:
-    result = run([make_vm(state="Off", startup_memory_bytes=2 * GB)])
+    result = run([probe_vm(state="Off", startup_memory_bytes=2 * GB)])
     assert result.operations[0]["parameters"] == {"DynamicMemoryEnabled": False}
     assert result.vms[0].after["startup_memory_bytes"] == 2 * GB
 
@@ -393,20 +352,20 @@ def test_enabling_keeps_memory_size_when_not_given() -> None:
 
 def test_checkpoints_warn_only_when_turning_nesting_on() -> None:
     checkpoints = [{"name": "a", "id": "1"}, {"name": "b", "id": "2"}]
-    enabling = run([make_vm(state="Off", checkpoints=checkpoints)])
+    enabling = run([probe_vm(state="Off", checkpoints=checkpoints)])
     assert any("2 checkpoint(s)" in warning and "never deletes" in warning for warning in enabling.warnings)
-    already = run([make_vm(state="Off", checkpoints=checkpoints, **NESTED)])
+    already = run([probe_vm(state="Off", checkpoints=checkpoints, **NESTED)])
     assert already.warnings == []
 
 
 def test_small_sizes_warn() -> None:
-    result = run([make_vm(state="Off")], startup_memory=2 * GB, processor_count=1)
+    result = run([probe_vm(state="Off")], startup_memory=2 * GB, processor_count=1)
     assert any("startup_memory=2GB" in warning and "4GB" in warning for warning in result.warnings)
     assert any("processor_count=1" in warning for warning in result.warnings)
 
 
 def test_power_after_running_on_paused_vm_warns_and_leaves_it() -> None:
-    result = run([make_vm(state="Paused", **NESTED)], power_after="running")
+    result = run([probe_vm(state="Paused", **NESTED)], power_after="running")
     assert result.operations == []
     assert "Paused" in result.warnings[0]
 
@@ -418,16 +377,16 @@ def test_parse_version(text: t.Any, expected: tuple[int, int] | None) -> None:
 
 def test_versions_compare_numerically_not_as_strings() -> None:
     # "10.0" < "8.0" as strings: the bug Microsoft's own status script had with build numbers.
-    assert kinds(run([make_vm(version="10.0", state="Off")])) == ["Set-VMMemory", "Set-VMProcessor"]
+    assert kinds(run([probe_vm(version="10.0", state="Off")])) == ["Set-VMMemory", "Set-VMProcessor"]
 
 
 def test_shutdown_without_any_service_list_is_refused() -> None:
-    text = " ".join(problems([make_vm(integration_services=[])], power="shutdown"))
+    text = " ".join(problems([probe_vm(integration_services=[])], power="shutdown"))
     assert "Shutdown integration service is disabled" in text
 
 
 def test_unreadable_version_warns_and_does_not_upgrade() -> None:
-    result = run([make_vm(version="vNext", state="Off")], upgrade_version=True)
+    result = run([probe_vm(version="vNext", state="Off")], upgrade_version=True)
     assert "Update-VMVersion" not in kinds(result)
     assert "configuration version 'vNext'" in result.warnings[0]
 
@@ -438,20 +397,20 @@ def test_unreadable_version_warns_and_does_not_upgrade() -> None:
 @pytest.mark.parametrize("nested", [True, False])
 def test_unchanged_state_keeps_nested_settings_whatever_they_are(nested: bool) -> None:
     settings = NESTED if nested else {}
-    result = run([make_vm(state="Off", **settings)], state="unchanged", power_after="running")
+    result = run([probe_vm(state="Off", **settings)], state="unchanged", power_after="running")
     assert kinds(result) == ["start_vm"]
     assert result.vms[0].after["expose_virtualization_extensions"] is nested
     assert result.vms[0].after["dynamic_memory_enabled"] is (not nested)
 
 
 def test_unchanged_state_ignores_host_problems_and_versions() -> None:
-    vm = make_vm(state="Off", version="7.0")
-    result = plan(make_host(), section(vm), Options(names=["LAB-HV1"], state="unchanged", power_after="running"),
+    vm = probe_vm(state="Off", version="7.0")
+    result = plan(make_host(), vms_section(vm), Options(names=["LAB-HV1"], state="unchanged", power_after="running"),
                   min_version=(8, 0), host_problems=["host.vbs_running: VBS runs."])
     assert kinds(result) == ["start_vm"]
 
 
 def test_unchanged_state_still_manages_processor_count_with_a_power_cycle() -> None:
-    result = run([make_vm(**NESTED)], state="unchanged", processor_count=4, power="turn_off")
+    result = run([probe_vm(**NESTED)], state="unchanged", processor_count=4, power="turn_off")
     assert kinds(result) == ["stop_vm:turn_off", "Set-VMProcessor", "start_vm"]
     assert result.operations[1]["parameters"] == {"Count": 4}

@@ -245,7 +245,7 @@ def test_names_match_case_insensitively_and_keep_request_order() -> None:
 def test_enable_running_vm_operations_exactly() -> None:
     result = run([probe_vm(processor_count=2)], power="shutdown", shutdown_timeout=120, start_timeout=60, processor_count=4, startup_memory=8 * GB)
     assert result.operations == [
-        {"kind": "stop_vm", "vm": "LAB-HV1", "mode": "shutdown", "timeout_seconds": 120},
+        {"kind": "stop_vm", "vm": "LAB-HV1", "mode": "shutdown", "timeout_seconds": 120, "mark_for_restart": True},
         {"kind": "cmdlet", "cmdlet": "Set-VMMemory", "vm": "LAB-HV1", "parameters": {"DynamicMemoryEnabled": False, "StartupBytes": 8 * GB}},
         {"kind": "cmdlet", "cmdlet": "Set-VMProcessor", "vm": "LAB-HV1", "parameters": {"ExposeVirtualizationExtensions": True, "Count": 4}},
         {"kind": "start_vm", "vm": "LAB-HV1", "timeout_seconds": 60},
@@ -278,7 +278,7 @@ def test_enable_running_vm_operations_exactly() -> None:
 
 def test_turn_off_op_has_no_timeout() -> None:
     result = run([probe_vm()], power="turn_off")
-    assert result.operations[0] == {"kind": "stop_vm", "vm": "LAB-HV1", "mode": "turn_off"}
+    assert result.operations[0] == {"kind": "stop_vm", "vm": "LAB-HV1", "mode": "turn_off", "mark_for_restart": True}
     assert "unsaved guest data" in result.vms[0].actions[0]
 
 

@@ -237,6 +237,14 @@ vms:
       description: The guest's operating system as it reports it through the KVP exchange; null when unknown.
       type: str
       sample: Windows Server 2022 Datacenter
+    restart_mark:
+      description:
+        - Set when M(hyperv.nested.win_nested_vm) shut this VM down to change it and has not
+          started it again (a file on the host, see O(hyperv.nested.win_nested_vm#module:power_after)); null otherwise.
+        - C(stopped_at) is when, in UTC (null when the mark cannot be read). A VM that is off
+          with a mark draws the warning C(vm.restart_pending).
+      type: dict
+      sample: {stopped_at: "2026-11-25T23:40:00Z"}
 verdict:
   description: The verdict for the host and for each VM. Reason codes are stable; see C(docs/reason-codes.md).
   returned: always

@@ -127,6 +127,4 @@ def test_documented_return_values_match_the_result() -> None:
     host_doc = set(yaml.safe_load(module.RETURN)["host"]["contains"])
     assert host_doc == set(probe_host())
     vm_doc = set(yaml.safe_load(module.RETURN)["vms"]["contains"])
-    # restart_mark (wire protocol 3.1) is new in the probe answer and RETURN does not document it yet:
-    # this exception keeps the check as it was before the field; drop it when RETURN lists the field.
-    assert vm_doc == set(probe_vm("X")) - {"restart_mark"}
+    assert vm_doc == set(probe_vm("X"))

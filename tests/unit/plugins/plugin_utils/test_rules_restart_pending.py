@@ -12,78 +12,23 @@ import pytest
 from ansible_collections.hyperv.nested.plugins.action.win_nested_info import ActionModule
 from ansible_collections.hyperv.nested.plugins.plugin_utils._nested_rules import CODES, evaluate, summarize, vm_verdict
 
+from ...probe_fixtures import GB, probe_host, vm_adapter, vms_section
+from ...probe_fixtures import probe_vm as shared_probe_vm
 from ..action.action_harness import ActionHarness
 
 DOCS = Path(__file__).resolve().parents[4] / "docs"
 MARK = {"stopped_at": "2026-11-25T23:40:00Z"}
 CODE = "vm.restart_pending"
-GB = 1024**3
-
-
-# Probe answers (wire protocol section 2), built here so that this file stands alone.
-def probe_host() -> dict[str, t.Any]:
-    """An Intel Windows Server 2022 host that can run nested virtualization."""
-    return {
-        "computer_name": "HV01",
-        "os": {"caption": "Microsoft Windows Server 2022 Datacenter", "product_type": "server", "edition": "ServerDatacenter", "build": 20348},
-        "processor": {
-            "manufacturer": "GenuineIntel",
-            "name": "Intel(R) Xeon(R) Gold 6338",
-            "virtualization_firmware_enabled": True,
-            "vm_monitor_mode_extensions": True,
-            "second_level_address_translation": True,
-        },
-        "logical_processor_count": 32,
-        "memory_capacity_bytes": 256 * GB,
-        "hypervisor_present": True,
-        "hyperv_feature": "Enabled",
-        "vbs": {"configured": False, "running": False, "status": 0},
-        "bcd_offer_nested_virt_disabled": False,
-        "supported_versions": ["8.0", "9.0", "10.0"],
-        "default_version": "10.0",
-        "is_virtual_machine": False,
-        "is_administrator": True,
-        "is_hyperv_administrator": True,
-    }
 
 
 def probe_vm(name: str = "LAB-HV1", **overrides: t.Any) -> dict[str, t.Any]:
-    """A running VM, not nested yet: extensions hidden, dynamic memory on."""
-    vm: dict[str, t.Any] = {
-        "name": name,
-        "id": f"id-{name}",
-        "state": "Running",
-        "generation": 2,
-        "version": "10.0",
-        "processor_count": 4,
-        "expose_virtualization_extensions": False,
-        "dynamic_memory_enabled": True,
-        "startup_memory_bytes": 8 * GB,
-        "minimum_memory_bytes": 1 * GB,
-        "maximum_memory_bytes": 16 * GB,
-        "checkpoints": [],
-        "adapters": [
-            {"name": "Network Adapter", "id": f"Microsoft:{name}\\A1", "switch_name": "External", "mac_address": "00155D000101", "mac_address_spoofing": "On"}
-        ],
-        "integration_services": [
-            {"name": "Shutdown", "enabled": True, "primary_status": "OK"},
-            {"name": "Heartbeat", "enabled": True, "primary_status": "OK"},
-        ],
-        "virtualization_based_security_opt_out": False,
-        "guest_os": "Windows Server 2022 Datacenter",
-        "restart_mark": None,
-    }
-    vm.update(overrides)
-    return vm
+    """A running VM, not nested yet, that draws no other finding: 4 processors, 8 GB, spoofing on."""
+    return shared_probe_vm(name, processor_count=4, startup_memory_bytes=8 * GB, adapters=[vm_adapter(name, mac_address_spoofing="On")], **overrides)
 
 
 def nested_vm(name: str = "LAB-HV1", **overrides: t.Any) -> dict[str, t.Any]:
     """A VM that is ready to run Hyper-V and draws no finding."""
     return probe_vm(name, **{"expose_virtualization_extensions": True, "dynamic_memory_enabled": False, **overrides})
-
-
-def vms_section(*vms: dict[str, t.Any]) -> dict[str, t.Any]:
-    return {"hyperv_module": True, "missing": [], "duplicates": [], "all_names": [vm["name"] for vm in vms], "vms": list(vms)}
 
 
 def codes(vm: dict[str, t.Any]) -> tuple[list[str], list[str], list[str]]:

@@ -141,6 +141,9 @@ class Host:
     supported_versions: list[str] = field(default_factory=list)
     rebooting_until: float | None = None      # wall-clock time a reboot completes
     pending_reboot: bool = False
+    # The collection's restart-mark files in ProgramData (wire protocol §3.1), keyed by VM Id in
+    # lower case: {"vm_id", "vm_name", "stopped_at", "stopped_by"}. Written by the executor only.
+    restart_marks: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def to_dict(obj: Any) -> Any:
@@ -190,6 +193,8 @@ def host_from_dict(data: dict[str, Any]) -> Host:
     host.vms = [vm_from_dict(v) for v in data.get("vms", [])]
     host.nats = [_build(Nat, n) for n in data.get("nats", [])]
     host.static_mappings = [_build(StaticMapping, m) for m in data.get("static_mappings", [])]
+    # State files written before restart marks existed have none.
+    host.restart_marks = {str(k).lower(): v for k, v in (data.get("restart_marks") or {}).items()}
     return host
 
 

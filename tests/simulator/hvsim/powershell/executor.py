@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from ..model import lifecycle
 from ..model.objects import VM
 from .cmdlets import adapter_ref, run_cmdlet, select_vms, vm_ref
-from .errors import PSError
+from .errors import PSError, command_not_found
 from .session import Session
 
 HOST_ALLOW = {"Set-VMProcessor", "Set-VMMemory", "Set-VMNetworkAdapter", "Connect-VMNetworkAdapter",
@@ -17,6 +18,7 @@ HOST_ALLOW = {"Set-VMProcessor", "Set-VMMemory", "Set-VMNetworkAdapter", "Connec
 GUEST_ALLOW = {"New-NetIPAddress", "Remove-NetIPAddress", "Set-DnsClientServerAddress", "Set-NetIPInterface",
                "Remove-NetRoute"}
 _SELECTORS = {"vmname", "name", "vm"}
+MARKED_BY = "hyperv.nested.win_nested_vm"
 
 
 class OpFailed(Exception):
@@ -89,13 +91,36 @@ def _booted(session: Session) -> Any:
     return check
 
 
+def _write_restart_mark(session: Session, vm: VM) -> None:
+    """$env:ProgramData\\hyperv.nested\\restart-marks\\<VM Id>.json (wire protocol §3.1). Call with the lock held."""
+    vm_id = vm.id.lower()
+    stopped_at = datetime.fromtimestamp(session.clock(), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    session.host.restart_marks[vm_id] = {"vm_id": vm_id, "vm_name": vm.name, "stopped_at": stopped_at,
+                                         "stopped_by": MARKED_BY}
+    # Saved no later than the stop that follows: the mark must outlive a crash right after Stop-VM.
+    session.changed()
+
+
+def _remove_restart_mark(session: Session, vm: VM) -> None:
+    """Delete the VM's mark file if there is one. Call with the lock held."""
+    if session.host.restart_marks.pop(vm.id.lower(), None) is not None:
+        session.changed()
+
+
 def _stop_op(session: Session, op: dict[str, Any]) -> None:
     timeout = float(op.get("timeout_seconds", 300))
     mode = op.get("mode", "shutdown")
     if mode not in ("shutdown", "turn_off"):
         raise OpFailed(f"Unknown stop mode '{mode}'.")
+    mark = op.get("mark_for_restart", False)
+    if not isinstance(mark, bool):
+        raise OpFailed(f"mark_for_restart must be true or false, not {mark!r}.")
     with session.lock:
         vm = _resolve_vm(session, op.get("vm"))
+        if mark and vm.state == "Running":
+            # Written before Stop-VM; a Stop-VM that then fails leaves it (the VM is Running, so
+            # the next run sees a stale mark and clears it).
+            _write_restart_mark(session, vm)
         params: dict[str, Any] = {"VM": [vm_ref(vm)], "Force": True, "ErrorAction": "Stop"}
         params.update({"TurnOff": True} if mode == "turn_off" else {"AsJob": True})
         run_cmdlet(session, "Stop-VM", params)
@@ -112,6 +137,16 @@ def _start_op(session: Session, op: dict[str, Any], only_if_needed: bool) -> Non
     if not _wait(session, vm, _booted(session), timeout):
         raise OpFailed(f"VM '{vm.name}' did not report Running with a healthy heartbeat within "
                        f"{int(timeout)} seconds.")
+    with session.lock:
+        _remove_restart_mark(session, vm)
+
+
+def _clear_mark_op(session: Session, op: dict[str, Any]) -> None:
+    with session.lock:
+        if session.host.os_state.hyperv_feature != "Enabled":
+            raise command_not_found("Get-VM")     # the exact resolution runs Get-VM
+        vm = _resolve_vm(session, op.get("vm"))
+        _remove_restart_mark(session, vm)
 
 
 def _guest_op(session: Session, op: dict[str, Any]) -> None:
@@ -152,6 +187,8 @@ def _run_one(session: Session, op: Any) -> None:
         _start_op(session, op, only_if_needed=False)
     elif kind == "ensure_running":
         _start_op(session, op, only_if_needed=True)
+    elif kind == "clear_restart_mark":
+        _clear_mark_op(session, op)
     elif kind == "guest":
         _guest_op(session, op)
     else:

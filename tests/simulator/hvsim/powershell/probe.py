@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import lifecycle
-from ..model.objects import VM, NetAdapter, OSState
+from ..model.objects import VM, Host, NetAdapter, OSState
 from ..model.platform import default_version, host_build, version_key
 from .executor import OpFailed, check_powershell_direct
 from .session import Session
@@ -65,7 +65,16 @@ def _status(vm: VM, enabled: bool, now: float) -> str:
     return "OK" if lifecycle.guest_booted(vm, now) else "No Contact"
 
 
-def _vm_entry(vm: VM, now: float) -> dict[str, Any]:
+def _restart_mark(host: Host, vm: VM) -> dict[str, Any] | None:
+    """The VM's mark file (wire protocol §3.1); one that cannot be parsed reads as stopped_at null."""
+    mark = host.restart_marks.get(vm.id.lower())
+    if mark is None:
+        return None
+    stopped_at = mark.get("stopped_at") if isinstance(mark, dict) else None
+    return {"stopped_at": stopped_at if isinstance(stopped_at, str) else None}
+
+
+def _vm_entry(host: Host, vm: VM, now: float) -> dict[str, Any]:
     kvp = vm.integration_services.get("Key-Value Pair Exchange", False)
     guest_os = None
     if vm.guest is not None and kvp and lifecycle.guest_booted(vm, now):
@@ -84,6 +93,7 @@ def _vm_entry(vm: VM, now: float) -> dict[str, Any]:
                                  for n, e in vm.integration_services.items()],
         "virtualization_based_security_opt_out": vm.virtualization_based_security_opt_out,
         "guest_os": guest_os,
+        "restart_mark": _restart_mark(host, vm),
     }
 
 
@@ -105,7 +115,7 @@ def _vms_section(session: Session, names: list[str] | None) -> dict[str, Any]:
                 duplicates.append(name)
         selected = [vm for vm in host.vms if vm.name.lower() in wanted]
     return {"hyperv_module": True, "missing": missing, "duplicates": duplicates,
-            "all_names": [vm.name for vm in host.vms], "vms": [_vm_entry(vm, now) for vm in selected]}
+            "all_names": [vm.name for vm in host.vms], "vms": [_vm_entry(host, vm, now) for vm in selected]}
 
 
 def _network_section(session: Session) -> dict[str, Any]:

@@ -150,6 +150,8 @@ class Fleet:
                 if len(matches) != 1:
                     raise KeyError(f"no single VM {fault['vm']!r} on {host.name}")
                 matches[0].ignores_shutdown = bool(fault.get("value", True))
+            elif kind == "deny_restart_marks":
+                host.program_data_read_only = bool(fault.get("value", True))
             elif kind == "reboot_host":
                 lifecycle.begin_reboot(self._world, host, self._clock())
             else:

@@ -97,6 +97,19 @@ def test_a_graceful_stop_that_times_out_leaves_the_mark_on_the_running_vm() -> N
     assert info["state"] == "Running" and info["restart_mark"] is not None   # written before Stop-VM: stale now
 
 
+def test_a_mark_that_cannot_be_written_fails_the_stop_and_the_vm_keeps_running() -> None:
+    fleet = fleet_of(basic_lab())
+    fleet.inject({"kind": "deny_restart_marks", "host": "hv01"})
+    result = execute(fleet, "hv01", _marked_stop(mode="shutdown"))
+    assert "Access to the path" in only_failure(result) and "restart-marks" in only_failure(result)
+    assert vm_info(fleet, "hv01", "LAB-HV1")["state"] == "Running"
+    assert _marks(fleet) == {}
+    # Unmarked stops (power_after=off) do not write a mark and are not affected.
+    assert execute(fleet, "hv01", _stop())["vm_states"] == {"LAB-HV1": "Off"}
+    fleet.inject({"kind": "deny_restart_marks", "host": "hv01", "value": False})
+    assert execute(fleet, "hv01", _marked_stop("PLAIN"))["failed_index"] is None
+
+
 @pytest.mark.parametrize("extra", [{}, {"mark_for_restart": False}], ids=["absent", "false"])
 def test_no_mark_without_mark_for_restart(extra: dict[str, Any]) -> None:
     fleet = fleet_of(basic_lab())

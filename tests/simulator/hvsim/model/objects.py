@@ -144,6 +144,7 @@ class Host:
     # The collection's restart-mark files in ProgramData (wire protocol §3.1), keyed by VM Id in
     # lower case: {"vm_id", "vm_name", "stopped_at", "stopped_by"}. Written by the executor only.
     restart_marks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    program_data_read_only: bool = False      # ProgramData locked down for the connecting account
 
 
 def to_dict(obj: Any) -> Any:

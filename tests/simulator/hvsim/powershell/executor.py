@@ -93,6 +93,8 @@ def _booted(session: Session) -> Any:
 
 def _write_restart_mark(session: Session, vm: VM) -> None:
     """$env:ProgramData\\hyperv.nested\\restart-marks\\<VM Id>.json (wire protocol §3.1). Call with the lock held."""
+    if session.host.program_data_read_only:
+        raise OpFailed("Access to the path 'C:\\ProgramData\\hyperv.nested\\restart-marks' is denied.")
     vm_id = vm.id.lower()
     stopped_at = datetime.fromtimestamp(session.clock(), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     session.host.restart_marks[vm_id] = {"vm_id": vm_id, "vm_name": vm.name, "stopped_at": stopped_at,

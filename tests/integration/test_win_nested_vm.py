@@ -163,15 +163,18 @@ def test_power_policies_restore_a_running_vm(healthy_lab: Lab, tmp_path: Path, p
     done = run_vm(healthy_lab, tmp_path, {"name": ["LAB-HV1"], "power": power})
     assert done.run.rc == 0, done.result.get("msg")
     sent = json.loads(done.commands[1]["stdin"])["parameters"]
-    assert sent["operations"][0] == {"kind": "stop_vm", "vm": "LAB-HV1", "mode": power, **({"timeout_seconds": 300} if power == "shutdown" else {})}
+    timeout = {"timeout_seconds": 300} if power == "shutdown" else {}
+    assert sent["operations"][0] == {"kind": "stop_vm", "vm": "LAB-HV1", "mode": power, **timeout, "mark_for_restart": True}
     assert sent["on_failure"] == [{"kind": "ensure_running", "vm": "LAB-HV1", "timeout_seconds": 300}]
     assert_nested(vms_of(healthy_lab)["LAB-HV1"], state="Running")
+    assert vms_of(healthy_lab)["LAB-HV1"]["restart_mark"] is None, "the start did not remove the restart mark of the stop"
 
 
 def test_power_after_off_leaves_the_vm_off_and_running_starts_it(healthy_lab: Lab, tmp_path: Path) -> None:
     left_off = run_vm(healthy_lab, tmp_path, {"name": ["LAB-HV1"], "power": "shutdown", "power_after": "off"})
     assert left_off.run.rc == 0, left_off.result.get("msg")
     assert_nested(vms_of(healthy_lab)["LAB-HV1"], state="Off")
+    assert vms_of(healthy_lab)["LAB-HV1"]["restart_mark"] is None, "power_after=off asked for the VM to stay off: no restart mark"
     assert left_off.result["vms"][0]["after"]["power_state"] == "Off"
 
     # Settings are converged; power_after=running is now the only difference.
@@ -196,7 +199,24 @@ def test_vm_ignoring_graceful_shutdown_fails_after_timeout_still_running(healthy
     assert "Applied: nothing." in msg
     vm = vms_of(healthy_lab)["LAB-HV1"]
     assert vm["state"] == "Running"
+    assert vm["restart_mark"] is None, "on_failure found the VM running and should have removed the mark"
     assert vm["expose_virtualization_extensions"] is False
+
+
+def test_a_restart_mark_that_cannot_be_written_stops_nothing(healthy_lab: Lab, tmp_path: Path) -> None:
+    healthy_lab.fault("deny_restart_marks", host="hv01")
+    done = run_vm(healthy_lab, tmp_path, {"name": ["LAB-HV1"], "power": "shutdown"})
+    assert done.run.rc != 0
+    assert done.result["changed"] is False
+    assert done.result["msg"].startswith("VM 'LAB-HV1': 'shut down through the guest (up to 300s)' failed: Access to the path")
+    assert "Applied: nothing." in done.result["msg"]
+    vm = vms_of(healthy_lab)["LAB-HV1"]
+    assert (vm["state"], vm["expose_virtualization_extensions"], vm["restart_mark"]) == ("Running", False, None)
+
+    healthy_lab.fault("deny_restart_marks", host="hv01", value=False)
+    rerun = run_vm(healthy_lab, tmp_path, {"name": ["LAB-HV1"], "power": "shutdown"})
+    assert rerun.run.rc == 0, rerun.result.get("msg")
+    assert_nested(vms_of(healthy_lab)["LAB-HV1"], state="Running")
 
 
 def test_failure_part_way_reports_progress_and_restarts_the_vm(healthy_lab: Lab, tmp_path: Path) -> None:

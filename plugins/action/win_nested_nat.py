@@ -7,7 +7,8 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import ModuleFailure, NestedActionBase
-from ansible_collections.hyperv.nested.plugins.plugin_utils._commands import render, render_all
+from ansible_collections.hyperv.nested.plugins.plugin_utils._commands import render_all
+from ansible_collections.hyperv.nested.plugins.plugin_utils._executor_outcome import applied_any, failure_sentence, operation_reports
 from ansible_collections.hyperv.nested.plugins.plugin_utils._nat_planner import (
     DEFAULT_DNS,
     PlanError,
@@ -99,25 +100,11 @@ class ActionModule(NestedActionBase):
             return result
 
         outcome = self._call("execute", {"operations": planned.operations, "on_failure": []})
-        reports = list(outcome.get("operations") or [])
-        result["operations"] = [
-            {
-                "command": render(operation),
-                "status": (reports[index] if index < len(reports) else {}).get("status", "not_run"),
-                "message": self._scrub((reports[index] if index < len(reports) else {}).get("message")),
-            }
-            for index, operation in enumerate(planned.operations)
-        ]
+        result["operations"] = operation_reports(planned.operations, outcome, self._scrub)
         failed_index = outcome.get("failed_index")
         if failed_index is not None:
-            applied = sum(1 for entry in result["operations"] if entry["status"] == "ok")
-            failed = result["operations"][int(failed_index)]
-            result["changed"] = applied > 0
-            raise ModuleFailure(
-                f"Operation {int(failed_index) + 1} of {len(planned.operations)} failed: {failed['command']}: {failed['message']} "
-                f"({applied} operation(s) before it were applied; the rest were not run).",
-                **result,
-            )
+            result["changed"] = applied_any(result["operations"])
+            raise ModuleFailure(failure_sentence(result["operations"], failed_index), **result)
         result["msg"] = f"{len(planned.operations)} change(s) made."
         return result
 

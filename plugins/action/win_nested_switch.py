@@ -7,7 +7,8 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import ModuleFailure, NestedActionBase
-from ansible_collections.hyperv.nested.plugins.plugin_utils._commands import render, render_all
+from ansible_collections.hyperv.nested.plugins.plugin_utils._commands import render_all
+from ansible_collections.hyperv.nested.plugins.plugin_utils._executor_outcome import applied_any, failure_sentence, operation_reports
 from ansible_collections.hyperv.nested.plugins.plugin_utils._switch_planner import SwitchPlanError, plan, probe_parameters
 from ansible_collections.hyperv.nested.plugins.plugin_utils._validation import validate_name, validate_vm_names
 
@@ -49,14 +50,8 @@ class ActionModule(NestedActionBase):
             return result
 
         outcome = self.call_target("execute", {"operations": planned.operations, "on_failure": []})
-        reports = list(outcome.get("operations") or [])
-        result["operations"] = reports
+        result["operations"] = operation_reports(planned.operations, outcome)
         failed_index = outcome.get("failed_index")
         if failed_index is not None:
-            message = reports[failed_index].get("message") if failed_index < len(reports) else None
-            ran = any(report.get("status") == "ok" for report in reports)
-            raise ModuleFailure(
-                f"{render(planned.operations[failed_index])} failed: {message or 'no reason given'}",
-                **{**result, "changed": ran},
-            )
+            raise ModuleFailure(failure_sentence(result["operations"], failed_index), **{**result, "changed": applied_any(result["operations"])})
         return result

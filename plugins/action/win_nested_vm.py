@@ -8,6 +8,7 @@ import typing as t
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import ModuleFailure, NestedActionBase
 from ansible_collections.hyperv.nested.plugins.plugin_utils._commands import render_all
+from ansible_collections.hyperv.nested.plugins.plugin_utils._executor_outcome import operation_reports
 from ansible_collections.hyperv.nested.plugins.plugin_utils._nested_rules import Finding, host_verdict, required_version
 from ansible_collections.hyperv.nested.plugins.plugin_utils._sizes import SizeError, parse_size
 from ansible_collections.hyperv.nested.plugins.plugin_utils._validation import validate_vm_names
@@ -76,7 +77,7 @@ class ActionModule(NestedActionBase):
             return result
 
         outcome = self.call_target("execute", {"operations": planned.operations, "on_failure": planned.on_failure})
-        result["operations"] = list(outcome.get("operations") or [])
+        result["operations"] = operation_reports(planned.operations, outcome)
         if outcome.get("failed_index") is not None:
             msg, applied, progress = failure_report(planned, outcome)
             details = {key: value for key, value in result.items() if key not in ("msg", "diff")}

@@ -240,5 +240,5 @@ operations:
   returned: when changes were sent
   type: list
   elements: dict
-  sample: [{"command": "New-NetNat -Name 'LocalNAT' -InternalIPInterfaceAddressPrefix '192.168.100.0/24'", "status": "ok", "message": null}]
+  sample: [{"command": "New-NetNat -Name 'LocalNAT' -InternalIPInterfaceAddressPrefix '192.168.100.0/24'", "status": "ok", "message": null, "duration_ms": 40}]
 """

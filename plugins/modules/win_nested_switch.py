@@ -164,9 +164,9 @@ commands:
     - New-VMSwitch -Name 'NestedExternal' -NetAdapterName 'Ethernet' -AllowManagementOS $true
     - Connect-VMNetworkAdapter -VMNetworkAdapter (Get-VMNetworkAdapter -VM (Get-VM -Name 'LAB-VM3') | Where-Object Id -eq '...') -SwitchName 'NestedExternal'
 operations:
-  description: Per operation, what the executor reported (status ok, failed or not_run, message, duration).
-  returned: when operations ran
+  description: What happened to each command when changes were sent; status is V(ok), V(failed) or V(not_run).
+  returned: when changes were sent
   type: list
   elements: dict
-  sample: [{index: 0, status: ok, message: null, duration_ms: 820}]
+  sample: [{command: "New-VMSwitch -Name 'NestedExternal' -NetAdapterName 'Ethernet' -AllowManagementOS $true", status: ok, message: null, duration_ms: 820}]
 """

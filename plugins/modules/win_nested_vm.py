@@ -283,11 +283,11 @@ commands:
     - Set-VMMemory -VM (Get-VM -Name 'LAB-HV1') -DynamicMemoryEnabled $false
     - Start-VM -VM (Get-VM -Name 'LAB-HV1')
 operations:
-  description: Per operation, what the executor reported (status C(ok), C(failed) or C(not_run), message, duration).
-  returned: when operations ran
+  description: What happened to each command when changes were sent; status is V(ok), V(failed) or V(not_run).
+  returned: when changes were sent
   type: list
   elements: dict
-  sample: [{index: 0, status: ok, message: null, duration_ms: 5120}]
+  sample: [{command: "Stop-VM -VM (Get-VM -Name 'LAB-HV1') -Force", status: ok, message: null, duration_ms: 5120}]
 on_failure:
   description: What the executor reported for the operations that started stopped VMs again after a failure.
   returned: when an operation failed

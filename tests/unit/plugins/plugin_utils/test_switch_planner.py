@@ -217,9 +217,10 @@ def test_failed_operation_names_the_command_and_keeps_changed() -> None:
     )
     assert result["failed"] is True
     assert result["changed"] is True
-    assert result["msg"].startswith("Connect-VMNetworkAdapter ")
-    assert result["msg"].endswith("failed: The adapter is in use.")
+    assert result["msg"].startswith("Operation 2 of 2 failed: Connect-VMNetworkAdapter ")
+    assert result["msg"].endswith(": The adapter is in use. (1 operation(s) before it were applied; the rest were not run).")
     assert [report["status"] for report in result["operations"]] == ["ok", "failed"]
+    assert result["operations"][0]["command"] == result["commands"][0]
 
 
 def test_planning_error_is_a_failed_task_without_execute() -> None:

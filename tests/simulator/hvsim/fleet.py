@@ -12,6 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .model import lifecycle
+from .model.accounts import credentials as _account_credentials
+from .model.accounts import rights_of
 from .model.connectivity import connectivity as _connectivity
 from .model.lab import build_hosts
 from .model.objects import Host, host_from_dict, host_to_dict
@@ -86,9 +88,9 @@ class Fleet:
         if lifecycle.settle(self._world, self._clock()):
             self._changed()
 
-    def _session(self, host: Host) -> Session:
+    def _session(self, host: Host, user: str | None = None) -> Session:
         return Session(world=self._world, host=host, lock=self._lock, faults=self._faults,
-                       changed=self._changed, clock=self._clock)
+                       changed=self._changed, clock=self._clock, rights=rights_of(host.os_state, user))
 
     def host_names(self) -> list[str]:
         with self._lock:
@@ -98,6 +100,16 @@ class Fleet:
         with self._lock:
             found = self._world.host(host)
             return found.username, found.password
+
+    def accounts(self, host: str) -> list[tuple[str, str]]:
+        """(username, password) of every account that may log on: the main one, then the lab's others."""
+        with self._lock:
+            return _account_credentials(self._world.host(host).os_state)
+
+    def authorize(self, host: str, username: str) -> bool:
+        """WinRM's access check after authentication: an administrator or Remote Management Users (RULES #31)."""
+        with self._lock:
+            return rights_of(self._world.host(host).os_state, username).remote_management
 
     def reachable(self, host: str) -> bool:
         with self._lock:
@@ -127,14 +139,15 @@ class Fleet:
 
     # -- commands and faults -----------------------------------------------------------------
 
-    def run_command(self, host: str, command_line: str, stdin: bytes) -> CommandResult:
+    def run_command(self, host: str, command_line: str, stdin: bytes, user: str | None = None) -> CommandResult:
+        """Run as `user` (an account of the host, as WinRM authenticated it); None is the main account."""
         with self._lock:
             self._refresh()
             found = self._world.host(host)
             if not lifecycle.host_reachable(self._world, found, self._clock()):
                 return CommandResult(1, b"", clixml_error([f"hvsim: host {host} is not reachable (off or "
                                                            "rebooting)."]))
-            session = self._session(found)
+            session = self._session(found, user)
         return dispatch.run(session, command_line, stdin)
 
     def inject(self, fault: dict[str, Any]) -> None:

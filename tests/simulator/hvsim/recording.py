@@ -11,7 +11,7 @@ from hvsim.transcript import TranscriptWriter
 
 
 class CommandRunner(Protocol):
-    def run_command(self, host: str, command_line: str, stdin: bytes) -> Any: ...
+    def run_command(self, host: str, command_line: str, stdin: bytes, user: str | None = None) -> Any: ...
     def reachable(self, host: str) -> bool: ...
     def credentials(self, host: str) -> tuple[str, str]: ...
 
@@ -31,18 +31,18 @@ class RecordingBackend:
     def credentials(self, host: str) -> tuple[str, str]:
         return self._fleet.credentials(host)
 
-    def run_command(self, host: str, command_line: str, stdin: bytes) -> Any:
+    def run_command(self, host: str, command_line: str, stdin: bytes, user: str | None = None) -> Any:
         started = time.monotonic()
         try:
-            result = self._fleet.run_command(host, command_line, stdin)
+            result = self._fleet.run_command(host, command_line, stdin, user=user)
         except Exception:
             self._transcripts.record(host, command_line, stdin, -1, b"",
-                                     traceback.format_exc().encode(), time.monotonic() - started)
+                                     traceback.format_exc().encode(), time.monotonic() - started, user)
             self._persister.save_if_changed()
             raise
         self._persister.save_if_changed()
         self._transcripts.record(host, command_line, stdin, result.rc, result.stdout, result.stderr,
-                                 time.monotonic() - started)
+                                 time.monotonic() - started, user)
         return result
 
     def __getattr__(self, name: str) -> Any:

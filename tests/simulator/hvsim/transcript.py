@@ -48,10 +48,11 @@ class TranscriptWriter:
         return self._directory / f"{host}.jsonl"
 
     def record(self, host: str, command_line: str, stdin: bytes, rc: int, stdout: bytes,
-               stderr: bytes, duration_s: float) -> None:
+               stderr: bytes, duration_s: float, user: str | None = None) -> None:
         entry = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "host": host,
+            "user": user,                     # the account WinRM authenticated (None: not known)
             "command_line": command_line,
             "script": decode_encoded_command(command_line),
             "stdin": _text(stdin),

@@ -52,7 +52,7 @@ class FakeFleet:
     def reachable(self, host: str) -> bool:
         return bool(self.hosts[host]["reachable"])
 
-    def run_command(self, host: str, command_line: str, stdin: bytes) -> CommandResult:
+    def run_command(self, host: str, command_line: str, stdin: bytes, user: str | None = None) -> CommandResult:
         words = command_line.split()
         if words[:1] == ["set"] and len(words) == 3:
             with self._lock:

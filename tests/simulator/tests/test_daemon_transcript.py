@@ -38,7 +38,8 @@ def test_record_writes_one_json_line_per_command_with_secrets_unmasked(tmp_path:
     assert entries[0]["stdin"] == '{"password": "S3cret!"}'
     assert (entries[0]["rc"], entries[0]["stdout"], entries[0]["duration_s"]) == (0, "ok\r\n", 0.0123)
     assert entries[1]["stderr"] == "\ufffd"  # undecodable bytes do not break the transcript
-    assert set(entries[0]) == {"time", "host", "command_line", "script", "stdin", "rc", "stdout", "stderr", "duration_s"}
+    assert set(entries[0]) == {"time", "host", "user", "command_line", "script", "stdin", "rc", "stdout", "stderr", "duration_s"}
+    assert entries[0]["user"] is None
 
 
 def test_concurrent_records_never_interleave(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ class FixedBackend:
     def credentials(self, host: str) -> tuple[str, str]:
         return USER, PASSWORD
 
-    def run_command(self, host: str, command_line: str, stdin: bytes) -> CommandResult:
+    def run_command(self, host: str, command_line: str, stdin: bytes, user: str | None = None) -> CommandResult:
         self.command_lines.setdefault(host, []).append(command_line)
         if stdin:  # a PowerShell module: bootstrap on the command line, its payload on stdin
             self.stdins.append(stdin)

@@ -49,7 +49,7 @@ class FakeBackend:
         assert host == HOST
         return USER, PASSWORD
 
-    def run_command(self, host: str, command_line: str, stdin: bytes) -> CommandResult:
+    def run_command(self, host: str, command_line: str, stdin: bytes, user: str | None = None) -> CommandResult:
         self.calls.append(Call(command_line, stdin))
         verb, _unused, rest = command_line.partition(" ")
         if verb == "echo":

@@ -5,6 +5,7 @@ import time
 import uuid
 from typing import Any
 
+from .accounts import accounts_from_spec
 from .objects import GB, VM, Checkpoint, Host, IPv4Address, NetAdapter, OSState, Switch, VMAdapter
 from .platform import supported_versions
 
@@ -53,6 +54,7 @@ def _l0_host(spec: dict[str, Any], macs: MacAllocator, now: float) -> Host:
     os_info = dict(spec["os"])
     os_state = OSState(os=os_info, username=spec["username"], password=spec["password"],
                        hyperv_feature=spec.get("hyperv_feature", "Enabled"), boot_filetime=filetime(now))
+    _set_accounts(os_state, spec, f"host {spec['name']}")
     switch_adapters = {s["net_adapter"] for s in spec.get("switches") or [] if s.get("net_adapter")}
     for name in sorted(switch_adapters | {"Ethernet"}):
         _add_adapter(os_state, name, macs, "Physical Ethernet Adapter")
@@ -68,6 +70,15 @@ def _l0_host(spec: dict[str, Any], macs: MacAllocator, now: float) -> Host:
     )
     _finish_host(host, spec, macs, now)
     return host
+
+
+def _set_accounts(os_state: OSState, spec: dict[str, Any], where: str) -> None:
+    """`accounts:` and `local_account_token_filter_policy:` of a host or a guest (model/accounts.py)."""
+    try:
+        os_state.accounts = accounts_from_spec(spec.get("accounts"), os_state.username)
+    except ValueError as error:
+        raise ValueError(f"lab: {where}: {error}") from None
+    os_state.local_account_token_filter_policy = bool(spec.get("local_account_token_filter_policy", False))
 
 
 def _processor(spec: dict[str, Any]) -> dict[str, Any]:
@@ -155,6 +166,7 @@ def _vm(host: Host, spec: dict[str, Any], macs: MacAllocator, now: float) -> VM:
 def _guest_os(vm: VM, guest: dict[str, Any], macs: MacAllocator, now: float) -> OSState:
     state = OSState(os=dict(guest.get("os") or {}), username=guest["username"], password=guest["password"],
                     boot_filetime=filetime(now))
+    _set_accounts(state, guest, f"guest of VM {vm.name}")
     configured = guest.get("adapters") or []
     for index, vm_adapter in enumerate(vm.adapters):
         adapter = _add_adapter(state, "Ethernet" if index == 0 else f"Ethernet {index + 1}", macs,

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
+from .accounts import Account
+
 GB = 1024 ** 3
 MB = 1024 ** 2
 
@@ -44,6 +46,8 @@ class OSState:
     next_interface_index: int = 20
     boot_count: int = 1
     boot_filetime: int = 0                    # LastBootUpTime as a Windows FILETIME
+    accounts: list[Account] = field(default_factory=list)   # local accounts besides `username` (accounts.py)
+    local_account_token_filter_policy: bool = False         # full tokens over the network for local admins
 
 
 @dataclass
@@ -167,6 +171,8 @@ def _build(cls: type[T], data: dict[str, Any]) -> T:
 def os_from_dict(data: dict[str, Any]) -> OSState:
     state = _build(OSState, data)
     state.adapters = [_net_adapter(a) for a in data.get("adapters", [])]
+    # State files written before accounts existed have none.
+    state.accounts = [_build(Account, a) for a in data.get("accounts") or []]
     return state
 
 

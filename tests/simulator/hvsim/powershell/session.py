@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..model.accounts import Rights, full_rights
 from ..model.lifecycle import settle
 from ..model.objects import Host
 from ..model.world import World
@@ -30,6 +31,8 @@ class Session:
     changed: Callable[[], None]                 # bump the fleet's generation
     clock: Callable[[], float] = time.time
     poll_interval: float = 0.02
+    # The account the command runs as (model/accounts.py); the host's main account unless told.
+    rights: Rights = field(default_factory=lambda: full_rights("Administrator"))
 
     def refresh(self) -> None:
         """Apply deadlines that have passed (shutdowns, boots, reboots). Call with the lock held."""

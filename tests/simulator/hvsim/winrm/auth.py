@@ -31,24 +31,25 @@ class Challenge:
 
 
 class AccountStore:
-    """The host's current credentials, and an NTLM account file kept in step with them."""
+    """The host's current accounts, and an NTLM account file kept in step with them."""
 
-    def __init__(self, host: str, credentials: Callable[[], tuple[str, str]]) -> None:
+    def __init__(self, host: str, accounts: Callable[[], list[tuple[str, str]]]) -> None:
         self.host = host
-        self._credentials = credentials
+        self._accounts = accounts
         self._lock = threading.Lock()
-        self._ntlm: tuple[tuple[str, str], NtlmAccounts] | None = None
+        self._ntlm: tuple[tuple[tuple[str, str], ...], NtlmAccounts] | None = None
 
-    def credentials(self) -> tuple[str, str]:
-        return self._credentials()
+    def accounts(self) -> list[tuple[str, str]]:
+        """(username, password) of every account that may authenticate, the main one first."""
+        return list(self._accounts())
 
     def ntlm_accounts(self) -> NtlmAccounts:
-        current = self._credentials()
+        current = tuple(self._accounts())
         with self._lock:
             if self._ntlm is None or self._ntlm[0] != current:
                 if self._ntlm is not None:
                     self._ntlm[1].close()
-                self._ntlm = (current, NtlmAccounts(self.host, *current))
+                self._ntlm = (current, NtlmAccounts(self.host, list(current)))
             return self._ntlm[1]
 
     def close(self) -> None:
@@ -81,10 +82,17 @@ class ConnectionAuth:
             user, _unused, password = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
             return Challenge(CHALLENGE_HEADERS)
-        expected_user, expected_password = self._accounts.credentials()
-        if _same_account(user, expected_user, self._accounts.host) and hmac.compare_digest(password.encode(), expected_password.encode()):
-            return Authenticated(expected_user.rpartition("\\")[2], None)
+        for expected_user, expected_password in self._accounts.accounts():
+            if _same_account(user, expected_user, self._accounts.host):
+                if hmac.compare_digest(password.encode(), expected_password.encode()):
+                    return Authenticated(expected_user.rpartition("\\")[2], None)
+                break
         return Challenge(CHALLENGE_HEADERS)
+
+    def forget(self) -> None:
+        """Drop the connection's authentication (WinRM refused the account after it authenticated)."""
+        self._pending = None
+        self._established = None
 
     def _ntlm_step(self, scheme: str, encoded: str) -> Authenticated | Challenge:
         try:

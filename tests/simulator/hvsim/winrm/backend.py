@@ -16,10 +16,16 @@ class CommandBackend(Protocol):
         """False while the host is off or rebooting: its endpoint drops every connection."""
 
     def credentials(self, host: str) -> tuple[str, str]:
-        """(username, password) accepted by Basic and NTLM."""
+        """(username, password) accepted by Basic and NTLM.
 
-    def run_command(self, host: str, command_line: str, stdin: bytes) -> CommandResult:
-        """Run one command line to completion; may block."""
+        A backend with more accounts also has `accounts(host) -> [(username, password), ...]`
+        (all of them, this one first) and `authorize(host, username) -> bool` (WinRM's access
+        check after authentication; False answers 401). Without them, this one account is the
+        only one and may connect.
+        """
+
+    def run_command(self, host: str, command_line: str, stdin: bytes, user: str | None = None) -> CommandResult:
+        """Run one command line to completion as `user` (the account that opened the shell); may block."""
 
 
 class CommandObserver(Protocol):

@@ -29,15 +29,18 @@ class AuthenticationFailed(Exception):
 
 
 class NtlmAccounts:
-    """A private NTLM_USER_FILE holding one account, under the domain names a client may use."""
+    """A private NTLM_USER_FILE holding the host's accounts, under the domain names a client may use."""
 
-    def __init__(self, host: str, username: str, password: str) -> None:
-        domain, _unused, user = username.rpartition("\\")
-        # Local accounts authenticate with no domain, ".", or the machine name.
-        domains = {domain, "", ".", host.split(".")[0].upper()}
+    def __init__(self, host: str, accounts: list[tuple[str, str]]) -> None:
+        lines: list[str] = []
+        for username, password in accounts:
+            domain, _unused, user = username.rpartition("\\")
+            # Local accounts authenticate with no domain, ".", or the machine name.
+            domains = {domain, "", ".", host.split(".")[0].upper()}
+            lines.extend(f"{d}:{user}:{password}\n" for d in sorted(domains))
         fd, name = tempfile.mkstemp(prefix=f"hvsim-ntlm-{host}-", suffix=".txt")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.writelines(f"{d}:{user}:{password}\n" for d in sorted(domains))
+            handle.writelines(lines)
         self.path = Path(name)
 
     def close(self) -> None:

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from . import encryption
-from .auth import AccountStore, Authenticated, Challenge, ConnectionAuth
+from .auth import CHALLENGE_HEADERS, AccountStore, Authenticated, Challenge, ConnectionAuth
 from .backend import CommandBackend, CommandObserver
 from .faults import ConnectionDropped, ProtocolFaults
 from .ntlm import AuthenticationFailed
@@ -48,9 +48,18 @@ class Endpoint:
         self._requested_port = port
         self._shells = ShellRegistry(host, backend, observer)
         self.service = WsmanService(host, self._shells, self.faults)
-        self.accounts = AccountStore(host, lambda: backend.credentials(host))
+        self.accounts = AccountStore(host, self._accounts)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+
+    def _accounts(self) -> list[tuple[str, str]]:
+        listed = getattr(self.backend, "accounts", None)
+        return list(listed(self.host)) if listed is not None else [self.backend.credentials(self.host)]
+
+    def authorized(self, username: str) -> bool:
+        """WinRM's access check once the account is authenticated (backends without one allow all)."""
+        check = getattr(self.backend, "authorize", None)
+        return True if check is None else bool(check(self.host, username))
 
     @property
     def scheme(self) -> str:
@@ -180,6 +189,15 @@ class _Handler(BaseHTTPRequestHandler):
         outcome = self.auth.authenticate(self.headers.get("Authorization"))
         if isinstance(outcome, Challenge):
             self._reply(401, b"", www_authenticate=outcome.www_authenticate)
+            return
+        if not endpoint.authorized(outcome.username):
+            # Authenticated but refused by WinRM's access check (not an administrator, not in
+            # Remote Management Users): Windows answers 401 too, so clients report rejected
+            # credentials (RULES #31).
+            log.info("%s: %s authenticated but may not use WinRM", endpoint.host, outcome.username)
+            self.auth.forget()
+            self._reply(401, b"", www_authenticate=CHALLENGE_HEADERS)
+            self.close_connection = True
             return
         try:
             self._serve(body, outcome)

@@ -33,6 +33,7 @@ class Output:
 class Command:
     id: str
     command_line: str
+    user: str | None = None   # the shell's owner: the account the command runs as
     drop_reply: bool = False  # the "after" connection-drop fault is armed on this command
     stdin: bytearray = field(default_factory=bytearray)
     stdin_sent: bool = False
@@ -69,24 +70,26 @@ class ShellRegistry:
             self._shells[shell.id] = shell
         return shell
 
-    def delete_shell(self, shell_id: str) -> None:
+    def delete_shell(self, shell_id: str, owner: str | None = None) -> None:
         with self._lock:
-            if self._shells.pop(shell_id.upper(), None) is None:
-                raise errors.shell_not_found(shell_id)
+            self._shell(shell_id, owner)
+            del self._shells[shell_id.upper()]
 
-    def shell(self, shell_id: str) -> Shell:
+    def shell(self, shell_id: str, owner: str | None = None) -> Shell:
         with self._lock:
-            return self._shell(shell_id)
+            return self._shell(shell_id, owner)
 
-    def create_command(self, shell_id: str, command_line: str, drop_reply: bool = False) -> Command:
-        command = Command(id=_new_id(), command_line=command_line, drop_reply=drop_reply)
+    def create_command(self, shell_id: str, command_line: str, drop_reply: bool = False,
+                       owner: str | None = None) -> Command:
         with self._lock:
-            self._shell(shell_id).commands[command.id] = command
+            shell = self._shell(shell_id, owner)
+            command = Command(id=_new_id(), command_line=command_line, user=shell.owner, drop_reply=drop_reply)
+            shell.commands[command.id] = command
         return command
 
-    def send_input(self, shell_id: str, command_id: str, data: bytes, end: bool) -> None:
+    def send_input(self, shell_id: str, command_id: str, data: bytes, end: bool, owner: str | None = None) -> None:
         with self._lock:
-            command = self._command(shell_id, command_id)
+            command = self._command(shell_id, command_id, owner)
             if command.started:
                 raise errors.invalid_parameter("The stdin stream of this command was already closed; no more input can be sent.")
             command.stdin += data
@@ -96,14 +99,15 @@ class ShellRegistry:
         if end:
             self._start(command)
 
-    def receive(self, shell_id: str, command_id: str, timeout_s: float, max_bytes: int) -> Output:
+    def receive(self, shell_id: str, command_id: str, timeout_s: float, max_bytes: int,
+                owner: str | None = None) -> Output:
         """The next output of a command, at most max_bytes of stream data (stdout first).
 
         Raises the OperationTimeout fault when the command has not finished within timeout_s, and
         ConnectionDropped (once, consuming nothing) when the command carries the "after" drop fault.
         """
         with self._lock:
-            command = self._command(shell_id, command_id)
+            command = self._command(shell_id, command_id, owner)
             codepage = self._shell(shell_id).codepage
             start_now = not command.started and not command.stdin_sent
             if start_now:
@@ -126,10 +130,10 @@ class ShellRegistry:
             complete = command.stdout_pos >= len(stdout) and command.stderr_pos >= len(stderr)
             return Output(out, err, command.result.rc if complete else None)
 
-    def signal(self, shell_id: str, command_id: str, code: str) -> None:
+    def signal(self, shell_id: str, command_id: str, code: str, owner: str | None = None) -> None:
         """terminate forgets the command; ctrl_c keeps it, and a command not started never runs."""
         with self._lock:
-            command = self._command(shell_id, command_id)
+            command = self._command(shell_id, command_id, owner)
             if code == "terminate":
                 del self._shells[shell_id.upper()].commands[command.id]
             if not command.started:
@@ -144,7 +148,7 @@ class ShellRegistry:
         stdin = bytes(command.stdin)
         began = time.monotonic()
         try:
-            result = self._backend.run_command(self._host, command.command_line, stdin)
+            result = self._backend.run_command(self._host, command.command_line, stdin, user=command.user)
         except Exception as exc:  # a crashing backend must not hang the client; it sees rc 1
             log.exception("backend failed on %s: %s", self._host, command.command_line)
             result = CommandResult(rc=1, stdout=b"", stderr=f"simulator backend error: {exc!r}\r\n".encode())
@@ -158,14 +162,15 @@ class ShellRegistry:
             except Exception:
                 log.exception("command observer failed on %s", self._host)
 
-    def _shell(self, shell_id: str) -> Shell:
+    def _shell(self, shell_id: str, owner: str | None = None) -> Shell:
         shell = self._shells.get(shell_id.upper())
-        if shell is None:
+        # A shell belongs to the account that created it: to any other it does not exist.
+        if shell is None or (owner is not None and shell.owner.casefold() != owner.casefold()):
             raise errors.shell_not_found(shell_id)
         return shell
 
-    def _command(self, shell_id: str, command_id: str) -> Command:
-        command = self._shell(shell_id).commands.get(command_id.upper())
+    def _command(self, shell_id: str, command_id: str, owner: str | None = None) -> Command:
+        command = self._shell(shell_id, owner).commands.get(command_id.upper())
         if command is None:
             raise errors.command_not_found()
         return command

@@ -95,12 +95,12 @@ class WsmanService:
         )
 
     def _delete(self, request: WsmanRequest, caller: Caller, endpoint_url: str) -> str:
-        self._shells.delete_shell(_shell_id(request))
+        self._shells.delete_shell(_shell_id(request), owner=caller.username)
         return ""
 
     def _command(self, request: WsmanRequest, caller: Caller, endpoint_url: str) -> str:
         shell_id = _shell_id(request)
-        self._shells.shell(shell_id)  # an unknown shell faults before the command is counted
+        self._shells.shell(shell_id, owner=caller.username)  # an unknown shell faults before the command is counted
         command_line = request.body.find(q(NS_SHELL, "CommandLine"))
         executable = _text(command_line, "Command") if command_line is not None else None
         if command_line is None or not executable:
@@ -109,7 +109,8 @@ class WsmanService:
         drop = self._faults.on_command()
         if drop is DropWhen.BEFORE:
             raise ConnectionDropped("Command request dropped before running")
-        command = self._shells.create_command(shell_id, " ".join([executable, *arguments]), drop_reply=drop is DropWhen.AFTER)
+        command = self._shells.create_command(shell_id, " ".join([executable, *arguments]), drop_reply=drop is DropWhen.AFTER,
+                                              owner=caller.username)
         return f"<rsp:CommandResponse><rsp:CommandId>{command.id}</rsp:CommandId></rsp:CommandResponse>"
 
     def _send(self, request: WsmanRequest, caller: Caller, endpoint_url: str) -> str:
@@ -125,7 +126,7 @@ class WsmanService:
             except binascii.Error as exc:
                 raise errors.invalid_parameter(f"The stdin stream is not valid base64: {exc}.") from exc
             end = (stream.get("End") or "false").lower() == "true"
-            self._shells.send_input(shell_id, _required_attr(stream, "CommandId"), data, end)
+            self._shells.send_input(shell_id, _required_attr(stream, "CommandId"), data, end, owner=caller.username)
         return "<rsp:SendResponse/>"
 
     def _receive(self, request: WsmanRequest, caller: Caller, endpoint_url: str) -> str:
@@ -134,7 +135,7 @@ class WsmanService:
             raise errors.invalid_parameter("The Receive request carries no rsp:Receive/rsp:DesiredStream.")
         command_id = _required_attr(desired, "CommandId")
         budget = max(1024, (request.max_envelope_size - _ENVELOPE_OVERHEAD) * 3 // 4)
-        output = self._shells.receive(_shell_id(request), command_id, request.operation_timeout_s, budget)
+        output = self._shells.receive(_shell_id(request), command_id, request.operation_timeout_s, budget, owner=caller.username)
         return _receive_body(command_id.upper(), output)
 
     def _signal(self, request: WsmanRequest, caller: Caller, endpoint_url: str) -> str:
@@ -144,7 +145,7 @@ class WsmanService:
         code = _SIGNALS.get(_text(signal, "Code") or "")
         if code is None:
             raise errors.invalid_parameter(f"Unknown signal code {_text(signal, 'Code')!r}.")
-        self._shells.signal(_shell_id(request), _required_attr(signal, "CommandId"), code)
+        self._shells.signal(_shell_id(request), _required_attr(signal, "CommandId"), code, owner=caller.username)
         return "<rsp:SignalResponse/>"
 
 

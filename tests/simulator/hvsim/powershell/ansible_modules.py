@@ -97,6 +97,10 @@ def win_feature(session: Session, args: dict[str, Any]) -> tuple[int, dict[str, 
                           "Add-WindowsFeature"}
     if str(args.get("state", "present")).lower() != "present":
         return 1, {"failed": True, "changed": False, "msg": "hvsim simulates only state=present for win_feature."}
+    if not session.rights.administrator:
+        # Install-WindowsFeature (run even when nothing is missing) needs an elevated administrator (RULES #36).
+        return 1, {"failed": True, "changed": False,
+                   "msg": "Failed to install Windows Feature: The requested operation requires elevation."}
     check_mode = bool(args.get("_ansible_check_mode"))
     changed = restart = False
     results: list[dict[str, Any]] = []
@@ -126,6 +130,11 @@ def win_optional_feature(session: Session, args: dict[str, Any]) -> tuple[int, d
     if str(args.get("state", "present")).lower() != "present":
         return 1, {"failed": True, "changed": False,
                    "msg": "hvsim simulates only state=present for win_optional_feature."}
+    names = _names(args.get("name"))
+    if not session.rights.administrator and names:
+        # Get-WindowsOptionalFeature throws a COMException ("The requested operation requires
+        # elevation."), which the module catches as "no such feature" (RULES #36).
+        return 1, {"failed": True, "changed": False, "msg": f"Failed to find feature '{names[0]}'"}
     check_mode = bool(args.get("_ansible_check_mode"))
     changed = restart = False
     for name in _names(args.get("name")):

@@ -7,15 +7,25 @@ from collections.abc import Callable
 from typing import Any
 
 from ..model import lifecycle, network, settings
+from ..model.accounts import Rights
 from ..model.errors import HyperVError
 from ..model.objects import VM, OSState, VMAdapter
-from .errors import PSError, command_not_found
+from .errors import PSError, cim_access_denied, command_not_found, hyperv_permission_denied, switch_access_denied
 from .session import Session
 from .signatures import Bound, ObjectRef, bind
 
 HYPERV_MODULE = {"Set-VMProcessor", "Set-VMMemory", "Set-VMNetworkAdapter", "Connect-VMNetworkAdapter",
                  "Update-VMVersion", "Remove-VMSavedState", "Start-VM", "Stop-VM", "New-VMSwitch",
                  "Remove-VMSwitch", "Set-VMSecurity", "Get-VM", "Get-VMSecurity"}
+# Host networking: administrators only (RULES #33). Hyper-V switches answer in Hyper-V's words,
+# the CIM cmdlets (NetNat, NetTCPIP, DnsClient) with "Access is denied." and their CIM class.
+SWITCH_CMDLETS = {"New-VMSwitch", "Remove-VMSwitch"}
+CIM_CLASSES = {"New-NetNat": "MSFT_NetNat", "Remove-NetNat": "MSFT_NetNat",
+               "Add-NetNatStaticMapping": "MSFT_NetNatStaticMapping",
+               "Remove-NetNatStaticMapping": "MSFT_NetNatStaticMapping",
+               "New-NetIPAddress": "MSFT_NetIPAddress", "Remove-NetIPAddress": "MSFT_NetIPAddress",
+               "Set-DnsClientServerAddress": "MSFT_DNSClientServerAddress",
+               "Set-NetIPInterface": "MSFT_NetIPInterface", "Remove-NetRoute": "MSFT_NetRoute"}
 
 
 def vm_ref(vm: VM) -> ObjectRef:
@@ -33,7 +43,8 @@ def _wildcard(pattern: str) -> re.Pattern[str]:
 
 def select_vms(session: Session, bound: Bound, name_param: str) -> list[VM]:
     if bound.has("VM"):
-        return [ref.target for ref in bound.get("VM")]
+        refs = bound.get("VM")   # VirtualMachine[] for most cmdlets, one VirtualMachine for some
+        return [ref.target for ref in (refs if isinstance(refs, list) else [refs])]
     found: list[VM] = []
     for pattern in bound.get(name_param) or []:
         matches = [vm for vm in session.host.vms if _wildcard(pattern).fullmatch(vm.name)]
@@ -212,13 +223,27 @@ OS_HANDLERS: dict[str, Callable[[OSState, Bound], None]] = {
 }
 
 
+def check_rights(session: Session, cmdlet: str, rights: Rights, in_guest: bool) -> None:
+    """Refuse a cmdlet the account may not run, as Windows does (RULES #32, #33)."""
+    if cmdlet in HYPERV_MODULE and not in_guest and not rights.hyperv_administrator:
+        raise hyperv_permission_denied(cmdlet, session.computer_name)
+    if rights.administrator:
+        return
+    if cmdlet in SWITCH_CMDLETS and not in_guest:
+        raise switch_access_denied(cmdlet)
+    if cmdlet in CIM_CLASSES:
+        raise cim_access_denied(cmdlet, CIM_CLASSES[cmdlet])
+
+
 def run_cmdlet(session: Session, name: str, parameters: dict[str, Any], os_state: OSState | None = None,
-               fault_host: str | None = None) -> Bound:
-    """Bind and run one cmdlet. Call with session.lock held. Raises PSError."""
+               fault_host: str | None = None, rights: Rights | None = None) -> Bound:
+    """Bind and run one cmdlet as `rights` (default: the session's account; a guest's account for
+    `os_state`). Call with session.lock held. Raises PSError."""
     bound = bind(name, parameters)
     cmdlet = bound.cmdlet
     if cmdlet in HYPERV_MODULE and os_state is None and session.host.os_state.hyperv_feature != "Enabled":
         raise command_not_found(cmdlet)
+    check_rights(session, cmdlet, rights or session.rights, in_guest=os_state is not None)
     message = session.faults.take(fault_host or session.host.name, cmdlet)
     if message is not None:
         raise PSError(message, "NotSpecified", "InjectedFault", command=cmdlet)

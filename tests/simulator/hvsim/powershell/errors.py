@@ -38,6 +38,32 @@ def command_not_found(name: str) -> PSError:
         exception_type="System.Management.Automation.CommandNotFoundException", target=name, prefix=name)
 
 
+def hyperv_permission_denied(cmdlet: str, computer: str) -> PSError:
+    """A Hyper-V cmdlet run by an account outside Hyper-V Administrators (RULES #32)."""
+    return PSError(
+        "You do not have the required permission to complete this task. Contact the administrator of the "
+        f"authorization policy for the computer '{computer}'.",
+        category="NotSpecified", error_id="Unspecified",
+        exception_type="Microsoft.HyperV.PowerShell.VirtualizationException", command=cmdlet)
+
+
+def switch_access_denied(cmdlet: str) -> PSError:
+    """New-VMSwitch / Remove-VMSwitch run by a member of Hyper-V Administrators who is not an administrator (RULES #33)."""
+    doing = "removing" if cmdlet.lower().startswith("remove") else "creating"
+    return PSError(
+        f"Failed while {doing} virtual Ethernet switch. General access denied error ('0x80070005').",
+        category="PermissionDenied", error_id="AccessDenied",
+        exception_type="Microsoft.HyperV.PowerShell.VirtualizationException", command=cmdlet)
+
+
+def cim_access_denied(cmdlet: str, cim_class: str) -> PSError:
+    """A NetTCPIP / NetNat / DnsClient cmdlet run without administrator rights (RULES #33)."""
+    return PSError(
+        "Access is denied.", category="PermissionDenied", error_id="Windows System Error 5",
+        exception_type="Microsoft.Management.Infrastructure.CimException",
+        target=f"{cim_class}:root/StandardCimv2/{cim_class}", command=cmdlet)
+
+
 def _serialize(text: str) -> str:
     # CLIXML strings escape control characters as _xHHHH_ (what _parse_clixml decodes).
     return _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", escape(text))

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..model import lifecycle
+from ..model.accounts import Rights, check_password
 from ..model.objects import VM
 from .cmdlets import adapter_ref, run_cmdlet, select_vms, vm_ref
-from .errors import PSError, command_not_found
+from .errors import PSError, command_not_found, hyperv_permission_denied
 from .session import Session
 
 HOST_ALLOW = {"Set-VMProcessor", "Set-VMMemory", "Set-VMNetworkAdapter", "Connect-VMNetworkAdapter",
@@ -27,6 +28,8 @@ class OpFailed(Exception):
 
 def _resolve_vm(session: Session, name: Any) -> VM:
     """Exact, case-insensitive name match (Get-VM | Where-Object Name -eq), never a wildcard."""
+    if session.host.os_state.hyperv_feature == "Enabled" and not session.rights.hyperv_administrator:
+        raise hyperv_permission_denied("Get-VM", session.computer_name)   # Get-VM itself is refused
     if not isinstance(name, str):
         raise OpFailed(f"Invalid VM name {name!r}.")
     matches = [vm for vm in session.host.vms if vm.name.lower() == name.lower()]
@@ -38,7 +41,7 @@ def _resolve_vm(session: Session, name: Any) -> VM:
 
 
 def _cmdlet_op(session: Session, op: dict[str, Any], allow: set[str], os_state: Any = None,
-               fault_host: str | None = None) -> None:
+               fault_host: str | None = None, rights: Rights | None = None) -> None:
     cmdlet = op.get("cmdlet")
     if not isinstance(cmdlet, str) or cmdlet not in allow:
         raise OpFailed(f"Cmdlet '{cmdlet}' is not in the executor's allow-list.")
@@ -59,7 +62,7 @@ def _cmdlet_op(session: Session, op: dict[str, Any], allow: set[str], os_state: 
             else:
                 parameters["VM"] = [vm_ref(vm)]
         parameters["ErrorAction"] = "Stop"
-        bound = run_cmdlet(session, cmdlet, parameters, os_state=os_state, fault_host=fault_host)
+        bound = run_cmdlet(session, cmdlet, parameters, os_state=os_state, fault_host=fault_host, rights=rights)
         waiting = bound.cmdlet == "Stop-VM" and not any(bound.get(k) for k in ("TurnOff", "Save", "AsJob"))
         stopping = select_vms(session, bound, "Name") if waiting else []
     # A synchronous Stop-VM returns only once the guest has shut down.
@@ -154,17 +157,19 @@ def _clear_mark_op(session: Session, op: dict[str, Any]) -> None:
 def _guest_op(session: Session, op: dict[str, Any]) -> None:
     with session.lock:
         vm = _resolve_vm(session, op.get("vm"))
-        check_powershell_direct(session, vm, op.get("username"), op.get("password"))
+        guest_rights = check_powershell_direct(session, vm, op.get("username"), op.get("password"))
         os_state = vm.guest
         fault_host = vm.inventory_name or vm.name
     for nested in op.get("operations") or []:
         if nested.get("kind", "cmdlet") != "cmdlet" or nested.get("vm") is not None:
             raise OpFailed("Guest operations are cmdlet operations without 'vm'.")
-        _cmdlet_op(session, nested, GUEST_ALLOW, os_state=os_state, fault_host=fault_host)
+        _cmdlet_op(session, nested, GUEST_ALLOW, os_state=os_state, fault_host=fault_host, rights=guest_rights)
 
 
-def check_powershell_direct(session: Session, vm: VM, username: Any, password: Any) -> None:
-    """Invoke-Command -VMId: the VM must run a booted Windows guest that accepts the credential."""
+def check_powershell_direct(session: Session, vm: VM, username: Any, password: Any) -> Rights:
+    """Invoke-Command -VMId: the VM must run a booted Windows guest that accepts the credential.
+    The caller resolved the VM with Get-VM, so the host account is a Hyper-V administrator (RULES #34).
+    Returns the rights of the guest account the commands then run as."""
     if vm.state != "Running":
         raise OpFailed(f"The virtual machine {vm.name} is not in running state.")
     if vm.guest is None:
@@ -173,8 +178,10 @@ def check_powershell_direct(session: Session, vm: VM, username: Any, password: A
     if not lifecycle.guest_booted(vm, session.clock()):
         raise OpFailed(f"The virtual machine {vm.name} is not ready: its guest operating system is still "
                        "starting.")
-    if username != vm.guest.username or password != vm.guest.password:
+    rights = check_password(vm.guest, username, password)
+    if rights is None:
         raise OpFailed("The credential is invalid.")
+    return rights
 
 
 def _run_one(session: Session, op: Any) -> None:

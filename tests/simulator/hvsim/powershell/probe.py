@@ -6,20 +6,38 @@ from typing import Any
 from ..model import lifecycle
 from ..model.objects import VM, Host, NetAdapter, OSState
 from ..model.platform import default_version, host_build, version_key
+from .errors import PSError, hyperv_permission_denied
 from .executor import OpFailed, check_powershell_direct
 from .session import Session
+
+# plugins/plugin_utils/_probe_script.py, Get-VMsSection: what it throws when Get-VM fails.
+LIST_VMS_FAILED = "Could not list the virtual machines: {reason} ({needs})"
+LIST_VMS_NEEDS = ("Listing VMs needs the Hyper-V service running and an account in Hyper-V Administrators or "
+                  "Administrators.")
+
+
+def _feature_state(session: Session) -> str:
+    """Get-HyperVFeatureState: Get-WindowsOptionalFeature needs elevation; without it the probe reads
+    Win32_OptionalFeature, which knows no pending state (RULES #35)."""
+    feature = session.host.os_state.hyperv_feature
+    if not session.rights.administrator and feature == "EnablePending":
+        return "Enabled"
+    return feature
 
 
 def _host_section(session: Session) -> dict[str, Any]:
     host = session.host
+    rights = session.rights
     os_info = host.os_state.os
     build = host_build(host)
     module = host.os_state.hyperv_feature == "Enabled"
     vbs_running = bool(host.vbs.get("running"))
     vbs_configured = bool(host.vbs.get("configured")) or vbs_running
-    versions = sorted(host.supported_versions, key=version_key) if module else []
+    # Get-VMHostSupportedVersion (inside Invoke-Quietly) fails outside Hyper-V Administrators.
+    versions_readable = module and rights.hyperv_administrator
+    versions = sorted(host.supported_versions, key=version_key) if versions_readable else []
     return {
-        "computer_name": (host.vm_name or host.name).upper()[:15],
+        "computer_name": session.computer_name,
         "os": {"caption": os_info.get("caption", "Microsoft Windows Server 2022 Datacenter"),
                "product_type": os_info.get("product_type", "server"),
                "edition": os_info.get("edition", "ServerDatacenter"), "build": build,
@@ -28,17 +46,24 @@ def _host_section(session: Session) -> dict[str, Any]:
         "logical_processor_count": host.logical_processors,
         "memory_capacity_bytes": host.memory_bytes,
         "hypervisor_present": lifecycle.hypervisor_running(session.world, host),
-        "hyperv_feature": host.os_state.hyperv_feature,
+        "hyperv_feature": _feature_state(session),
         "vbs": {"configured": vbs_configured, "running": vbs_running,
                 "status": 2 if vbs_running else (1 if vbs_configured else 0)},
-        "bcd_offer_nested_virt_disabled": host.bcd_offer_nested_virt_disabled,
+        # Get-BcdNestedDisabled: bcdedit exits non-zero ("Access is denied.") unless elevated -> $null.
+        "bcd_offer_nested_virt_disabled": host.bcd_offer_nested_virt_disabled if rights.administrator else None,
         "supported_versions": versions,
         "default_version": (default_version(build) if not host.supported_versions else
-                            max(host.supported_versions, key=version_key)) if module else None,
+                            max(host.supported_versions, key=version_key)) if versions_readable else None,
         "is_virtual_machine": host.is_virtual_machine,
-        "is_administrator": True,
-        "is_hyperv_administrator": True,
+        "is_administrator": rights.administrator,
+        "is_hyperv_administrator": rights.hyperv_administrator,
     }
+
+
+def _refuse_hyperv(session: Session, cmdlet: str) -> None:
+    """Hyper-V cmdlets fail outside Hyper-V Administrators (RULES #32)."""
+    if not session.rights.hyperv_administrator:
+        raise hyperv_permission_denied(cmdlet, session.computer_name)
 
 
 def _processor(session: Session) -> dict[str, Any]:
@@ -101,6 +126,12 @@ def _vms_section(session: Session, names: list[str] | None) -> dict[str, Any]:
     host = session.host
     if host.os_state.hyperv_feature != "Enabled":
         return {"hyperv_module": False, "missing": [], "duplicates": [], "all_names": [], "vms": []}
+    try:
+        _refuse_hyperv(session, "Get-VM")
+    except PSError as error:
+        # The probe script rethrows with `throw "<text>"`: category OperationStopped, the text as id.
+        text = LIST_VMS_FAILED.format(reason=error.message, needs=LIST_VMS_NEEDS)
+        raise PSError(text, "OperationStopped", text, "System.Management.Automation.RuntimeException") from None
     now = session.clock()
     missing: list[str] = []
     duplicates: list[str] = []
@@ -123,17 +154,21 @@ def _network_section(session: Session) -> dict[str, Any]:
     if host.os_state.hyperv_feature != "Enabled":
         return {"hyperv_module": False, "switches": [], "nats": [], "static_mappings": [],
                 "ip_addresses": _ip_addresses(host.os_state), "adapters": _adapters(host.os_state)}
+    _refuse_hyperv(session, "Get-VMSwitch")   # not caught by the probe script: the probe fails
+    # Get-NetNat / Get-NetNatStaticMapping are read inside Invoke-Quietly; the simulator refuses
+    # them to non-administrators, who then see no NAT (RULES #33, stricter than Windows perhaps).
+    nat_readable = session.rights.administrator
     return {
         "hyperv_module": True,
         "switches": [{"name": s.name, "switch_type": s.switch_type,
                       "net_adapter_interface_description": s.net_adapter_interface_description}
                      for s in host.switches],
         "nats": [{"name": n.name, "internal_ip_interface_address_prefix": n.internal_ip_interface_address_prefix}
-                 for n in host.nats],
+                 for n in host.nats if nat_readable],
         "static_mappings": [{"nat_name": m.nat_name, "static_mapping_id": m.static_mapping_id,
                              "protocol": m.protocol, "external_ip_address": m.external_ip_address,
                              "external_port": m.external_port, "internal_ip_address": m.internal_ip_address,
-                             "internal_port": m.internal_port} for m in host.static_mappings],
+                             "internal_port": m.internal_port} for m in host.static_mappings if nat_readable],
         "ip_addresses": _ip_addresses(host.os_state),
         "adapters": _adapters(host.os_state),
     }
@@ -162,6 +197,8 @@ def _guest_adapter(adapter: NetAdapter) -> dict[str, Any]:
 def _guests_section(session: Session, guests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for request in guests:
+        if session.host.os_state.hyperv_feature == "Enabled":
+            _refuse_hyperv(session, "Get-VM")   # Get-ExactVM, not caught by Get-GuestFacts
         name = request.get("vm")
         matches = [vm for vm in session.host.vms if isinstance(name, str) and vm.name.lower() == name.lower()]
         entry: dict[str, Any] = {"vm": name, "state": matches[0].state if len(matches) == 1 else None,

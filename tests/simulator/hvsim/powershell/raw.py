@@ -33,6 +33,10 @@ def run_raw(session: Session, script: str) -> RawResult | None:
         if _BOOT_TIME.match(script):
             return RawResult(0, f"{host.os_state.boot_filetime}\r\n")
         if _SHUTDOWN.search(script):
+            if not session.rights.administrator:
+                # "Shut down the system" is granted to Administrators (and Backup Operators) on servers (RULES #36).
+                return RawResult(0, json.dumps({"stdout": "", "stderr": "Access is denied.(5)", "rc": 5},
+                                               separators=(",", ":")) + "\r\n")
             if host.rebooting_until is not None:
                 return RawResult(0, json.dumps({"stdout": "", "stderr": "A system shutdown has already been "
                                                "scheduled.(1190)", "rc": 1190}) + "\r\n")
@@ -40,6 +44,8 @@ def run_raw(session: Session, script: str) -> RawResult | None:
             session.changed()
             return RawResult(0, json.dumps({"stdout": "", "stderr": "", "rc": 0}, separators=(",", ":")) + "\r\n")
         if _ABORT.match(script):
+            if not session.rights.administrator:
+                return RawResult(5, "", "Access is denied.(5)\r\n")
             return RawResult(1116, "", "Unable to abort the system shutdown because no shutdown was in "
                                        "progress.(1116)\r\n")
         match = _TEST.match(script)

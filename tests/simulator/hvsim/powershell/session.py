@@ -34,6 +34,11 @@ class Session:
     # The account the command runs as (model/accounts.py); the host's main account unless told.
     rights: Rights = field(default_factory=lambda: full_rights("Administrator"))
 
+    @property
+    def computer_name(self) -> str:
+        """The host's NetBIOS name, as Windows puts it in messages."""
+        return (self.host.vm_name or self.host.name).upper()[:15]
+
     def refresh(self) -> None:
         """Apply deadlines that have passed (shutdowns, boots, reboots). Call with the lock held."""
         if settle(self.world, self.clock()):

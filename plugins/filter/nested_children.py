@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.hyperv.nested.plugins.plugin_utils._hostvars import host_variables
+
 try:
     import jmespath
 
@@ -23,16 +25,6 @@ _MISSING = object()
 def _literal(value: t.Any) -> str:
     """A JMESPath JSON literal for a value (backticks inside it are escaped)."""
     return "`" + json.dumps(value).replace("`", "\\`") + "`"
-
-
-def _variables(hostvars: Mapping[str, t.Any], host: str) -> Mapping[str, t.Any]:
-    try:
-        variables = hostvars[host]
-    except KeyError:
-        raise AnsibleFilterError(f"nested_children: the host {host!r} is not in hostvars.") from None
-    if not isinstance(variables, Mapping):
-        raise AnsibleFilterError(f"nested_children: hostvars[{host!r}] is not a mapping.")
-    return variables
 
 
 def nested_children(
@@ -53,7 +45,7 @@ def nested_children(
 
     records = []
     for host in hosts:
-        variables = _variables(hostvars, str(host))
+        variables = host_variables(hostvars, str(host), "nested_children")
         record: dict[str, t.Any] = {"host": str(host), "parent": variables.get("nested_parent")}
         for field, (key, _value) in conditions.items():
             record[field] = variables.get(key)

@@ -10,17 +10,9 @@ from collections.abc import Iterable, Mapping
 
 from ansible.errors import AnsibleError, AnsibleFilterError
 
+from ansible_collections.hyperv.nested.plugins.plugin_utils._hostvars import host_variables
+
 _NAME = "nested_settings_groups"
-
-
-def _variables(hostvars: Mapping[str, t.Any], host: str) -> Mapping[str, t.Any]:
-    try:
-        variables = hostvars[host]
-    except KeyError:
-        raise AnsibleFilterError(f"{_NAME}: the host {host!r} is not in hostvars.") from None
-    if not isinstance(variables, Mapping):
-        raise AnsibleFilterError(f"{_NAME}: hostvars[{host!r}] is not a mapping.")
-    return variables
 
 
 def _read(variables: Mapping[str, t.Any], host: str, name: str) -> t.Any:
@@ -68,7 +60,7 @@ def nested_settings_groups(
         host = batch[0]
 
     # Which settings the play or the role sets (the same for every host).
-    seen_by = _variables(hostvars, str(host))
+    seen_by = host_variables(hostvars, str(host), _NAME)
     shared: dict[str, t.Any] = {}
     for name in names:
         below = _read(seen_by, str(host), name) if name in seen_by else defaults[name]
@@ -77,7 +69,7 @@ def nested_settings_groups(
 
     groups: dict[tuple[str, str], dict[str, t.Any]] = {}
     for member in batch:
-        variables = _variables(hostvars, member)
+        variables = host_variables(hostvars, member, _NAME)
         parent = variables.get("nested_parent")
         if not isinstance(parent, str) or not parent:
             raise AnsibleFilterError(f"{_NAME}: the host {member!r} has no 'nested_parent'; set it in the inventory.")

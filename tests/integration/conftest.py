@@ -40,6 +40,34 @@ class PlaybookRun:
     def total(self, key: str) -> int:
         return sum(host.get(key, 0) for host in self.recap.values())
 
+    def assert_ok(self) -> None:
+        """The play ran through: rc 0, no failed and no unreachable host."""
+        assert self.rc == 0 and self.total("failures") == 0 and self.total("unreachable") == 0, (
+            f"rc={self.rc}\nstdout={self.stdout[-6000:]}\nstderr={self.stderr[-3000:]}"
+        )
+
+    def task_results(self, name_part: str) -> dict[str, dict[str, t.Any]]:
+        """Per host, the result of the (last) task whose name contains `name_part` (ansible.posix.json output)."""
+        found: dict[str, dict[str, t.Any]] = {}
+        for play in json.loads(self.stdout)["plays"]:
+            for task in play["tasks"]:
+                if name_part in task["task"]["name"]:
+                    found.update(task["hosts"])
+        return found
+
+
+def requests_in(entries: list[dict[str, t.Any]], script_name: str) -> list[dict[str, t.Any]]:
+    """The collection's requests (wire protocol) of a script among transcript entries, in order."""
+    found = []
+    for entry in entries:
+        try:
+            request = json.loads(entry.get("stdin") or "")
+        except ValueError:
+            continue
+        if isinstance(request, dict) and request.get("script_name") == script_name:
+            found.append(request)
+    return found
+
 
 @dataclass
 class Lab:
@@ -55,6 +83,10 @@ class Lab:
 
     def fault(self, kind: str, **values: t.Any) -> None:
         hvsim("fault", "--state", str(self.state_dir), kind, *(f"{k}={v}" for k, v in values.items()))
+
+    def requests(self, host: str, script_name: str) -> list[dict[str, t.Any]]:
+        """The probe or execute requests a host received, in order."""
+        return requests_in(self.transcript(host), script_name)
 
     def transcript(self, host: str) -> list[dict[str, t.Any]]:
         path = self.state_dir / "transcripts" / f"{host}.jsonl"

@@ -3,7 +3,6 @@ one parent with equal values still share one win_nested_vm task (one probe, one 
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import typing as t
@@ -50,43 +49,14 @@ def role_playbook(path: Path, role_vars: dict[str, t.Any] | None = None) -> Path
     return path
 
 
-def assert_ok(run: PlaybookRun) -> None:
-    assert run.rc == 0 and run.total("failures") == 0 and run.total("unreachable") == 0, (
-        f"rc={run.rc}\nstdout={run.stdout[-6000:]}\nstderr={run.stderr[-3000:]}"
-    )
-
-
-def task_results(run: PlaybookRun, name_part: str) -> dict[str, dict[str, t.Any]]:
-    """Per host, the result of the (last) task whose name contains `name_part`."""
-    found: dict[str, dict[str, t.Any]] = {}
-    for play in json.loads(run.stdout)["plays"]:
-        for task in play["tasks"]:
-            if name_part in task["task"]["name"]:
-                found.update(task["hosts"])
-    return found
-
-
 def acted(run: PlaybookRun) -> set[str]:
     """The L1 hosts that ran the win_nested_vm task (on their parent); the others skipped it."""
-    return {host for host, result in task_results(run, TASK).items() if not result.get("skipped")}
-
-
-def requests(lab: Lab, host: str, script: str) -> list[dict[str, t.Any]]:
-    """The probe or execute requests a host received, in order (one probe per win_nested_vm call)."""
-    found = []
-    for entry in lab.transcript(host):
-        try:
-            request = json.loads(entry.get("stdin") or "")
-        except ValueError:
-            continue
-        if isinstance(request, dict) and request.get("script_name") == script:
-            found.append(request)
-    return found
+    return {host for host, result in run.task_results(TASK).items() if not result.get("skipped")}
 
 
 def vm_sets(lab: Lab, host: str) -> list[set[str]]:
     """Per executor request on a host, the VMs it changed."""
-    return [{op["vm"] for op in request["parameters"]["operations"] if "vm" in op} for request in requests(lab, host, "execute")]
+    return [{op["vm"] for op in request["parameters"]["operations"] if "vm" in op} for request in lab.requests(host, "execute")]
 
 
 def vms(lab: Lab, host: str) -> dict[str, dict[str, t.Any]]:
@@ -107,7 +77,7 @@ def test_each_l1_vm_gets_its_own_hosts_values(healthy_lab: Lab, tmp_path: Path) 
     playbook = role_playbook(tmp_path / "settings.yml")
 
     run = healthy_lab.playbook(playbook)
-    assert_ok(run)
+    run.assert_ok()
     assert sizes(healthy_lab, "hv01") == {"LAB-HV1": (8, 4), "LAB-HV2": (6, 3)}
     # lab-hv3 sets nothing: its VM keeps its size (the lab's 4GB, 2 processors), nested settings on.
     assert sizes(healthy_lab, "hv02") == {"LAB-HV3": (4, 2)}
@@ -115,23 +85,23 @@ def test_each_l1_vm_gets_its_own_hosts_values(healthy_lab: Lab, tmp_path: Path) 
     # One task per set of values on hv01 (two), one on hv02; each changed only its own VM.
     assert acted(run) == {"lab-hv1", "lab-hv2", "lab-hv3"}
     assert sorted(vm_sets(healthy_lab, "hv01"), key=sorted) == [{"LAB-HV1"}, {"LAB-HV2"}]
-    assert len(requests(healthy_lab, "hv01", "probe")) == 2 and len(requests(healthy_lab, "hv02", "probe")) == 1
+    assert len(healthy_lab.requests("hv01", "probe")) == 2 and len(healthy_lab.requests("hv02", "probe")) == 1
 
     # Converged: nothing changes, nothing is sent to an executor.
     again = healthy_lab.playbook(playbook)
-    assert_ok(again)
+    again.assert_ok()
     assert again.total("changed") == 0, again.recap
-    assert len(requests(healthy_lab, "hv01", "execute")) == 2
+    assert len(healthy_lab.requests("hv01", "execute")) == 2
 
     # Only lab-hv2's value changes: only its VM is changed, and the roles after this one still
     # learn that hv01's VMs changed (through the acting host of the group that changed).
     set_host_vars(healthy_lab, lab_hv2={"nested_vm_settings_startup_memory": "10GB", "nested_vm_settings_processor_count": 3})
     changed = healthy_lab.playbook(playbook)
-    assert_ok(changed)
+    changed.assert_ok()
     assert sizes(healthy_lab, "hv01") == {"LAB-HV1": (8, 4), "LAB-HV2": (10, 3)}
     assert vm_sets(healthy_lab, "hv01")[2:] == [{"LAB-HV2"}]
-    assert task_results(changed, TASK)["lab-hv1"].get("changed") is False
-    parent_changed = {host: result["msg"] for host, result in task_results(changed, "Parent changed").items()}
+    assert changed.task_results(TASK)["lab-hv1"].get("changed") is False
+    parent_changed = {host: result["msg"] for host, result in changed.task_results("Parent changed").items()}
     assert parent_changed == {"lab-hv1": True, "lab-hv2": True, "lab-hv3": False}
 
 
@@ -143,12 +113,12 @@ def test_play_role_and_extra_vars_are_every_hosts_value(healthy_lab: Lab, tmp_pa
         lab_hv2={"nested_vm_settings_startup_memory": "6GB", "nested_vm_settings_processor_count": 3},
     )
     run = healthy_lab.playbook(role_playbook(tmp_path / "role-vars.yml", {"nested_vm_settings_processor_count": 6}))
-    assert_ok(run)
+    run.assert_ok()
     assert sizes(healthy_lab, "hv01") == {"LAB-HV1": (8, 6), "LAB-HV2": (6, 6)}
     assert sizes(healthy_lab, "hv02") == {"LAB-HV3": (4, 6)}
 
     extra = healthy_lab.playbook(role_playbook(tmp_path / "plain.yml"), "-e", "nested_vm_settings_startup_memory=12GB")
-    assert_ok(extra)
+    extra.assert_ok()
     assert sizes(healthy_lab, "hv01") == {"LAB-HV1": (12, 4), "LAB-HV2": (12, 3)}
     assert sizes(healthy_lab, "hv02") == {"LAB-HV3": (12, 6)}
 
@@ -158,13 +128,13 @@ def test_equal_values_still_make_one_task_per_parent(healthy_lab: Lab, tmp_path:
     set_host_vars(healthy_lab, lab_hv1=same, lab_hv2=same)
 
     run = healthy_lab.playbook(role_playbook(tmp_path / "settings.yml"))
-    assert_ok(run)
+    run.assert_ok()
     assert sizes(healthy_lab, "hv01") == {"LAB-HV1": (8, 4), "LAB-HV2": (8, 4)}
     # One win_nested_vm task per parent: one probe and one executor request for both VMs on hv01.
     assert acted(run) == {"lab-hv1", "lab-hv3"}
-    assert len(requests(healthy_lab, "hv01", "probe")) == 1
+    assert len(healthy_lab.requests("hv01", "probe")) == 1
     assert vm_sets(healthy_lab, "hv01") == [{"LAB-HV1", "LAB-HV2"}]
-    assert len(requests(healthy_lab, "hv02", "probe")) == 1
+    assert len(healthy_lab.requests("hv02", "probe")) == 1
 
 
 def test_a_failed_group_fails_its_own_hosts_only(lab_factory: t.Callable[[str], Lab], tmp_path: Path) -> None:
@@ -183,8 +153,8 @@ def test_a_failed_group_fails_its_own_hosts_only(lab_factory: t.Callable[[str], 
     assert run.rc != 0
     assert {host: stats["failures"] for host, stats in run.recap.items()} == {"hv01-vm1": 0, "hv01-vm2": 1, "hv01-vm3": 1}
     assert acted(run) == {"hv01-vm1", "hv01-vm2"}
-    assert "more than the 32 logical processors" in task_results(run, TASK)["hv01-vm2"]["msg"]
-    stopped = task_results(run, "Stop when the task on the parent failed")["hv01-vm3"]["msg"]
+    assert "more than the 32 logical processors" in run.task_results(TASK)["hv01-vm2"]["msg"]
+    stopped = run.task_results("Stop when the task on the parent failed")["hv01-vm3"]["msg"]
     assert stopped.startswith("The settings of HV01-VM3 were not applied: the task on hv01 for its VMs (run for hv01-vm2) failed: ")
     assert "more than the 32 logical processors" in stopped
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 if t.TYPE_CHECKING:
-    from .conftest import Lab, PlaybookRun
+    from .conftest import Lab
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOKS = REPO / "playbooks"
@@ -36,22 +36,6 @@ def fleet_hosts(lab: Lab) -> list[str]:
     return [*groups["hyperv_hosts"], *groups["nested_hosts"]]
 
 
-def assert_ok(run: PlaybookRun) -> None:
-    assert run.rc == 0 and run.total("failures") == 0 and run.total("unreachable") == 0, (
-        f"rc={run.rc}\nstdout={run.stdout[-6000:]}\nstderr={run.stderr[-3000:]}"
-    )
-
-
-def task_results(run: PlaybookRun, name_part: str) -> dict[str, dict[str, t.Any]]:
-    """Per host, the result of the (last) task whose name contains `name_part`."""
-    found: dict[str, dict[str, t.Any]] = {}
-    for play in json.loads(run.stdout)["plays"]:
-        for task in play["tasks"]:
-            if name_part in task["task"]["name"]:
-                found.update(task["hosts"])
-    return found
-
-
 def executed_operations(lab: Lab, host: str, since: int = 0) -> list[list[dict[str, t.Any]]]:
     """The operation lists the executor ran on a host (one list per execute request)."""
     batches = []
@@ -68,7 +52,7 @@ def executed_operations(lab: Lab, host: str, since: int = 0) -> list[list[dict[s
 def test_site_connects_every_guest_batches_per_parent_and_is_idempotent(healthy_lab: Lab, tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     first = healthy_lab.playbook(PLAYBOOKS / "site.yml", "-e", f"nested_report_dir={reports}")
-    assert_ok(first)
+    first.assert_ok()
     assert first.total("changed") > 0
 
     for guest in guests(healthy_lab):
@@ -90,12 +74,12 @@ def test_site_connects_every_guest_batches_per_parent_and_is_idempotent(healthy_
 
     executed_before = {host: len(executed_operations(healthy_lab, host)) for host in fleet_hosts(healthy_lab)}
     second = healthy_lab.playbook(PLAYBOOKS / "site.yml", "-e", f"nested_report_dir={reports}")
-    assert_ok(second)
+    second.assert_ok()
     assert second.total("changed") == 0, second.recap
     # Converged: nothing was sent to any executor, only probes.
     assert {host: len(executed_operations(healthy_lab, host)) for host in fleet_hosts(healthy_lab)} == executed_before
     dry = healthy_lab.playbook(PLAYBOOKS / "site.yml", "--check", "--diff", "-e", f"nested_report_dir={reports}")
-    assert_ok(dry)
+    dry.assert_ok()
     assert dry.total("changed") == 0, dry.recap
 
 
@@ -104,11 +88,11 @@ def test_check_lists_every_blocker_and_changes_nothing(healthy_lab: Lab, tmp_pat
     reports = tmp_path / "reports"
 
     run = healthy_lab.playbook(PLAYBOOKS / "check.yml", "-e", f"nested_report_dir={reports}")
-    assert_ok(run)
+    run.assert_ok()
     assert run.total("changed") == 0
     # site.yml in check mode on the same unconfigured lab: reports the changes, makes none.
     dry = healthy_lab.playbook(PLAYBOOKS / "site.yml", "--check", "--diff", "-e", f"nested_report_dir={tmp_path / 'dry'}")
-    assert_ok(dry)
+    dry.assert_ok()
     assert dry.total("changed") > 0
     assert all(executed_operations(healthy_lab, host) == [] for host in fleet_hosts(healthy_lab))
     after = {host: healthy_lab.show(host) for host in fleet_hosts(healthy_lab)}
@@ -116,7 +100,7 @@ def test_check_lists_every_blocker_and_changes_nothing(healthy_lab: Lab, tmp_pat
         assert after[host]["vms"] == before[host]["vms"], host
         assert after[host].get("network") == before[host].get("network"), host
 
-    shown = task_results(run, "Show what stands in the way")
+    shown = run.task_results("Show what stands in the way")
     rows = {entry["host"]: entry for entry in json.loads((reports / "nested-report.json").read_text(encoding="utf-8"))["hosts"]}
     for host in inventory_groups(healthy_lab)["nested_hosts"]:
         lines = shown[host]["msg"]
@@ -129,10 +113,10 @@ def test_check_lists_every_blocker_and_changes_nothing(healthy_lab: Lab, tmp_pat
 
 def test_disable_then_site_converges_again(healthy_lab: Lab, tmp_path: Path) -> None:
     extra = ("-e", f"nested_report_dir={tmp_path / 'reports'}")
-    assert_ok(healthy_lab.playbook(PLAYBOOKS / "site.yml", *extra))
+    healthy_lab.playbook(PLAYBOOKS / "site.yml", *extra).assert_ok()
 
     disabled = healthy_lab.playbook(PLAYBOOKS / "disable.yml", *extra)
-    assert_ok(disabled)
+    disabled.assert_ok()
     for vm in healthy_lab.show("hv01")["vms"]["vms"]:
         assert vm["expose_virtualization_extensions"] is False, vm
         assert {adapter["mac_address_spoofing"] for adapter in vm["adapters"]} == {"Off"}
@@ -141,7 +125,7 @@ def test_disable_then_site_converges_again(healthy_lab: Lab, tmp_path: Path) -> 
     assert not any(healthy_lab.connectivity(guest)["connected"] for guest in guests(healthy_lab))
 
     again = healthy_lab.playbook(PLAYBOOKS / "site.yml", *extra)
-    assert_ok(again)
+    again.assert_ok()
     for guest in guests(healthy_lab):
         assert healthy_lab.connectivity(guest)["connected"] is True, guest
     assert healthy_lab.playbook(PLAYBOOKS / "site.yml", *extra).total("changed") == 0
@@ -182,7 +166,7 @@ def test_site_stops_only_the_blocked_vm_and_starts_the_one_that_was_off(lab_fact
     assert run.recap["lab-hv1"]["failures"] == 1
     assert run.recap["lab-hv2"]["failures"] == 0 and run.recap["lab-hv3"]["failures"] == 0
 
-    stopped = task_results(run, "Stop for blockers")["lab-hv1"]
+    stopped = run.task_results("Stop for blockers")["lab-hv1"]
     assert "BLOCKER [vm.saved_state]" in stopped["msg"] and "Fix: " in stopped["msg"]
 
     vms = {vm["name"]: vm for vm in lab.show("hv01")["vms"]["vms"]}
@@ -227,7 +211,7 @@ def test_roles_work_inside_a_larger_playbook(healthy_lab: Lab, tmp_path: Path) -
         encoding="utf-8",
     )
     run = healthy_lab.playbook(playbook)
-    assert_ok(run)
+    run.assert_ok()
     rows = json.loads((reports / "nested-report.json").read_text(encoding="utf-8"))["hosts"]
     assert {row["host"] for row in rows} == set(inventory_groups(healthy_lab)["nested_hosts"])
     assert all(row["vm"]["expose_virtualization_extensions"] is True for row in rows)

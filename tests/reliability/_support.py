@@ -17,6 +17,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from tests.integration.conftest import Lab, PlaybookRun, hvsim, start_lab  # noqa: E402
+from tests.integration.conftest import requests_in as requests  # noqa: E402
 
 __all__ = [
     "HOSTILE_LAB",
@@ -104,18 +105,6 @@ def script_names(entries: list[dict[str, t.Any]]) -> list[str]:
             continue
         names.append(request.get("script_name", "raw") if isinstance(request, dict) else "raw")
     return names
-
-
-def requests(entries: list[dict[str, t.Any]], script_name: str) -> list[dict[str, t.Any]]:
-    found = []
-    for entry in entries:
-        try:
-            request = json.loads(entry.get("stdin") or "")
-        except ValueError:
-            continue
-        if isinstance(request, dict) and request.get("script_name") == script_name:
-            found.append(request)
-    return found
 
 
 def vms_of(lab: Lab, host: str) -> dict[str, dict[str, t.Any]]:

@@ -25,6 +25,11 @@ description:
     running VM; it fails and names the option to use (O(power)). With O(power=shutdown) or
     O(power=turn_off), each VM gets one off-window holding all its changes, and is started
     again afterwards (O(power_after)). MAC address spoofing changes while the VM runs.
+  - When several VMs of the task need to be stopped or started, they are powered at once;
+    every stop is issued first, each VM is changed as soon as it is off and started right
+    away, and the task then waits until all of them run. Their guests shut down and boot side
+    by side instead of one after another. To change VMs one at a time, give the task one VM
+    (a loop, or C(serial) in the play).
   - Before touching anything, the module checks that the host can run nested virtualization
     (processor vendor and Windows build, virtualization-based security, boot configuration)
     and that every VM can be changed as asked; any problem fails the task with every reason

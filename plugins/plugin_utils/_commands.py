@@ -73,9 +73,12 @@ def render(operation: dict[str, t.Any]) -> str:
     if kind == "stop_vm":
         if operation.get("mode") == "turn_off":
             return f"Stop-VM -VM {vm_reference(operation['vm'])} -TurnOff -Force"
-        return f"Stop-VM -VM {vm_reference(operation['vm'])} -Force"
+        return f"Stop-VM -VM {vm_reference(operation['vm'])} -Force" + (" -AsJob" if operation.get("wait") is False else "")
     if kind in ("start_vm", "ensure_running"):
         return f"Start-VM -VM {vm_reference(operation['vm'])}"
+    if kind == "wait_vm":
+        condition = ".State -ne 'Off'" if operation.get("state") == "Off" else ".Heartbeat -notlike 'Ok*'"
+        return f"while ({vm_reference(operation['vm'])}{condition}) {{ Start-Sleep -Seconds 1 }}"
     if kind == "clear_restart_mark":
         mark = f"('hyperv.nested\\restart-marks\\' + {vm_reference(operation['vm'])}.Id + '.json')"
         return f"Remove-Item -LiteralPath (Join-Path $env:ProgramData {mark})"

@@ -77,6 +77,8 @@ class Plan:
     vms: list[VmPlan]
     on_failure: list[dict[str, t.Any]]
     warnings: list[str]
+    # Execution order across VMs when it is not VM after VM (several VMs powered at once).
+    order: list[tuple[str, Step]] | None = None
 
     @property
     def changed(self) -> bool:
@@ -85,11 +87,13 @@ class Plan:
     @property
     def steps(self) -> list[tuple[str, Step]]:
         """Every step in execution order, with the VM it belongs to."""
+        if self.order is not None:
+            return list(self.order)
         return [(vm.name, step) for vm in self.vms for step in vm.steps]
 
     @property
     def operations(self) -> list[dict[str, t.Any]]:
-        return [step.operation for vm in self.vms for step in vm.steps]
+        return [step.operation for _vm, step in self.steps]
 
 
 class PlanError(Exception):
@@ -481,7 +485,52 @@ def plan(
         for vm in vm_plans
         if options.power_after != "off" and (vm.name in interrupted or (vm.before["power_state"] == "Running" and _stops(vm)))
     ]
-    return Plan(vm_plans, on_failure, warnings)
+    return Plan(vm_plans, on_failure, warnings, order=_power_together(vm_plans, options))
+
+
+_POWER_KINDS = ("stop_vm", "start_vm")
+
+
+def _power_together(vm_plans: list[VmPlan], options: Options) -> list[tuple[str, Step]] | None:
+    """With two or more VMs to stop or start, power them at once instead of one after another:
+    every stop is issued first, each VM is changed as soon as it is off and started again right
+    away, and the waits for the starts come last. One VM keeps the plain order (None).
+
+    What a VM's plan does before its stop (removing a stale restart mark) still comes before any
+    stop, and each VM's own steps gain the waits, so its actions still read in order."""
+    powered = [vm for vm in vm_plans if any(step.operation["kind"] in _POWER_KINDS for step in vm.steps)]
+    if len(powered) < 2:
+        return None
+    before_stops: list[tuple[str, Step]] = []
+    stops: list[tuple[str, Step]] = []
+    middle: list[tuple[str, Step]] = []
+    waits_for_start: list[tuple[str, Step]] = []
+    for vm in vm_plans:
+        kinds = [step.operation["kind"] for step in vm.steps]
+        stop_at = kinds.index("stop_vm") if "stop_vm" in kinds else 0
+        own: list[Step] = []
+        for index, step in enumerate(vm.steps):
+            kind = step.operation["kind"]
+            if kind not in _POWER_KINDS:
+                own.append(step)
+                (before_stops if index < stop_at else middle).append((vm.name, step))
+                continue
+            issued = Step(step.action, {**step.operation, "wait": False})
+            if kind == "stop_vm":
+                waited = _wait_step(vm.name, "Off", options.shutdown_timeout, f"wait until it is off (up to {options.shutdown_timeout}s)")
+                stops.append((vm.name, issued))
+                middle.append((vm.name, waited))
+            else:
+                waited = _wait_step(vm.name, "Running", options.start_timeout, f"wait until it runs (up to {options.start_timeout}s)")
+                middle.append((vm.name, issued))
+                waits_for_start.append((vm.name, waited))
+            own.extend([issued, waited])
+        vm.steps = own
+    return before_stops + stops + middle + waits_for_start
+
+
+def _wait_step(vm_name: str, state: str, timeout: int, action: str) -> Step:
+    return Step(action, {"kind": "wait_vm", "vm": vm_name, "state": state, "timeout_seconds": timeout})
 
 
 def _stops(vm: VmPlan) -> bool:

@@ -116,23 +116,25 @@ def test_failure_part_way_says_what_was_applied_and_restores_power() -> None:
     h = harness({"name": ["LAB-HV1", "LAB-HV2"], "power": "shutdown", "mac_address_spoofing": "on"})
     h.respond(
         probe(vm("LAB-HV1"), vm("LAB-HV2")),
-        # LAB-HV1: stop, processor, memory, adapter, start (0-4); LAB-HV2: stop (5) fails.
-        executed(10, {"LAB-HV1": "Running", "LAB-HV2": "Running"}, failed_index=5, message="did not shut down within 300 seconds", restore=["ok", "ok"]),
+        # Both stops first (0, 1); LAB-HV1: wait, memory, processor, adapter, start (2-6); LAB-HV2: wait (7) fails.
+        executed(14, {"LAB-HV1": "Running", "LAB-HV2": "Running"}, failed_index=7, message="did not shut down within 300 seconds", restore=["ok", "ok"]),
     )
     result = h.run()
     assert h.scripts_called == ["probe", "execute"]
     assert result["failed"] is True
     assert result["changed"] is True
     msg = result["msg"]
-    assert msg.startswith("VM 'LAB-HV2': 'shut down through the guest (up to 300s)' failed: did not shut down within 300 seconds.")
-    assert "Applied: LAB-HV1: shut down through the guest (up to 300s); turn dynamic memory off; expose virtualization extensions;" in msg
-    assert "Not applied: LAB-HV2: shut down through the guest" in msg
+    assert msg.startswith("VM 'LAB-HV2': 'wait until it is off (up to 300s)' failed: did not shut down within 300 seconds.")
+    assert "Applied: LAB-HV1: shut down through the guest (up to 300s); wait until it is off (up to 300s); turn dynamic memory off;" in msg
+    assert "| LAB-HV2: shut down through the guest (up to 300s)." in msg
+    assert "Not applied: LAB-HV1: wait until it runs (up to 300s) | LAB-HV2: wait until it is off (up to 300s); turn dynamic memory off;" in msg
     assert "Running again as before: LAB-HV1, LAB-HV2." in msg
     assert "LAB-HV2 Running" in msg
     progress = {entry["name"]: entry for entry in result["vms"]}
-    assert len(progress["LAB-HV1"]["applied"]) == 5 and progress["LAB-HV1"]["not_applied"] == []
-    assert progress["LAB-HV2"]["applied"] == [] and len(progress["LAB-HV2"]["not_applied"]) == 5
-    assert len(result["commands"]) == 10
+    assert len(progress["LAB-HV1"]["applied"]) == 6 and len(progress["LAB-HV1"]["not_applied"]) == 1
+    assert len(progress["LAB-HV2"]["applied"]) == 1 and len(progress["LAB-HV2"]["not_applied"]) == 6
+    assert len(result["commands"]) == 14
+    assert [entry["status"] for entry in result["operations"]][6:9] == ["ok", "failed", "not_run"]
 
 
 def test_failure_at_first_operation_reports_unchanged() -> None:

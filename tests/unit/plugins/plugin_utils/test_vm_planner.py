@@ -282,14 +282,25 @@ def test_turn_off_op_has_no_timeout() -> None:
     assert "unsaved guest data" in result.vms[0].actions[0]
 
 
-def test_each_vm_gets_its_own_off_window_in_order() -> None:
+def test_several_vms_are_stopped_together_and_each_changed_as_soon_as_it_is_off() -> None:
     result = run([probe_vm("A"), probe_vm("B", state="Off"), probe_vm("C")], power="turn_off")
-    assert [(op["vm"], op["kind"]) for op in result.operations if op["kind"] != "cmdlet"] == [
-        ("A", "stop_vm"),
-        ("A", "start_vm"),
-        ("C", "stop_vm"),
-        ("C", "start_vm"),
+    assert [(op["vm"], op.get("cmdlet") or op["kind"] + ":" + op.get("state", "")) for op in result.operations] == [
+        ("A", "stop_vm:"),
+        ("C", "stop_vm:"),
+        ("A", "wait_vm:Off"),
+        ("A", "Set-VMMemory"),
+        ("A", "Set-VMProcessor"),
+        ("A", "start_vm:"),
+        ("B", "Set-VMMemory"),
+        ("B", "Set-VMProcessor"),
+        ("C", "wait_vm:Off"),
+        ("C", "Set-VMMemory"),
+        ("C", "Set-VMProcessor"),
+        ("C", "start_vm:"),
+        ("A", "wait_vm:Running"),
+        ("C", "wait_vm:Running"),
     ]
+    assert all(op["wait"] is False for op in result.operations if op["kind"] in ("stop_vm", "start_vm"))
     assert [op["vm"] for op in result.on_failure] == ["A", "C"]
 
 

@@ -46,6 +46,10 @@ $guestCmdlets = @(
     'Remove-NetRoute'
 )
 
+# Stops issued with "wait": false (wire-protocol.md section 3): VM name -> the Stop-VM -AsJob job,
+# or $null for a turn-off (already done). wait_vm and ensure_running of this same call read it.
+$script:pendingStops = @{}
+
 function ConvertTo-Splat($Object) {
     $table = @{}
     if ($null -ne $Object) {
@@ -121,6 +125,13 @@ function Invoke-CmdletOperation($Operation, [string[]]$Allowed) {
     $null = & $Operation.cmdlet @splat -ErrorAction Stop
 }
 
+function Get-WaitOption($Operation) {
+    # "wait" is optional and defaults to true; a value that is present must be a JSON boolean.
+    if ($null -eq $Operation.wait) { return $true }
+    if ($Operation.wait -isnot [bool]) { throw 'wait must be true or false.' }
+    $Operation.wait
+}
+
 function Wait-VMState([string]$Name, [string]$State, [int]$TimeoutSeconds, $Job) {
     $deadline = (Get-Date).AddSeconds($TimeoutSeconds)
     while ($true) {
@@ -146,6 +157,7 @@ function Invoke-Operation($Operation) {
     switch ($Operation.kind) {
         'cmdlet' { Invoke-CmdletOperation $Operation $hostCmdlets }
         'stop_vm' {
+            $wait = Get-WaitOption $Operation
             $vm = Resolve-ExactVM $Operation.vm
             $markForRestart = $false
             if ($null -ne $Operation.mark_for_restart) {
@@ -156,22 +168,61 @@ function Invoke-Operation($Operation) {
                 # Written before Stop-VM: when it cannot be written, the VM is not stopped.
                 Write-RestartMark $vm
             }
+            $job = $null
             if ($Operation.mode -eq 'turn_off') {
                 Stop-VM -VM $vm -TurnOff -Force
             }
             else {
                 $job = Stop-VM -VM $vm -Force -AsJob
-                Wait-VMState $Operation.vm 'Off' $Operation.timeout_seconds $job
+                if ($wait) {
+                    Wait-VMState $Operation.vm 'Off' $Operation.timeout_seconds $job
+                }
+            }
+            if (-not $wait) {
+                # Issued, not waited for: a later wait_vm (or ensure_running) of this call waits.
+                $name = [string]$vm.Name
+                $script:pendingStops[$name] = $job
             }
         }
         'start_vm' {
+            $wait = Get-WaitOption $Operation
             $vm = Resolve-ExactVM $Operation.vm
             Start-VM -VM $vm
-            Wait-VMState $Operation.vm 'Running' $Operation.timeout_seconds $null
+            if ($wait) {
+                Wait-VMState $Operation.vm 'Running' $Operation.timeout_seconds $null
+            }
+            # Start-VM returned: the VM runs (with wait false, its guest may still be booting).
             Remove-RestartMark $vm
+        }
+        'wait_vm' {
+            # Waits for an earlier stop_vm/start_vm with wait false; changes nothing itself.
+            $vm = Resolve-ExactVM $Operation.vm
+            $name = [string]$vm.Name
+            $state = $Operation.state
+            if ($state -is [string] -and $state -ceq 'Off') {
+                # The pending job (if any) makes a failed Stop-VM fail with its reason.
+                $job = $script:pendingStops[$name]
+                Wait-VMState $Operation.vm 'Off' $Operation.timeout_seconds $job
+                $script:pendingStops.Remove($name)
+            }
+            elseif ($state -is [string] -and $state -ceq 'Running') {
+                Wait-VMState $Operation.vm 'Running' $Operation.timeout_seconds $null
+            }
+            else {
+                throw "wait_vm cannot wait for the state '$state': it must be 'Off' or 'Running'."
+            }
         }
         'ensure_running' {
             $vm = Resolve-ExactVM $Operation.vm
+            $name = [string]$vm.Name
+            $pending = $script:pendingStops[$name]
+            if ($null -ne $pending -and @('Completed', 'Failed', 'Stopped') -notcontains [string]$pending.State) {
+                # A stop this call issued without waiting may still be shutting the VM down: let it
+                # end first, so that the VM is not found running now and left off a moment later.
+                # Its outcome does not matter here: the state read below decides.
+                $null = Wait-Job -Job $pending -Timeout $Operation.timeout_seconds
+                $vm = Resolve-ExactVM $Operation.vm
+            }
             if ([string]$vm.State -ne 'Running') {
                 Start-VM -VM $vm
                 Wait-VMState $Operation.vm 'Running' $Operation.timeout_seconds $null

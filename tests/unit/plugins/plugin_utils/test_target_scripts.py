@@ -59,12 +59,31 @@ def _function(name: str) -> str:
     return EXECUTE_CODE.split(f"function {name}", 1)[1].split("\nfunction ", 1)[0]
 
 
+def _blocks(text: str, opening: str) -> list[str]:
+    """The body of every block that starts with `opening` (ending in "{"), braces matched."""
+    assert opening.endswith("{")
+    bodies = []
+    for match in re.finditer(re.escape(opening), text):
+        depth, position = 1, match.end()
+        while depth:
+            depth += {"{": 1, "}": -1}.get(text[position], 0)
+            position += 1
+        bodies.append(text[match.end() : position - 1])
+    return bodies
+
+
+def _without_blocks(text: str, opening: str) -> str:
+    for body in _blocks(text, opening):
+        text = text.replace(opening + body + "}", "", 1)
+    return text
+
+
 def test_every_documented_operation_kind_is_dispatched() -> None:
     from pathlib import Path
 
     contract = (Path(__file__).resolve().parents[4] / "docs" / "internals" / "wire-protocol.md").read_text(encoding="utf-8")
     kinds = set(re.findall(r'\{"kind": "([a-z_]+)"', contract))
-    assert "clear_restart_mark" in kinds
+    assert {"clear_restart_mark", "wait_vm"} <= kinds
     for kind in kinds:
         assert f"        '{kind}' {{" in EXECUTE_CODE, kind
 
@@ -134,7 +153,103 @@ def test_file_cmdlets_take_literal_paths_only() -> None:
 
 def test_executor_reads_user_data_only_from_known_fields_and_never_runs_it() -> None:
     fields = set(re.findall(r"\$Operation\.(\w+)", EXECUTE_CODE))
-    assert fields == {"kind", "cmdlet", "parameters", "vm", "adapter_id", "mode", "timeout_seconds", "mark_for_restart", "username", "password", "operations"}
+    assert fields == {
+        "kind",
+        "cmdlet",
+        "parameters",
+        "vm",
+        "adapter_id",
+        "mode",
+        "timeout_seconds",
+        "mark_for_restart",
+        "wait",
+        "state",
+        "username",
+        "password",
+        "operations",
+    }
     assert set(re.findall(r"\$Parameters\.(\w+)", EXECUTE_CODE)) == {"operations", "on_failure"}
     for forbidden in ("Invoke-Expression", "iex ", "[ScriptBlock]::Create", "Add-Type"):
         assert forbidden not in EXECUTE_CODE
+
+
+# "wait": false, wait_vm and ensure_running after a pending stop (docs/internals/wire-protocol.md, section 3).
+def test_wait_defaults_to_true_and_must_be_a_boolean() -> None:
+    option = _function("Get-WaitOption")
+    assert "if ($null -eq $Operation.wait) { return $true }" in option
+    assert "if ($Operation.wait -isnot [bool]) { throw 'wait must be true or false.' }" in option
+    assert option.rstrip().endswith("$Operation.wait\n}")
+    for kind, first_action in (("stop_vm", "Write-RestartMark $vm"), ("start_vm", "Start-VM -VM $vm")):
+        branch = _branch(kind)
+        # Read (and refused) before anything is resolved, marked, stopped or started.
+        assert branch.lstrip().startswith("$wait = Get-WaitOption $Operation\n"), kind
+        assert branch.index("$wait = Get-WaitOption $Operation") < branch.index(first_action), kind
+
+
+@pytest.mark.parametrize("kind", ["stop_vm", "start_vm"])
+def test_wait_false_issues_the_power_change_without_waiting(kind: str) -> None:
+    branch = _branch(kind)
+    waited = _blocks(branch, "if ($wait) {")
+    assert len(waited) == 1 and "Wait-VMState $Operation.vm " in waited[0]
+    assert "Wait-VMState" not in _without_blocks(branch, "if ($wait) {")
+
+
+def test_stop_vm_without_waiting_remembers_the_pending_stop() -> None:
+    stop = _branch("stop_vm")
+    assert "$job = Stop-VM -VM $vm -Force -AsJob" in stop
+    # A turn-off is done when Stop-VM returns: nothing pending to wait for.
+    assert stop.index("$job = $null") < stop.index("Stop-VM -VM $vm -TurnOff -Force")
+    [remember] = _blocks(stop, "if (-not $wait) {")
+    assert "$name = [string]$vm.Name" in remember and "$script:pendingStops[$name] = $job" in remember
+    assert "pendingStops" not in _without_blocks(stop, "if (-not $wait) {")
+    # The waiting form stays as it was: the job, waited for until Off.
+    assert _blocks(stop, "if ($wait) {") == ["\n                    Wait-VMState $Operation.vm 'Off' $Operation.timeout_seconds $job\n                "]
+
+
+def test_pending_stops_belong_to_one_executor_call() -> None:
+    header = EXECUTE_CODE.split("\nfunction ", 1)[0]
+    assert "\n$script:pendingStops = @{}\n" in header
+    # Always the one script-scope table, never a function's local copy.
+    assert re.findall(r"\$(?:\w+:)?pendingStops\b", EXECUTE_CODE) == ["$script:pendingStops"] * EXECUTE_CODE.count("pendingStops")
+    assert EXECUTE_CODE.count("$script:pendingStops = ") == 1
+
+
+def test_start_vm_without_waiting_still_removes_the_mark() -> None:
+    start = _branch("start_vm")
+    assert "Remove-RestartMark $vm" in _without_blocks(start, "if ($wait) {")
+    assert start.index("Start-VM -VM $vm") < start.index("Remove-RestartMark $vm")
+
+
+def test_wait_vm_waits_for_off_with_the_pending_job_or_for_running() -> None:
+    wait = _branch("wait_vm")
+    assert "$vm = Resolve-ExactVM $Operation.vm" in wait
+    [off] = _blocks(wait, "if ($state -is [string] -and $state -ceq 'Off') {")
+    assert "$job = $script:pendingStops[$name]" in off
+    assert off.index("Wait-VMState $Operation.vm 'Off' $Operation.timeout_seconds $job") < off.index("$script:pendingStops.Remove($name)")
+    [running] = _blocks(wait, "elseif ($state -is [string] -and $state -ceq 'Running') {")
+    assert running.strip() == "Wait-VMState $Operation.vm 'Running' $Operation.timeout_seconds $null"
+    # It changes nothing itself: no power cmdlet, no restart mark.
+    assert command_names(wait) == {"Resolve-ExactVM", "Wait-VMState"}
+
+
+def test_wait_vm_refuses_any_other_state() -> None:
+    wait = _branch("wait_vm")
+    # Exactly two states, compared case-sensitively and only as strings; everything else throws.
+    assert re.findall(r"\$state -\w+ '(\w+)'", wait) == ["Off", "Running"]
+    assert "$state -ceq" in wait and "$state -eq" not in wait
+    [other] = _blocks(wait, "else {")
+    assert other.strip().startswith("throw ")
+    # The else of the if/elseif pair, and the branch's last statement.
+    assert wait.endswith("}\n            else {" + other + "}\n        }")
+
+
+def test_ensure_running_first_waits_for_a_pending_stop_of_this_call() -> None:
+    ensure = _branch("ensure_running")
+    guard = "if ($null -ne $pending -and @('Completed', 'Failed', 'Stopped') -notcontains [string]$pending.State) {"
+    assert ensure.index("$pending = $script:pendingStops[$name]") < ensure.index(guard)
+    [waiting] = _blocks(ensure, guard)
+    wait_job = waiting.index("$null = Wait-Job -Job $pending -Timeout $Operation.timeout_seconds")
+    # The state is read again once the stop ended, then decides whether to start the VM.
+    assert wait_job < waiting.index("$vm = Resolve-ExactVM $Operation.vm")
+    assert ensure.index(guard) < ensure.index("if ([string]$vm.State -ne 'Running') {")
+    assert "Wait-Job" not in _without_blocks(ensure, guard)

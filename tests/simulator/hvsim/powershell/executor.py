@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,20 @@ MARKED_BY = "hyperv.nested.win_nested_vm"
 
 class OpFailed(Exception):
     pass
+
+
+@dataclass
+class PendingStop:
+    """A stop_vm with "wait": false whose end nobody has seen yet (the script's Stop-VM -AsJob job)."""
+
+    mode: str
+    timeout: float
+    deadline: float     # time.monotonic() at which the stop's own timeout_seconds run out
+
+
+# Per execute call, VM Id (lower case) -> its pending stop: like the job table of one script run,
+# it lives for one call only (wire protocol §3).
+Pending = dict[str, PendingStop]
 
 
 def _resolve_vm(session: Session, name: Any) -> VM:
@@ -85,6 +100,26 @@ def _wait(session: Session, vm: VM, done: Any, timeout: float) -> bool:
         session.sleep()
 
 
+def _is_off(vm: VM) -> bool:
+    return vm.state == "Off"
+
+
+def _shutdown_timeout(vm: VM, timeout: float) -> OpFailed:
+    return OpFailed(f"VM '{vm.name}' did not shut down within {int(timeout)} seconds.")
+
+
+def _boot_timeout(vm: VM, timeout: float) -> OpFailed:
+    return OpFailed(f"VM '{vm.name}' did not report Running with a healthy heartbeat within {int(timeout)} seconds.")
+
+
+def _wait_flag(op: dict[str, Any]) -> bool:
+    """The op's "wait" (default true); present and not a JSON boolean (even null) fails the op before it does anything."""
+    wait = op.get("wait", True)
+    if not isinstance(wait, bool):
+        raise OpFailed(f"wait must be true or false, not {wait!r}.")
+    return wait
+
+
 def _booted(session: Session) -> Any:
     def check(vm: VM) -> bool:
         if vm.state != "Running":
@@ -112,7 +147,7 @@ def _remove_restart_mark(session: Session, vm: VM) -> None:
         session.changed()
 
 
-def _stop_op(session: Session, op: dict[str, Any]) -> None:
+def _stop_op(session: Session, op: dict[str, Any], pending: Pending) -> None:
     timeout = float(op.get("timeout_seconds", 300))
     mode = op.get("mode", "shutdown")
     if mode not in ("shutdown", "turn_off"):
@@ -120,6 +155,7 @@ def _stop_op(session: Session, op: dict[str, Any]) -> None:
     mark = op.get("mark_for_restart", False)
     if not isinstance(mark, bool):
         raise OpFailed(f"mark_for_restart must be true or false, not {mark!r}.")
+    wait = _wait_flag(op)
     with session.lock:
         vm = _resolve_vm(session, op.get("vm"))
         if mark and vm.state == "Running":
@@ -129,21 +165,56 @@ def _stop_op(session: Session, op: dict[str, Any]) -> None:
         params: dict[str, Any] = {"VM": [vm_ref(vm)], "Force": True, "ErrorAction": "Stop"}
         params.update({"TurnOff": True} if mode == "turn_off" else {"AsJob": True})
         run_cmdlet(session, "Stop-VM", params)
-    if not _wait(session, vm, lambda v: v.state == "Off", timeout):
-        raise OpFailed(f"VM '{vm.name}' did not shut down within {int(timeout)} seconds.")
+        if not wait:
+            # Issued (the job started, or -TurnOff done): wait_vm or ensure_running waits for its end.
+            pending[vm.id.lower()] = PendingStop(mode, timeout, time.monotonic() + timeout)
+            return
+    if not _wait(session, vm, _is_off, timeout):
+        raise _shutdown_timeout(vm, timeout)
+    pending.pop(vm.id.lower(), None)
 
 
-def _start_op(session: Session, op: dict[str, Any], only_if_needed: bool) -> None:
+def _start_op(session: Session, op: dict[str, Any], only_if_needed: bool, pending: Pending) -> None:
     timeout = float(op.get("timeout_seconds", 300))
+    wait = True if only_if_needed else _wait_flag(op)
     with session.lock:
         vm = _resolve_vm(session, op.get("vm"))
+        stop_pending = only_if_needed and vm.id.lower() in pending
+    if stop_pending:
+        # A stop this call issued without waiting may still be shutting the guest down: found
+        # "Running" now, the VM would be left alone and then go Off. Wait for the stop to end; a
+        # guest that ignores the shutdown keeps running until the timeout, and is then left running.
+        if _wait(session, vm, _is_off, timeout):
+            pending.pop(vm.id.lower(), None)
+    with session.lock:
+        if stop_pending:
+            session.refresh()
         if not (only_if_needed and vm.state == "Running"):
             run_cmdlet(session, "Start-VM", {"VM": [vm_ref(vm)], "ErrorAction": "Stop"})
+            pending.pop(vm.id.lower(), None)      # started again: any stop of it has ended
+        if not wait:
+            _remove_restart_mark(session, vm)     # once Start-VM returned (§3.1); no heartbeat wait
+            return
     if not _wait(session, vm, _booted(session), timeout):
-        raise OpFailed(f"VM '{vm.name}' did not report Running with a healthy heartbeat within "
-                       f"{int(timeout)} seconds.")
+        raise _boot_timeout(vm, timeout)
     with session.lock:
         _remove_restart_mark(session, vm)
+
+
+def _wait_vm_op(session: Session, op: dict[str, Any], pending: Pending) -> None:
+    """Wait for an earlier stop_vm/start_vm with "wait": false; changes nothing itself."""
+    timeout = float(op.get("timeout_seconds", 300))
+    state = op.get("state")
+    if not isinstance(state, str) or state not in ("Off", "Running"):
+        raise OpFailed(f"wait_vm state must be 'Off' or 'Running', not {state!r}.")
+    with session.lock:
+        vm = _resolve_vm(session, op.get("vm"))
+    if state == "Off":
+        if not _wait(session, vm, _is_off, timeout):
+            raise _shutdown_timeout(vm, timeout)      # the VM keeps running; its stop stays pending
+        pending.pop(vm.id.lower(), None)
+    elif not _wait(session, vm, _booted(session), timeout):
+        raise _boot_timeout(vm, timeout)
 
 
 def _clear_mark_op(session: Session, op: dict[str, Any]) -> None:
@@ -184,18 +255,20 @@ def check_powershell_direct(session: Session, vm: VM, username: Any, password: A
     return rights
 
 
-def _run_one(session: Session, op: Any) -> None:
+def _run_one(session: Session, op: Any, pending: Pending) -> None:
     if not isinstance(op, dict):
         raise OpFailed("An operation must be a JSON object.")
     kind = op.get("kind")
     if kind == "cmdlet":
         _cmdlet_op(session, op, HOST_ALLOW)
     elif kind == "stop_vm":
-        _stop_op(session, op)
+        _stop_op(session, op, pending)
     elif kind == "start_vm":
-        _start_op(session, op, only_if_needed=False)
+        _start_op(session, op, only_if_needed=False, pending=pending)
     elif kind == "ensure_running":
-        _start_op(session, op, only_if_needed=True)
+        _start_op(session, op, only_if_needed=True, pending=pending)
+    elif kind == "wait_vm":
+        _wait_vm_op(session, op, pending)
     elif kind == "clear_restart_mark":
         _clear_mark_op(session, op)
     elif kind == "guest":
@@ -204,7 +277,8 @@ def _run_one(session: Session, op: Any) -> None:
         raise OpFailed(f"Unknown operation kind '{kind}'.")
 
 
-def _run_list(session: Session, ops: list[Any], stop_at_failure: bool) -> tuple[list[dict[str, Any]], int | None]:
+def _run_list(session: Session, ops: list[Any], stop_at_failure: bool,
+              pending: Pending) -> tuple[list[dict[str, Any]], int | None]:
     results: list[dict[str, Any]] = []
     failed: int | None = None
     for index, op in enumerate(ops):
@@ -213,7 +287,7 @@ def _run_list(session: Session, ops: list[Any], stop_at_failure: bool) -> tuple[
             continue
         started = time.monotonic()
         try:
-            _run_one(session, op)
+            _run_one(session, op, pending)
             status, message = "ok", None
         except (PSError, OpFailed) as error:
             status, message = "failed", str(error)
@@ -234,10 +308,11 @@ def _named_vms(ops: list[Any]) -> list[str]:
 def execute(session: Session, parameters: dict[str, Any]) -> dict[str, Any]:
     operations = parameters.get("operations") or []
     on_failure = parameters.get("on_failure") or []
-    results, failed = _run_list(session, operations, stop_at_failure=True)
+    pending: Pending = {}       # the stops issued with "wait": false in this call (wire protocol §3)
+    results, failed = _run_list(session, operations, stop_at_failure=True, pending=pending)
     recovery: list[dict[str, Any]] = []
     if failed is not None and on_failure:
-        recovery, _unused = _run_list(session, on_failure, stop_at_failure=False)
+        recovery, _unused = _run_list(session, on_failure, stop_at_failure=False, pending=pending)
     states: dict[str, str] = {}
     with session.lock:
         for name in _named_vms(operations + on_failure):

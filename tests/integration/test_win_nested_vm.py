@@ -203,6 +203,40 @@ def test_vm_ignoring_graceful_shutdown_fails_after_timeout_still_running(healthy
     assert vm["expose_virtualization_extensions"] is False
 
 
+def test_two_vms_are_stopped_and_started_together(healthy_lab: Lab, tmp_path: Path) -> None:
+    done = run_vm(healthy_lab, tmp_path, {"name": ["LAB-HV1", "LAB-HV2"], "power": "shutdown"})
+    assert done.run.rc == 0, done.result.get("msg")
+    sent = json.loads(done.commands[1]["stdin"])["parameters"]["operations"]
+    assert [(op["kind"], op["vm"], op.get("wait")) for op in sent[:2]] == [("stop_vm", "LAB-HV1", False), ("stop_vm", "LAB-HV2", False)]
+    assert [(op["kind"], op["vm"], op["state"]) for op in sent[-2:]] == [("wait_vm", "LAB-HV1", "Running"), ("wait_vm", "LAB-HV2", "Running")]
+    assert [entry["status"] for entry in done.result["operations"]] == ["ok"] * len(sent)
+    for name in ("LAB-HV1", "LAB-HV2"):
+        vm = vms_of(healthy_lab)[name]
+        assert_nested(vm, state="Running")
+        assert vm["restart_mark"] is None
+    again = run_vm(healthy_lab, tmp_path, {"name": ["LAB-HV1", "LAB-HV2"], "power": "shutdown"})
+    assert again.result["changed"] is False and again.scripts == ["probe"]
+
+
+def test_a_failure_while_the_other_vm_shuts_down_leaves_both_running(healthy_lab: Lab, tmp_path: Path) -> None:
+    # LAB-HV1's memory change fails while LAB-HV2, whose stop was issued with it, is shutting
+    # down or just off: on_failure must start both again, the second after its shutdown ended.
+    healthy_lab.fault("fail_cmdlet_once", host="hv01", cmdlet="Set-VMMemory", message="Simulated memory failure.")
+    done = run_vm(healthy_lab, tmp_path, {"name": ["LAB-HV1", "LAB-HV2"], "power": "shutdown"})
+    assert done.run.rc != 0
+    assert done.result["msg"].startswith("VM 'LAB-HV1': 'turn dynamic memory off' failed: Simulated memory failure.")
+    assert "Running again as before: LAB-HV1, LAB-HV2." in done.result["msg"]
+    vms = vms_of(healthy_lab)
+    assert {name: (vms[name]["state"], vms[name]["restart_mark"]) for name in ("LAB-HV1", "LAB-HV2")} == {
+        "LAB-HV1": ("Running", None),
+        "LAB-HV2": ("Running", None),
+    }
+    rerun = run_vm(healthy_lab, tmp_path, {"name": ["LAB-HV1", "LAB-HV2"], "power": "shutdown"})
+    assert rerun.run.rc == 0, rerun.result.get("msg")
+    for name in ("LAB-HV1", "LAB-HV2"):
+        assert_nested(vms_of(healthy_lab)[name], state="Running")
+
+
 def test_a_restart_mark_that_cannot_be_written_stops_nothing(healthy_lab: Lab, tmp_path: Path) -> None:
     healthy_lab.fault("deny_restart_marks", host="hv01")
     done = run_vm(healthy_lab, tmp_path, {"name": ["LAB-HV1"], "power": "shutdown"})

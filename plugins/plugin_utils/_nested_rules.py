@@ -523,7 +523,8 @@ def evaluate(host: Facts, vms_section: Facts, requested: t.Sequence[str] | None)
             verdicts[name] = vm_verdict(host, group[0], host_result)
 
     missing: list[str] = []
-    if hyperv_module:
+    # Refused VMs (access_denied): the host's not_hyperv_admin blocker says why; no name is "missing".
+    if hyperv_module and not vms_section.get("access_denied"):
         all_names = [str(name) for name in vms_section.get("all_names") or []]
         for name in requested or []:
             if name.casefold() in groups:

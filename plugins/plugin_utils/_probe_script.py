@@ -25,6 +25,19 @@ function Get-ExactVM([string]$Name) {
     @(Get-VM | Where-Object { $_.Name -eq $Name })
 }
 
+function Get-CurrentPrincipal {
+    New-Object Security.Principal.WindowsPrincipal([Security.Principal.WindowsIdentity]::GetCurrent())
+}
+
+function Test-Administrator {
+    (Get-CurrentPrincipal).IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)
+}
+
+function Test-HyperVAdministrator {
+    $hypervAdmins = New-Object Security.Principal.SecurityIdentifier('S-1-5-32-578')
+    (Test-Administrator) -or (Get-CurrentPrincipal).IsInRole($hypervAdmins)
+}
+
 function Get-HyperVFeatureState {
     # Get-WindowsOptionalFeature knows EnablePending but needs elevation; the CIM class does not.
     $feature = Invoke-Quietly { Get-WindowsOptionalFeature -Online -FeatureName 'Microsoft-Hyper-V' } $null
@@ -71,9 +84,7 @@ function Get-HostSection {
         if ($defaultVersion) { $default = '{0}.{1}' -f $defaultVersion.Version.Major, $defaultVersion.Version.Minor }
     }
 
-    $principal = New-Object Security.Principal.WindowsPrincipal([Security.Principal.WindowsIdentity]::GetCurrent())
-    $isAdmin = $principal.IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)
-    $hypervAdmins = New-Object Security.Principal.SecurityIdentifier('S-1-5-32-578')
+    $isAdmin = Test-Administrator
 
     $productType = 'server'
     if ([int]$os.ProductType -eq 1) { $productType = 'client' }
@@ -108,7 +119,7 @@ function Get-HostSection {
         default_version = $default
         is_virtual_machine = [string]$system.Model -eq 'Virtual Machine'
         is_administrator = $isAdmin
-        is_hyperv_administrator = $isAdmin -or $principal.IsInRole($hypervAdmins)
+        is_hyperv_administrator = Test-HyperVAdministrator
     }
 }
 
@@ -202,6 +213,10 @@ function Get-VMsSection($Requested) {
     try { $all = @(Get-VM) }
     catch {
         $reason = $_.Exception.Message
+        if (-not (Test-HyperVAdministrator)) {
+            # Not allowed to see VMs: the host section says why (is_hyperv_administrator false).
+            return [ordered]@{ hyperv_module = $true; access_denied = $reason; missing = @(); duplicates = @(); all_names = @(); vms = @() }
+        }
         $needs = 'Listing VMs needs the Hyper-V service running and an account in Hyper-V Administrators or Administrators.'
         throw "Could not list the virtual machines: $reason ($needs)"
     }

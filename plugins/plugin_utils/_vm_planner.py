@@ -119,6 +119,11 @@ def check_selection(vms_section: dict[str, t.Any], names: list[str], host_name: 
     problems = []
     if not vms_section.get("hyperv_module", True):
         return [f"The Hyper-V PowerShell module is not available on {host_name}: install the Hyper-V role and its PowerShell module."]
+    if vms_section.get("access_denied"):
+        return [
+            f"The connecting account may not see the VMs of {host_name} ({vms_section['access_denied']}): "
+            "connect with a member of Hyper-V Administrators or an administrator."
+        ]
     all_names = [str(name) for name in vms_section.get("all_names") or []]
     for missing in vms_section.get("missing") or []:
         close = difflib.get_close_matches(missing, all_names, n=3, cutoff=0.6)

@@ -10,11 +10,6 @@ from .errors import PSError, hyperv_permission_denied
 from .executor import OpFailed, check_powershell_direct
 from .session import Session
 
-# plugins/plugin_utils/_probe_script.py, Get-VMsSection: what it throws when Get-VM fails.
-LIST_VMS_FAILED = "Could not list the virtual machines: {reason} ({needs})"
-LIST_VMS_NEEDS = ("Listing VMs needs the Hyper-V service running and an account in Hyper-V Administrators or "
-                  "Administrators.")
-
 
 def _feature_state(session: Session) -> str:
     """Get-HyperVFeatureState: Get-WindowsOptionalFeature needs elevation; without it the probe reads
@@ -129,9 +124,9 @@ def _vms_section(session: Session, names: list[str] | None) -> dict[str, Any]:
     try:
         _refuse_hyperv(session, "Get-VM")
     except PSError as error:
-        # The probe script rethrows with `throw "<text>"`: category OperationStopped, the text as id.
-        text = LIST_VMS_FAILED.format(reason=error.message, needs=LIST_VMS_NEEDS)
-        raise PSError(text, "OperationStopped", text, "System.Management.Automation.RuntimeException") from None
+        # The probe script answers a refused Get-VM for an account outside Hyper-V Administrators
+        # with an empty section that carries the message (wire protocol section 2).
+        return {"hyperv_module": True, "access_denied": error.message, "missing": [], "duplicates": [], "all_names": [], "vms": []}
     now = session.clock()
     missing: list[str] = []
     duplicates: list[str] = []

@@ -128,16 +128,13 @@ def test_without_hyperv_administrators_win_nested_info_names_the_missing_right(l
     assert "execute" not in script_names(entries)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: README says that without Hyper-V Administrators win_nested_info reports the host.not_hyperv_admin "
-    "blocker, but Get-VM fails for such an account, the probe script rethrows (Get-VMsSection: 'Could not list the "
-    "virtual machines: ...') and the whole probe answers ok=false: the task fails with that message and reports "
-    "no host facts and no verdict."))
 def test_without_hyperv_administrators_win_nested_info_reports_the_not_hyperv_admin_blocker(lab: Lab, tmp_path: Path) -> None:
     result, _entries = one_task(as_account(lab, tmp_path, "viewer"), tmp_path, L0, "hyperv.nested.win_nested_info", {})
     assert result.get("failed") is not True, result.get("msg")
     assert result["host"]["is_hyperv_administrator"] is False
     assert "host.not_hyperv_admin" in codes(result["verdict"]["host"]["blockers"])
+    assert result["vms"] == [] and result["missing"] == [] and result["ready"] is False
+    assert "Hyper-V Administrators" in plain_sentence(result["msg"]), result["msg"]
 
 
 def test_without_hyperv_administrators_win_nested_vm_fails_naming_the_right_and_sends_no_change(lab: Lab, tmp_path: Path) -> None:

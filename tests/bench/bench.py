@@ -3,6 +3,7 @@
     .venv/bin/python tests/bench/bench.py --out docs/benchmark          # the full run
     .venv/bin/python tests/bench/bench.py --smoke --out /tmp/bench      # small
     .venv/bin/python tests/bench/bench.py --fleet-only 10,50 --out /tmp/fleet   # converged site vs raw only
+    .venv/bin/python tests/bench/bench.py --power-only 1,5,10,20 --out docs/benchmark   # power cycles: one task vs a loop
 
 Every figure of a comparison is measured in the same run against the same simulated lab.
 """
@@ -183,6 +184,101 @@ def _merge_by_count(plays: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
             for count, hosts in sorted(by_count.items())]
 
 
+POWER_TIMING = {"shutdown_seconds": 2.0, "boot_seconds": 2.0, "reboot_seconds": 2.0}
+
+
+@dataclass
+class PowerRun:
+    """One measurement of one power-cycle mode, on a lab of its own."""
+
+    vms: int
+    mode: str  # "together": one task naming every VM; "loop": one task looping over the names, one VM per item
+    task_seconds: float  # the task's duration from the callback (the whole loop for "loop")
+    playbook_seconds: float  # ansible-playbook, start to exit
+    commands: int  # WinRM commands the L0 host received during the task
+    changed: int
+
+
+@dataclass
+class PowerCost:
+    vms: int
+    mode: str
+    runs: int
+    median_seconds: float
+    min_seconds: float
+    max_seconds: float
+    commands: list[int]
+
+
+def power_lab(state_root: Path, vms: int, timing: dict[str, float]) -> Path:
+    """A generated lab: one L0 host with `vms` running L1 VMs (not nested yet), with `timing`."""
+    import yaml
+
+    lab_file = state_root / f"power-{vms}.yml"
+    hvsim("generate", "--hosts", "1", "--vms", str(vms), "--out", str(lab_file))
+    spec = yaml.safe_load(lab_file.read_text(encoding="utf-8"))
+    spec["timing"] = dict(timing)
+    lab_file.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    return lab_file
+
+
+def power_task(mode: str, names: list[str], power: str) -> dict[str, t.Any]:
+    if mode == "together":
+        return {"name": "power together", "hyperv.nested.win_nested_vm": {"name": names, "state": "enabled", "power": power}}
+    return {"name": "power loop", "loop": names,
+            "hyperv.nested.win_nested_vm": {"name": ["{{ item }}"], "state": "enabled", "power": power}}
+
+
+def power_once(lab_file: Path, state_dir: Path, mode: str, power: str = "shutdown") -> PowerRun:
+    """Power-cycle every VM of a fresh lab once, with one task (`together`) or a loop (`loop`)."""
+    lab = Lab.up(lab_file, state_dir)
+    try:
+        host = _first_l0(lab)
+        names = _vm_names(lab, host)
+        task = power_task(mode, names, power)
+        lab.mark()
+        result = run_playbook(lab, [play(host, [task])])
+        if result.failed or result.changed != 1:
+            raise RuntimeError(f"power {mode} on {len(names)} VMs: changed={result.changed}\n{result.output}")
+        traffic = lab.traffic()[host]
+        _check_cycled(lab, host, names)
+        return PowerRun(len(names), mode, sum(result.task_seconds[task["name"]]), result.wall_s, traffic.commands,
+                        result.changed)
+    finally:
+        lab.down()
+
+
+def _check_cycled(lab: Lab, host: str, names: list[str]) -> None:
+    """Every VM named runs again, with virtualization extensions exposed and dynamic memory off."""
+    state = json.loads(hvsim("show", host, "--state", str(lab.state_dir)))
+    machines = {vm["name"]: vm for vm in state["vms"]["vms"]}
+    wrong = [name for name in names if machines[name]["state"] != "Running"
+             or not machines[name]["expose_virtualization_extensions"] or machines[name]["dynamic_memory_enabled"]]
+    if wrong:
+        raise RuntimeError(f"not running nested after the task: {', '.join(wrong)}")
+
+
+def power(state_root: Path, sizes: list[int], repeat: int, timing: dict[str, float]) -> tuple[list[PowerCost], list[PowerRun]]:
+    """Each size: `repeat` fresh labs per mode, the modes alternating so that load on the machine hits both alike."""
+    runs: list[PowerRun] = []
+    for size in sizes:
+        lab_file = power_lab(state_root, size, timing)
+        for attempt in range(repeat):
+            for mode in ("together", "loop"):
+                run = power_once(lab_file, state_root / f"power-{size}-{mode}-{attempt}", mode)
+                print(f"power: {size} VMs, {mode}, run {attempt + 1}: {run.task_seconds:.2f} s, "
+                      f"{run.commands} commands", file=sys.stderr, flush=True)
+                runs.append(run)
+    costs = []
+    for size in sizes:
+        for mode in ("together", "loop"):
+            chosen = [run for run in runs if run.vms == size and run.mode == mode]
+            seconds = [run.task_seconds for run in chosen]
+            costs.append(PowerCost(size, mode, len(chosen), statistics.median(seconds), min(seconds), max(seconds),
+                                   [run.commands for run in chosen]))
+    return costs, runs
+
+
 def run_playbook_file(lab: Lab, path: Path, forks: int, extra: t.Sequence[str] = ()) -> t.Any:
     import yaml
 
@@ -207,7 +303,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="folder for benchmark.md, benchmark.json, benchmark.png")
     parser.add_argument("--smoke", action="store_true", help="small sizes, for make test")
     parser.add_argument("--fleet-only", metavar="N,N", help="only the fleet part for these host counts; JSON to --out/fleet.json")
+    parser.add_argument("--power-only", metavar="N,N",
+                        help="only the power-cycle part (one task for N VMs against a loop) for these VM counts; JSON to --out/power.json")
+    parser.add_argument("--repeat", type=int, default=3, help="--power-only: fresh labs per size and mode (default 3)")
+    parser.add_argument("--shutdown-seconds", type=float, default=POWER_TIMING["shutdown_seconds"],
+                        help="--power-only: the simulated guests' shutdown time (default %(default)s)")
+    parser.add_argument("--boot-seconds", type=float, default=POWER_TIMING["boot_seconds"],
+                        help="--power-only: the simulated guests' boot time (default %(default)s)")
     options = parser.parse_args(argv)
+    if options.power_only:
+        return power_main(options)
     if options.fleet_only:
         options.out.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="hvbench-") as folder:
@@ -237,6 +342,21 @@ def main(argv: list[str] | None = None) -> int:
     write_table(results, options.out / "benchmark.md")
     write_chart(results, options.out / "benchmark.png")
     print((options.out / "benchmark.md").read_text(encoding="utf-8"))
+    return 0
+
+
+def power_main(options: argparse.Namespace) -> int:
+    sizes = [int(size) for size in options.power_only.split(",")]
+    timing = {**POWER_TIMING, "shutdown_seconds": options.shutdown_seconds, "boot_seconds": options.boot_seconds}
+    options.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="hvbench-") as folder:
+        costs, runs = power(Path(folder), sizes, options.repeat, timing)
+    results = {"timing": timing, "power": "shutdown", "repeat": options.repeat,
+               "summary": [asdict(row) for row in costs], "runs": [asdict(row) for row in runs]}
+    (options.out / "power.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    from report import power_table
+
+    print(power_table(results))
     return 0
 
 

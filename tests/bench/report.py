@@ -108,3 +108,27 @@ def write_chart(results: Results, path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
+
+
+def power_table(results: Results) -> str:
+    """The power-cycle comparison (bench.py --power-only) as a Markdown table."""
+    by_size: dict[int, dict[str, dict[str, t.Any]]] = {}
+    for row in results["summary"]:
+        by_size.setdefault(row["vms"], {})[row["mode"]] = row
+    lines = [_row(["VMs", "one task: median s (range)", "loop: median s (range)", "loop / one task",
+                   "one task: commands", "loop: commands"]), _row(["---"] * 6)]
+    for size, modes in sorted(by_size.items()):
+        together, loop = modes["together"], modes["loop"]
+        lines.append(_row([size, _spread(together), _spread(loop),
+                           f"{loop['median_seconds'] / together['median_seconds']:.1f}x",
+                           _counts(together["commands"]), _counts(loop["commands"])]))
+    return "\n".join(lines)
+
+
+def _spread(row: dict[str, t.Any]) -> str:
+    return f"{row['median_seconds']:.2f} ({row['min_seconds']:.2f}-{row['max_seconds']:.2f})"
+
+
+def _counts(commands: list[int]) -> str:
+    distinct = sorted(set(commands))
+    return str(distinct[0]) if len(distinct) == 1 else "/".join(str(count) for count in commands)

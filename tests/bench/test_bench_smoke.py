@@ -53,3 +53,19 @@ def test_a_batched_task_needs_one_round_trip_whatever_the_number_of_vms(batches:
 def test_a_loop_needs_one_round_trip_per_vm(batches: dict[int, bench.BatchCost]) -> None:
     assert batches[1].loop_commands == 1
     assert batches[3].loop_commands == 3
+
+
+@pytest.fixture(scope="module")
+def power_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bench.PowerRun]:
+    """Two running VMs power-cycled (state=enabled, power=shutdown) by one task and by a loop, each on a fresh lab."""
+    root = tmp_path_factory.mktemp("power")
+    lab_file = bench.power_lab(root, 2, {"shutdown_seconds": 0.2, "boot_seconds": 0.2, "reboot_seconds": 0.5})
+    return {mode: bench.power_once(lab_file, root / mode, mode) for mode in ("together", "loop")}
+
+
+def test_one_task_power_cycles_several_vms_in_two_round_trips(power_runs: dict[str, bench.PowerRun]) -> None:
+    assert power_runs["together"].commands == 2
+
+
+def test_a_loop_power_cycles_each_vm_with_round_trips_of_its_own(power_runs: dict[str, bench.PowerRun]) -> None:
+    assert power_runs["loop"].commands == 4

@@ -164,7 +164,8 @@ def test_probe_host_section_per_account(fleet: Fleet) -> None:
     assert hvop["bcd_offer_nested_virt_disabled"] is None and viewer["bcd_offer_nested_virt_disabled"] is None
     # Get-VMHostSupportedVersion needs Hyper-V Administrators.
     assert hvop["supported_versions"] == admin["supported_versions"] != []
-    assert hvop["default_version"] == admin["default_version"] is not None
+    assert admin["default_version"] is not None
+    assert hvop["default_version"] == admin["default_version"]
     assert (viewer["supported_versions"], viewer["default_version"]) == ([], None)
     same = {k: v for k, v in admin.items() if k not in ("is_administrator", "is_hyperv_administrator", "bcd_offer_nested_virt_disabled")}
     assert {k: hvop[k] for k in same} == same

@@ -36,6 +36,7 @@ class ActionModule(NestedActionBase):
         "upgrade_version": {"type": "bool", "default": False},
         "shutdown_timeout": {"type": "int", "default": 300},
         "start_timeout": {"type": "int", "default": 300},
+        "power_concurrency": {"type": "int", "default": 0},
     }
 
     def act(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -108,6 +109,8 @@ def options_from_args(args: dict[str, t.Any]) -> Options:
     for option in ("processor_count", "shutdown_timeout", "start_timeout"):
         if args[option] is not None and args[option] < 1:
             raise ModuleFailure(f"{option} must be 1 or more, got {args[option]}.")
+    if args["power_concurrency"] < 0:
+        raise ModuleFailure(f"power_concurrency must be 0 (every VM at once) or more, got {args['power_concurrency']}.")
     if args["adapters"] is not None and args["mac_address_spoofing"] == "unchanged":
         raise ModuleFailure("adapters selects the adapters for mac_address_spoofing; set mac_address_spoofing to on or off, or leave adapters out.")
     if args["adapters"] is not None and not args["adapters"]:
@@ -126,4 +129,5 @@ def options_from_args(args: dict[str, t.Any]) -> Options:
         upgrade_version=args["upgrade_version"],
         shutdown_timeout=args["shutdown_timeout"],
         start_timeout=args["start_timeout"],
+        power_concurrency=args["power_concurrency"],
     )

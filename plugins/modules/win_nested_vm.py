@@ -28,8 +28,7 @@ description:
   - When several VMs of the task need to be stopped or started, they are powered at once;
     every stop is issued first, each VM is changed as soon as it is off and started right
     away, and the task then waits until all of them run. Their guests shut down and boot side
-    by side instead of one after another. To change VMs one at a time, give the task one VM
-    (a loop, or C(serial) in the play).
+    by side instead of one after another. O(power_concurrency) limits how many at a time.
   - Before touching anything, the module checks that the host can run nested virtualization
     (processor vendor and Windows build, virtualization-based security, boot configuration)
     and that every VM can be changed as asked; any problem fails the task with every reason
@@ -164,6 +163,16 @@ options:
         when the Heartbeat integration service is enabled).
     type: int
     default: 300
+  power_concurrency:
+    description:
+      - How many VMs the module stops and starts at the same time when several need a power
+        cycle. V(0) powers all of them at once; V(1) one after another (each VM is stopped,
+        changed and started before the next); any other number works through the VMs in
+        batches of that size, one batch after another.
+      - Limit it on hosts where many guests shutting down or booting together would strain
+        storage (a boot storm); the task then takes about one power cycle per batch.
+    type: int
+    default: 0
 extends_documentation_fragment:
   - hyperv.nested.connection
 attributes:

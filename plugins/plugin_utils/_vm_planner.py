@@ -46,6 +46,7 @@ class Options:
     upgrade_version: bool = False
     shutdown_timeout: int = 300
     start_timeout: int = 300
+    power_concurrency: int = 0  # VMs powered at once; 0 = all of them
 
 
 @dataclass(frozen=True)
@@ -490,10 +491,30 @@ def plan(
         for vm in vm_plans
         if options.power_after != "off" and (vm.name in interrupted or (vm.before["power_state"] == "Running" and _stops(vm)))
     ]
-    return Plan(vm_plans, on_failure, warnings, order=_power_together(vm_plans, options))
+    return Plan(vm_plans, on_failure, warnings, order=_power_order(vm_plans, options))
 
 
 _POWER_KINDS = ("stop_vm", "start_vm")
+
+
+def _power_order(vm_plans: list[VmPlan], options: Options) -> list[tuple[str, Step]] | None:
+    """The execution order when several VMs are powered: the VMs without a power step first, then
+    the powered ones in batches of `power_concurrency` (0: one batch), each batch powered at once
+    and one batch after another. None keeps the plain VM-after-VM order."""
+    powered = [vm for vm in vm_plans if _powers(vm)]
+    size = options.power_concurrency or len(powered)
+    if len(powered) < 2 or size < 2:
+        return None
+    order = [(vm.name, step) for vm in vm_plans if not _powers(vm) for step in vm.steps]
+    for start in range(0, len(powered), size):
+        batch = powered[start : start + size]
+        together = _power_together(batch, options)
+        order.extend(together if together is not None else [(vm.name, step) for vm in batch for step in vm.steps])
+    return order
+
+
+def _powers(vm: VmPlan) -> bool:
+    return any(step.operation["kind"] in _POWER_KINDS for step in vm.steps)
 
 
 def _power_together(vm_plans: list[VmPlan], options: Options) -> list[tuple[str, Step]] | None:
@@ -503,8 +524,7 @@ def _power_together(vm_plans: list[VmPlan], options: Options) -> list[tuple[str,
 
     What a VM's plan does before its stop (removing a stale restart mark) still comes before any
     stop, and each VM's own steps gain the waits, so its actions still read in order."""
-    powered = [vm for vm in vm_plans if any(step.operation["kind"] in _POWER_KINDS for step in vm.steps)]
-    if len(powered) < 2:
+    if sum(1 for vm in vm_plans if _powers(vm)) < 2:
         return None
     before_stops: list[tuple[str, Step]] = []
     stops: list[tuple[str, Step]] = []

@@ -100,6 +100,7 @@ def vm_cases() -> list[Case]:
         Case("vm-memory-bool", VM, {"name": ["PLAIN-1"], "startup_memory": True}, "startup_memory", NONE),
         Case("vm-memory-injection", VM, {"name": ["PLAIN-1"], "startup_memory": f"8GB; Stop-Computer {MARK}"}, "startup_memory", NONE),
         Case("vm-shutdown-timeout-zero", VM, {"name": ["PLAIN-1"], "shutdown_timeout": 0}, "shutdown_timeout", NONE),
+        Case("vm-power-concurrency-negative", VM, {"name": ["PLAIN-1"], "power_concurrency": -1}, "power_concurrency", NONE),
         Case("vm-start-timeout-text", VM, {"name": ["PLAIN-1"], "start_timeout": "soon"}, "start_timeout", NONE),
         Case("vm-upgrade-version-text", VM, {"name": ["PLAIN-1"], "upgrade_version": "maybe"}, "upgrade_version", NONE),
         Case("vm-adapters-without-spoofing", VM, {"name": ["PLAIN-1"], "adapters": ["Network Adapter"]}, "adapters", NONE),

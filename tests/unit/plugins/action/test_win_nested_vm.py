@@ -220,6 +220,8 @@ def test_target_error_on_probe_is_msg() -> None:
         ({"name": ["A"], "adapters": ["NIC"]}, ["adapters", "mac_address_spoofing"]),
         ({"name": ["A"], "mac_address_spoofing": "on", "adapters": []}, ["adapters must name at least one adapter"]),
         ({"name": ["A"], "shutdown_timeout": 0}, ["shutdown_timeout must be 1 or more"]),
+        ({"name": ["A"], "power_concurrency": -1}, ["power_concurrency must be 0 (every VM at once) or more, got -1"]),
+        ({"name": ["A"], "power_concurrency": "two"}, ["power_concurrency"]),
         ({"name": ["A"], "power": "reboot"}, ["power", "fail, shutdown, turn_off"]),
         ({"name": ["A"], "power_after": "on"}, ["power_after", "previous, off, running"]),
         ({"name": [""]}, ["'name'", "is empty"]),

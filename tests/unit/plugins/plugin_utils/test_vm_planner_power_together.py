@@ -41,11 +41,29 @@ def test_vms_that_only_start_are_started_together() -> None:
     assert tokens(result.operations) == ["A:start_vm", "B:start_vm", "A:wait_vm:Running", "B:wait_vm:Running"]
 
 
-def test_a_vm_without_a_power_cycle_is_changed_in_between() -> None:
+def test_a_vm_without_a_power_cycle_is_changed_first_while_nothing_is_off() -> None:
     result = run([probe_vm("A"), probe_vm("B", **NESTED), probe_vm("C")], power="turn_off", mac_address_spoofing="on")
-    operations = tokens(result.operations)
-    assert operations[:2] == ["A:stop_vm", "C:stop_vm"]
-    assert operations.index("B:Set-VMNetworkAdapter") < operations.index("C:wait_vm:Off")
+    assert tokens(result.operations)[:3] == ["B:Set-VMNetworkAdapter", "A:stop_vm", "C:stop_vm"]
+
+
+def test_power_concurrency_powers_the_vms_in_batches() -> None:
+    vms = [probe_vm(name, state="Off", **NESTED) for name in "ABCDE"]
+    result = run(vms, power_after="running", power_concurrency=2)
+    assert tokens(result.operations) == [
+        "A:start_vm", "B:start_vm", "A:wait_vm:Running", "B:wait_vm:Running",
+        "C:start_vm", "D:start_vm", "C:wait_vm:Running", "D:wait_vm:Running",
+        "E:start_vm",
+    ]  # fmt: skip
+    assert "wait" not in result.operations[-1]  # a batch of one VM waits in its own start
+
+
+def test_power_concurrency_one_is_one_vm_after_another() -> None:
+    result = run([probe_vm("A"), probe_vm("B")], power="turn_off", power_concurrency=1)
+    assert tokens(result.operations) == [
+        "A:stop_vm", "A:Set-VMMemory", "A:Set-VMProcessor", "A:start_vm",
+        "B:stop_vm", "B:Set-VMMemory", "B:Set-VMProcessor", "B:start_vm",
+    ]  # fmt: skip
+    assert not any("wait" in op for op in result.operations)
 
 
 def test_a_stale_restart_mark_is_removed_before_any_stop() -> None:

@@ -147,7 +147,9 @@ function Wait-VMState([string]$Name, [string]$State, [int]$TimeoutSeconds, $Job)
             throw "Stop-VM failed for '$Name': $($reason.Message)"
         }
         if ((Get-Date) -gt $deadline) {
-            throw "The VM '$Name' did not reach the state $State within $TimeoutSeconds seconds (it is $([string]$vm.State))."
+            # The same sentences as the simulator's (tests/simulator/hvsim/powershell/executor.py).
+            if ($State -eq 'Off') { throw "VM '$Name' did not shut down within $TimeoutSeconds seconds (it is $([string]$vm.State))." }
+            throw "VM '$Name' did not report Running with a healthy heartbeat within $TimeoutSeconds seconds (it is $([string]$vm.State))."
         }
         Start-Sleep -Milliseconds 500
     }

@@ -253,3 +253,10 @@ def test_ensure_running_first_waits_for_a_pending_stop_of_this_call() -> None:
     assert wait_job < waiting.index("$vm = Resolve-ExactVM $Operation.vm")
     assert ensure.index(guard) < ensure.index("if ([string]$vm.State -ne 'Running') {")
     assert "Wait-Job" not in _without_blocks(ensure, guard)
+
+
+def test_wait_timeouts_read_like_the_simulators() -> None:
+    """The timeout sentences users see are the same on Windows and in the simulated fleet."""
+    script = _target_scripts.EXECUTE
+    assert "throw \"VM '$Name' did not shut down within $TimeoutSeconds seconds" in script
+    assert "throw \"VM '$Name' did not report Running with a healthy heartbeat within $TimeoutSeconds seconds" in script

@@ -49,6 +49,8 @@ $guestCmdlets = @(
 # Stops issued with "wait": false (wire-protocol.md section 3): VM name -> the Stop-VM -AsJob job,
 # or $null for a turn-off (already done). wait_vm and ensure_running of this same call read it.
 $script:pendingStops = @{}
+# ... and when each of those stops' own timeout_seconds run out (ensure_running waits no longer).
+$script:pendingStopDeadlines = @{}
 
 function ConvertTo-Splat($Object) {
     $table = @{}
@@ -184,6 +186,7 @@ function Invoke-Operation($Operation) {
                 # Issued, not waited for: a later wait_vm (or ensure_running) of this call waits.
                 $name = [string]$vm.Name
                 $script:pendingStops[$name] = $job
+                $script:pendingStopDeadlines[$name] = (Get-Date).AddSeconds([int]$Operation.timeout_seconds)
             }
         }
         'start_vm' {
@@ -222,7 +225,10 @@ function Invoke-Operation($Operation) {
                 # A stop this call issued without waiting may still be shutting the VM down: let it
                 # end first, so that the VM is not found running now and left off a moment later.
                 # Its outcome does not matter here: the state read below decides.
-                $null = Wait-Job -Job $pending -Timeout $Operation.timeout_seconds
+                # A guest that ignores the shutdown has had the stop's own timeout: no second one.
+                $left = [int][Math]::Ceiling(($script:pendingStopDeadlines[$name] - (Get-Date)).TotalSeconds)
+                $limit = [Math]::Min([int]$Operation.timeout_seconds, $left)
+                if ($limit -gt 0) { $null = Wait-Job -Job $pending -Timeout $limit }
                 $vm = Resolve-ExactVM $Operation.vm
             }
             if ([string]$vm.State -ne 'Running') {

@@ -258,6 +258,18 @@ def test_ensure_running_after_a_pending_stop_of_a_guest_that_ignores_it_starts_n
     assert vm_info(fleet, "hv01", "VM-A")["restart_mark"] is None
 
 
+def test_ensure_running_waits_no_longer_than_the_stops_own_timeout() -> None:
+    # The guest ignores the shutdown; wait_vm gave it the stop's 1 s. ensure_running (30 s) must
+    # not wait for that stop again: the VM runs, and is left running at once.
+    fleet = fleet_of(power_lab())
+    fleet.inject({"kind": "ignore_shutdown", "host": "hv01", "vm": "VM-A", "value": True})
+    ensure = {**ENSURE, "timeout_seconds": 30}
+    result = execute(fleet, "hv01", _stop("VM-A", wait=False, timeout_seconds=1), _wait_vm("VM-A", "Off", timeout=1), on_failure=[ensure])
+    assert result["failed_index"] == 1 and result["on_failure"][0]["status"] == "ok"
+    assert result["on_failure"][0]["duration_ms"] < 10_000, result["on_failure"]   # not the 30 s of its own timeout
+    assert result["vm_states"] == {"VM-A": "Running"} and _boots(fleet, "VM-A") == 1
+
+
 def test_ensure_running_after_a_stop_that_already_ended() -> None:
     fleet = fleet_of(power_lab())
     result = execute(fleet, "hv01", _stop("VM-A", wait=False), _wait_vm("VM-A", "Off"), FAILING,

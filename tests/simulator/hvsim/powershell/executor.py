@@ -182,9 +182,11 @@ def _start_op(session: Session, op: dict[str, Any], only_if_needed: bool, pendin
         stop_pending = only_if_needed and vm.id.lower() in pending
     if stop_pending:
         # A stop this call issued without waiting may still be shutting the guest down: found
-        # "Running" now, the VM would be left alone and then go Off. Wait for the stop to end; a
-        # guest that ignores the shutdown keeps running until the timeout, and is then left running.
-        if _wait(session, vm, _is_off, timeout):
+        # "Running" now, the VM would be left alone and then go Off. Wait for the stop to end, as
+        # long as the stop's own timeout (from when it was issued) allows: a guest that ignores the
+        # shutdown is then left running, after shutdown_timeout and not shutdown + start timeouts.
+        remaining = min(timeout, pending[vm.id.lower()].deadline - time.monotonic())
+        if _wait(session, vm, _is_off, max(0.0, remaining)):
             pending.pop(vm.id.lower(), None)
     with session.lock:
         if stop_pending:

@@ -248,7 +248,11 @@ def test_ensure_running_first_waits_for_a_pending_stop_of_this_call() -> None:
     guard = "if ($null -ne $pending -and @('Completed', 'Failed', 'Stopped') -notcontains [string]$pending.State) {"
     assert ensure.index("$pending = $script:pendingStops[$name]") < ensure.index(guard)
     [waiting] = _blocks(ensure, guard)
-    wait_job = waiting.index("$null = Wait-Job -Job $pending -Timeout $Operation.timeout_seconds")
+    wait_job = waiting.index("if ($limit -gt 0) { $null = Wait-Job -Job $pending -Timeout $limit }")
+    # No longer than what is left of the stop's own timeout, nor than ensure_running's.
+    assert "$left = [int][Math]::Ceiling(($script:pendingStopDeadlines[$name] - (Get-Date)).TotalSeconds)" in waiting
+    assert "$limit = [Math]::Min([int]$Operation.timeout_seconds, $left)" in waiting
+    assert "$script:pendingStopDeadlines[$name] = (Get-Date).AddSeconds([int]$Operation.timeout_seconds)" in _branch("stop_vm")
     # The state is read again once the stop ended, then decides whether to start the VM.
     assert wait_job < waiting.index("$vm = Resolve-ExactVM $Operation.vm")
     assert ensure.index(guard) < ensure.index("if ([string]$vm.State -ne 'Running') {")

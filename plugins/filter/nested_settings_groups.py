@@ -23,6 +23,11 @@ def _read(variables: Mapping[str, t.Any], host: str, name: str) -> t.Any:
         raise AnsibleFilterError(f"{_NAME}: the value of {name!r} for the host {host!r} cannot be read: {error}") from None
 
 
+def _own_value(variables: Mapping[str, t.Any], host: str, name: str, defaults: Mapping[str, t.Any]) -> t.Any:
+    """A host's own value of a setting: from hostvars (inventory, facts, extra vars), else the role default."""
+    return _read(variables, host, name) if name in variables else defaults[name]
+
+
 def _key(value: t.Any) -> str:
     """A comparable text for a value (lists, dictionaries and numbers included)."""
     return json.dumps(value, sort_keys=True, default=repr)
@@ -63,8 +68,7 @@ def nested_settings_groups(
     seen_by = host_variables(hostvars, str(host), _NAME)
     shared: dict[str, t.Any] = {}
     for name in names:
-        below = _read(seen_by, str(host), name) if name in seen_by else defaults[name]
-        if _key(settings[name]) != _key(below):
+        if _key(settings[name]) != _key(_own_value(seen_by, str(host), name, defaults)):
             shared[name] = settings[name]
 
     groups: dict[tuple[str, str], dict[str, t.Any]] = {}
@@ -73,14 +77,7 @@ def nested_settings_groups(
         parent = variables.get("nested_parent")
         if not isinstance(parent, str) or not parent:
             raise AnsibleFilterError(f"{_NAME}: the host {member!r} has no 'nested_parent'; set it in the inventory.")
-        values: dict[str, t.Any] = {}
-        for name in names:
-            if name in shared:
-                values[name] = shared[name]
-            elif name in variables:
-                values[name] = _read(variables, member, name)
-            else:
-                values[name] = defaults[name]
+        values = {name: shared[name] if name in shared else _own_value(variables, member, name, defaults) for name in names}
         group = groups.setdefault((parent, _key(values)), {"parent": parent, "acting": member, "hosts": [], "settings": values})
         group["hosts"].append(member)
     return {group["acting"]: group for group in groups.values()}

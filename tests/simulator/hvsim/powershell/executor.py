@@ -43,7 +43,9 @@ Pending = dict[str, PendingStop]
 
 def _resolve_vm(session: Session, name: Any) -> VM:
     """Exact, case-insensitive name match (Get-VM | Where-Object Name -eq), never a wildcard."""
-    if session.host.os_state.hyperv_feature == "Enabled" and not session.rights.hyperv_administrator:
+    if session.host.os_state.hyperv_feature != "Enabled":
+        raise command_not_found("Get-VM")     # the exact resolution runs Get-VM
+    if not session.rights.hyperv_administrator:
         raise hyperv_permission_denied("Get-VM", session.computer_name)   # Get-VM itself is refused
     if not isinstance(name, str):
         raise OpFailed(f"Invalid VM name {name!r}.")
@@ -112,12 +114,12 @@ def _boot_timeout(vm: VM, timeout: float) -> OpFailed:
     return OpFailed(f"VM '{vm.name}' did not report Running with a healthy heartbeat within {int(timeout)} seconds.")
 
 
-def _wait_flag(op: dict[str, Any]) -> bool:
-    """The op's "wait" (default true); present and not a JSON boolean (even null) fails the op before it does anything."""
-    wait = op.get("wait", True)
-    if not isinstance(wait, bool):
-        raise OpFailed(f"wait must be true or false, not {wait!r}.")
-    return wait
+def _flag(op: dict[str, Any], name: str, default: bool) -> bool:
+    """A boolean field of an op; present and not a JSON boolean (even null) fails the op before it does anything."""
+    value = op.get(name, default)
+    if not isinstance(value, bool):
+        raise OpFailed(f"{name} must be true or false, not {value!r}.")
+    return value
 
 
 def _booted(session: Session) -> Any:
@@ -152,10 +154,8 @@ def _stop_op(session: Session, op: dict[str, Any], pending: Pending) -> None:
     mode = op.get("mode", "shutdown")
     if mode not in ("shutdown", "turn_off"):
         raise OpFailed(f"Unknown stop mode '{mode}'.")
-    mark = op.get("mark_for_restart", False)
-    if not isinstance(mark, bool):
-        raise OpFailed(f"mark_for_restart must be true or false, not {mark!r}.")
-    wait = _wait_flag(op)
+    mark = _flag(op, "mark_for_restart", False)
+    wait = _flag(op, "wait", True)
     with session.lock:
         vm = _resolve_vm(session, op.get("vm"))
         if mark and vm.state == "Running":
@@ -176,7 +176,7 @@ def _stop_op(session: Session, op: dict[str, Any], pending: Pending) -> None:
 
 def _start_op(session: Session, op: dict[str, Any], only_if_needed: bool, pending: Pending) -> None:
     timeout = float(op.get("timeout_seconds", 300))
-    wait = True if only_if_needed else _wait_flag(op)
+    wait = True if only_if_needed else _flag(op, "wait", True)
     with session.lock:
         vm = _resolve_vm(session, op.get("vm"))
         stop_pending = only_if_needed and vm.id.lower() in pending
@@ -221,8 +221,6 @@ def _wait_vm_op(session: Session, op: dict[str, Any], pending: Pending) -> None:
 
 def _clear_mark_op(session: Session, op: dict[str, Any]) -> None:
     with session.lock:
-        if session.host.os_state.hyperv_feature != "Enabled":
-            raise command_not_found("Get-VM")     # the exact resolution runs Get-VM
         vm = _resolve_vm(session, op.get("vm"))
         _remove_restart_mark(session, vm)
 

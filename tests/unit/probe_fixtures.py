@@ -78,6 +78,7 @@ def vm_adapter(vm_name: str = "LAB-HV1", **overrides: t.Any) -> dict[str, t.Any]
             "switch_name": "External",
             "mac_address": "00155D000101",
             "mac_address_spoofing": "Off",
+            "ip_addresses": [],
         },
         overrides,
     )
@@ -111,6 +112,8 @@ def probe_vm(name: str = "LAB-HV1", **overrides: t.Any) -> dict[str, t.Any]:
             "integration_services": [integration_service("Shutdown"), integration_service("Heartbeat")],
             "virtualization_based_security_opt_out": False,
             "guest_os": "Windows Server 2022 Datacenter",
+            "guest_dns_name": None,
+            "notes": "",
             "restart_mark": None,
         },
         overrides,

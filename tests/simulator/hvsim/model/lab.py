@@ -140,6 +140,7 @@ def _vm(host: Host, spec: dict[str, Any], macs: MacAllocator, now: float) -> VM:
         integration_services={**DEFAULT_INTEGRATION, **(spec.get("integration_services") or {})},
         ignores_shutdown=bool(spec.get("ignores_shutdown", False)),
         virtualization_based_security_opt_out=bool(spec.get("virtualization_based_security_opt_out", False)),
+        notes=str(spec.get("notes") or ""),
     )
     for index, adapter in enumerate(spec.get("adapters") or []):
         vm.adapters.append(VMAdapter(

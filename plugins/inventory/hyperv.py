@@ -227,8 +227,9 @@ compose:
   # The mode the notes name (nat when they name none: every host gets the variable, only nested_hosts use it).
   nested_network_mode: (hyperv_vm_notes | default('') | regex_search('nested:\\s*(nat|mac_spoofing)', '\\1') or ['nat']) | first
 keyed_groups:
-  - key: nested_parent
-    prefix: on
+  # vms_on_hv01, vms_on_hv02, ...: the VMs of each Hyper-V host (the hosts themselves have no nested_parent).
+  - key: nested_parent | default([])
+    prefix: vms_on
 cache: true
 cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/hyperv-inventory

@@ -13,6 +13,7 @@ Read-only: the probe is the only script ever sent.
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
 import time
 import typing as t
@@ -119,9 +120,13 @@ def run_winrm(connection: Connection, entry: HostEntry, command: list[str], stdi
                 protocol.send_command_input(shell_id, command_id, chunk, end=start + _STDIN_CHUNK >= len(stdin))
             stdout, stderr, rc = _winrm_output(protocol, shell_id, command_id, time.monotonic() + connection.probe_timeout)
         finally:
-            protocol.cleanup_command(shell_id, command_id)
+            # Best effort, as the winrm plugin's: a failing clean-up must not hide the answer or the
+            # real error (the host drops the shell on its own after its idle timeout).
+            with contextlib.suppress(Exception):
+                protocol.cleanup_command(shell_id, command_id)
     finally:
-        protocol.close_shell(shell_id)
+        with contextlib.suppress(Exception):
+            protocol.close_shell(shell_id)
     return Outcome(rc, stdout.decode("utf-8", errors="replace"), stderr.decode("utf-8", errors="replace"))
 
 

@@ -239,3 +239,12 @@ def test_the_password_may_come_from_the_environment(tmp_path: Path, fleet: Fleet
     path.write_text("plugin: hyperv.nested.hyperv\nhosts: [hv02]\nuser: ansible\n", encoding="utf-8")
     parse(path)
     assert seen == [PASSWORD]
+
+
+def test_the_readme_example_is_the_documented_one() -> None:
+    readme = (PLUGIN_FILE.parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("# fleet.hyperv.yml\n", 1)[1].split("```", 1)[0]
+    example = yaml.safe_load(block)
+    documented = _plugin_docs("EXAMPLES")[1]
+    assert example["plugin"] == "hyperv.nested.hyperv"
+    assert (example["groups"], example["compose"]) == (documented["groups"], documented["compose"])

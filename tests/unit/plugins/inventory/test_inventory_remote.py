@@ -326,3 +326,16 @@ def test_hosts_are_read_in_parallel_within_the_bound_and_come_back_in_order() ->
 def test_readings_round_trip_through_the_cache_form() -> None:
     reading = remote.Reading("hv01", result={"host": {}}, seconds=0.1234)
     assert remote.Reading.from_dict(json.loads(json.dumps(reading.as_dict()))) == remote.Reading("hv01", result={"host": {}}, seconds=0.123)
+
+
+def test_a_failing_clean_up_hides_neither_the_answer_nor_the_error(fake_winrm: type[FakeProtocol], monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args: t.Any) -> None:
+        raise requests.exceptions.ConnectionError("[Errno 104] Connection reset by peer')")
+
+    monkeypatch.setattr(FakeProtocol, "cleanup_command", broken)
+    monkeypatch.setattr(FakeProtocol, "close_shell", broken)
+    fake_winrm.outputs = [(json.dumps(ANSWER).encode(), b"", 0, True)]
+    assert remote.read_host(connection(), HostEntry("hv01", "hv01"), remote.command_line()).result == ANSWER["result"]
+    fake_winrm.outputs = [winrm.exceptions.WinRMTransportError("http", 500, "Internal error")]
+    reading = remote.read_host(connection(), HostEntry("hv01", "hv01"), remote.command_line())
+    assert reading.error is not None and reading.error.startswith("WinRMTransportError:")

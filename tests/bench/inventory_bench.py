@@ -27,7 +27,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import COLLECTIONS, VENV_BIN, Lab, hvsim, link_collection  # noqa: E402
+from measure import COLLECTIONS, VENV_BIN, Lab, hvsim, link_collection
 
 
 def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, subprocess.CompletedProcess[str]]:

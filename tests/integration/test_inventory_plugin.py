@@ -21,6 +21,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from tests.integration.conftest import Lab, requests_in, started_labs  # noqa: E402
+
 LAB_FILE = Path(__file__).parent / "labs" / "inventory-fleet.yml"
 VENV_BIN = Path(sys.executable).parent
 PASSWORD = "Passw0rd!"

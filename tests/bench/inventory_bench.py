@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vms", type=int, default=5, help="VMs per host (default %(default)s)")
     parser.add_argument("--concurrency", default="1,8,32", help="max_concurrency values (and raw forks), comma-separated")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds every reply of every L0 host is delayed (hvsim fault latency), as a slower host would be")
     parser.add_argument("--out", type=Path, required=True, help="folder for inventory.json")
     options = parser.parse_args(argv)
     link_collection()
@@ -77,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         lab = Lab.up(lab_file, root / "lab")
         try:
             base = yaml.safe_load((lab.state_dir / "fleet.hyperv.yml").read_text(encoding="utf-8"))
+            if options.latency:
+                for host in base["hosts"]:
+                    hvsim("fault", "--state", str(lab.state_dir), "latency", f"host={host['name']}", f"seconds={options.latency}")
             for level in levels:
                 source = root / f"c{level}.hyperv.yml"
                 source.write_text(yaml.safe_dump({**base, "max_concurrency": level}), encoding="utf-8")
@@ -99,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             hit_seconds, _listing, hit_commands = read_once(lab, cached)
         finally:
             lab.down()
-    result = {"hosts": options.hosts, "vms_per_host": options.vms, "repeat": options.repeat, "rows": rows,
+    result = {"hosts": options.hosts, "vms_per_host": options.vms, "repeat": options.repeat, "latency_s": options.latency, "rows": rows,
               "cache_hit_s": hit_seconds, "cache_hit_commands": sum(hit_commands.values()),
               "load_average": os.getloadavg()}
     options.out.mkdir(parents=True, exist_ok=True)

@@ -3,17 +3,6 @@
 
 from __future__ import annotations
 
-import typing as t
-
-from ansible.errors import AnsibleParserError
-from ansible.inventory.data import InventoryData
-from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
-
-from ansible_collections.hyperv.nested.plugins.plugin_utils._inventory_mapping import FleetInventory, build_inventory
-from ansible_collections.hyperv.nested.plugins.plugin_utils._inventory_remote import Reading, read_fleet, redact
-from ansible_collections.hyperv.nested.plugins.plugin_utils._inventory_settings import OptionError, Settings, settings_from_options
-
 DOCUMENTATION = r"""
 ---
 name: hyperv
@@ -235,6 +224,17 @@ cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/hyperv-inventory
 cache_timeout: 600
 """
+
+import typing as t
+
+from ansible.errors import AnsibleParserError
+from ansible.inventory.data import InventoryData
+from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+
+from ansible_collections.hyperv.nested.plugins.plugin_utils._inventory_mapping import FleetInventory, build_inventory
+from ansible_collections.hyperv.nested.plugins.plugin_utils._inventory_remote import Reading, read_fleet, redact
+from ansible_collections.hyperv.nested.plugins.plugin_utils._inventory_settings import OptionError, Settings, settings_from_options
 
 # What the cache holds: the probe answers and errors (never a password), for these hosts.
 CACHE_FORMAT = 1

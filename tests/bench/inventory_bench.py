@@ -86,13 +86,13 @@ def main(argv: list[str] | None = None) -> int:
                 source = root / f"c{level}.hyperv.yml"
                 source.write_text(yaml.safe_dump({**base, "max_concurrency": level}), encoding="utf-8")
                 times = []
-                for _ in range(options.repeat):
+                for _run in range(options.repeat):
                     seconds, listing, commands = read_once(lab, source)
                     vms = len(listing.get("hyperv_vms", {}).get("hosts", []))
                     if vms != options.hosts * options.vms or sorted(set(commands.values())) != [1] or len(commands) != options.hosts:
                         raise RuntimeError(f"unexpected read: {vms} VMs, commands per host {sorted(set(commands.values()))} on {len(commands)} hosts")
                     times.append(seconds)
-                floor = [raw_floor(lab, options.hosts, level) for _ in range(options.repeat)]
+                floor = [raw_floor(lab, options.hosts, level) for _run in range(options.repeat)]
                 rows.append({"concurrency": level, "read_s": times, "read_median_s": statistics.median(times),
                              "raw_s": floor, "raw_median_s": statistics.median(floor)})
                 print(json.dumps(rows[-1]), flush=True)

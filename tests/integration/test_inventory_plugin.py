@@ -234,8 +234,16 @@ def test_a_cache_hit_sends_no_winrm_command_and_the_cache_holds_no_password(flee
 
 @pytest.fixture
 def site_lab(tmp_path: Path) -> t.Iterator[Lab]:
+    """The same lab on addresses of its own: the L1 hosts listen on port 5985, which the module's
+    read-only lab holds on 127.22.1.x while it runs."""
+    text = LAB_FILE.read_text(encoding="utf-8").replace("127.22.1.", "127.22.11.").replace("127.22.0.", "127.22.10.")
+    lab_file = tmp_path / "inventory-fleet-site.yml"
+    lab_file.write_text(text, encoding="utf-8")
     with started_labs(lambda _lab_file, count: tmp_path / f"site-{count}") as start:
-        yield start(LAB_FILE)
+        lab = start(lab_file)
+        ports = json.loads((lab.state_dir / "ports.json").read_text(encoding="utf-8"))
+        assert {ports[host]["http"] for host in ("lab-hv1", "lab-hv2")} == {5985}, f"port 5985 of an L1 host is taken: {ports}"
+        yield lab
 
 
 def test_site_converges_the_l1_hosts_chosen_by_notes_from_the_dynamic_inventory(site_lab: Lab, tmp_path: Path) -> None:
@@ -274,18 +282,19 @@ def test_site_converges_the_l1_hosts_chosen_by_notes_from_the_dynamic_inventory(
         encoding="utf-8",
     )
     from_dynamic = dataclasses.replace(site_lab, inventory=dynamic)  # the first -i of Lab.playbook
-    first, second = (
-        from_dynamic.playbook(REPO / "playbooks" / "site.yml", "-i", str(credentials), "-e", f"nested_report_dir={tmp_path / 'reports'}") for _ in range(2)
-    )
+    extra = ("-i", str(credentials), "-e", f"nested_report_dir={tmp_path / 'reports'}")
+    first = from_dynamic.playbook(REPO / "playbooks" / "site.yml", *extra)
     first.assert_ok()
     assert set(first.recap) == {"lab-hv1", "lab-hv2"}
     assert first.total("changed") > 0
+    second = from_dynamic.playbook(REPO / "playbooks" / "site.yml", *extra)
     second.assert_ok()
     assert second.total("changed") == 0, second.recap
 
     listing = inventory(dynamic)
     assert listing.members("nested_ready") == ["lab-hv1", "lab-hv2", "ready-vm"]
     assert listing.hostvars("lab-hv1")["hyperv_vm_expose_virtualization_extensions"] is True
+    assert listing.hostvars("lab-hv1")["ansible_host"] == "127.22.11.1"
     # Only the VMs the notes chose were changed on the parent.
     changed = {op["vm"] for request in site_lab.requests("hv01", "execute") for op in request["parameters"]["operations"] if "vm" in op}
     assert changed == {"LAB-HV1", "LAB-HV2"}

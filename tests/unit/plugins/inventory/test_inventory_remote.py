@@ -129,7 +129,7 @@ def test_winrm_stdin_goes_in_chunks_like_the_winrm_plugin(fake_winrm: type[FakeP
 
 
 def test_winrm_gives_up_after_probe_timeout_and_still_closes(fake_winrm: type[FakeProtocol], monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_winrm.outputs = [winrm.exceptions.WinRMOperationTimeoutError() for _ in range(10)]
+    fake_winrm.outputs = [winrm.exceptions.WinRMOperationTimeoutError() for _attempt in range(10)]
     clock = iter(range(0, 10_000, 100))
     monkeypatch.setattr(remote.time, "monotonic", lambda: float(next(clock)))
     reading = remote.read_host(connection(probe_timeout=250), HostEntry("hv01", "hv01"), remote.command_line())

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .labfile import timing_model_config
 from .model import lifecycle
 from .model.accounts import credentials as _account_credentials
 from .model.accounts import rights_of
@@ -22,7 +23,6 @@ from .model.world import World
 from .powershell import dispatch
 from .powershell.errors import clixml_error
 from .powershell.probe import probe
-from .labfile import timing_model_config
 from .powershell.session import Faults, Session
 from .winrm.backend import CommandResult
 

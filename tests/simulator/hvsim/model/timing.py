@@ -83,7 +83,7 @@ FIGURES: tuple[Figure, ...] = (
     Figure("cmdlet:cim_change", 0.20, True, "a NetNat / NetTCPIP / DnsClient cmdlet that changes something",
            "Assumption: a CIM method call and the network stack's update."),
     Figure("cmdlet:builtin", 0.00, False, "a cmdlet of PowerShell itself (Write-Output, Out-Null, New-Object...)",
-           "Negligible next to the rows above."),
+           "Assumption: negligible next to the rows above."),
     Figure("powershell_direct:session", 1.50, False,
            "a PowerShell Direct session into a VM (Invoke-Command -VMName/-VMId), including its work inside "
            "the guest", "Assumption: a remote runspace over hvsocket; its work runs on the guest's processors."),

@@ -92,7 +92,7 @@ def execute_items(parameters: dict[str, Any], result: dict[str, Any] | None) -> 
         if entry.get("status") in ("ok", "failed"):
             ran.add(int(entry.get("index", -1)))
     operations = [op for index, op in enumerate(parameters.get("operations") or []) if index in ran]
-    operations += [op for op, entry in zip(parameters.get("on_failure") or [], (result or {}).get("on_failure") or [])
+    operations += [op for op, entry in zip(parameters.get("on_failure") or [], (result or {}).get("on_failure") or [], strict=False)
                    if entry.get("status") in ("ok", "failed")]
     items: Items = []
     modules: set[str] = set()

@@ -35,7 +35,8 @@ def _run_request(session: Session, request: dict[str, Any]) -> CommandResult:
     result = _answer_request(session, request)
     name = request.get("script_name")
     if name in ("probe", "execute"):
-        parameters = request.get("parameters") if isinstance(request.get("parameters"), dict) else {}
+        given = request.get("parameters")
+        parameters: dict[str, Any] = given if isinstance(given, dict) else {}
         try:
             answer = json.loads(result.stdout.decode("utf-8"))
         except ValueError:

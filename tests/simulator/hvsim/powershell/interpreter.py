@@ -193,6 +193,8 @@ class Interpreter:
         for name, value in (variables or {}).items():
             self.vars[name.lower()] = value
         self.script: Script | None = None
+        self._errors_written = 0          # error records written so far, shown or not ($? turns false)
+        self._last_ok = True
 
     # ----------------------------------------------------------------------------- running
 
@@ -381,6 +383,7 @@ class Interpreter:
                 self._check_command(element)
         items: Any = NO_INPUT
         self.vars["?"] = True
+        errors_before = self._errors_written
         ok = True
         for index, element in enumerate(elements):
             if element.type == "command":
@@ -390,7 +393,7 @@ class Interpreter:
                 items = self._expression_output(element)
             else:
                 raise NotInterpreted("an expression after '|'", self._line(element))
-        self._last_ok = ok
+        self._last_ok = ok and self._errors_written == errors_before
         return [] if items is NO_INPUT else list(items)
 
     def _expression_output(self, node: Node) -> list[Any]:
@@ -506,7 +509,7 @@ class Interpreter:
         return module, cmdlet
 
     def _invoke(self, name: str, node: Node, elements: Node | None, pipeline_input: Any) -> tuple[Any, bool]:
-        module, cmdlet = self._resolve(name, node)
+        _module, cmdlet = self._resolve(name, node)
         if native.is_native(cmdlet):
             return self._native(cmdlet, node, elements)
         named, positional, redirections = self._arguments(cmdlet, elements)
@@ -665,6 +668,7 @@ class Interpreter:
     def _write_error(self, record: ErrorRecord, statement_terminating: bool = False,
                      error_action: str | None = None, redirections: list[str] | None = None) -> None:
         action = (error_action or str(self.vars.get("erroractionpreference") or "Continue")).lower()
+        self._errors_written += 1
         self._last_ok = False
         self.result.last_ok = False
         self.vars["?"] = False
@@ -961,13 +965,12 @@ class Interpreter:
                               self.ctx.computer_name)
             self.ctx.session.changed()
         self.vars["lastexitcode"] = done.rc
-        lines = [line for line in done.stdout.replace("\r\n", "\n").split("\n")]
+        # A native program's stdout reaches PowerShell as strings, one per line (`$x = netsh ...` keeps them).
+        lines = done.stdout.replace("\r\n", "\n").split("\n")
         if lines and lines[-1] == "":
             lines.pop()
         quiet = any(r.replace(" ", "") in (">$null", "1>$null", "*>$null") for r in redirections)
-        if not quiet:
-            self.result.console.extend(HostLine(line) for line in lines)
-        return [], done.rc == 0
+        return ([] if quiet else lines), done.rc == 0
 
     # ----------------------------------------------------------------------------- expressions
 
@@ -1004,7 +1007,7 @@ class Interpreter:
         return value
 
     def _eval_array_literal_expression(self, node: Node) -> Any:
-        items = [c for c in node.named_children]
+        items = list(node.named_children)
         if len(items) == 1 and not any(self.script_text(c) == "," for c in node.children):
             return self._eval(items[0])
         return [self._eval(c) for c in items]

@@ -92,7 +92,7 @@ def _add_dns_server(args: list[str], os_state: OSState, rights: Rights) -> Nativ
         try:
             position_in_list = max(0, min(int(index) - 1, len(adapter.dns_servers)))
         except ValueError:
-            return NativeResult(1, f"The parameter is incorrect.\r\n\r\n")
+            return NativeResult(1, "The parameter is incorrect.\r\n\r\n")
     adapter.dns_servers.insert(position_in_list, server)
     return NativeResult(0, "")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import lifecycle
-from ..model.objects import VM, Checkpoint, Host, Nat, NetAdapter, OSState, StaticMapping, Switch, VMAdapter
+from ..model.objects import VM, Checkpoint, Host, Nat, NetAdapter, StaticMapping, Switch, VMAdapter
 from .signatures import ObjectRef
 
 MB = 1024 * 1024
@@ -192,13 +192,9 @@ def custom_object(values: dict[str, Any]) -> ObjectRef:
     return ObjectRef("PSCustomObject", values, properties=dict(values))
 
 
-def os_adapters(os_state: OSState) -> list[NetAdapter]:
-    return list(os_state.adapters)
-
-
 def _timespan(seconds: float) -> str:
     whole = int(seconds)
-    fraction = int(round((seconds - whole) * 10_000_000))
+    fraction = round((seconds - whole) * 10_000_000)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     text = f"{hours:02d}:{minutes:02d}:{secs:02d}"

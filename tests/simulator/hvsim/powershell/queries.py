@@ -86,9 +86,9 @@ def get_vm_network_adapter(session: Session, os_state: OSState, bound: Bound) ->
             return found
     vms = list(host.vms) if bound.has("All") else _vms(session, bound, "VMName")
     for vm in vms:
-        for adapter in vm.adapters:
-            if pattern.fullmatch(adapter.name):
-                found.append(psobjects.adapter_object(host, vm, adapter, vm.state == "Running"))
+        for vm_adapter in vm.adapters:
+            if pattern.fullmatch(vm_adapter.name):
+                found.append(psobjects.adapter_object(host, vm, vm_adapter, vm.state == "Running"))
     if bound.has("Name") and not found and not _has_wildcard(str(bound.get("Name"))):
         raise HyperVError("No network adapter is found.", "ObjectNotFound", "ObjectNotFound")
     return found
@@ -146,26 +146,27 @@ def _cim_not_found(cim_class: str, prop: str, value: Any) -> HyperVError:
                        "of the property and retry.", "ObjectNotFound", "CmdletizationQuery_NotFound_" + prop)
 
 
+def _select(items: list[Any], patterns: list[str], name_of: Callable[[Any], str], cim_class: str,
+            prop: str) -> list[Any]:
+    """Items whose name matches one of the patterns, in pattern order; a plain name matching nothing
+    is the CIM cmdlets' "No ... objects found" error."""
+    selected: list[Any] = []
+    for pattern in patterns:
+        regex = _wildcard(pattern)
+        matches = [item for item in items if regex.fullmatch(name_of(item))]
+        if not matches and not _has_wildcard(pattern):
+            raise _cim_not_found(cim_class, prop, pattern)
+        selected.extend(item for item in matches if item not in selected)
+    return selected
+
+
 def get_net_adapter(session: Session, os_state: OSState, bound: Bound) -> list[ObjectRef]:
     adapters = list(os_state.adapters)
     if bound.has("Name"):
-        selected = []
-        for pattern in _patterns(bound.get("Name")):
-            regex = _wildcard(pattern)
-            matches = [a for a in adapters if regex.fullmatch(a.name)]
-            if not matches and not _has_wildcard(pattern):
-                raise _cim_not_found("MSFT_NetAdapter", "Name", pattern)
-            selected.extend(a for a in matches if a not in selected)
-        adapters = selected
+        adapters = _select(adapters, _patterns(bound.get("Name")), lambda a: a.name, "MSFT_NetAdapter", "Name")
     if bound.has("InterfaceDescription"):
-        selected = []
-        for pattern in _patterns(bound.get("InterfaceDescription")):
-            regex = _wildcard(pattern)
-            matches = [a for a in adapters if regex.fullmatch(a.interface_description)]
-            if not matches and not _has_wildcard(pattern):
-                raise _cim_not_found("MSFT_NetAdapter", "InterfaceDescription", pattern)
-            selected.extend(a for a in matches if a not in selected)
-        adapters = selected
+        adapters = _select(adapters, _patterns(bound.get("InterfaceDescription")), lambda a: a.interface_description,
+                           "MSFT_NetAdapter", "InterfaceDescription")
     if bound.has("InterfaceIndex"):
         wanted = [int(i) for i in _patterns(bound.get("InterfaceIndex"))]
         for index in wanted:
@@ -213,14 +214,7 @@ def get_net_ip_address(session: Session, os_state: OSState, bound: Bound) -> lis
 def get_net_nat(session: Session, os_state: OSState, bound: Bound) -> list[ObjectRef]:
     nats = list(session.host.nats)
     if bound.has("Name"):
-        selected = []
-        for pattern in _patterns(bound.get("Name")):
-            regex = _wildcard(pattern)
-            matches = [n for n in nats if regex.fullmatch(n.name)]
-            if not matches and not _has_wildcard(pattern):
-                raise _cim_not_found("MSFT_NetNat", "Name", pattern)
-            selected.extend(m for m in matches if m not in selected)
-        nats = selected
+        nats = _select(nats, _patterns(bound.get("Name")), lambda n: n.name, "MSFT_NetNat", "Name")
     return [psobjects.nat_object(n) for n in nats]
 
 
@@ -234,7 +228,7 @@ def get_dns_client_server_address(session: Session, os_state: OSState, bound: Bo
     aliases = [_wildcard(p) for p in _patterns(bound.get("InterfaceAlias"))]
     indexes = {int(i) for i in _patterns(bound.get("InterfaceIndex"))}
     families = [str(f) for f in _patterns(bound.get("AddressFamily"))] or ["IPv4", "IPv6"]
-    found = []
+    found: list[ObjectRef] = []
     for adapter in os_state.adapters:
         if aliases and not any(a.fullmatch(adapter.name) for a in aliases):
             continue
@@ -242,7 +236,7 @@ def get_dns_client_server_address(session: Session, os_state: OSState, bound: Bo
             continue
         found.extend(psobjects.dns_object(adapter, family) for family in families)
     if not found and (aliases or indexes):
-        shown = _patterns(bound.get("InterfaceAlias")) or sorted(indexes)
+        shown: list[Any] = _patterns(bound.get("InterfaceAlias")) or sorted(indexes)
         raise _cim_not_found("MSFT_DNSClientServerAddress", "InterfaceAlias" if aliases else "InterfaceIndex",
                              shown[0])
     return found

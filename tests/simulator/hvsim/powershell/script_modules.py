@@ -115,7 +115,7 @@ def win_powershell(session: Session, args: dict[str, Any]) -> tuple[int, dict[st
     ansible = AnsibleObject(check_mode, int(args.get("_ansible_verbosity") or 0))
     interpreter = Interpreter(Context(session), error_action=error_action, variables={"Ansible": ansible})
     result = interpreter.run(script, parameters=parameters)
-    depth = int(args.get("depth") if args.get("depth") is not None else 2)
+    depth = int(args["depth"]) if args.get("depth") is not None else 2
     document.update({
         "host_out": "".join(item.text + "\r\n" for item in result.console if isinstance(item, HostLine)),
         "output": [convert(value, depth) for value in result.output],

@@ -469,7 +469,7 @@ def _bind_positional(cmdlet: str, candidates: list[dict[str, Any]], canonical: d
                 taken.add(param["position"])
                 slots.append(param)
             assigned: dict[str, Any] = {}
-            for value, slot in zip(values, slots):
+            for value, slot in zip(values, slots, strict=False):
                 if not _fits_position(slot, value, strict):
                     break
                 assigned[slot["name"]] = value

@@ -56,6 +56,7 @@ class NotInterpreted(Exception):
 
     def __init__(self, what: str, line: int | None = None) -> None:
         where = f" (line {line})" if line is not None else ""
+        self.line = line
         super().__init__(f"hvsim does not interpret {what}{where}: the simulated host runs only the Hyper-V, "
                          "NetNat, NetTCPIP, NetAdapter, DnsClient and ServerManager cmdlets of its documented "
                          "subset, with plain PowerShell around them (tests/simulator/README.md, \"Plain "
@@ -76,7 +77,19 @@ def parse(text: str) -> Script:
     return script
 
 
+def _bareword_array(node: Node) -> bool:
+    """`-Name A,B`: tree-sitter-powershell 0.26 reads `,B` as a second token after a missing
+    separator; PowerShell reads one array argument (interpreter.py joins them)."""
+    parent = node.parent
+    if parent is None or parent.type != "command_argument_sep":
+        return False
+    after = parent.next_sibling
+    return after is not None and after.type == "generic_token" and (after.text or b"").startswith(b",")
+
+
 def _first_error(node: Node) -> Node | None:
+    if node.is_missing and _bareword_array(node):
+        return None
     if node.type == "ERROR" or node.is_missing:
         return node
     if not node.has_error:
@@ -85,4 +98,4 @@ def _first_error(node: Node) -> Node | None:
         found = _first_error(child)
         if found is not None:
             return found
-    return node
+    return None

@@ -148,8 +148,8 @@ def test_unknown_commands_are_not_recognized_and_unsupported_ones_say_so() -> No
     assert rc == 1 and err.startswith("Get-Frobnicator : The term 'Get-Frobnicator' is not recognized as the name")
     # A real Windows command outside the simulated subset: the script stops and says why, and no
     # part of the pipeline runs (PowerShell finds every command of a pipeline first).
-    rc, _out, err = ps("Get-VM LAB-HV1 | Stop-VM -TurnOff | Where-Object { $_.State -eq 'Off' }\nStop-VM -Name LAB-HV2 -TurnOff")
-    assert rc == 1 and "hvsim does not interpret the command 'Where-Object' (line 1)" in err
+    rc, _out, err = ps("Get-VM LAB-HV1 | Stop-VM -TurnOff | Select-Object -ExpandProperty Name\nStop-VM -Name LAB-HV2 -TurnOff")
+    assert rc == 1 and "hvsim does not interpret the command 'Select-Object' (line 1)" in err
     assert [ps.state(n)["state"] for n in ("LAB-HV1", "LAB-HV2")] == ["Running", "Running"]
     rc, _out, err = ps("New-VM -Name X -MemoryStartupBytes 2GB")
     assert rc == 1 and "hvsim does not interpret the cmdlet New-VM" in err
@@ -321,3 +321,19 @@ def test_network_cmdlets_refuse_a_non_administrator_as_windows() -> None:
     rc, _out, err = ps("New-NetNat -Name LocalNAT -InternalIPInterfaceAddressPrefix 192.168.100.0/24", user="hvop")
     assert rc == 1 and err.startswith("New-NetNat : Access is denied.")
     assert "Windows System Error 5,New-NetNat" in err
+
+
+def test_where_object_and_foreach_object_filter_and_map_the_pipeline() -> None:
+    ps = Shell(two_vm_fleet())
+    assert ps("Stop-VM -Name LAB-HV2 -TurnOff")[0] == 0
+    rc, out, err = ps("Get-VM | Where-Object { $_.State -eq 'Running' } | ForEach-Object { $_.Name }")
+    assert (rc, err) == (0, "") and out.splitlines() == ["LAB-HV1", "OTHER"]
+    rc, out, _err = ps("Get-VM | Where-Object State -EQ Off | ForEach-Object Name")
+    assert out.splitlines() == ["LAB-HV2"]
+    rc, out, _err = ps("Get-VM | where Name -Like 'lab-*' | % { $_.Name.ToLower() }")
+    assert out.splitlines() == ["lab-hv1", "lab-hv2"]
+    # Filtered objects still bind downstream: only the running LAB VM is stopped.
+    assert ps("Get-VM LAB-* | Where-Object { $_.State -ne 'Off' } | Stop-VM -TurnOff")[0] == 0
+    assert [ps.state(n)["state"] for n in ("LAB-HV1", "LAB-HV2", "OTHER")] == ["Off", "Off", "Running"]
+    rc, out, _err = ps("1, 2, 3 | ForEach-Object { 'begin' } { $_ * 2 } { 'end' }")
+    assert out.splitlines() == ["begin", "2", "4", "6", "end"]

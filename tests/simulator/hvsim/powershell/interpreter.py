@@ -41,7 +41,7 @@ from .syntax import Node, NotInterpreted, Script, parse
 # Commands every Windows PowerShell 5.1 has that a script may well use, but that the simulator does
 # not run: they fail with the "does not interpret" sentence rather than "not recognized".
 KNOWN_UNINTERPRETED = {
-    "where-object", "foreach-object", "select-object", "sort-object", "group-object", "measure-object",
+    "select-object", "sort-object", "group-object", "measure-object",
     "format-table", "format-list", "out-string", "out-file", "out-host", "write-error", "write-warning",
     "write-verbose", "write-debug", "write-information", "start-sleep", "test-path", "get-item", "set-item",
     "get-itemproperty", "set-itemproperty", "new-item", "remove-item", "get-content", "set-content",
@@ -52,9 +52,10 @@ KNOWN_UNINTERPRETED = {
     "get-netfirewallrule", "new-netfirewallrule", "set-netfirewallrule", "get-vmhost", "set-vmhost",
     "add-computer", "rename-computer", "set-executionpolicy", "get-executionpolicy", "select-string",
     "tee-object", "get-acl", "set-acl", "invoke-expression", "invoke-webrequest", "invoke-restmethod",
-    "where", "foreach", "%", "?", "select", "sort", "ft", "fl", "gci", "ls", "dir", "echo", "cat", "sleep",
+    "select", "sort", "ft", "fl", "gci", "ls", "dir", "echo", "cat", "sleep",
 }
-ALIASES = {"write": "Write-Output"}
+ALIASES = {"write": "Write-Output", "where": "Where-Object", "?": "Where-Object", "foreach": "ForEach-Object",
+           "%": "ForEach-Object"}
 _NUMBER = re.compile(r"^(?P<sign>[+-]?)(?:(?P<hex>0x[0-9a-f]+)|(?P<dec>\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)"
                      r"(?P<suffix>l|d|u|ul|lu)?(?P<mult>kb|mb|gb|tb|pb)?$", re.IGNORECASE)
 _MULTIPLIERS = {"kb": 1024, "mb": 1024 ** 2, "gb": 1024 ** 3, "tb": 1024 ** 4, "pb": 1024 ** 5}
@@ -625,6 +626,18 @@ class Interpreter:
         output: list[Any] = []
         ok = True
         self._charge_cmdlet(cmdlet)
+        if cmdlet in _STREAMING:
+            # Bound once from the command line; the objects go to the cmdlet's process block one by one.
+            if cmdlet == "ForEach-Object" and len(positional) > 1:
+                # Script blocks after the first go to RemainingScripts (ValueFromRemainingArguments).
+                named = [*named, NamedArgument("RemainingScripts", positional[1:])]
+                positional = positional[:1]
+            try:
+                bound = bind_invocation(cmdlet, named, positional)
+            except PSError as error:
+                raise _StatementFailed(self._record(error, node)) from None
+            inputs = [bound.get("InputObject")] if pipeline_input is NO_INPUT else records
+            return _STREAMING[cmdlet](self, bound, inputs, node), True
         for item in records:
             try:
                 bound = bind_invocation(cmdlet, named, positional, item)
@@ -930,6 +943,77 @@ class Interpreter:
                           "System.Management.Automation.MethodException")
         return psobjects.credential(str(arguments[0]), arguments[1])
 
+    def _where_object(self, bound: Bound, inputs: list[Any], node: Node) -> list[Any]:
+        kept = []
+        if bound.parameter_set == "ScriptBlockSet":
+            block = self._block_of(bound.get("FilterScript"), node)
+            return [item for item in inputs if self._truthy(self._run_inline(block, item))]
+        operator = next((f"-{name.lower()}" for name in _WHERE_OPERATORS if bound.get(name)), None)
+        for item in inputs:
+            value = self._member(item, str(bound.get("Property")))
+            if operator is None and not bound.has("Value"):
+                hit = self._truthy(value)
+            elif operator in ("-is", "-isnot"):
+                raise NotInterpreted("Where-Object -Is / -IsNot", self._line(node))
+            elif operator in ("-in", "-notin", "-cin", "-cnotin"):
+                hit = self._truthy(self._compare(operator, value, bound.get("Value")))
+            else:
+                hit = self._truthy(self._compare(operator or "-eq", value, bound.get("Value")))
+            if hit:
+                kept.append(item)
+        return kept
+
+    def _foreach_object(self, bound: Bound, inputs: list[Any], node: Node) -> list[Any]:
+        output: list[Any] = []
+        if bound.parameter_set == "PropertyAndMethodSet":
+            member = str(bound.get("MemberName"))
+            arguments = list(bound.get("ArgumentList") or [])
+            for item in inputs:
+                if arguments or (isinstance(item, str) and member.lower() in ("split", "toupper", "tolower", "trim")):
+                    output.extend(self._as_list(self._call_method(item, member.lower(), arguments, node)))
+                else:
+                    output.extend(self._as_list(self._member(item, member)))
+            return output
+        blocks = [self._block_of(b, node) for b in self._as_list(bound.get("Process"))
+                  + self._as_list(bound.get("RemainingScripts"))]
+        begin = [self._block_of(bound.get("Begin"), node)] if bound.get("Begin") is not None else []
+        end = [self._block_of(bound.get("End"), node)] if bound.get("End") is not None else []
+        if not bound.has("Begin") and not bound.has("End") and len(blocks) > 1:
+            # The documented mapping of several positional blocks: first begin, last end (3 or more).
+            begin, blocks = [blocks[0]], blocks[1:]
+            if len(blocks) > 1:
+                blocks, end = blocks[:-1], [blocks[-1]]
+        for block in begin:
+            output.extend(self._run_inline(block, None))
+        for item in inputs:
+            for block in blocks:
+                output.extend(self._run_inline(block, item))
+        for block in end:
+            output.extend(self._run_inline(block, None))
+        return output
+
+    def _block_of(self, value: Any, node: Node) -> ScriptBlock:
+        if isinstance(value, ObjectRef) and isinstance(value.target, ScriptBlock):
+            return value.target
+        raise NotInterpreted("a script block that is not written in the script", self._line(node))
+
+    def _run_inline(self, block: ScriptBlock, current: Any) -> list[Any]:
+        """A script block run in the caller's scope with $_ set (Where-Object, ForEach-Object)."""
+        saved_script, saved_item = self.script, self.vars.get("_")
+        self.script = block.script
+        self.vars["_"] = current
+        self.vars["psitem"] = current
+        try:
+            body = self._descendant(block.node, "statement_list")
+            return self._statement_values(body)
+        finally:
+            self.script = saved_script
+            self.vars["_"] = saved_item
+            self.vars["psitem"] = saved_item
+
+    def _descendant(self, node: Node, kind: str) -> Node | None:
+        return next(iter(self._descendants(node, kind)), None)
+
     def _out_null(self, bound: Bound, node: Node) -> list[Any]:
         return []
 
@@ -1164,7 +1248,9 @@ class Interpreter:
                 except PSError as error:
                     raise ScriptTerminated(self._record(error, node)) from None
             raise NotInterpreted(f"[{type_name}]::{member}()", self._line(node))
-        owner = self._eval(owner_node)
+        return self._call_method(self._eval(owner_node), member, arguments, node)
+
+    def _call_method(self, owner: Any, member: str, arguments: list[Any], node: Node) -> Any:
         if isinstance(owner, str):
             methods: dict[str, Callable[..., Any]] = {
                 "tostring": lambda: owner, "toupper": owner.upper, "tolower": owner.lower, "trim": owner.strip,
@@ -1519,6 +1605,13 @@ _PASS_THROUGH_NODES = {
     "bitwise_argument_expression", "comparison_argument_expression", "additive_argument_expression",
     "multiplicative_argument_expression", "format_argument_expression", "range_argument_expression",
     "left_assignment_expression", "key_expression", "script_parameter_default",
+}
+_WHERE_OPERATORS = ("EQ", "CEQ", "NE", "CNE", "GT", "CGT", "LT", "CLT", "GE", "CGE", "LE", "CLE", "Like", "CLike",
+                    "NotLike", "CNotLike", "Match", "CMatch", "NotMatch", "CNotMatch", "Contains", "CContains",
+                    "NotContains", "CNotContains", "In", "CIn", "NotIn", "CNotIn", "Is", "IsNot")
+_STREAMING: dict[str, Callable[[Interpreter, Bound, list[Any], Node], list[Any]]] = {
+    "Where-Object": Interpreter._where_object,
+    "ForEach-Object": Interpreter._foreach_object,
 }
 _SPECIAL: dict[str, Callable[[Interpreter, Bound, Node], list[Any]]] = {
     "Install-WindowsFeature": Interpreter._install_windows_feature,

@@ -35,6 +35,23 @@ PROTOCOLS = ["Other", "Local", "NetMgmt", "Icmp", "Egp", "Ggp", "Hello", "Rip", 
              "Igrp", "Bbn", "Ospf", "Bgp", "Idpr", "Eigrp", "Dvmrp", "Rpl", "Dhcp"]
 CONSOLE_COLORS = ["Black", "DarkBlue", "DarkGreen", "DarkCyan", "DarkRed", "DarkMagenta", "DarkYellow", "Gray",
                   "DarkGray", "Blue", "Green", "Cyan", "Red", "Magenta", "Yellow", "White"]
+# Where-Object's comparison-statement sets (one per operator switch, each required in its set).
+WHERE_COMPARISON: list[Spec] = [
+    ("InputObject", "PSObject", False, None, [], None),
+    ("Property", "String", True, 0, [], None),
+    ("Value", "Object", False, 1, [], None),
+]
+WHERE_OPERATOR_SETS = {
+    "MatchSet": "Match", "CaseSensitiveEqualSet": "CEQ", "NotEqualSet": "NE", "CaseSensitiveNotEqualSet": "CNE",
+    "GreaterThanSet": "GT", "CaseSensitiveGreaterThanSet": "CGT", "LessThanSet": "LT",
+    "CaseSensitiveLessThanSet": "CLT", "GreaterOrEqualSet": "GE", "CaseSensitiveGreaterOrEqualSet": "CGE",
+    "LessOrEqualSet": "LE", "CaseSensitiveLessOrEqualSet": "CLE", "LikeSet": "Like", "CaseSensitiveLikeSet": "CLike",
+    "NotLikeSet": "NotLike", "CaseSensitiveNotLikeSet": "CNotLike", "CaseSensitiveMatchSet": "CMatch",
+    "NotMatchSet": "NotMatch", "CaseSensitiveNotMatchSet": "CNotMatch", "ContainsSet": "Contains",
+    "CaseSensitiveContainsSet": "CContains", "NotContainsSet": "NotContains",
+    "CaseSensitiveNotContainsSet": "CNotContains", "InSet": "In", "CaseSensitiveInSet": "CIn", "NotInSet": "NotIn",
+    "CaseSensitiveNotInSet": "CNotIn", "IsSet": "Is", "IsNotSet": "IsNot",
+}
 ROUTE_FILTER: list[Spec] = [
     ("DestinationPrefix", "String[]", False, 0, [], None),
     ("InterfaceIndex", "UInt32[]", False, None, ["ifIndex"], None),
@@ -172,6 +189,33 @@ TRANSCRIBED: dict[str, dict[str, Any]] = {
         "sets": {"__AllParameterSets": [("InputObject", "PSObject[]", True, 0, [], None),
                                         ("NoEnumerate", "SwitchParameter", False, None, [], None)]},
         "default": "__AllParameterSets"},
+    "Where-Object": {
+        "module": "Microsoft.PowerShell.Core", "repo": PS_DOCS, "docset": "reference/5.1",
+        "path": "reference/5.1/Microsoft.PowerShell.Core/Where-Object.md",
+        "commit": "02ad0605d210694c886693d707e8ad1be6a0217e", "should_process": False,
+        "pipeline": {"InputObject": ["ByValue"]},
+        "sets": {
+            "EqualSet": WHERE_COMPARISON + [("EQ", "SwitchParameter", False, None, [], None)],
+            "ScriptBlockSet": [("InputObject", "PSObject", False, None, [], None),
+                               ("FilterScript", "ScriptBlock", True, 0, [], None)],
+            **{name: WHERE_COMPARISON + [(switch, "SwitchParameter", True, None, [], None)]
+               for name, switch in WHERE_OPERATOR_SETS.items()},
+        }, "default": "EqualSet"},
+    "ForEach-Object": {
+        "module": "Microsoft.PowerShell.Core", "repo": PS_DOCS, "docset": "reference/5.1",
+        "path": "reference/5.1/Microsoft.PowerShell.Core/ForEach-Object.md",
+        "commit": "afc83348479efec3a1f2c9a73ae1c9d9887944a5", "should_process": True,
+        "pipeline": {"InputObject": ["ByValue"]},
+        "sets": {
+            "ScriptBlockSet": [("InputObject", "PSObject", False, None, [], None),
+                               ("Begin", "ScriptBlock", False, None, [], None),
+                               ("Process", "ScriptBlock[]", True, 0, [], None),
+                               ("End", "ScriptBlock", False, None, [], None),
+                               ("RemainingScripts", "ScriptBlock[]", False, None, [], None)] + RISK,
+            "PropertyAndMethodSet": [("InputObject", "PSObject", False, None, [], None),
+                                     ("MemberName", "String", True, 0, [], None),
+                                     ("ArgumentList", "Object[]", False, None, ["Args"], None)] + RISK,
+        }, "default": "ScriptBlockSet"},
     "Write-Host": {
         "module": "Microsoft.PowerShell.Utility", "repo": PS_DOCS, "docset": "reference/5.1",
         "path": "reference/5.1/Microsoft.PowerShell.Utility/Write-Host.md",

@@ -36,9 +36,10 @@ GUESTS = {"lab-hv1": [("LAB-VM1", "192.168.100.2"), ("LAB-VM2", "192.168.100.3")
 
 
 def guide_steps() -> dict[str, str]:
+    """The blocks of the guide file, with the quotes' \\uXXXX escapes decoded to the characters."""
     text = GUIDE.read_text(encoding="utf-8")
-    return {m.group(1): m.group(2).strip("\n") for m in
-            re.finditer(r"^## step: ([\w-]+)[^\n]*\n\n```powershell\n(.*?)```", text, re.S | re.M)}
+    return {m.group(1): re.sub(r"\\u([0-9a-f]{4})", lambda e: chr(int(e.group(1), 16)), m.group(2).strip("\n"))
+            for m in re.finditer(r"^## step: ([\w-]+)[^\n]*\n\n```powershell\n(.*?)```", text, re.S | re.M)}
 
 
 def fill(block: str, **values: str) -> str:

@@ -35,7 +35,18 @@ from .errors import PSError, command_not_found, error_record_lines
 from .formatting import HostLine
 from .queries import HOST_QUERIES, QUERIES
 from .session import Session
-from .signatures import NO_INPUT, NO_VALUE, Bound, NamedArgument, ObjectRef, bind_invocation, module_of, resolve_cmdlet
+from .signatures import (
+    NO_INPUT,
+    NO_VALUE,
+    Bound,
+    NamedArgument,
+    ObjectRef,
+    bind_invocation,
+    is_switch_parameter,
+    module_of,
+    resolve_cmdlet,
+    resolve_parameter,
+)
 from .syntax import Node, NotInterpreted, Script, parse
 
 # Commands every Windows PowerShell 5.1 has that a script may well use, but that the simulator does
@@ -60,8 +71,7 @@ _NUMBER = re.compile(r"^(?P<sign>[+-]?)(?:(?P<hex>0x[0-9a-f]+)|(?P<dec>\d+(?:\.\
                      r"(?P<suffix>l|d|u|ul|lu)?(?P<mult>kb|mb|gb|tb|pb)?$", re.IGNORECASE)
 _MULTIPLIERS = {"kb": 1024, "mb": 1024 ** 2, "gb": 1024 ** 3, "tb": 1024 ** 4, "pb": 1024 ** 5}
 _REDIRECTION = re.compile(r"^(?P<stream>[1-6*]?)>(?P<append>>?)(?P<target>.*)$")
-_SCALAR_CASTS: dict[str, Callable[[Any], Any]] = {}
-_STREAM_CLOSE_WAIT = 20       # Stop-VM waits up to this many shutdown_seconds (as the executor does)
+_STOP_WAIT_SHUTDOWNS = 20     # Stop-VM waits up to this many shutdown_seconds (as the executor does)
 
 
 class ScriptTerminated(Exception):
@@ -318,8 +328,9 @@ class Interpreter:
         if keyword == "exit":
             raise ScriptExit(int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0)
         if keyword == "throw":
-            message = value.error.message if isinstance(value, ErrorRecord) else \
-                (str(value) if value is not None else "ScriptHalted")
+            if isinstance(value, ObjectRef) and isinstance(value.target, ErrorRecord):
+                raise ScriptTerminated(value.target)     # `throw $_` in a catch block rethrows
+            message = str(value) if value is not None else "ScriptHalted"
             record = self._record(PSError(message, "OperationStopped", message if value is not None else "ScriptHalted",
                                           "System.Management.Automation.RuntimeException"), node)
             raise ScriptTerminated(record)
@@ -401,11 +412,7 @@ class Interpreter:
         value = self._eval(node)
         if isinstance(value, _Discard):
             return []
-        return self._as_list(value) if isinstance(value, list) else ([] if value is None and
-                                                                     self._is_void(node) else [value])
-
-    def _is_void(self, node: Node) -> bool:
-        return False
+        return self._as_list(value) if isinstance(value, list) else [value]
 
     def _emit_all(self, values: list[Any]) -> None:
         ok = getattr(self, "_last_ok", True)
@@ -519,7 +526,6 @@ class Interpreter:
     def _arguments(self, cmdlet: str | None, elements: Node | None
                    ) -> tuple[list[NamedArgument], list[Any], list[str]]:
         """Named arguments (a switch gets NO_VALUE), positional ones, and redirections of a command."""
-        from .signatures import _is_switch, resolve_parameter
         named: list[NamedArgument] = []
         positional: list[Any] = []
         redirections: list[str] = []
@@ -553,7 +559,7 @@ class Interpreter:
                         canonical = resolve_parameter(cmdlet, given)
                     except PSError as error:
                         raise _StatementFailed(self._record(error, child)) from None
-                    is_switch = _is_switch(cmdlet, canonical)
+                    is_switch = is_switch_parameter(cmdlet, canonical)
                 if is_switch:
                     named.append(NamedArgument(given, NO_VALUE))
                     continue
@@ -777,7 +783,7 @@ class Interpreter:
     def _wait_off(self, vms: list[VM]) -> None:
         """Stop-VM returns once the guest has shut down (the shutdown itself is the model's timer)."""
         session = self.ctx.session
-        timeout = max(1.0, _STREAM_CLOSE_WAIT * session.world.timing["shutdown_seconds"])
+        timeout = max(1.0, _STOP_WAIT_SHUTDOWNS * session.world.timing["shutdown_seconds"])
         deadline = time.monotonic() + timeout
         for vm in vms:
             while True:

@@ -4,7 +4,8 @@ PowerShell treats the typographic dashes U+2013, U+2014 and U+2015 as '-' wherev
 token (parameters, operators, negative numbers), the quotes U+2018, U+2019, U+201A and U+201B as
 "'" and U+201C, U+201D and U+201E as '"' wherever a quote opens or closes a string (PowerShell's
 CharExtensions.IsDash / IsSingleQuote / IsDoubleQuote). Text copied from Microsoft's guides
-carries them (`New-NetNat –Name LocalNAT –InternalIPInterfaceAddressPrefix “192.168.100.0/24”`).
+carries them (`New-NetNat –Name LocalNAT –InternalIPInterfaceAddressPrefix \u201c192.168.100.0/24\u201d`
+in the guide, with the quotes themselves).
 
 `normalize` rewrites those characters to their ASCII forms one code point for one code point, so
 that the tree-sitter grammar (which knows only ASCII) parses the text and every position still

@@ -378,7 +378,7 @@ def _binding_error(cmdlet: str, message: str, error_id: str) -> PSError:
                    command=cmdlet)
 
 
-def _is_switch(cmdlet: str, name: str) -> bool:
+def is_switch_parameter(cmdlet: str, name: str) -> bool:
     reference = _data()["common_parameters_reference"]["parameters"]
     if name in reference:
         return str(reference[name]["type"]) == "SwitchParameter"
@@ -443,7 +443,7 @@ def _bind_named(cmdlet: str, named: list[NamedArgument]) -> dict[str, Any]:
                                  "use the array syntax.", "ParameterAlreadyBound")
         value = argument.value
         if value is NO_VALUE:
-            if not _is_switch(cmdlet, name):
+            if not is_switch_parameter(cmdlet, name):
                 full = _FULL_TYPE.get(_type_of(cmdlet, name), f"System.{_type_of(cmdlet, name)}")
                 raise _binding_error(cmdlet, f"Missing an argument for parameter '{name}'. Specify a parameter of "
                                      f"type '{full}' and try again.", "MissingArgument")

@@ -76,7 +76,7 @@ def generate_lab(hosts: int, vms: int, guests: int = 0, name: str | None = None,
         raise ValueError("too many hosts for the 127.20-219 address plan")
     if timing not in ("fast", "realistic"):
         raise ValueError(f"timing must be fast or realistic, not {timing!r}")
-    if not scale > 0:
+    if scale <= 0:
         raise ValueError(f"scale must be a positive number, not {scale!r}")
     lab: dict[str, Any] = {"name": name or f"generated-{hosts}x{vms}" + ("-realistic" if timing == "realistic" else "")}
     if timing == "realistic":

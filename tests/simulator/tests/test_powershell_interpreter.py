@@ -337,3 +337,9 @@ def test_where_object_and_foreach_object_filter_and_map_the_pipeline() -> None:
     assert [ps.state(n)["state"] for n in ("LAB-HV1", "LAB-HV2", "OTHER")] == ["Off", "Off", "Running"]
     rc, out, _err = ps("1, 2, 3 | ForEach-Object { 'begin' } { $_ * 2 } { 'end' }")
     assert out.splitlines() == ["begin", "2", "4", "6", "end"]
+
+
+def test_the_call_operator_runs_script_blocks_and_named_commands() -> None:
+    ps = Shell(two_vm_fleet())
+    rc, out, err = ps("& { param($n) \"hi $n\" } world\n$b = { Get-VM LAB-HV1 }\n(& $b).Name\n& 'hostname'")
+    assert (rc, err) == (0, "") and out.splitlines() == ["hi world", "LAB-HV1", "HV01"]

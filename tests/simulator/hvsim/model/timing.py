@@ -139,7 +139,7 @@ class TimingModel:
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
         if profile not in PROFILES:
             raise ValueError(f"timing_model profile must be one of {', '.join(PROFILES)}, not {profile!r}")
-        if not scale > 0:
+        if scale <= 0:
             raise ValueError(f"timing_model scale must be a positive number, not {scale!r}")
         known = {f.key for f in FIGURES} | {f.key for f in LIFECYCLE}
         unknown = sorted(set(overrides or {}) - known)

@@ -16,6 +16,7 @@ from .session import Session
 
 SCRIPT_MODULES = {"win_shell": win_shell, "win_powershell": win_powershell}
 
+
 @dataclass(frozen=True)
 class ModuleCall:
     name: str                    # e.g. "ansible.windows.win_feature"

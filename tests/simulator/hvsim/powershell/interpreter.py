@@ -483,19 +483,27 @@ class Interpreter:
         operator = self._child(node, "command_invokation_operator")
         elements = self._child(node, "command_elements")
         if name_node is None:
-            target = next((c for c in node.named_children if c.type not in ("command_invokation_operator",
-                                                                               "command_elements")), None)
+            skipped = ("command_invokation_operator", "command_elements")
+            target = next((c for c in node.named_children if c.type not in skipped), None)
             value = self._eval(target) if target is not None else None
-            if isinstance(value, ScriptBlock) and operator is not None:
-                return self._invoke_block(value, self._plain_arguments(elements)), True
+            if isinstance(value, ObjectRef) and isinstance(value.target, ScriptBlock) and operator is not None:
+                return self._invoke_block(value.target, self._plain_arguments(elements)), True
             raise NotInterpreted("invoking this expression", self._line(node))
         name = self.script_text(name_node).strip()
         if name_node.type == "command_name_expr":
-            name = self.script_text(name_node).strip().strip("'\"")
+            # `& <expression>`: a script block, or a name held by a string or a variable.
+            inner = name_node.named_children[0] if name_node.named_children else name_node
+            if inner.type == "path_command_name" and inner.named_children:
+                inner = inner.named_children[0]
+            value = self._eval(inner) if inner.type in ("script_block_expression", "variable", "string_literal") \
+                else self.script_text(inner)
+            if isinstance(value, ObjectRef) and isinstance(value.target, ScriptBlock):
+                return self._invoke_block(value.target, self._plain_arguments(elements)), True
+            name = str(value).strip()
         return self._invoke(name, node, elements, pipeline_input)
 
     def _check_command(self, node: Node) -> None:
-        name_node = self._child(node, "command_name") or self._child(node, "command_name_expr")
+        name_node = self._child(node, "command_name")
         if name_node is not None:
             self._resolve(self.script_text(name_node).strip().strip("'\""), node)
 
@@ -1042,8 +1050,8 @@ class Interpreter:
             if child.type == "command_argument_sep":
                 continue
             text = self.script_text(child)
-            if child.type == "redirection" or (child.type == "generic_token" and _REDIRECTION.match(text)
-                                                and text[:1] in "12345*>"):
+            redirected = child.type == "generic_token" and _REDIRECTION.match(text) and text[:1] in "12345*>"
+            if child.type == "redirection" or redirected:
                 redirections.append(text)
                 continue
             value = self._eval(child) if child.type != "generic_token" else self._expand(text, bareword=True)

@@ -110,7 +110,7 @@ def operator_plays(steps: dict[str, str]) -> list[dict[str, Any]]:
         {"name": "glue: wait for the L1 host", "ansible.builtin.wait_for_connection": {"timeout": 60}},
         {"name": "install page: Hyper-V with its management tools, restarting", "ansible.windows.win_shell":
             fill(steps["install-hyperv"])},
-        {"name": "glue: wait for the restart", "ansible.builtin.wait_for_connection": {"delay": 2, "timeout": 60}},
+        {"name": "glue: wait for the restart", "ansible.builtin.wait_for_connection": {"delay": 5, "timeout": 120}},
     ]})
     for l1, guests in GUESTS.items():
         tasks = [

@@ -15,6 +15,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from ..psrp import PsrpRegistry
 from . import encryption
 from .auth import CHALLENGE_HEADERS, AccountStore, Authenticated, Challenge, ConnectionAuth
 from .backend import CommandBackend, CommandObserver
@@ -47,7 +48,8 @@ class Endpoint:
         self.faults = ProtocolFaults()
         self._requested_port = port
         self._shells = ShellRegistry(host, backend, observer)
-        self.service = WsmanService(host, self._shells, self.faults)
+        self.psrp = PsrpRegistry(host, backend, observer)
+        self.service = WsmanService(host, self._shells, self.faults, self.psrp)
         self.accounts = AccountStore(host, self._accounts)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None

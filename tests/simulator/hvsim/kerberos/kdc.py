@@ -137,22 +137,24 @@ class KDC:
         (self.directory / "principal.ok").write_text("")
 
     def _add_hosts(self, hosts: list[str]) -> None:
+        """One service principal and keytab per host, in one kadmin.local session (big labs)."""
         (self.directory / "keytabs").mkdir(exist_ok=True)
-        for host in hosts:
-            keytab = self.keytab(host)
-            if keytab.exists():
-                continue
+        missing = [host for host in hosts if not self.keytab(host).exists()]
+        queries = []
+        for host in missing:
             principal = f"HTTP/{hostname_of(host)}@{REALM}"
-            self._kadmin(f"addprinc -randkey {principal}")
-            self._kadmin(f"ktadd -k {keytab} {principal}")
-            keytab.chmod(0o600)
+            queries += [f"addprinc -randkey {principal}", f"ktadd -k {self.keytab(host)} {principal}"]
+        if queries:
+            self._kadmin(*queries)
+        for host in missing:
+            self.keytab(host).chmod(0o600)
 
-    def _kadmin(self, query: str) -> None:
-        self._tool(find_program("kadmin.local"), "-r", REALM, "-q", query)
+    def _kadmin(self, *queries: str) -> None:
+        self._tool(find_program("kadmin.local"), "-r", REALM, stdin="\n".join(queries) + "\nquit\n")
 
-    def _tool(self, *command: str) -> None:
-        done = subprocess.run(list(command), env=self.env(), capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                              timeout=60, check=False)
+    def _tool(self, *command: str, stdin: str = "") -> None:
+        done = subprocess.run(list(command), env=self.env(), capture_output=True, text=True, input=stdin,
+                              timeout=120, check=False)
         if done.returncode != 0 or "error" in done.stderr.lower():
             shown = " ".join(command).replace(self.admin_password, "********") if self.admin_password else " ".join(command)
             raise KerberosUnavailable(f"{shown} failed: {done.stderr.strip() or done.stdout.strip()}")

@@ -28,8 +28,11 @@ class CredSSPAcceptor:
 
     def delegated(self) -> tuple[str, str]:
         """(username, password) the client delegated once the handshake is complete."""
-        credential = self._context.client_credential
+        credential = self._context.get_extra_info("client_credential")
         username = getattr(credential, "username", None) or ""
+        domain = getattr(credential, "domain_name", None) or ""
+        if domain:
+            username = f"{domain}\\{username}"
         password = getattr(credential, "password", None) or ""
         return str(username), str(password)
 

@@ -202,6 +202,10 @@ class _HostSession:
         stdin = await self._read_stdin(process)
         codepage = f"cp{self._options.codepage}"
         command_line = self.command_line(command)
+        if not command_line:
+            # cmd.exe /c with an empty first line: nothing runs, exit code 0, no output.
+            process.exit(0)
+            return
         started = time.monotonic()
         loop = asyncio.get_running_loop()
         # The console decodes stdin in its code page; the backend takes UTF-8.

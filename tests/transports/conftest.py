@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+for path in (REPO, REPO / "tests" / "simulator"):  # the repository's tests, and hvsim
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
 from tests.integration.conftest import Lab, hvsim, start_lab  # noqa: E402
 

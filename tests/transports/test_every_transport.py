@@ -20,6 +20,9 @@ import yaml
 from tests.transports.conftest import TRANSPORTS, Run, TransportLab, hvsim, start_lab, write_playbook
 
 REPO = Path(__file__).resolve().parents[2]
+HOSTILE_LAB = REPO / "tests" / "reliability" / "labs" / "hostile-names.yml"
+HOSTILE_TRANSPORTS = ("winrm", "psrp", "ssh")
+BYSTANDERS = ("PLAIN-1", "lab1", "NEST-L1")
 HEALTHY = REPO / "tests" / "simulator" / "labs" / "healthy-intel.yml"
 SCENARIO_LAB = Path(__file__).parent / "labs" / "scenarios.yml"
 SCENARIO_VM = "Ünïcødé VM ‘ü’ Ωμέγα 日本 \U0001f600"
@@ -34,7 +37,7 @@ def scenario_plays() -> list[dict[str, t.Any]]:
         {"name": "L0", "hosts": "hv01", "gather_facts": False, "tasks": [
             {"name": "info", "hyperv.nested.win_nested_info": {"name": ["LAB-HV1", SCENARIO_VM]}, "register": "info"},
             {"name": "the non-ASCII VM name came back intact", "ansible.builtin.assert": {
-                "that": [f"info.vms | map(attribute='name') | list == ['LAB-HV1', {SCENARIO_VM!r}]"]}},
+                "that": [f"info.vms | map(attribute='name') | list == [{SCENARIO_VM!r}, 'LAB-HV1']"]}},
             {"name": "vm with a power cycle", "hyperv.nested.win_nested_vm": {
                 "name": [SCENARIO_VM], "processor_count": 4, "startup_memory": "4GB", "power": "shutdown"}},
         ]},
@@ -77,6 +80,15 @@ def run_transport(transport: str, root: Path) -> dict[str, t.Any]:
         outcome["lab-hv1"] = scenario_lab.lab.show("lab-hv1")
         outcome["guests"] = {guest: scenario_lab.lab.connectivity(guest) for guest in ("lab-vm1", "lab-vm-unicode")}
         outcome["site_guests"] = {guest: site_lab.lab.connectivity(guest) for guest in ("lab-vm1", "lab-vm2", "lab-vm3", "lab-vm4")}
+        if transport in HOSTILE_TRANSPORTS:
+            hostile_lab = TransportLab(start_lab(HOSTILE_LAB, root / f"{transport}-hostile"), transport)
+            labs.append(hostile_lab)
+            before = {vm["name"]: vm for vm in hostile_lab.lab.show("hvx")["vms"]["vms"]}
+            names = [name for name in before if name not in BYSTANDERS]
+            task = {"hyperv.nested.win_nested_vm": {"name": names, "power": "shutdown"}}
+            play = write_playbook(root / f"{transport}-hostile.yml", [{"hosts": "hvx", "gather_facts": False, "tasks": [task]}])
+            outcome["hostile"] = (hostile_lab.playbook(play), hostile_lab.playbook(play), names, before,
+                                  {vm["name"]: vm for vm in hostile_lab.lab.show("hvx")["vms"]["vms"]})
     finally:
         for lab in labs:
             hvsim("down", "--state", str(lab.lab.state_dir), check=False)
@@ -133,3 +145,17 @@ def test_no_password_in_verbose_output(results: dict[str, dict[str, t.Any]], tra
     for secret in outcome["secrets"]:
         for run in (*outcome["site"], *outcome["scenarios"]):
             assert secret not in run.stdout and secret not in run.stderr, f"a password appears in {transport} output"
+
+
+@pytest.mark.parametrize("transport", HOSTILE_TRANSPORTS)
+def test_hostile_vm_names_round_trip(results: dict[str, dict[str, t.Any]], transport: str) -> None:
+    """The reliability suite's hostile names (quotes of every kind, backtick, $(), ;, |, wildcards,
+    100 characters) are enabled exactly, by name, and converge; the bystanders are untouched."""
+    first, second, names, before, after = results[transport]["hostile"]
+    assert_converged_twice(first, second)
+    assert len(names) == 11
+    for name in names:
+        assert after[name]["expose_virtualization_extensions"] is True, name
+        assert after[name]["state"] == before[name]["state"], name
+    for name in BYSTANDERS:
+        assert after[name] == before[name], name

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from ansible.playbook.play_context import PlayContext
 from ansible.plugins.loader import connection_loader, shell_loader
-
 from hvsim.winrm.tls import LabCA
+
 from tests.transports.conftest import Lab, TransportLab, hvsim, start_lab, write_playbook
 
 REPO = Path(__file__).resolve().parents[2]

@@ -22,8 +22,8 @@ from hvsim.inventory import LabSecrets, build_inventories, write_inventory
 from hvsim.kerberos import DOMAIN_ADMIN, KDC, REALM
 from hvsim.persistence import PeriodicSaver, StatePersister, atomic_write_json, read_json
 from hvsim.recording import RecordingBackend
-from hvsim.statedir import StateDir
 from hvsim.ssh import SSHEndpoints, SSHKeys, SSHOptions
+from hvsim.statedir import StateDir
 from hvsim.transcript import TranscriptWriter
 from hvsim.winrm.tls import LabCA
 

@@ -7,7 +7,6 @@ import typing as t
 from pathlib import Path
 
 import pytest
-
 from hvsim.ssh import SSHEndpoints, SSHKeys, SSHOptions
 from hvsim.winrm import CommandResult
 

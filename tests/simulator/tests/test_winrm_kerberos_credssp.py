@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 import winrm
-from winrm.exceptions import InvalidCredentialsError
-
 from hvsim.kerberos import DOMAIN_ADMIN, KDC, REALM, hostname_of
 from hvsim.winrm import CommandResult, Endpoint
 from hvsim.winrm.auth import KerberosConfig
+from winrm.exceptions import InvalidCredentialsError
 
 USER, PASSWORD = "Administrator", "Passw0rd!"
 
@@ -114,6 +113,6 @@ def test_credssp_is_offered_only_where_enabled() -> None:
     with Endpoint("hv01", backend) as endpoint:
         session = winrm.Session(f"http://127.0.0.1:{endpoint.port}/wsman", auth=(USER, PASSWORD), transport="credssp",
                                 message_encryption="always")
-        with pytest.raises((InvalidCredentialsError, Exception)):  # noqa: B017
+        with pytest.raises((InvalidCredentialsError, Exception)):
             session.run_cmd("hostname")
     assert backend.users == []

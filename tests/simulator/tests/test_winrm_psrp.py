@@ -6,16 +6,18 @@ import base64
 import typing as t
 
 import pytest
+from hvsim.winrm import CommandResult, Endpoint
+from pypsrp.complex_objects import PSInvocationState
 from pypsrp.exceptions import WSManFaultError
 from pypsrp.host import PSHost, PSHostUserInterface
-from pypsrp.complex_objects import PSInvocationState
 from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.wsman import WSMan
 
-from hvsim.winrm import CommandResult, Endpoint
-
 USER, PASSWORD = "Administrator", "Passw0rd!"
-CLIXML_ERROR = b'#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><S S="Error">Access is denied._x000D__x000A_</S></Objs>'
+CLIXML_ERROR = (
+    b'#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
+    b'<S S="Error">Access is denied._x000D__x000A_</S></Objs>'
+)
 
 
 class Backend:

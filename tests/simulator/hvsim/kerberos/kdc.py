@@ -160,7 +160,7 @@ class KDC:
             raise KerberosUnavailable(f"{shown} failed: {done.stderr.strip() or done.stdout.strip()}")
 
     def _run(self) -> None:
-        log = open(self.directory / "krb5kdc.out", "ab")  # noqa: SIM115 - the child keeps it
+        log = open(self.directory / "krb5kdc.out", "ab")
         self._process = subprocess.Popen(
             [find_program("krb5kdc"), "-n", "-r", REALM, "-P", str(self.directory / "krb5kdc.pid")],
             env=self.env(), stdin=subprocess.DEVNULL, stdout=log, stderr=log)

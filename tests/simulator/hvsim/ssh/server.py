@@ -238,7 +238,7 @@ class _HostSession:
             try:
                 timeout = None if data else STDIN_GRACE_S
                 chunk = await asyncio.wait_for(process.stdin.read(65536), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return bytes(data)  # no stdin coming: the command does not wait for it
             if not chunk:
                 return bytes(data)

@@ -8,7 +8,6 @@ import hmac
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-
 from pathlib import Path
 
 from spnego.channel_bindings import GssChannelBindings

@@ -25,8 +25,8 @@ HOSTILE_TRANSPORTS = ("winrm", "psrp", "ssh")
 BYSTANDERS = ("PLAIN-1", "lab1", "NEST-L1")
 HEALTHY = REPO / "tests" / "simulator" / "labs" / "healthy-intel.yml"
 SCENARIO_LAB = Path(__file__).parent / "labs" / "scenarios.yml"
-SCENARIO_VM = "Ünïcødé VM ‘ü’ Ωμέγα 日本 \U0001f600"
-SWITCH = "Schalter ä€ ‘x’ Ω"
+SCENARIO_VM = "Ünïcødé VM \u2018ü\u2019 Ωμέγα 日本 \U0001f600"
+SWITCH = "Schalter ä€ \u2018x\u2019 Ω"
 GUEST = "Gäst-VM ✓ «ß»"
 GUEST_PASSWORD = "Pässwörd-€-ß-Ωmega-✓"
 OTHER_GUEST_PASSWORD = "GuestPassw0rd!"
@@ -42,7 +42,7 @@ def scenario_plays() -> list[dict[str, t.Any]]:
                 "name": [SCENARIO_VM], "processor_count": 4, "startup_memory": "4GB", "power": "shutdown"}},
         ]},
         {"name": "L1", "hosts": "lab-hv1", "gather_facts": False, "tasks": [
-            {"name": "switch", "hyperv.nested.win_nested_switch": {"name": SWITCH}},
+            {"name": "switch", "hyperv.nested.win_nested_switch": {"name": SWITCH, "net_adapter_name": "Ethernet"}},
             {"name": "nat with guests over PowerShell Direct", "hyperv.nested.win_nested_nat": {
                 "guest_username": "Administrator", "guest_password": OTHER_GUEST_PASSWORD,
                 "guests": [{"vm": "LAB-VM1"}, {"vm": GUEST, "password": GUEST_PASSWORD}]}},

@@ -39,8 +39,8 @@ def info(lab: Lab, transport: str, tmp_path: Path, *flags: str, **overrides: t.A
     variables = {key: value for key, value in variables.items() if value is not None}
     inventory = tmp_path / f"inventory-{len(list(tmp_path.glob('inventory-*.yml')))}.yml"
     inventory.write_text(yaml.safe_dump({"all": {"hosts": {HOST: variables}}}), encoding="utf-8")
-    play = write_playbook(tmp_path / "info.yml", [{"hosts": HOST, "gather_facts": False,
-                                                    "tasks": [{"hyperv.nested.win_nested_info": {"name": ["LAB-HV1"]}}]}])
+    task = {"hyperv.nested.win_nested_info": {"name": ["LAB-HV1"]}}
+    play = write_playbook(tmp_path / "info.yml", [{"hosts": HOST, "gather_facts": False, "tasks": [task]}])
     run = TransportLab(lab, transport).playbook(play, *flags, inventory=inventory)
     return run.recap.get(HOST, {}), run.stdout + run.stderr
 

@@ -113,7 +113,7 @@ def test_files_go_both_ways_with_windows_paths(server: Server, tmp_path: Path, t
     else:
         scp = ["scp", "-O", "-P", str(server.port), *server.options()]
         escaped = remote.replace(" ", "\\ ")
-        assert subprocess.run([*scp, str(source), f"{USER}@{ADDRESS}:{escaped}"], capture_output=True, timeout=30).returncode == 0
-        assert subprocess.run([*scp, f"{USER}@{ADDRESS}:{escaped}", str(back)], capture_output=True, timeout=30).returncode == 0
+        assert subprocess.run([*scp, str(source), f"{USER}@{ADDRESS}:{escaped}"], capture_output=True, timeout=30, check=False).returncode == 0
+        assert subprocess.run([*scp, f"{USER}@{ADDRESS}:{escaped}", str(back)], capture_output=True, timeout=30, check=False).returncode == 0
     assert (server.files / "hv01" / "C" / "Windows" / "Temp" / "hvsim test.txt").read_bytes() == b"payload \x00\xff"
     assert back.read_bytes() == b"payload \x00\xff"

@@ -273,4 +273,3 @@ def _take(queue: deque[bytes], budget: int) -> list[bytes]:
         used += len(queue[0])
         taken.append(queue.popleft())
     return taken
-

@@ -164,7 +164,6 @@ class WsmanService:
         self._shells.signal(_shell_id(request), _required_attr(signal, "CommandId"), code, owner=caller.username)
         return "<rsp:SignalResponse/>"
 
-
     # -- PSRP: the PowerShell resource URI; runspace pools are shells, pipelines are commands --
 
     def _psrp_registry(self) -> PsrpRegistry:

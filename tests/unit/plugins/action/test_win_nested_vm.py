@@ -279,3 +279,21 @@ def test_probe_answer_outside_the_contract_is_a_sentence() -> None:
     assert result["failed"] is True
     assert result["msg"] == "The host's probe answer is not what this module expects (KeyError: 'state'); nothing was changed."
     assert h.scripts_called == ["probe"]
+
+
+def test_a_checkpoint_is_a_note_in_the_result_not_a_warning() -> None:
+    h = harness({"name": ["LAB-HV1"]}).respond(
+        probe(vm("LAB-HV1", "Off", checkpoints=[{"name": "cp", "id": "1"}])), executed(2, {"LAB-HV1": "Off"})
+    )
+    result = h.run()
+    assert "failed" not in result, result.get("msg")
+    assert "warnings" not in result
+    assert len(result["notes"]) == 1 and "1 checkpoint(s)" in result["notes"][0]
+
+
+def test_a_clustered_vm_is_refused_a_stop_before_anything_is_sent() -> None:
+    h = harness({"name": ["LAB-HV1"], "power": "shutdown"}).respond(probe(vm("LAB-HV1", is_clustered=True)))
+    result = h.run()
+    assert result["failed"] is True and result["changed"] is False
+    assert "clustered role" in result["msg"] and "clustered=allow" in result["msg"]
+    assert h.scripts_called == ["probe"]

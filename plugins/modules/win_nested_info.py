@@ -317,7 +317,11 @@ verdict:
       description:
         - The host's verdict - C(ready) (no blockers), C(blockers), C(warnings) and C(notes), each a list of C(code), C(msg), C(fix).
       type: dict
-      sample: {ready: true, blockers: [], warnings: [], notes: [{code: host.is_virtual_machine, msg: "This host is itself a Hyper-V virtual machine ...", fix: "Nothing to do. ..."}]}
+      sample:
+        ready: true
+        blockers: []
+        warnings: []
+        notes: [{code: host.is_virtual_machine, msg: "This host is itself a Hyper-V virtual machine ...", fix: "Nothing to do. ..."}]
     vms:
       description:
         - Per VM name (requested names that were not found included), C(ready), C(blockers), C(warnings),
@@ -329,10 +333,16 @@ verdict:
         LAB-HV1:
           ready: false
           blockers:
-            - {code: vm.extensions_not_exposed, msg: "Virtualization extensions are not exposed to the VM, ...", fix: "With the VM off, run Set-VMProcessor ..."}
+            - code: vm.extensions_not_exposed
+              msg: "Virtualization extensions are not exposed to the VM, ..."
+              fix: "With the VM off, run Set-VMProcessor ..."
           warnings:
-            - {code: vm.dynamic_memory_enabled, msg: "Dynamic memory is on. It changes nothing now; once Hyper-V runs inside it, ...", fix: "Nothing stops the VM from starting. ..."}
+            - code: vm.dynamic_memory_enabled
+              msg: "Dynamic memory is on. It changes nothing now; once Hyper-V runs inside it, ..."
+              fix: "Nothing stops the VM from starting. ..."
           notes:
-            - {code: vm.checkpoints_present, msg: "The VM has 1 checkpoint(s). Checkpoints work with nested virtualization; ...", fix: "Nothing to do. ..."}
+            - code: vm.checkpoints_present
+              msg: "The VM has 1 checkpoint(s). Checkpoints work with nested virtualization; ..."
+              fix: "Nothing to do. ..."
           why_not_starting: []
 """

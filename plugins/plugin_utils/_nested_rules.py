@@ -234,7 +234,10 @@ def _parent_fix(platform: Platform) -> str:
     if platform.hypervisor == "Hyper-V":
         return "On the parent host, with this VM off: Set-VMProcessor -ExposeVirtualizationExtensions $true for this VM, or hyperv.nested.win_nested_vm."
     where = f"{platform.cloud} instance" if platform.cloud else f"{platform.hypervisor} VM"
-    return f"Expose hardware virtualization (VT-x / AMD-V) to this {where} in {platform.hypervisor}'s own settings; this collection does not manage that parent."
+    return (
+        f"Expose hardware virtualization (VT-x / AMD-V) to this {where} in {platform.hypervisor}'s own settings; "
+        "this collection does not manage that parent."
+    )
 
 
 def host_verdict(host: Facts, *, hyperv_module: bool = True) -> Verdict:
@@ -596,7 +599,10 @@ def _dynamic_memory_sentence(vm: Facts, state: str, exposed: bool) -> str:
         "its memory. Meaning that even if dynamic memory is enabled, the amount of memory doesn't fluctuate.')"
     )
     if exposed:
-        return f"Dynamic memory is on. The VM starts and runs Hyper-V, but while Hyper-V runs inside it the VM {amount}: its memory neither grows nor shrinks until it is turned off.{quote}"
+        return (
+            f"Dynamic memory is on. The VM starts and runs Hyper-V, but while Hyper-V runs inside it the VM {amount}: "
+            f"its memory neither grows nor shrinks until it is turned off.{quote}"
+        )
     return (
         f"Dynamic memory is on. It changes nothing now; once Hyper-V runs inside it, the VM keeps the memory it has then "
         f"(its startup memory is {startup}) and neither grows nor shrinks until it is turned off.{quote}"

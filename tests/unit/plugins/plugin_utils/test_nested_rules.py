@@ -32,7 +32,11 @@ AMD = {"processor": {"manufacturer": "AuthenticAMD", "name": "AMD EPYC 7763 64-C
 WS2019 = {"os": {"caption": "Microsoft Windows Server 2019 Datacenter", "build": 17763}, "supported_versions": ["8.0", "9.0"], "default_version": "9.0"}
 WIN10 = {"os": {"caption": "Microsoft Windows 10 Pro", "product_type": "client", "build": 19045}}
 WIN11 = {"os": {"caption": "Microsoft Windows 11 Pro", "product_type": "client", "build": 22000}}
-WS2025 = {"os": {"caption": "Microsoft Windows Server 2025 Datacenter", "build": 26100}, "supported_versions": ["8.0", "9.0", "10.0", "11.0", "12.0"], "default_version": "12.0"}
+WS2025 = {
+    "os": {"caption": "Microsoft Windows Server 2025 Datacenter", "build": 26100},
+    "supported_versions": ["8.0", "9.0", "10.0", "11.0", "12.0"],
+    "default_version": "12.0",
+}
 
 # A VM that already is everything a nested Hyper-V host should be.
 READY_VM = probe_vm(
@@ -203,7 +207,9 @@ def test_ready_vm_has_no_remarks() -> None:
         pytest.param({}, merge(WS2025, {"vbs": {"configured": True, "running": True}}), ([], [], []), id="exposed-on-ws2025-vbs-host"),
         pytest.param({"expose_virtualization_extensions": False}, {"vbs": {"running": True}}, (["vm.extensions_not_exposed"], [], []), id="vbs-host-plain-vm"),
         pytest.param({"state": "Saved"}, {}, ([], ["vm.saved_state"], []), id="saved-nothing-to-change"),
-        pytest.param({"state": "Saved", "dynamic_memory_enabled": True}, {}, ([], ["vm.dynamic_memory_enabled", "vm.saved_state"], []), id="saved-dynamic-memory"),
+        pytest.param(
+            {"state": "Saved", "dynamic_memory_enabled": True}, {}, ([], ["vm.dynamic_memory_enabled", "vm.saved_state"], []), id="saved-dynamic-memory"
+        ),
         pytest.param(
             {"state": "Saved", "expose_virtualization_extensions": False},
             {},
@@ -437,7 +443,10 @@ def test_l1_without_exposed_extensions_blames_the_parent() -> None:
 # ---- Microsoft's current guidance (issue 16): no preview-era blockers, and what it does name ----
 
 AZURE_TAG = "7783-7084-3265-9085-8269-3286-77"
-HYPERV_VM = {"is_virtual_machine": True, "platform": {"manufacturer": "Microsoft Corporation", "model": "Virtual Machine", "smbios_asset_tag": "1234-5678-9012"}}
+HYPERV_VM = {
+    "is_virtual_machine": True,
+    "platform": {"manufacturer": "Microsoft Corporation", "model": "Virtual Machine", "smbios_asset_tag": "1234-5678-9012"},
+}
 AZURE_VM = {"is_virtual_machine": True, "platform": {"manufacturer": "Microsoft Corporation", "model": "Virtual Machine", "smbios_asset_tag": AZURE_TAG}}
 
 

@@ -266,6 +266,7 @@ def test_a_rule_that_failed_to_open_is_opened_by_the_next_run(lab: Lab, nat: Nat
     lab.fault("fail_cmdlet_once", host=L1, cmdlet="New-NetFirewallRule", message="Access is denied.")
     result, sent, run = nat(**GUESTS, port_mappings=[*MAPPING, {"external_port": 8080, "vm": "LAB-VM1", "internal_port": 80}])
     assert run.rc != 0 and "Access is denied." in result["msg"]
+    assert sent == ["probe", "execute"]
     # The mapping was added, its rule was not: the next run opens only the missing rule.
     result, _sent, run = nat(**GUESTS, port_mappings=[*MAPPING, {"external_port": 8080, "vm": "LAB-VM1", "internal_port": 80}])
     assert run.rc == 0, result

@@ -44,7 +44,7 @@ def network(converged: bool) -> dict[str, t.Any]:
     )
 
 
-def guest_probe(converged: bool, platform: dict[str, t.Any] = HYPERV_VM_PLATFORM) -> dict[str, t.Any]:
+def guest_probe(converged: bool, platform: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
     # The VM's adapter and the guest's adapter have the same MAC address (00155D000101).
     vm_nic = vm_adapter("LAB-VM1", switch_name="VmNAT" if converged else None)
     guest_nic = guest_adapter(interface_index=5)
@@ -58,7 +58,7 @@ def guest_probe(converged: bool, platform: dict[str, t.Any] = HYPERV_VM_PLATFORM
         "network": network(converged),
         "vms": vms_section(probe_vm("LAB-VM1", adapters=[vm_nic])),
         "guests": [guest_report("LAB-VM1", [guest_nic])],
-        "platform": dict(platform),
+        "platform": dict(platform or HYPERV_VM_PLATFORM),
     }
 
 

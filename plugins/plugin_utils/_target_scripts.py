@@ -47,7 +47,8 @@ $hostCmdlets = @(
     'Set-VMProcessor', 'Set-VMMemory', 'Set-VMNetworkAdapter', 'Connect-VMNetworkAdapter',
     'Update-VMVersion', 'Remove-VMSavedState', 'Start-VM', 'Stop-VM', 'New-VMSwitch',
     'Remove-VMSwitch', 'New-NetNat', 'Remove-NetNat', 'New-NetIPAddress', 'Remove-NetIPAddress',
-    'Add-NetNatStaticMapping', 'Remove-NetNatStaticMapping', 'Set-VMSecurity'
+    'Add-NetNatStaticMapping', 'Remove-NetNatStaticMapping', 'Set-VMSecurity',
+    'New-NetFirewallRule', 'Remove-NetFirewallRule'
 )
 $guestCmdlets = @(
     'New-NetIPAddress', 'Remove-NetIPAddress', 'Set-DnsClientServerAddress', 'Set-NetIPInterface',

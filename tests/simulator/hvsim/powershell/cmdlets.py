@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from ..model import lifecycle, network, settings
 from ..model.accounts import Rights
 from ..model.errors import HyperVError
-from ..model.objects import VM, Nat, NetAdapter, OSState, StaticMapping, Switch, VMAdapter
+from ..model.objects import VM, FirewallRule, Nat, NetAdapter, OSState, StaticMapping, Switch, VMAdapter
 from .errors import PSError, cim_access_denied, command_not_found, hyperv_permission_denied, switch_access_denied
 from .session import Session
 from .signatures import Bound, ObjectRef, bind, module_of
@@ -24,7 +25,8 @@ CIM_CLASSES = {"New-NetNat": "MSFT_NetNat", "Remove-NetNat": "MSFT_NetNat",
                "Remove-NetNatStaticMapping": "MSFT_NetNatStaticMapping",
                "New-NetIPAddress": "MSFT_NetIPAddress", "Remove-NetIPAddress": "MSFT_NetIPAddress",
                "Set-DnsClientServerAddress": "MSFT_DNSClientServerAddress",
-               "Set-NetIPInterface": "MSFT_NetIPInterface", "Remove-NetRoute": "MSFT_NetRoute"}
+               "Set-NetIPInterface": "MSFT_NetIPInterface", "Remove-NetRoute": "MSFT_NetRoute",
+               "New-NetFirewallRule": "MSFT_NetFirewallRule", "Remove-NetFirewallRule": "MSFT_NetFirewallRule"}
 
 
 def vm_ref(vm: VM) -> ObjectRef:
@@ -188,6 +190,34 @@ def _remove_mapping(s: Session, b: Bound) -> list[Any]:
     return []
 
 
+def _new_firewall_rule(s: Session, b: Bound) -> None:
+    # Values as bound: enums canonical ("True", "Inbound"), String[] as lists. Name defaults to a new GUID.
+    rule = FirewallRule(
+        name=b.get("Name") or "{" + str(uuid.uuid4()) + "}", display_name=b.get("DisplayName"),
+        group=b.get("Group"), description=b.get("Description"),
+        direction=b.get("Direction") or "Inbound", action=b.get("Action") or "Allow",
+        enabled=(b.get("Enabled") or "True") == "True", protocol=b.get("Protocol") or "Any",
+        local_port=[str(p) for p in b.get("LocalPort") or ["Any"]],
+        local_address=[str(a) for a in b.get("LocalAddress") or ["Any"]], profile=b.get("Profile") or "Any")
+    network.new_firewall_rule(s.host, rule)
+
+
+def _remove_firewall_rule(s: Session, b: Bound) -> None:
+    for parameter, prop, field in (("Name", "InstanceID", "name"), ("DisplayName", "DisplayName", "display_name"),
+                                   ("Group", "Group", "group")):
+        if b.has(parameter):
+            # -Name and -DisplayName accept wildcards (their pages); -Group is matched as given.
+            for pattern in b.get(parameter):
+                match = _wildcard(pattern).fullmatch if parameter != "Group" else (lambda v, p=pattern: v.lower() == p.lower())
+                selected = [rule for rule in s.host.firewall_rules if getattr(rule, field) and match(getattr(rule, field))]
+                network.remove_firewall_rules(s.host, selected, (prop, pattern))
+            return
+    if set(b.values) - {"All", "PolicyStore"}:
+        raise HyperVError("Only -Name, -DisplayName, -Group and -All selections are simulated.", "NotImplemented",
+                          "NotImplemented")
+    s.host.firewall_rules = []    # the GetAll set: every rule of the store (the page's example 1)
+
+
 # OS-level cmdlets: they work on whichever OS they run in (the host's own, or a guest's).
 
 def _new_ip(os_state: OSState, b: Bound) -> list[tuple[NetAdapter, str]]:
@@ -242,7 +272,8 @@ HOST_HANDLERS: dict[str, Callable[[Session, Bound], list[Any]]] = {
     "Remove-VMSavedState": _remove_saved_state, "Start-VM": _start_vm, "Stop-VM": _stop_vm,
     "New-VMSwitch": _new_switch, "Remove-VMSwitch": _remove_switch, "Set-VMSecurity": _set_security,
     "New-NetNat": _new_nat, "Remove-NetNat": _remove_nat, "Add-NetNatStaticMapping": _add_mapping,
-    "Remove-NetNatStaticMapping": _remove_mapping,
+    "Remove-NetNatStaticMapping": _remove_mapping, "New-NetFirewallRule": _new_firewall_rule,
+    "Remove-NetFirewallRule": _remove_firewall_rule,
 }
 OS_HANDLERS: dict[str, Callable[[OSState, Bound], list[Any]]] = {
     "New-NetIPAddress": _new_ip, "Remove-NetIPAddress": _remove_ip, "Set-DnsClientServerAddress": _set_dns,

@@ -70,6 +70,20 @@ ROUTE_FILTER: list[Spec] = [
 ]
 
 
+# NetSecurity (New-/Remove-NetFirewallRule): the enumerations as the pages list their accepted values.
+FW_ACTION = ["NotConfigured", "Allow", "Block"]
+FW_DIRECTION = ["Inbound", "Outbound"]
+FW_EDGE = ["Block", "Allow", "DeferToUser", "DeferToApp"]
+FW_ENABLED = ["True", "False"]
+FW_STORE: list[Spec] = [
+    ("PolicyStore", "String", False, None, [], None),
+    ("GPOSession", "String", False, None, [], None),
+    ("TracePolicyStore", "SwitchParameter", False, None, [], None),
+]
+FW_TAIL: list[Spec] = CIM + [("PassThru", "SwitchParameter", False, None, [], None)] + RISK
+FW_FILTERS = ["Address", "Application", "Interface", "InterfaceType", "Port", "Security", "Service"]
+
+
 def _p(spec: Spec) -> dict[str, Any]:
     name, typ, required, position, aliases, accepted = spec
     return {"name": name, "type": typ, "required": bool(required), "position": position,
@@ -142,6 +156,75 @@ TRANSCRIBED: dict[str, dict[str, Any]] = {
         "module": "NetTCPIP", "path": "docset/winserver2022-ps/NetTCPIP/Get-NetRoute.md",
         "commit": "490974e7ab24f60b5111c4e5de3be657259a86f0", "should_process": False,
         "sets": {"__AllParameterSets": ROUTE_FILTER + CIM}, "default": "__AllParameterSets"},
+    "New-NetFirewallRule": {
+        "module": "NetSecurity", "path": "docset/winserver2022-ps/NetSecurity/New-NetFirewallRule.md",
+        "commit": "ba37af80bd5cc4eed6b0f26cb1b48f3fbc48053c", "should_process": True,
+        "sets": {"__AllParameterSets": [
+            ("PolicyStore", "String", False, None, [], None),
+            ("GPOSession", "String", False, None, [], None),
+            ("Name", "String", False, None, ["ID"], None),
+            ("DisplayName", "String", True, None, [], None),
+            ("Description", "String", False, None, [], None),
+            ("Group", "String", False, None, [], None),
+            ("Enabled", "Enabled", False, None, [], FW_ENABLED),
+            ("Profile", "Profile", False, None, [], ["Any", "Domain", "Private", "Public", "NotApplicable"]),
+            ("Platform", "String[]", False, None, [], None),
+            ("Direction", "Direction", False, None, [], FW_DIRECTION),
+            ("Action", "Action", False, None, [], FW_ACTION),
+            ("EdgeTraversalPolicy", "EdgeTraversal", False, None, [], FW_EDGE),
+            ("LooseSourceMapping", "Boolean", False, None, ["LSM"], None),
+            ("LocalOnlyMapping", "Boolean", False, None, [], None),
+            ("Owner", "String", False, None, [], None),
+            ("LocalAddress", "String[]", False, None, [], None),
+            ("RemoteAddress", "String[]", False, None, [], None),
+            ("Protocol", "String", False, None, [], None),
+            ("LocalPort", "String[]", False, None, [], None),
+            ("RemotePort", "String[]", False, None, [], None),
+            ("IcmpType", "String[]", False, None, [], None),
+            ("DynamicTarget", "DynamicTransport", False, None, ["DynamicTransport"],
+             ["Any", "ProximityApps", "ProximitySharing", "WifiDirectPrinting", "WifiDirectDisplay", "WifiDirectDevices"]),
+            ("Program", "String", False, None, [], None),
+            ("Package", "String", False, None, [], None),
+            ("Service", "String", False, None, [], None),
+            ("InterfaceAlias", "WildcardPattern[]", False, None, [], None),
+            ("InterfaceType", "InterfaceType", False, None, [], ["Any", "Wired", "Wireless", "RemoteAccess"]),
+            ("LocalUser", "String", False, None, [], None),
+            ("RemoteUser", "String", False, None, [], None),
+            ("RemoteMachine", "String", False, None, [], None),
+            ("Authentication", "Authentication", False, None, [], ["NotRequired", "Required", "NoEncap"]),
+            ("Encryption", "Encryption", False, None, [], ["NotRequired", "Required", "Dynamic"]),
+            ("OverrideBlockRules", "Boolean", False, None, [], None),
+            ("RemoteDynamicKeywordAddresses", "String[]", False, None, [], None),
+        ] + CIM + RISK}, "default": "__AllParameterSets"},
+    "Remove-NetFirewallRule": {
+        "module": "NetSecurity", "path": "docset/winserver2022-ps/NetSecurity/Remove-NetFirewallRule.md",
+        "commit": "c3cbce67d85ce363f2d0eff4974c64cd8efa499c", "should_process": True,
+        "sets": {
+            "GetAll": [("All", "SwitchParameter", False, None, [], None)] + FW_STORE + FW_TAIL,
+            "ByName": [("Name", "String[]", True, 0, ["ID"], None)] + FW_STORE + FW_TAIL,
+            "ByDisplayName": [("DisplayName", "String[]", True, None, [], None)] + FW_STORE + FW_TAIL,
+            "ByQuery": [
+                ("Description", "String[]", False, None, [], None),
+                ("DisplayGroup", "String[]", False, None, [], None),
+                ("Group", "String[]", False, None, [], None),
+                ("Enabled", "Enabled[]", False, None, [], FW_ENABLED),
+                ("Direction", "Direction[]", False, None, [], FW_DIRECTION),
+                ("Action", "Action[]", False, None, [], FW_ACTION),
+                ("EdgeTraversalPolicy", "EdgeTraversal[]", False, None, [], FW_EDGE),
+                ("LooseSourceMapping", "Boolean[]", False, None, ["LSM"], None),
+                ("LocalOnlyMapping", "Boolean[]", False, None, [], None),
+                ("Owner", "String[]", False, None, [], None),
+                ("PrimaryStatus", "PrimaryStatus[]", False, None, [], ["Unknown", "OK", "Inactive", "Error"]),
+                ("Status", "String[]", False, None, [], None),
+                ("PolicyStoreSource", "String[]", False, None, [], None),
+                ("PolicyStoreSourceType", "PolicyStoreType[]", False, None, [],
+                 ["None", "Local", "GroupPolicy", "Dynamic", "Generated", "Hardcoded"]),
+            ] + FW_STORE + FW_TAIL,
+            **{f"ByAssociatedNetFirewall{kind}Filter": [(f"AssociatedNetFirewall{kind}Filter", "CimInstance", True, None, [], None)]
+               + FW_STORE + FW_TAIL for kind in FW_FILTERS},
+            "ByAssociatedNetFirewallProfile": [("AssociatedNetFirewallProfile", "CimInstance", True, None, [], None)] + FW_STORE + FW_TAIL,
+            "InputObject (cdxml)": [("InputObject", "CimInstance[]", True, None, [], None)] + FW_TAIL,
+        }, "default": "GetAll"},
     "Remove-NetRoute": {
         "module": "NetTCPIP", "path": "docset/winserver2022-ps/NetTCPIP/Remove-NetRoute.md",
         "commit": "a82f13f3dd50379d0cf0e0b3dbe19b5b8c5a345d", "should_process": True,

@@ -16,17 +16,24 @@ LAB ?= tests/simulator/labs/healthy-intel.yml
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv link lab test sanity lint ruff mypy pytest coverage build importer docs-check changelog clean
+.PHONY: help deps venv link lab test sanity lint ruff mypy pytest coverage build importer docs-check changelog clean
 
 help:
 	@echo "make lab     start the simulated lab, converge it twice with playbooks/site.yml, report, stop"
 	@echo "make test    every check (sanity, lint, mypy, pytest, build, galaxy-importer, ansible-doc, changelog)"
+	@echo "make deps    install the system packages the tests need (apt-get; sudo when not root)"
 	@echo "single steps: make sanity lint ruff mypy pytest build importer docs-check changelog; make clean"
 
+# System packages (MIT Kerberos KDC and client, libkrb5 headers, gcc, OpenSSH client), installed
+# with apt-get when missing (sudo when not root): tools/system_deps.sh.
+deps:
+	@bash tools/system_deps.sh
+
 # The virtual environment: created with $(PYTHON), refreshed when requirements change.
-venv: $(STAMP)
+venv: deps $(STAMP)
 
 $(STAMP): $(REQUIREMENTS)
+	@bash tools/system_deps.sh
 	@if ! $(VPY) -c 'import sys' >/dev/null 2>&1; then \
 		echo "creating $(VENV) with $(PYTHON)"; rm -rf $(VENV); $(PYTHON) -m venv $(VENV); fi
 	$(VPY) -m pip install --quiet -r requirements/test.txt

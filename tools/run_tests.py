@@ -46,7 +46,7 @@ DIST = BUILD / "dist"
 COVERAGE_FILE = REPO / ".cache" / "coverage" / ".coverage"
 COLLECTION = "hyperv.nested"
 # pytest runs, one per directory, in this order; any other directory of tests/ joins after them.
-PYTEST_DIRS = ("tests/unit", "tests/integration", "tests/simulator/tests", "tests/foundation")
+PYTEST_DIRS = ("tests/unit", "tests/integration", "tests/transports", "tests/simulator/tests", "tests/foundation")
 NOT_PYTEST = ("output", "sanity", "__pycache__")
 COVERAGE_TARGET = 90.0
 BIN = Path(sys.executable).parent

@@ -6,22 +6,24 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import NestedActionBase
-from ansible_collections.hyperv.nested.plugins.plugin_utils._nested_rules import evaluate, summarize
-from ansible_collections.hyperv.nested.plugins.plugin_utils._validation import validate_vm_names
+from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import ModuleFailure, NestedActionBase
+from ansible_collections.hyperv.nested.plugins.plugin_utils._nested_rules import NETWORK_MODES, evaluate, platform_of, summarize
+from ansible_collections.hyperv.nested.plugins.plugin_utils._validation import validate_vm_names, vm_name_problem
 
 
 class ActionModule(NestedActionBase):
     argument_spec: t.ClassVar[dict[str, t.Any]] = {
         "name": {"type": "list", "elements": "str"},
+        "network_modes": {"type": "dict", "default": {}},
     }
 
     def act(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         names = None if args["name"] is None else validate_vm_names("name", args["name"])
+        modes = network_modes(args["network_modes"])
         probe = self.call_target("probe", {"sections": ["host", "vms"], "vm_names": names})
         host = probe.get("host") or {}
         vms_section = probe.get("vms") or {}
-        report = evaluate(host, vms_section, names)
+        report = evaluate(host, vms_section, names, network_modes=modes)
 
         result: dict[str, t.Any] = {
             "changed": False,
@@ -29,9 +31,24 @@ class ActionModule(NestedActionBase):
             "ready": report.ready,
             "missing": report.missing,
             "host": host,
+            "platform": platform_of(host).as_dict(),
             "vms": list(vms_section.get("vms") or []),
             "verdict": report.as_dict(),
         }
         if report.missing:
             result["warnings"] = [report.vms[name].blockers[0].msg for name in report.missing]
         return result
+
+
+def network_modes(value: t.Mapping[str, t.Any]) -> dict[str, str]:
+    """VM name -> nat | mac_spoofing; every problem names the option."""
+    problems = []
+    for name, mode in value.items():
+        problem = vm_name_problem(name)
+        if problem:
+            problems.append(f"the VM name {name!r} {problem}")
+        elif mode not in NETWORK_MODES:
+            problems.append(f"{name!r} has the mode {mode!r}; use {' or '.join(NETWORK_MODES)}")
+    if problems:
+        raise ModuleFailure("Option 'network_modes': " + "; ".join(problems) + ".")
+    return {str(name): str(mode) for name, mode in value.items()}

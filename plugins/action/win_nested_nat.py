@@ -10,7 +10,6 @@ from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._commands import render_all
 from ansible_collections.hyperv.nested.plugins.plugin_utils._executor_outcome import applied_any, failure_sentence, operation_reports
 from ansible_collections.hyperv.nested.plugins.plugin_utils._nat_planner import (
-    DEFAULT_DNS,
     PlanError,
     build_spec,
     plan,
@@ -49,7 +48,7 @@ class ActionModule(NestedActionBase):
         "guests": {"type": "list", "elements": "dict", "default": [], "options": _GUEST_OPTIONS},
         "guest_username": {"type": "str"},
         "guest_password": {"type": "str", "no_log": True},
-        "guest_dns": {"type": "list", "elements": "str", "default": list(DEFAULT_DNS)},
+        "guest_dns": {"type": "list", "elements": "str"},
         "port_mappings": {
             "type": "list",
             "elements": "dict",
@@ -57,7 +56,9 @@ class ActionModule(NestedActionBase):
             "options": _MAPPING_OPTIONS,
         },
         "purge_port_mappings": {"type": "bool", "default": False},
+        "firewall_rules": {"type": "bool", "default": True},
         "replace": {"type": "bool", "default": False},
+        "allow_multiple_nats": {"type": "bool", "default": False},
     }
 
     def act(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -89,6 +90,8 @@ class ActionModule(NestedActionBase):
         }
         if planned.warnings:
             result["warnings"] = list(planned.warnings)
+        if planned.notes:
+            result["notes"] = list(planned.notes)
         if self.diff_mode:
             result["diff"] = {"before": planned.before, "after": planned.after}
 

@@ -32,7 +32,9 @@ class ActionModule(NestedActionBase):
         "power": {"type": "str", "choices": ["fail", "shutdown", "turn_off"], "default": "fail"},
         "power_after": {"type": "str", "choices": ["previous", "off", "running"], "default": "previous"},
         "saved_state": {"type": "str", "choices": ["fail", "discard"], "default": "fail"},
-        "checkpoints": {"type": "str", "choices": ["warn", "fail"], "default": "warn"},
+        "checkpoints": {"type": "str", "choices": ["note", "warn", "fail"], "default": "note"},
+        "dynamic_memory": {"type": "str", "choices": ["off", "unchanged"], "default": "off"},
+        "clustered": {"type": "str", "choices": ["fail", "allow"], "default": "fail"},
         "upgrade_version": {"type": "bool", "default": False},
         "shutdown_timeout": {"type": "int", "default": 300},
         "start_timeout": {"type": "int", "default": 300},
@@ -72,6 +74,8 @@ class ActionModule(NestedActionBase):
         }
         if planned.warnings:
             result["warnings"] = planned.warnings
+        if planned.notes:
+            result["notes"] = planned.notes
         if self.diff_mode:
             result["diff"] = diff(planned, vms)
         if not planned.changed or self.check_mode:
@@ -126,6 +130,8 @@ def options_from_args(args: dict[str, t.Any]) -> Options:
         power_after=args["power_after"],
         saved_state=args["saved_state"],
         checkpoints=args["checkpoints"],
+        dynamic_memory=args["dynamic_memory"],
+        clustered=args["clustered"],
         upgrade_version=args["upgrade_version"],
         shutdown_timeout=args["shutdown_timeout"],
         start_timeout=args["start_timeout"],

@@ -30,12 +30,13 @@ description:
     mac_address, mac_address_spoofing, ip_addresses), C(hyperv_vm_checkpoints), C(hyperv_vm_notes),
     C(hyperv_vm_guest_os), C(hyperv_vm_guest_dns_name), C(hyperv_vm_ip_addresses),
     C(hyperv_vm_nested_verdict) (V(ready), V(possible) or V(blocked)), C(hyperv_vm_nested_changes),
-    C(hyperv_vm_nested_blockers) and C(hyperv_vm_nested_warnings) (reason codes)."
+    C(hyperv_vm_nested_blockers), C(hyperv_vm_nested_warnings) and C(hyperv_vm_nested_notes) (reason codes,
+    explained in the collection's C(docs/reason-codes.md))."
   - "Variables of an L0 host: C(ansible_host), C(ansible_port), C(ansible_connection), C(ansible_user) and the
     C(ansible_winrm_*) or C(ansible_psrp_*) settings of O(connection), C(hyperv_host_computer_name),
     C(hyperv_host_os), C(hyperv_host_build), C(hyperv_host_processor_manufacturer), C(hyperv_host_processor),
     C(hyperv_host_supported_versions), C(hyperv_host_vm_count), C(hyperv_host_nested_blockers),
-    C(hyperv_host_nested_warnings); C(hyperv_host_error) when it could not be read."
+    C(hyperv_host_nested_warnings), C(hyperv_host_nested_notes); C(hyperv_host_error) when it could not be read."
   - The password is never an inventory variable, in the cache or in a message. Give the hosts
     their C(ansible_password) the way you keep secrets (group_vars with Ansible Vault, AWX
     credentials), for example in a static inventory file next to this source.
@@ -105,6 +106,9 @@ options:
       - How to authenticate. V(winrm) offers V(ntlm), V(kerberos), V(credssp), V(basic);
         V(psrp) also V(negotiate) (Kerberos, else NTLM).
       - Default V(ntlm) with O(connection=winrm), V(negotiate) with O(connection=psrp).
+      - With V(kerberos), the service principal is C(HTTP/<address>), so list the hosts by their fully
+        qualified name (a mapping's C(address) included); Kerberos needs the Python Kerberos extras of
+        pywinrm / pypsrp and a ticket or O(password).
       - V(basic) is refused over V(http) because it would send the password readable.
     type: str
     choices: [ntlm, kerberos, credssp, basic, negotiate]

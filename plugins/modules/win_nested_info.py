@@ -15,15 +15,30 @@ description:
   - Reads a Hyper-V host and its virtual machines and tells, with stable reason codes, whether
     the host can run nested virtualization and whether each VM is ready to run Hyper-V itself.
     Every reason comes with a sentence and the fix.
-  - Covers the checks of Microsoft's C(Get-NestedVirtStatus.ps1) (administrator, build, processor,
-    hypervisor, Hyper-V feature, C(OFFERNESTEDVIRT), virtualization-based security, exposed
-    extensions, dynamic memory, checkpoints, saved state) without its limits (it rejects AMD
-    processors, compares builds as strings and waits for a key press), and adds the VM configuration
-    version (8.0 on Intel, 9.3 on AMD), AMD build requirements, SLAT, the 225 vCPU limit of
-    Windows Server 2019 guests, memory and processor recommendations, MAC address spoofing and
-    the integration services that graceful shutdown and start checks rely on.
-  - For each VM, C(why_not_starting) in RV(verdict.vms) follows Microsoft's "my virtual machine won't
-    start" troubleshooting for the VM as it is configured now.
+  - Follows Microsoft's current nested virtualization guidance (Windows Server docs, 2025 - "Run
+    Hyper-V in a Virtual Machine with Nested Virtualization" and "What is Nested Virtualization for
+    Hyper-V?"), not the 2016 preview guide - Windows Server 2016 / Windows 10 version 1607 (build
+    14393) or later with configuration version 8.0 on Intel, Windows Server 2022 / Windows 11 with
+    9.3 on AMD, exposed extensions, SLAT, the 225 vCPU limit of Windows Server 2019 guests.
+  - Virtualization-based security (Credential Guard, on by default on Windows Server 2025),
+    dynamic memory and checkpoints do not stop nesting and are never blockers - the preview
+    guide's known issues were dropped when nested virtualization became generally available.
+    Dynamic memory is a warning that says what happens (the memory stays at the amount the VM
+    has), checkpoints are a note.
+  - Names what Microsoft does not support - a host that is a VM on another hypervisor (VMware,
+    KVM, Xen, VirtualBox...), VMs that are clustered roles of a failover cluster, more than one NAT
+    network - and recognises Azure VMs (SMBIOS asset tag), whose fixes never point at a parent
+    host the user cannot reach.
+  - Keeps the useful checks of Microsoft's C(Get-NestedVirtStatus.ps1) (administrator, build,
+    processor, hypervisor, Hyper-V feature, C(OFFERNESTEDVIRT), exposed extensions, saved state)
+    without its limits (it rejects AMD processors and VBS hosts, compares builds as strings and
+    waits for a key press), and adds memory and processor recommendations, MAC address spoofing
+    and the integration services that graceful shutdown and start checks rely on.
+  - For each VM, C(why_not_starting) in RV(verdict.vms) lists what stops the VM, as it is
+    configured now, from starting.
+  - Findings come in three kinds - C(blockers) (nesting cannot work), C(warnings) (it works but will
+    bite later) and C(notes) (expected or harmless where it stands - an L1 host is a VM, a VM in NAT
+    mode has MAC address spoofing off, a VM has checkpoints). Notes are not Ansible warnings.
   - One read-only round trip per task. Changes nothing, so C(changed) is always false; runs in
     check mode as well.
   - The reason codes, their Microsoft sources and fixes are listed in the collection's
@@ -40,6 +55,17 @@ options:
         and makes RV(ready) false; it does not fail the task.
     type: list
     elements: str
+  network_modes:
+    description:
+      - How the guests of each VM reach the network, by VM name (matched case-insensitively) -
+        V(nat) (NAT inside the VM, M(hyperv.nested.win_nested_nat)) or V(mac_spoofing) (the VM's
+        adapters pass the guests' own MAC addresses).
+      - For a VM in V(nat) mode, MAC address spoofing being off is a note, not a warning - NAT does
+        not need it (Microsoft's guide - NAT is the networking option "where MAC address spoofing
+        isn't possible"). For V(mac_spoofing) and for VMs not listed it stays a warning.
+      - Entries for VMs that are not checked are ignored.
+    type: dict
+    default: {}
 extends_documentation_fragment:
   - hyperv.nested.connection
 attributes:
@@ -51,11 +77,14 @@ attributes:
     description: Nothing changes, so there is no difference to show.
 seealso:
   - module: hyperv.nested.win_nested_vm
-  - name: Nested virtualization
-    description: Microsoft's guide, prerequisites and known issues.
+  - name: Run Hyper-V in a Virtual Machine with Nested Virtualization
+    description: Microsoft's current guide - prerequisites and steps.
+    link: https://learn.microsoft.com/windows-server/virtualization/hyper-v/enable-nested-virtualization
+  - name: What is Nested Virtualization for Hyper-V?
+    description: Microsoft's current guide - dynamic memory, supported and unsupported scenarios.
     link: https://learn.microsoft.com/windows-server/virtualization/hyper-v/nested-virtualization
   - name: Get-NestedVirtStatus.ps1
-    description: Microsoft's original check script this module replaces.
+    description: Microsoft's 2019 check script, written for the 2016 preview; this module replaces it.
     link: https://github.com/MicrosoftDocs/Virtualization-Documentation/blob/main/hyperv-tools/Nested/Get-NestedVirtStatus.ps1
 """
 
@@ -69,9 +98,12 @@ EXAMPLES = r"""
     that: nested.verdict.host.ready
     fail_msg: "{{ nested.msg }}"
 
-- name: Check only the VMs that become Hyper-V hosts
+- name: Check only the VMs that become Hyper-V hosts; LAB-HV1 routes its guests with NAT
   hyperv.nested.win_nested_info:
     name: [LAB-HV1, LAB-HV2]
+    network_modes:
+      LAB-HV1: nat
+      LAB-HV2: mac_spoofing
   register: nested
 
 - name: Show what still has to change, by reason code
@@ -93,8 +125,8 @@ msg:
   returned: always
   type: str
   sample: >-
-    HV01 (Microsoft Windows Server 2022 Datacenter, build 20348, GenuineIntel) can run nested virtualization.
-    0 of 1 VM(s) ready to run Hyper-V. LAB-HV1 is not: vm.extensions_not_exposed, vm.dynamic_memory_enabled.
+    HV01 (Microsoft Windows Server 2025 Datacenter, build 26100, GenuineIntel) can run nested virtualization.
+    0 of 1 VM(s) ready to run Hyper-V. LAB-HV1 is not: vm.extensions_not_exposed. 2 warning(s); see verdict.
 ready:
   description: Whether the host and every checked VM are ready (no blockers, no missing names).
   returned: always
@@ -106,6 +138,15 @@ missing:
   type: list
   elements: str
   sample: [LAB-HV9]
+platform:
+  description:
+    - What the host runs on, classified from RV(host.platform) - C(virtual) (a VM or not), C(hypervisor)
+      (V(Hyper-V), V(VMware), V(KVM/QEMU), V(Xen), V(VirtualBox), ... null when physical) and
+      C(cloud) (V(Azure) from the SMBIOS asset tag C(7783-7084-3265-9085-8269-3286-77), V(AWS),
+      V(Google Cloud), or null).
+  returned: always
+  type: dict
+  sample: {virtual: true, hypervisor: Hyper-V, cloud: Azure}
 host:
   description: Facts about the host, as the probe read them.
   returned: always
@@ -143,9 +184,11 @@ host:
       type: str
       sample: Enabled
     vbs:
-      description: Virtualization-based security - C(configured), C(running), C(status) (0 off, 1 configured, 2 running).
+      description:
+        - Virtualization-based security - C(configured), C(running), C(status) (0 off, 1 configured, 2 running).
+        - Information only - VBS, Device Guard, Credential Guard and HVCI do not affect nested virtualization.
       type: dict
-      sample: {configured: false, running: false, status: 0}
+      sample: {configured: true, running: true, status: 2}
     bcd_offer_nested_virt_disabled:
       description: Whether the boot configuration sets C(OFFERNESTEDVIRT=FALSE); null when it could not be read.
       type: bool
@@ -163,6 +206,15 @@ host:
       description: Whether the host is itself a Hyper-V VM (an L1).
       type: bool
       sample: false
+    platform:
+      description: C(Win32_ComputerSystem) C(manufacturer) and C(model), and C(Win32_SystemEnclosure) C(smbios_asset_tag), as read.
+      type: dict
+      sample: {manufacturer: Microsoft Corporation, model: Virtual Machine, smbios_asset_tag: "7783-7084-3265-9085-8269-3286-77"}
+    nats:
+      description: The host's NAT networks (C(Get-NetNat)), each with C(name) and C(internal_ip_interface_address_prefix); empty when none or not readable.
+      type: list
+      elements: dict
+      sample: [{name: LocalNAT, internal_ip_interface_address_prefix: 192.168.100.0/24}]
     is_administrator:
       description: Whether the connecting account is an administrator.
       type: bool
@@ -208,6 +260,10 @@ vms:
       description: Whether dynamic memory is on.
       type: bool
       sample: true
+    memory_assigned_bytes:
+      description: Memory the VM has now (C(Get-VM) MemoryAssigned); 0 when it is off.
+      type: int
+      sample: 4294967296
     startup_memory_bytes:
       description: Startup memory in bytes.
       type: int
@@ -233,8 +289,12 @@ vms:
       type: list
       elements: dict
     virtualization_based_security_opt_out:
-      description: C(Get-VMSecurity) VirtualizationBasedSecurityOptOut; null when unavailable.
+      description: C(Get-VMSecurity) VirtualizationBasedSecurityOptOut; null when unavailable. Information only.
       type: bool
+    is_clustered:
+      description: Whether the VM is a clustered role of a failover cluster (C(Get-VM) IsClustered).
+      type: bool
+      sample: false
     guest_os:
       description: The guest's operating system as it reports it through the KVP exchange; null when unknown.
       type: str
@@ -264,22 +324,35 @@ verdict:
       description: Same as RV(ready).
       type: bool
     host:
-      description: The host's verdict - C(ready) (no blockers), C(blockers) and C(warnings), each a list of C(code), C(msg), C(fix).
+      description:
+        - The host's verdict - C(ready) (no blockers), C(blockers), C(warnings) and C(notes), each a list of C(code), C(msg), C(fix).
       type: dict
-      sample: {ready: false, blockers: [{code: host.vbs_running, msg: "Virtualization-based security ...", fix: "Turn VBS off ..."}], warnings: []}
+      sample:
+        ready: true
+        blockers: []
+        warnings: []
+        notes: [{code: host.is_virtual_machine, msg: "This host is itself a Hyper-V virtual machine ...", fix: "Nothing to do. ..."}]
     vms:
       description:
-        - Per VM name (requested names that were not found included), C(ready), C(blockers), C(warnings)
-          and C(why_not_starting), each a list of C(code), C(msg), C(fix).
+        - Per VM name (requested names that were not found included), C(ready), C(blockers), C(warnings),
+          C(notes) and C(why_not_starting), each a list of C(code), C(msg), C(fix).
         - C(why_not_starting) lists why the VM, configured as it is now, fails to start (or would fail at its
-          next start when it runs now) - the Microsoft troubleshooting checklist.
+          next start when it runs now).
       type: dict
       sample:
         LAB-HV1:
           ready: false
           blockers:
-            - {code: vm.dynamic_memory_enabled, msg: "Dynamic memory is on; ...", fix: "With the VM off, run Set-VMMemory ..."}
-          warnings: []
-          why_not_starting:
-            - {code: vm.dynamic_memory_enabled, msg: "Dynamic memory is on; ...", fix: "With the VM off, run Set-VMMemory ..."}
+            - code: vm.extensions_not_exposed
+              msg: "Virtualization extensions are not exposed to the VM, ..."
+              fix: "With the VM off, run Set-VMProcessor ..."
+          warnings:
+            - code: vm.dynamic_memory_enabled
+              msg: "Dynamic memory is on. It changes nothing now; once Hyper-V runs inside it, ..."
+              fix: "Nothing stops the VM from starting. ..."
+          notes:
+            - code: vm.checkpoints_present
+              msg: "The VM has 1 checkpoint(s). Checkpoints work with nested virtualization; ..."
+              fix: "Nothing to do. ..."
+          why_not_starting: []
 """

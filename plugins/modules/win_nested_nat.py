@@ -29,6 +29,15 @@ description:
   - The module manages the switch and NAT named by O(switch_name) and O(nat_name). On the host it never
     changes an address outside O(prefix) (with O(replace), the old prefix of the NAT it replaces too),
     never touches another NAT, and never replaces an External switch.
+  - One NAT network per host - Windows supports one (Microsoft, "Set up a NAT network" - "Multiple NAT
+    networks are not supported"; WinNAT then is "in an unknown state"). When the host already has a
+    NetNat that is not O(nat_name), the task fails naming it and its prefix, and adds nothing, unless
+    O(allow_multiple_nats=true).
+  - Port mappings reach a guest only through the host's firewall, which blocks unsolicited inbound
+    traffic by default. For each mapping the module opens a matching inbound rule (and closes it when it
+    removes the mapping); see O(firewall_rules).
+  - On an Azure VM (recognised by its SMBIOS asset tag) the guests' default DNS server is Azure's
+    resolver 168.63.129.16, and RV(notes) says so; see O(guest_dns).
   - Guest passwords are never returned, neither in C(commands), C(diff) nor in messages.
 author:
   - hyperv.nested maintainers (@hyperv-nested)
@@ -116,11 +125,13 @@ options:
     description:
       - DNS servers for every guest that does not set its own.
       - "The NAT gateway does not answer DNS queries, so a resolver the guests can reach through the NAT
-        is needed. The default is a public resolver pair, as Microsoft's guide uses a public DNS server;
-        set your own resolvers where public DNS is not reachable."
+        is needed (Microsoft's guide - each nested VM 'might also want' a DNS server). When this is not
+        set - V(168.63.129.16) on an Azure VM (Azure's resolver, which Microsoft's own nested Hyper-V
+        script for Azure VMs gives its guests; Azure docs - 'The Azure DNS IP address is 168.63.129.16'),
+        and RV(notes) says so; V(1.1.1.1) and V(8.8.8.8) elsewhere. Set your own resolvers where those are
+        not reachable."
     type: list
     elements: str
-    default: [1.1.1.1, 8.8.8.8]
   port_mappings:
     description:
       - Ports of the host forwarded to guests (C(Add-NetNatStaticMapping)).
@@ -165,6 +176,28 @@ options:
       - Remove the static mappings of the NAT that O(port_mappings) does not list.
     type: bool
     default: false
+  firewall_rules:
+    description:
+      - Open an inbound Windows Firewall rule for each mapping of O(port_mappings), and close it when the
+        module removes that mapping (a changed target, O(purge_port_mappings), O(state=absent)).
+      - Without such a rule a mapped port is unreachable - the firewall blocks unsolicited inbound traffic
+        by default (Microsoft Learn, C(INetFwPolicy2) DefaultInboundAction - "These settings are Block by
+        default").
+      - "Each rule allows the mapping's protocol on its external port (and external address, unless
+        V(0.0.0.0)), for every profile. It is named C(hyperv.nested-nat-<TCP|UDP>-<external IP>-<port>)
+        and belongs to the group C(hyperv.nested NAT port mappings), which is how the module recognises
+        its own rules; it never touches other rules. A rule of that name that does not admit the mapping
+        (disabled, another port) is replaced."
+      - V(false) leaves the firewall alone - no rule is opened, changed or closed.
+    type: bool
+    default: true
+  allow_multiple_nats:
+    description:
+      - Add the NAT O(nat_name) even when the host already has another NetNat, with a warning.
+      - Windows supports one NAT network per host (Microsoft, "Set up a NAT network"); without this the
+        task fails naming the NAT that exists and its prefix. Overlapping prefixes are refused either way.
+    type: bool
+    default: false
   replace:
     description:
       - Allow replacing the Private switch named O(switch_name) by an internal one, and the NAT named
@@ -176,13 +209,17 @@ options:
     default: false
 notes:
   - Check mode and diff mode are supported. Check mode sends only the read-only probe.
+  - Opening firewall rules needs an administrator on the host, as the rest of the host's networking does.
   - Run it against the nested host itself (the L1), for example over WinRM.
   - Microsoft's current guide assigns the guest address to the switch adapter; this module configures
     the guest's own network adapter, which is what makes the guest reachable.
 seealso:
   - name: Nested virtualization, networking options
-    description: Microsoft's guide to running Hyper-V in a VM.
-    link: https://learn.microsoft.com/virtualization/hyper-v-on-windows/user-guide/enable-nested-virtualization
+    description: Microsoft's current guide to running Hyper-V in a VM.
+    link: https://learn.microsoft.com/windows-server/virtualization/hyper-v/enable-nested-virtualization
+  - name: Set up a NAT network
+    description: Microsoft's guide to WinNAT, one NAT network per host.
+    link: https://learn.microsoft.com/windows-server/virtualization/hyper-v/setup-nat-network
 """
 
 EXAMPLES = r"""
@@ -230,11 +267,20 @@ guests:
   sample: [{"vm": "LAB-VM1", "ip": "192.168.100.2", "prefix_length": 24, "gateway": "192.168.100.1", "dns": ["1.1.1.1"],
             "adapter": "Network Adapter", "interface_alias": "Ethernet", "changed": true}]
 port_mappings:
-  description: The static mappings as requested, with the resolved guest addresses.
+  description:
+    - The static mappings as requested, with the resolved guest addresses.
+    - C(firewall_rule) is the name of the inbound rule admitting the mapping (null with O(firewall_rules=false)).
   returned: always
   type: list
   elements: dict
-  sample: [{"protocol": "TCP", "external_ip": "0.0.0.0", "external_port": 50022, "internal_ip": "192.168.100.2", "internal_port": 22}]
+  sample: [{"protocol": "TCP", "external_ip": "0.0.0.0", "external_port": 50022, "internal_ip": "192.168.100.2", "internal_port": 22,
+            "firewall_rule": "hyperv.nested-nat-TCP-0.0.0.0-50022"}]
+notes:
+  description: Information that is no warning, such as the DNS server chosen for the guests of an Azure VM.
+  returned: when there is any
+  type: list
+  elements: str
+  sample: ["This host is an Azure VM: the guests without DNS servers of their own (LAB-VM1) use Azure's resolver 168.63.129.16, ..."]
 operations:
   description: What happened to each command when changes were sent; status is V(ok), V(failed) or V(not_run).
   returned: when changes were sent

@@ -14,8 +14,12 @@ version_added: 0.1.0
 description:
   - Runs on a Hyper-V host (L0) and makes the named VMs able to run Hyper-V themselves (L1) -
     virtualization extensions exposed to the VM (C(Set-VMProcessor -ExposeVirtualizationExtensions)),
-    dynamic memory off, and optionally startup memory, virtual processor count and MAC address
-    spoofing on the VM's network adapters.
+    dynamic memory off (see O(dynamic_memory)), and optionally startup memory, virtual processor
+    count and MAC address spoofing on the VM's network adapters.
+  - Follows Microsoft's current nested virtualization guidance (Windows Server docs, 2025), not the
+    2016 preview guide - hosts running virtualization-based security (Credential Guard, on by default
+    on Windows Server 2025), VMs with checkpoints and VMs with dynamic memory are nested like any
+    other.
   - One task handles many VMs with one read-only probe and, when something must change, one
     more round trip that runs every planned operation in order. A converged run changes nothing
     and reports C(changed=false).
@@ -30,9 +34,10 @@ description:
     away, and the task then waits until all of them run. Their guests shut down and boot side
     by side instead of one after another. O(power_concurrency) limits how many at a time.
   - Before touching anything, the module checks that the host can run nested virtualization
-    (processor vendor and Windows build, virtualization-based security, boot configuration)
-    and that every VM can be changed as asked; any problem fails the task with every reason
-    found and changes nothing.
+    (processor vendor and Windows build, boot configuration) and that every VM can be changed as
+    asked; any problem fails the task with every reason found and changes nothing.
+  - A VM that is a clustered role of a failover cluster is never stopped with C(Stop-VM) unless
+    O(clustered=allow).
   - If an operation fails part-way, the executor stops, starts again every VM it had stopped
     that was running (unless O(power_after=off)), and the task reports what was applied and
     what was not.
@@ -51,8 +56,8 @@ options:
     required: true
   state:
     description:
-      - V(enabled) exposes virtualization extensions and turns dynamic memory off (a VM running
-        Hyper-V cannot use dynamic memory).
+      - V(enabled) exposes virtualization extensions and, unless O(dynamic_memory=unchanged), turns
+        dynamic memory off.
       - V(disabled) hides the virtualization extensions again; memory settings are left as they
         are unless O(startup_memory) is given.
       - V(unchanged) leaves the nested virtualization settings as they are and manages only
@@ -134,14 +139,44 @@ options:
     default: fail
   checkpoints:
     description:
-      - What to do when a VM that is about to get nested virtualization has checkpoints;
-        applying a checkpoint taken before reverts the setting, and checkpoints of a VM running
-        Hyper-V are not supported.
-      - V(warn) goes ahead with a warning; V(fail) changes nothing and fails.
+      - What to do when a VM that is about to get nested virtualization has checkpoints.
+        Checkpoints work with nested virtualization (Microsoft's current guide names no
+        restriction; the 2016 preview's known issue was dropped at general availability), but
+        applying a checkpoint restores the VM's configuration as it was then, so one taken before
+        this change hides the virtualization extensions again.
+      - V(note) goes ahead and says so in RV(notes); V(warn) goes ahead with an Ansible warning;
+        V(fail) changes nothing and fails.
       - The module never deletes checkpoints.
     type: str
-    choices: [warn, fail]
-    default: warn
+    choices: [note, warn, fail]
+    default: note
+  dynamic_memory:
+    description:
+      - What O(state=enabled) does with dynamic memory.
+      - V(off) turns it off (the VM must be off for that, see O(power)), so that the VM has the
+        fixed amount O(startup_memory) or its current startup memory says. This follows the steps
+        of Microsoft's C(Enable-NestedVm.ps1) and what Packer's hyperv builder recommends.
+      - V(unchanged) leaves it as it is, with a warning. Nothing fails - Microsoft's current guide
+        ("Dynamic Memory and Runtime Memory Resize") - "When Hyper-V is running inside a virtual
+        machine, the virtual machine must be turned off to adjust its memory. Meaning that even if
+        dynamic memory is enabled, the amount of memory doesn't fluctuate." The VM then keeps the
+        memory it has when Hyper-V starts inside it, and it neither grows nor shrinks.
+    type: str
+    choices: ['off', unchanged]
+    default: 'off'
+  clustered:
+    description:
+      - What to do with a VM that is a clustered role of a failover cluster (C(Get-VM) C(IsClustered))
+        and must be stopped for the changes asked.
+      - V(fail) changes nothing and fails - the cluster manages the power state of its VMs, and
+        Microsoft's current guide says "Nested Virtualization isn't suitable for Windows Server
+        Failover Clustering". Stop it through the cluster (C(Stop-ClusterGroup)) and rerun, or use
+        a VM outside the cluster.
+      - V(allow) stops it with C(Stop-VM) like any other VM, with a warning.
+      - Changes that need no stop (MAC address spoofing of a running VM) are made either way.
+    type: str
+    choices: [fail, allow]
+    default: fail
   upgrade_version:
     description:
       - Nested virtualization needs VM configuration version 8.0 or later on Intel hosts and
@@ -185,17 +220,21 @@ attributes:
 notes:
   - Changing VM settings needs membership in the host's C(Hyper-V Administrators) group (or
     Administrators), and the Hyper-V role with its PowerShell module on the host.
-  - Nested virtualization needs Intel VT-x with EPT on Windows Server 2016 / Windows 10 or later,
-    or AMD EPYC/Ryzen on Windows Server 2022 / Windows 11 or later. The host must not run
-    virtualization-based security. M(hyperv.nested.win_nested_info) explains every reason code
-    this module may fail with.
-  - Stopping and starting run one VM after the other, so each VM is off only for its own changes.
+  - Nested virtualization needs Intel VT-x with EPT on Windows Server 2016 / Windows 10 version 1607
+    (build 14393) or later with configuration version 8.0, or AMD EPYC/Ryzen on Windows Server
+    2022 / Windows 11 or later with configuration version 9.3 (Microsoft's current guide).
+    Virtualization-based security on the host does not matter. M(hyperv.nested.win_nested_info)
+    explains every reason code this module may fail with.
+  - Each VM is off only for its own changes; see O(power_concurrency) for how many are powered at once.
 seealso:
   - module: hyperv.nested.win_nested_info
   - module: hyperv.nested.win_nested_switch
-  - name: Run Hyper-V in a virtual machine with nested virtualization
-    description: Microsoft's guide.
-    link: https://learn.microsoft.com/virtualization/hyper-v-on-windows/user-guide/enable-nested-virtualization
+  - name: Run Hyper-V in a Virtual Machine with Nested Virtualization
+    description: Microsoft's current guide.
+    link: https://learn.microsoft.com/windows-server/virtualization/hyper-v/enable-nested-virtualization
+  - name: What is Nested Virtualization for Hyper-V?
+    description: Dynamic memory, supported and unsupported scenarios (failover clustering, other hypervisors).
+    link: https://learn.microsoft.com/windows-server/virtualization/hyper-v/nested-virtualization
 """
 
 EXAMPLES = r"""
@@ -308,6 +347,12 @@ on_failure:
   type: list
   elements: dict
   sample: [{index: 0, status: ok, message: null, duration_ms: 900}]
+notes:
+  description: Information that is no warning, such as the checkpoints of a VM being nested (O(checkpoints=note)).
+  returned: when there is any
+  type: list
+  elements: str
+  sample: ["VM 'LAB-HV1' has 1 checkpoint(s). Checkpoints work with nested virtualization; ..."]
 problems:
   description: Every reason the request could not be carried out; nothing was changed.
   returned: when the task failed before changing anything

@@ -28,13 +28,12 @@ BLOCKED = "nested_blocked"
 VENDOR_GROUPS = {INTEL: "hyperv_processor_intel", AMD: "hyperv_processor_amd"}
 OTHER_VENDOR = "hyperv_processor_other"
 
-# VM blockers that hyperv.nested.win_nested_vm clears when asked (expose extensions, static
-# memory, upgrade_version, saved_state=discard, processor_count): the VM can be nested with
-# those changes. Any other blocker, and any blocker of its host, leaves it blocked.
+# VM blockers that hyperv.nested.win_nested_vm clears when asked (expose extensions,
+# upgrade_version, saved_state=discard, processor_count): the VM can be nested with those
+# changes. Any other blocker, and any blocker of its host, leaves it blocked.
 CHANGES = frozenset(
     {
         "vm.extensions_not_exposed",
-        "vm.dynamic_memory_enabled",
         "vm.version_too_low",
         "vm.saved_state",
         "vm.processor_count_above_2019_limit",
@@ -135,6 +134,7 @@ def _host_vars(host_facts: t.Mapping[str, t.Any], verdict: Verdict, vm_count: in
         "hyperv_host_vm_count": vm_count,
         "hyperv_host_nested_blockers": _codes(verdict.blockers),
         "hyperv_host_nested_warnings": _codes(verdict.warnings),
+        "hyperv_host_nested_notes": _codes(verdict.notes),
     }
 
 
@@ -183,6 +183,7 @@ def _vm_vars(parent: str, vm: t.Mapping[str, t.Any], verdict: Verdict, host_verd
         "hyperv_vm_nested_changes": changes,
         "hyperv_vm_nested_blockers": blockers,
         "hyperv_vm_nested_warnings": _codes(verdict.warnings),
+        "hyperv_vm_nested_notes": _codes(verdict.notes),
     }
 
 

@@ -9,6 +9,7 @@ returns the executor operations, the before/after state for diff mode, and the w
 
 from __future__ import annotations
 
+import dataclasses
 import typing as t
 from dataclasses import dataclass, field
 
@@ -25,10 +26,15 @@ from ansible_collections.hyperv.nested.plugins.plugin_utils._addressing import (
     parse_prefix,
     prefix_overlaps,
 )
+from ansible_collections.hyperv.nested.plugins.plugin_utils._nested_rules import AZURE_DNS, platform_of
 from ansible_collections.hyperv.nested.plugins.plugin_utils._validation import name_problem, vm_name_problem
 
 DEFAULT_DNS = ("1.1.1.1", "8.8.8.8")
 _WILDCARDS = frozenset("*?[]")
+# The inbound rules opened for port mappings: this group, one rule per mapping, named after the
+# mapping's protocol, external address and port (unique on a host: Windows maps each only once).
+FIREWALL_GROUP = "hyperv.nested NAT port mappings"
+_ANY_ADDRESS = "0.0.0.0"
 
 
 class PlanError(Exception):
@@ -44,7 +50,7 @@ class GuestSpec:
     index: int
     vm: str
     ip: IPv4Address | None
-    dns: tuple[IPv4Address, ...]
+    dns: tuple[IPv4Address, ...] | None  # None: guest_dns, or the host's default when that is not set
     username: str | None
     password: str | None = field(repr=False)
     adapter: str | None
@@ -72,6 +78,9 @@ class NatSpec:
     port_mappings: tuple[MappingSpec, ...]
     replace: bool
     purge_port_mappings: bool
+    guest_dns: tuple[IPv4Address, ...] | None = None  # None: DEFAULT_DNS, or Azure's resolver on Azure
+    firewall_rules: bool = True
+    allow_multiple_nats: bool = False
 
     @property
     def interface_alias(self) -> str:
@@ -86,6 +95,7 @@ class Plan:
     warnings: list[str]
     guests: list[dict[str, t.Any]]
     port_mappings: list[dict[str, t.Any]]
+    notes: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- arguments
@@ -134,7 +144,7 @@ def _build_spec(args: dict[str, t.Any]) -> NatSpec:
     nat_name = _name(args.get("nat_name"), "nat_name")
     network = parse_prefix(args.get("prefix") or "")
     gateway = parse_gateway(args.get("gateway"), network)
-    default_dns = _dns(args.get("guest_dns") or list(DEFAULT_DNS), "guest_dns")
+    default_dns = _dns(args["guest_dns"], "guest_dns") if args.get("guest_dns") is not None else None
 
     guests: list[GuestSpec] = []
     seen_vms: dict[str, int] = {}
@@ -199,6 +209,9 @@ def _build_spec(args: dict[str, t.Any]) -> NatSpec:
         port_mappings=tuple(mappings),
         replace=bool(args.get("replace")),
         purge_port_mappings=bool(args.get("purge_port_mappings")),
+        guest_dns=default_dns,
+        firewall_rules=bool(args.get("firewall_rules", True)),
+        allow_multiple_nats=bool(args.get("allow_multiple_nats")),
     )
 
 
@@ -217,8 +230,10 @@ def probe_parameters(spec: NatSpec) -> dict[str, t.Any]:
     """The single probe this task needs."""
     if spec.state != "present" or not spec.guests:
         return {"sections": ["network"], "vm_names": [], "guests": []}
+    # The guests' default DNS depends on where the host runs (Azure has its own resolver).
+    platform = ["platform"] if spec.guest_dns is None and any(guest.dns is None for guest in spec.guests) else []
     return {
-        "sections": ["network", "vms", "guests"],
+        "sections": ["network", "vms", "guests", *platform],
         "vm_names": [guest.vm for guest in spec.guests],
         "guests": [{"vm": guest.vm, "username": guest.username, "password": guest.password} for guest in spec.guests],
     }
@@ -305,13 +320,19 @@ def _addresses_in(network_section: dict[str, t.Any], interface_index: int, prefi
     return found
 
 
-def _describe_host(spec: NatSpec, state: _HostState) -> dict[str, t.Any]:
-    return {
+def _describe_host(spec: NatSpec, state: _HostState, network_section: dict[str, t.Any]) -> dict[str, t.Any]:
+    described = {
         "switch": {"name": state.switch["name"], "switch_type": state.switch.get("switch_type")} if state.switch else None,
         "nat": {"name": state.nat["name"], "prefix": state.nat.get("internal_ip_interface_address_prefix")} if state.nat else None,
         "host_addresses": sorted(f"{a['ip_address']}/{a.get('prefix_length')}" for a in state.addresses),
         "port_mappings": sorted(_mapping_text(m) for m in state.mappings),
     }
+    if spec.firewall_rules:
+        # The rules admitting this NAT's mappings (each named after its mapping).
+        rules = _firewall_rules(network_section)
+        names = {_firewall_rule_name(m).casefold(): _firewall_rule_name(m) for m in state.mappings}
+        described["firewall_rules"] = sorted(names[key] for key in rules if key in names)
+    return described
 
 
 # --------------------------------------------------------------------------- planning
@@ -323,15 +344,97 @@ def plan(spec: NatSpec, probe: dict[str, t.Any]) -> Plan:
         raise PlanError("Hyper-V is not installed on this host (no Hyper-V PowerShell module): install it and reboot before configuring NAT")
     state = _host_state(spec, network_section)
     if spec.state == "absent":
-        return _plan_absent(spec, state)
-    return _plan_present(spec, state, network_section, probe)
+        return _plan_absent(spec, state, network_section)
+    spec, notes = _with_default_dns(spec, probe.get("platform"))
+    result = _plan_present(spec, state, network_section, probe)
+    result.notes = notes + result.notes
+    return result
 
 
-def _plan_absent(spec: NatSpec, state: _HostState) -> Plan:
+def _with_default_dns(spec: NatSpec, platform: t.Any) -> tuple[NatSpec, list[str]]:
+    """Give every guest without its own DNS servers guest_dns, or the default for where the host runs:
+    Azure's resolver on an Azure VM (what Microsoft's own nested-Hyper-V script for Azure gives its
+    guests), a public pair elsewhere."""
+    if spec.guest_dns is not None or all(guest.dns is not None for guest in spec.guests):
+        default = spec.guest_dns or ()
+        return dataclasses.replace(spec, guests=tuple(guest if guest.dns is not None else dataclasses.replace(guest, dns=default) for guest in spec.guests)), []
+    notes = []
+    if isinstance(platform, dict) and platform_of({"platform": platform}).cloud == "Azure":
+        default = (parse_address(AZURE_DNS, "guest_dns"),)
+        names = ", ".join(guest.vm for guest in spec.guests if guest.dns is None)
+        notes.append(
+            f"This host is an Azure VM: the guests without DNS servers of their own ({names}) use Azure's resolver {AZURE_DNS}, "
+            "which answers inside Azure virtual networks. Set guest_dns to choose others."
+        )
+    else:
+        default = tuple(parse_address(server, "guest_dns") for server in DEFAULT_DNS)
+    return dataclasses.replace(spec, guests=tuple(guest if guest.dns is not None else dataclasses.replace(guest, dns=default) for guest in spec.guests)), notes
+
+
+def _firewall_rule_name(mapping: dict[str, t.Any]) -> str:
+    protocol, address, port = _mapping_key(mapping)
+    return f"hyperv.nested-nat-{protocol}-{address}-{port}"
+
+
+def _rule_admits(rule: dict[str, t.Any], mapping: dict[str, t.Any]) -> bool:
+    """Whether a probed rule (wire protocol `firewall_rules`) admits the mapping's inbound traffic."""
+    protocol, address, port = _mapping_key(mapping)
+    addresses = [str(value).casefold() for value in rule.get("local_address") or []]
+    wanted_addresses = ([], ["any"]) if address == _ANY_ADDRESS else ([address],)
+    return (
+        rule.get("enabled") is True
+        and _same(rule.get("direction"), "Inbound")
+        and _same(rule.get("action"), "Allow")
+        and _same(rule.get("protocol"), protocol)
+        and [str(value) for value in rule.get("local_port") or []] == [str(port)]
+        and addresses in wanted_addresses
+    )
+
+
+def _new_firewall_rule(spec: NatSpec, mapping: dict[str, t.Any]) -> dict[str, t.Any]:
+    protocol, address, port = _mapping_key(mapping)
+    parameters: dict[str, t.Any] = {
+        "Name": _firewall_rule_name(mapping),
+        "DisplayName": f"hyperv.nested NAT: {protocol} port {port}",
+        "Description": f"Admits the port mapping {protocol} {address}:{port} of the NAT {spec.nat_name} (hyperv.nested.win_nested_nat).",
+        "Group": FIREWALL_GROUP,
+        "Direction": "Inbound",
+        "Action": "Allow",
+        # The Enabled parameter takes the strings True and False, not Booleans (New-NetFirewallRule page).
+        "Enabled": "True",
+        "Profile": "Any",
+        "Protocol": protocol,
+        "LocalPort": [str(port)],
+    }
+    if address != _ANY_ADDRESS:
+        parameters["LocalAddress"] = [address]
+    return _cmdlet("New-NetFirewallRule", parameters)
+
+
+def _remove_firewall_rule(name: str) -> dict[str, t.Any]:
+    return _cmdlet("Remove-NetFirewallRule", {"Name": name})
+
+
+def _firewall_rules(network_section: dict[str, t.Any]) -> dict[str, dict[str, t.Any]]:
+    """The probed rules of our group, by name (case-insensitively, as Windows compares them)."""
+    return {str(rule.get("name")).casefold(): rule for rule in network_section.get("firewall_rules") or [] if rule.get("name")}
+
+
+def _other_nats(spec: NatSpec, network_section: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+    return [nat for nat in network_section.get("nats") or [] if not _same(nat.get("name"), spec.nat_name)]
+
+
+def _nat_list(nats: list[dict[str, t.Any]]) -> str:
+    return ", ".join(f"{nat.get('name')} ({nat.get('internal_ip_interface_address_prefix')})" for nat in nats)
+
+
+def _plan_absent(spec: NatSpec, state: _HostState, network_section: dict[str, t.Any]) -> Plan:
     operations: list[dict[str, t.Any]] = []
     warnings: list[str] = []
-    before = _describe_host(spec, state)
+    before = _describe_host(spec, state, network_section)
     after: dict[str, t.Any] = {"switch": None, "nat": None, "host_addresses": [], "port_mappings": []}
+    if spec.firewall_rules:
+        after["firewall_rules"] = []
 
     nat_ours = state.nat is not None
     if state.nat is not None:
@@ -343,8 +446,13 @@ def _plan_absent(spec: NatSpec, state: _HostState) -> Plan:
             )
             after["nat"] = before["nat"]
             after["port_mappings"] = before["port_mappings"]
+            if spec.firewall_rules:
+                after["firewall_rules"] = before["firewall_rules"]
     if nat_ours:
+        rules = _firewall_rules(network_section) if spec.firewall_rules else {}
         for mapping in state.mappings:
+            if _firewall_rule_name(mapping).casefold() in rules:
+                operations.append(_remove_firewall_rule(_firewall_rule_name(mapping)))
             operations.append(
                 _cmdlet(
                     "Remove-NetNatStaticMapping",
@@ -397,6 +505,17 @@ def _check_host_conflicts(spec: NatSpec, state: _HostState, network_section: dic
                 )
             recreate_nat = True
 
+    others = _other_nats(spec, network_section)
+    if state.nat is None and others and not spec.allow_multiple_nats:
+        first = others[0]
+        raise PlanError(
+            f"nat_name: this host already has the NAT network {_nat_list(others)}, which this task does not manage, so "
+            f"{spec.nat_name} is not added: Windows supports one NAT network per host (Microsoft, 'Set up a NAT network': "
+            "'Multiple NAT networks are not supported'). Manage that one instead "
+            f"(nat_name: {first.get('name')}, prefix: {first.get('internal_ip_interface_address_prefix')}), remove it, "
+            "or set allow_multiple_nats: true"
+        )
+
     for nat in network_section.get("nats") or []:
         if _same(nat.get("name"), spec.nat_name):
             continue
@@ -434,7 +553,15 @@ def _plan_present(spec: NatSpec, state: _HostState, network_section: dict[str, t
     _check_mapping_conflicts(spec, wanted_mappings, network_section)
 
     operations: list[dict[str, t.Any]] = []
-    before = _describe_host(spec, state)
+    warnings: list[str] = []
+    before = _describe_host(spec, state, network_section)
+    others = _other_nats(spec, network_section)
+    if others:
+        mine = state.nat or {"name": spec.nat_name, "internal_ip_interface_address_prefix": str(spec.network)}
+        warnings.append(
+            f"This host has {len(others) + 1} NAT networks: {_nat_list([mine, *others])}. Windows supports one NAT network per host "
+            "(Microsoft, 'Set up a NAT network': 'Multiple NAT networks are not supported'); guests may lose their connection."
+        )
     prefix_length = spec.network.prefixlen
     gateway_text = f"{spec.gateway}/{prefix_length}"
     after: dict[str, t.Any] = {
@@ -463,6 +590,15 @@ def _plan_present(spec: NatSpec, state: _HostState, network_section: dict[str, t
     if spec.purge_port_mappings:
         stale.extend(unlisted)
         unlisted = []
+    rules = _firewall_rules(network_section) if spec.firewall_rules else {}
+    wanted_rules = {_firewall_rule_name(m).casefold() for m in wanted_mappings}
+    dropped = stale + (list(state.mappings) if recreate_nat else [])
+    for mapping in dropped:
+        # Closed before its mapping goes; a mapping retargeted under the same key keeps its rule.
+        name = _firewall_rule_name(mapping)
+        if name.casefold() in rules and name.casefold() not in wanted_rules:
+            operations.append(_remove_firewall_rule(name))
+            del rules[name.casefold()]
     for mapping in stale:
         operations.append(
             _cmdlet(
@@ -471,6 +607,9 @@ def _plan_present(spec: NatSpec, state: _HostState, network_section: dict[str, t
             )
         )
     after["port_mappings"] = sorted(_mapping_text(m) for m in kept + unlisted + to_add)
+    if spec.firewall_rules:
+        kept_rules = [_firewall_rule_name(m) for m in unlisted if _firewall_rule_name(m).casefold() in rules]
+        after["firewall_rules"] = sorted({*kept_rules, *(_firewall_rule_name(m) for m in wanted_mappings)})
 
     if recreate_nat and state.nat is not None:
         operations.append(_cmdlet("Remove-NetNat", {"Name": state.nat["name"], "Confirm": False}))
@@ -515,6 +654,15 @@ def _plan_present(spec: NatSpec, state: _HostState, network_section: dict[str, t
                 },
             )
         )
+    if spec.firewall_rules:
+        # Opened once its mapping exists; a rule that does not admit the mapping is replaced.
+        for wanted in wanted_mappings:
+            rule = rules.get(_firewall_rule_name(wanted).casefold())
+            if rule is not None and _rule_admits(rule, wanted):
+                continue
+            if rule is not None:
+                operations.append(_remove_firewall_rule(str(rule["name"])))
+            operations.append(_new_firewall_rule(spec, wanted))
 
     guest_results: list[dict[str, t.Any]] = []
     before_guests: dict[str, t.Any] = {}
@@ -539,7 +687,7 @@ def _plan_present(spec: NatSpec, state: _HostState, network_section: dict[str, t
             "switch": spec.switch_name,
             "addresses": sorted({f"{address}/{prefix_length}"} | {f"{a['ip_address']}/{a.get('prefix_length')}" for a in guest.kept_outside_prefix}),
             "default_gateway": str(spec.gateway),
-            "dns_servers": [str(server) for server in guest.spec.dns],
+            "dns_servers": [str(server) for server in guest.spec.dns or ()],
             "dhcp": False,
         }
         guest_results.append(
@@ -548,7 +696,7 @@ def _plan_present(spec: NatSpec, state: _HostState, network_section: dict[str, t
                 "ip": str(address),
                 "prefix_length": prefix_length,
                 "gateway": str(spec.gateway),
-                "dns": [str(server) for server in guest.spec.dns],
+                "dns": [str(server) for server in guest.spec.dns or ()],
                 "adapter": guest.vm_adapter.get("name"),
                 "interface_alias": guest.os_adapter.get("interface_alias"),
                 "changed": guest_changed[guest.spec.vm],
@@ -565,10 +713,11 @@ def _plan_present(spec: NatSpec, state: _HostState, network_section: dict[str, t
             "external_port": w["external_port"],
             "internal_ip": w["internal_ip_address"],
             "internal_port": w["internal_port"],
+            "firewall_rule": _firewall_rule_name(w) if spec.firewall_rules else None,
         }
         for w in wanted_mappings
     ]
-    return Plan(operations, before, after, [], guest_results, mapping_results)
+    return Plan(operations, before, after, warnings, guest_results, mapping_results)
 
 
 def _guest_op(guest: GuestSpec, operations: list[dict[str, t.Any]]) -> dict[str, t.Any]:
@@ -781,7 +930,7 @@ def _plan_guest(spec: NatSpec, guest: _Guest, address: IPv4Address, switch_new: 
                 },
             )
         )
-    wanted_dns = [str(server) for server in guest.spec.dns]
+    wanted_dns = [str(server) for server in guest.spec.dns or ()]
     if list(guest.os_adapter.get("dns_servers") or []) != wanted_dns:
         ops.append(_cmdlet("Set-DnsClientServerAddress", {"InterfaceIndex": index, "ServerAddresses": wanted_dns}))
     return ops, host_ops

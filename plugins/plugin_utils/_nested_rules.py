@@ -20,9 +20,12 @@ Facts = t.Mapping[str, t.Any]
 
 INTEL = "GenuineIntel"
 AMD = "AuthenticAMD"
-# Microsoft: Intel nesting needs build 10565+ and VM version 8.0; AMD needs Windows Server 2022
-# (build 20348) or Windows 11 (build 22000) and VM version 9.3.
-MIN_BUILD_INTEL = 10565
+# Microsoft (Windows Server docs, enable-nested-virtualization.md, 2025): Intel needs Windows Server
+# 2016 / Windows 10 or later and VM version 8.0; AMD needs Windows Server 2022 (build 20348) or
+# Windows 11 (build 22000) and VM version 9.3. Build 14393 is the GA build of Windows Server 2016 /
+# Windows 10 1607; builds 10565 to 14392 only had the 2016 preview of nested virtualization.
+MIN_BUILD_INTEL = 14393
+FIRST_PREVIEW_BUILD = 10565
 MIN_BUILD_AMD_SERVER = 20348
 MIN_BUILD_AMD_CLIENT = 22000
 MIN_VERSION_INTEL = "8.0"
@@ -30,6 +33,12 @@ MIN_VERSION_AMD = "9.3"
 RECOMMENDED_MEMORY_BYTES = 4 * 1024**3
 RECOMMENDED_PROCESSORS = 2
 VCPU_LIMIT_2019_GUESTS = 225
+# Win32_SystemEnclosure.SMBIOSAssetTag of every Azure VM ("To verify if a VM is an Azure VM, check
+# for Asset tag value", MicrosoftDocs/azure-docs articles/automation/troubleshoot/update-agent-issues-linux.md).
+AZURE_ASSET_TAG = "7783-7084-3265-9085-8269-3286-77"
+AZURE_DNS = "168.63.129.16"
+# How the VMs' guests reach the network (win_nested_info option network_modes).
+NETWORK_MODES = ("nat", "mac_spoofing")
 
 # Every code the rules can emit, with its one-line meaning (docs/reason-codes.md explains each).
 CODES: dict[str, str] = {
@@ -41,23 +50,25 @@ CODES: dict[str, str] = {
     "host.build_too_old": "the Windows build predates nested virtualization",
     "host.virtualization_disabled_in_firmware": "VT-x / AMD-V is disabled in the firmware",
     "host.slat_missing": "the processor lacks second level address translation (EPT / RVI)",
-    "host.vbs_running": "virtualization-based security is running on the host",
-    "host.vbs_configured": "virtualization-based security is configured and starts at the next boot",
     "host.bcd_nested_disabled": "the boot configuration sets OFFERNESTEDVIRT=FALSE",
     "host.bcd_unreadable": "the boot configuration could not be read",
-    "host.is_virtual_machine": "the host is itself a VM: nesting depends on its parent",
+    "host.is_virtual_machine": "the host is itself a Hyper-V VM: nesting depends on its parent (a note)",
+    "host.azure_vm": "the host is an Azure VM: nesting depends on its VM size and security type (a note)",
+    "host.parent_not_hyperv": "the host is a VM on another hypervisor, which Microsoft does not support for Hyper-V",
+    "host.multiple_nats": "the host has more than one NAT network",
     "vm.not_found": "no VM has the requested name",
     "vm.duplicate_name": "more than one VM has the requested name",
     "vm.version_too_low": "the VM configuration version is below the nested minimum",
     "vm.version_unsupported_by_host": "this host cannot run the VM's configuration version",
     "vm.extensions_not_exposed": "ExposeVirtualizationExtensions is off",
-    "vm.dynamic_memory_enabled": "dynamic memory is on",
+    "vm.dynamic_memory_enabled": "dynamic memory is on: the memory stays fixed while Hyper-V runs inside",
     "vm.saved_state": "the VM is in the Saved state",
-    "vm.checkpoints_present": "the VM has checkpoints",
+    "vm.checkpoints_present": "the VM has checkpoints (a note)",
+    "vm.clustered": "the VM is a clustered role of a failover cluster",
     "vm.memory_below_recommended": "startup memory is below 4 GB",
     "vm.processor_count_below_recommended": "fewer than 2 virtual processors",
     "vm.processor_count_above_2019_limit": "more than 225 virtual processors for a Windows Server 2019 or earlier guest",
-    "vm.mac_spoofing_off": "MAC address spoofing is off on connected adapters",
+    "vm.mac_spoofing_off": "MAC address spoofing is off on connected adapters (a note for a VM in NAT mode)",
     "vm.shutdown_service_missing": "the Shutdown integration service is off: no graceful shutdown",
     "vm.heartbeat_missing": "the Heartbeat integration service is off: a start cannot be confirmed",
     "vm.heartbeat_not_ok": "the running guest does not answer the heartbeat",
@@ -73,7 +84,6 @@ _HOST_START_BLOCKERS = frozenset(
         "host.build_too_old",
         "host.virtualization_disabled_in_firmware",
         "host.slat_missing",
-        "host.vbs_running",
         "host.bcd_nested_disabled",
     }
 )
@@ -91,8 +101,12 @@ class Finding:
 
 @dataclass
 class Verdict:
+    """Blockers stop nesting; warnings will bite later; notes are information that is expected or
+    harmless where it stands (an L1 host is a VM, checkpoints, spoofing off in NAT mode)."""
+
     blockers: list[Finding] = field(default_factory=list)
     warnings: list[Finding] = field(default_factory=list)
+    notes: list[Finding] = field(default_factory=list)
     why_not_starting: list[Finding] = field(default_factory=list)
 
     @property
@@ -105,11 +119,15 @@ class Verdict:
     def warn(self, code: str, msg: str, fix: str) -> None:
         self.warnings.append(Finding(code, msg, fix))
 
+    def note(self, code: str, msg: str, fix: str) -> None:
+        self.notes.append(Finding(code, msg, fix))
+
     def as_dict(self, *, with_start: bool = False) -> dict[str, t.Any]:
         shaped: dict[str, t.Any] = {
             "ready": self.ready,
             "blockers": [finding.as_dict() for finding in self.blockers],
             "warnings": [finding.as_dict() for finding in self.warnings],
+            "notes": [finding.as_dict() for finding in self.notes],
         }
         if with_start:
             shaped["why_not_starting"] = [finding.as_dict() for finding in self.why_not_starting]
@@ -157,12 +175,78 @@ def _release(host: Facts) -> str:
     return "Windows 11" if _is_client(host) else "Windows Server 2022"
 
 
+@dataclass(frozen=True)
+class Platform:
+    """What the host runs on: physical hardware, or a VM of some hypervisor (and cloud)."""
+
+    virtual: bool
+    hypervisor: str | None  # "Hyper-V", "VMware", "KVM/QEMU", ... None when physical
+    cloud: str | None  # "Azure", "AWS", "Google Cloud" or None
+
+    def as_dict(self) -> dict[str, t.Any]:
+        return {"virtual": self.virtual, "hypervisor": self.hypervisor, "cloud": self.cloud}
+
+
+# Win32_ComputerSystem Manufacturer / Model of VMs of other hypervisors (what their virtual
+# firmware reports): (text to look for, case-insensitively, in "manufacturer model", hypervisor, cloud).
+_OTHER_HYPERVISORS: tuple[tuple[str, str, str | None], ...] = (
+    ("vmware", "VMware", None),
+    ("amazon ec2", "AWS Nitro (KVM)", "AWS"),
+    ("google compute engine", "Google Compute Engine (KVM)", "Google Cloud"),
+    ("qemu", "KVM/QEMU", None),
+    ("kvm", "KVM/QEMU", None),
+    ("xen", "Xen", None),
+    ("virtualbox", "VirtualBox", None),
+    ("innotek", "VirtualBox", None),
+    ("parallels", "Parallels", None),
+    ("bhyve", "bhyve", None),
+    ("nutanix", "Nutanix AHV (KVM)", None),
+)
+
+
+def platform_of(host: Facts) -> Platform:
+    """Physical, a Hyper-V VM (Azure when its SMBIOS asset tag says so), or a VM of another hypervisor."""
+    facts = host.get("platform") or {}
+    manufacturer = str(facts.get("manufacturer") or "")
+    model = str(facts.get("model") or "")
+    if str(facts.get("smbios_asset_tag") or "").strip() == AZURE_ASSET_TAG:
+        return Platform(virtual=True, hypervisor="Hyper-V", cloud="Azure")
+    if host.get("is_virtual_machine") or (manufacturer.strip() == "Microsoft Corporation" and model.strip() == "Virtual Machine"):
+        return Platform(virtual=True, hypervisor="Hyper-V", cloud=None)
+    text = f"{manufacturer} {model}".casefold()
+    for marker, hypervisor, cloud in _OTHER_HYPERVISORS:
+        if marker in text:
+            return Platform(virtual=True, hypervisor=hypervisor, cloud=cloud)
+    return Platform(virtual=False, hypervisor=None, cloud=None)
+
+
+# What to do when a VM's own virtualization extensions are missing: where the setting lives.
+_AZURE_SIZE_FIX = (
+    "This is an Azure VM, whose Hyper-V host you cannot reach. Redeploy or resize it to a VM size that supports nested "
+    "virtualization, created with security type Standard (Microsoft: 'To enable Nested Virtualization in an Azure VM, "
+    "make sure to set Security Type as Standard')."
+)
+
+
+def _parent_fix(platform: Platform) -> str:
+    if platform.cloud == "Azure":
+        return _AZURE_SIZE_FIX
+    if platform.hypervisor == "Hyper-V":
+        return "On the parent host, with this VM off: Set-VMProcessor -ExposeVirtualizationExtensions $true for this VM, or hyperv.nested.win_nested_vm."
+    where = f"{platform.cloud} instance" if platform.cloud else f"{platform.hypervisor} VM"
+    return (
+        f"Expose hardware virtualization (VT-x / AMD-V) to this {where} in {platform.hypervisor}'s own settings; "
+        "this collection does not manage that parent."
+    )
+
+
 def host_verdict(host: Facts, *, hyperv_module: bool = True) -> Verdict:
     verdict = Verdict()
     build = _build(host)
     vendor = _vendor(host)
     cpu = host.get("processor") or {}
     hypervisor_present = bool(host.get("hypervisor_present"))
+    platform = platform_of(host)
 
     if host.get("is_hyperv_administrator") is False:
         verdict.block(
@@ -192,20 +276,26 @@ def host_verdict(host: Facts, *, hyperv_module: bool = True) -> Verdict:
             "ansible.windows.win_optional_feature name=Microsoft-Hyper-V-Management-PowerShell (Windows 10/11).",
         )
     elif not hypervisor_present:
-        verdict.block(
-            "host.hypervisor_not_running",
-            "Hyper-V is installed but the hypervisor is not running.",
-            "Check 'bcdedit /enum {current}': hypervisorlaunchtype must be Auto (bcdedit /set hypervisorlaunchtype auto), "
-            "virtualization must be enabled in the firmware, and on a VM the parent host must expose virtualization "
-            "extensions to it; then restart.",
-        )
+        fix = "Check 'bcdedit /enum {current}': hypervisorlaunchtype must be Auto (bcdedit /set hypervisorlaunchtype auto)"
+        if platform.virtual:
+            fix += f", then restart. This host is a VM: it also needs virtualization extensions from its parent. {_parent_fix(platform)}"
+        else:
+            fix += ", and virtualization must be enabled in the firmware; then restart."
+        verdict.block("host.hypervisor_not_running", "Hyper-V is installed but the hypervisor is not running.", fix)
 
     if vendor == INTEL:
         if build < MIN_BUILD_INTEL:
+            preview = (
+                f" Builds {FIRST_PREVIEW_BUILD} to {MIN_BUILD_INTEL - 1} only had the 2016 preview of nested virtualization, "
+                "whose requirements no longer apply."
+                if build >= FIRST_PREVIEW_BUILD
+                else ""
+            )
             verdict.block(
                 "host.build_too_old",
-                f"Build {build} predates nested virtualization, which needs build {MIN_BUILD_INTEL} or later (Windows Server 2016 / Windows 10).",
-                "Upgrade the host to Windows Server 2016 or Windows 10 or later.",
+                f"Build {build} predates nested virtualization, which needs Windows Server 2016 or Windows 10 version 1607 "
+                f"(build {MIN_BUILD_INTEL}) or later.{preview}",
+                "Upgrade the host to Windows Server 2016 or Windows 10 version 1607 or later.",
             )
     elif vendor == AMD:
         minimum = amd_min_build(host)
@@ -226,13 +316,14 @@ def host_verdict(host: Facts, *, hyperv_module: bool = True) -> Verdict:
     # from the root partition. Hyper-V running proves them, so they are judged only without it.
     if not hypervisor_present and vendor in (INTEL, AMD):
         technology = "Intel VT-x" if vendor == INTEL else "AMD-V"
-        if host.get("is_virtual_machine") and cpu.get("vm_monitor_mode_extensions") is False:
-            # An L1 sees VT-x/AMD-V (and SLAT) only when its parent exposes them: same code, the real cause.
+        if platform.virtual and cpu.get("vm_monitor_mode_extensions") is False:
+            # A VM sees VT-x/AMD-V (and SLAT) only when its parent exposes them: same code, the real cause.
             verdict.block(
                 "host.processor_unsupported",
-                f"This host is a virtual machine whose processor shows no {technology}: its parent host does not expose "
-                "virtualization extensions to it, so Hyper-V cannot run here.",
-                "On the parent host, with this VM off: Set-VMProcessor -ExposeVirtualizationExtensions $true for this VM, or hyperv.nested.win_nested_vm.",
+                f"This host is a virtual machine whose processor shows no {technology}: "
+                + ("its parent host" if platform.hypervisor == "Hyper-V" and not platform.cloud else f"its parent ({platform.cloud or platform.hypervisor})")
+                + " does not expose virtualization extensions to it, so Hyper-V cannot run here.",
+                _parent_fix(platform),
             )
         elif cpu.get("vm_monitor_mode_extensions") is False:
             verdict.block(
@@ -246,29 +337,12 @@ def host_verdict(host: Facts, *, hyperv_module: bool = True) -> Verdict:
                 f"{technology} is disabled in the firmware (BIOS/UEFI).",
                 f"Enable {technology} (often 'Intel Virtualization Technology' or 'SVM Mode') in the firmware setup, then restart.",
             )
-        if cpu.get("second_level_address_translation") is False and not host.get("is_virtual_machine"):
+        if cpu.get("second_level_address_translation") is False and not platform.virtual:
             verdict.block(
                 "host.slat_missing",
                 "The processor lacks second level address translation (" + ("EPT" if vendor == INTEL else "RVI") + ").",
                 "Use a host whose processor supports SLAT (Intel EPT or AMD RVI).",
             )
-
-    vbs = host.get("vbs") or {}
-    if vbs.get("running"):
-        verdict.block(
-            "host.vbs_running",
-            "Virtualization-based security (Device Guard / Credential Guard) is running on the host, which then cannot "
-            "expose virtualization extensions to its VMs.",
-            "Turn VBS off (Group Policy 'Turn On Virtualization Based Security' = Disabled, or registry "
-            "HKLM\\SYSTEM\\CurrentControlSet\\Control\\DeviceGuard EnableVirtualizationBasedSecurity = 0) and restart; "
-            "VBS locked in UEFI also needs Microsoft's Device Guard and Credential Guard readiness tool.",
-        )
-    elif vbs.get("configured"):
-        verdict.warn(
-            "host.vbs_configured",
-            "Virtualization-based security is configured but not running: it starts at the next restart and then blocks nested virtualization.",
-            "Remove the VBS configuration (Group Policy or HKLM\\SYSTEM\\CurrentControlSet\\Control\\DeviceGuard) before the host restarts.",
-        )
 
     bcd = host.get("bcd_offer_nested_virt_disabled")
     if bcd is True:
@@ -284,14 +358,54 @@ def host_verdict(host: Facts, *, hyperv_module: bool = True) -> Verdict:
             "Connect as an administrator to include this check.",
         )
 
-    if host.get("is_virtual_machine"):
-        verdict.warn(
-            "host.is_virtual_machine",
-            "This host is itself a virtual machine: Hyper-V runs here only while its parent exposes virtualization "
-            "extensions to it, and VMs here that run Hyper-V themselves would be a third level of nesting.",
-            "Check this VM's verdict on its parent host with hyperv.nested.win_nested_info as well.",
-        )
+    _platform_findings(verdict, host, platform)
+    _nat_findings(verdict, host)
     return verdict
+
+
+def _platform_findings(verdict: Verdict, host: Facts, platform: Platform) -> None:
+    facts = host.get("platform") or {}
+    if platform.cloud == "Azure":
+        verdict.note(
+            "host.azure_vm",
+            f"This host is an Azure virtual machine (SMBIOS asset tag {AZURE_ASSET_TAG}). Whether it can run Hyper-V depends on "
+            "its VM size and security type, which are set in Azure, not on a host you can reach. MAC address spoofing is not "
+            f"available there: its guests reach the network through NAT, and use Azure's DNS resolver {AZURE_DNS} "
+            "(hyperv.nested.win_nested_nat does so unless guest_dns is set).",
+            "Nothing to do while Hyper-V runs here. If it cannot: pick a VM size that supports nested virtualization, with security type Standard.",
+        )
+    elif platform.hypervisor == "Hyper-V":
+        verdict.note(
+            "host.is_virtual_machine",
+            "This host is itself a Hyper-V virtual machine (an L1): Hyper-V runs here while its parent exposes virtualization "
+            "extensions to it. Its own VMs are the second level; one level of nesting is supported in production, so VMs "
+            "here that run Hyper-V themselves are for evaluation only.",
+            "Nothing to do. Its parent's view of it: hyperv.nested.win_nested_info on the parent host, naming this VM.",
+        )
+    elif platform.virtual:
+        described = " ".join(part for part in (str(facts.get("manufacturer") or "").strip(), str(facts.get("model") or "").strip()) if part)
+        verdict.warn(
+            "host.parent_not_hyperv",
+            f"This host is a virtual machine on {platform.hypervisor}{f' ({described})' if described else ''}, not on Hyper-V. "
+            "Microsoft: 'Hyper-V virtualization on non-Microsoft virtualization isn't supported'; it may work when "
+            f"{platform.hypervisor} exposes hardware virtualization to the VM, but Microsoft does not test it.",
+            f"Check with the vendor of {platform.hypervisor} that nested virtualization is supported and turned on for this VM, "
+            "or run Hyper-V on a physical host or in a Hyper-V VM.",
+        )
+
+
+def _nat_findings(verdict: Verdict, host: Facts) -> None:
+    nats = [nat for nat in host.get("nats") or [] if isinstance(nat, t.Mapping)]
+    if len(nats) > 1:
+        listed = ", ".join(f"{nat.get('name')} ({nat.get('internal_ip_interface_address_prefix')})" for nat in nats)
+        verdict.warn(
+            "host.multiple_nats",
+            f"This host has {len(nats)} NAT networks: {listed}. Windows supports one NAT network per host; with several, "
+            "WinNAT is in an unknown state and guests may lose their connection (Microsoft, 'Set up a NAT network': "
+            "'Multiple NAT networks are not supported').",
+            "Keep one: remove the others (Remove-NetNat -Name <name>), or replace them by one NAT whose prefix covers the "
+            "networks that need it.",
+        )
 
 
 def _guest_is_2019_or_earlier(guest_os: t.Any) -> bool | None:
@@ -316,8 +430,9 @@ def _service(vm: Facts, name: str) -> Facts | None:
     return None
 
 
-def vm_verdict(host: Facts, vm: Facts, host_result: Verdict | None = None) -> Verdict:
-    """The verdict for one VM on `host` (`host_result`: the host's verdict, when already known)."""
+def vm_verdict(host: Facts, vm: Facts, host_result: Verdict | None = None, *, network_mode: str | None = None) -> Verdict:
+    """The verdict for one VM on `host` (`host_result`: the host's verdict, when already known;
+    `network_mode`: how its guests reach the network, "nat" or "mac_spoofing", None when unknown)."""
     host_result = host_result if host_result is not None else host_verdict(host)
     verdict = Verdict()
     name = str(vm.get("name"))
@@ -358,12 +473,7 @@ def vm_verdict(host: Facts, vm: Facts, host_result: Verdict | None = None) -> Ve
         )
 
     if vm.get("dynamic_memory_enabled"):
-        needs_changes = True
-        verdict.block(
-            "vm.dynamic_memory_enabled",
-            "Dynamic memory is on; a VM running Hyper-V needs static memory.",
-            f"With the VM off, run Set-VMMemory {by_name} -DynamicMemoryEnabled $false, or use hyperv.nested.win_nested_vm.",
-        )
+        verdict.warn("vm.dynamic_memory_enabled", _dynamic_memory_sentence(vm, state, exposed), _dynamic_memory_fix(by_name))
 
     if state == "Saved":
         saved = (
@@ -414,21 +524,40 @@ def vm_verdict(host: Facts, vm: Facts, host_result: Verdict | None = None) -> Ve
 
     checkpoints = vm.get("checkpoints") or []
     if checkpoints:
-        verdict.warn(
+        verdict.note(
             "vm.checkpoints_present",
-            f"The VM has {len(checkpoints)} checkpoint(s); checkpoints are not supported while Hyper-V runs inside a VM.",
-            "Review and remove the checkpoints (Remove-VMCheckpoint) before relying on the VM as a nested host.",
+            f"The VM has {len(checkpoints)} checkpoint(s). Checkpoints work with nested virtualization; applying one restores "
+            "the VM's configuration as it was then, so a checkpoint taken before the virtualization extensions were exposed "
+            "hides them again when applied.",
+            "Nothing to do. After applying an older checkpoint, run hyperv.nested.win_nested_vm again.",
+        )
+
+    if vm.get("is_clustered"):
+        verdict.warn(
+            "vm.clustered",
+            f"VM '{name}' is a clustered role of a failover cluster. Microsoft: nested virtualization 'isn't suitable for "
+            "Windows Server Failover Clustering'. The cluster manages the power state of its VMs, so "
+            "hyperv.nested.win_nested_vm does not stop this VM with Stop-VM unless clustered=allow.",
+            "Use a VM that is not clustered as a nested Hyper-V host, or take it out of the cluster first "
+            "(Remove-ClusterGroup -VMId <id> -RemoveResources keeps the VM).",
         )
 
     unspoofed = [
         str(adapter.get("name")) for adapter in vm.get("adapters") or [] if adapter.get("switch_name") and str(adapter.get("mac_address_spoofing")) != "On"
     ]
-    if unspoofed:
+    if unspoofed and network_mode == "nat":
+        verdict.note(
+            "vm.mac_spoofing_off",
+            f"MAC address spoofing is off on {', '.join(unspoofed)}. Not needed: the VMs nested inside reach the network through NAT inside this VM.",
+            "Nothing to do.",
+        )
+    elif unspoofed:
+        both = "" if network_mode == "mac_spoofing" else ", or use NAT networking inside the VM (hyperv.nested.win_nested_nat)"
         verdict.warn(
             "vm.mac_spoofing_off",
-            f"MAC address spoofing is off on {', '.join(unspoofed)}: VMs nested inside reach the network only if it is "
-            "turned on or the VM routes for them with NAT.",
-            "Set mac_address_spoofing: on with hyperv.nested.win_nested_vm, or use NAT networking inside the VM (hyperv.nested.win_nested_nat).",
+            f"MAC address spoofing is off on {', '.join(unspoofed)}: VMs nested inside reach the network through these adapters only "
+            "with spoofing on (Microsoft: 'MAC address spoofing must be enabled on the first (L1) level of virtual switch').",
+            f"Set mac_address_spoofing: on with hyperv.nested.win_nested_vm{both}.",
         )
 
     shutdown = _service(vm, "Shutdown")
@@ -457,13 +586,44 @@ def vm_verdict(host: Facts, vm: Facts, host_result: Verdict | None = None) -> Ve
     return verdict
 
 
+def _dynamic_memory_sentence(vm: Facts, state: str, exposed: bool) -> str:
+    """What dynamic memory does to a VM that runs Hyper-V: nothing starts or fails; the amount stays put."""
+    startup = _gib(vm.get("startup_memory_bytes"))
+    assigned = int(vm.get("memory_assigned_bytes") or 0)
+    if state == "Running" and assigned > 0:
+        amount = f"keeps the {_gib(assigned)} it has now"
+    else:
+        amount = f"starts with its startup memory of {startup} and keeps that amount"
+    quote = (
+        " (Microsoft: 'When Hyper-V is running inside a virtual machine, the virtual machine must be turned off to adjust "
+        "its memory. Meaning that even if dynamic memory is enabled, the amount of memory doesn't fluctuate.')"
+    )
+    if exposed:
+        return (
+            f"Dynamic memory is on. The VM starts and runs Hyper-V, but while Hyper-V runs inside it the VM {amount}: "
+            f"its memory neither grows nor shrinks until it is turned off.{quote}"
+        )
+    return (
+        f"Dynamic memory is on. It changes nothing now; once Hyper-V runs inside it, the VM keeps the memory it has then "
+        f"(its startup memory is {startup}) and neither grows nor shrinks until it is turned off.{quote}"
+    )
+
+
+def _dynamic_memory_fix(by_name: str) -> str:
+    return (
+        "Nothing stops the VM from starting. For an amount you choose rather than the one it happens to have, turn dynamic memory "
+        f"off and set its memory, with the VM off: Set-VMMemory {by_name} -DynamicMemoryEnabled $false -StartupBytes <size>, "
+        "or hyperv.nested.win_nested_vm (which turns it off by default and takes startup_memory)."
+    )
+
+
 def _why_not_starting(verdict: Verdict, host_result: Verdict, state: str, exposed: bool) -> list[Finding]:
     """Microsoft's "my VM won't start" checklist, for this VM as configured now."""
     reasons = [finding for finding in verdict.blockers if finding.code == "vm.version_unsupported_by_host"]
     if not exposed:
         return reasons
     reasons += [finding for finding in host_result.blockers if finding.code in _HOST_START_BLOCKERS]
-    reasons += [finding for finding in verdict.blockers if finding.code in ("vm.dynamic_memory_enabled", "vm.version_too_low")]
+    reasons += [finding for finding in verdict.blockers if finding.code == "vm.version_too_low"]
     reasons += [finding for finding in verdict.blockers if finding.code == "vm.processor_count_above_2019_limit"]
     if reasons and state == "Saved":
         reasons.append(
@@ -499,8 +659,13 @@ class Report:
         }
 
 
-def evaluate(host: Facts, vms_section: Facts, requested: t.Sequence[str] | None) -> Report:
-    """The verdict for the host and for every VM the probe returned or the user asked for."""
+def evaluate(
+    host: Facts, vms_section: Facts, requested: t.Sequence[str] | None, *, network_modes: t.Mapping[str, str] | None = None
+) -> Report:
+    """The verdict for the host and for every VM the probe returned or the user asked for.
+
+    `network_modes`: VM name (any case) -> "nat" or "mac_spoofing", how that VM's guests reach the network."""
+    modes = {str(name).casefold(): mode for name, mode in (network_modes or {}).items()}
     hyperv_module = vms_section.get("hyperv_module", True) is not False
     host_result = host_verdict(host, hyperv_module=hyperv_module)
     verdicts: dict[str, Verdict] = {}
@@ -520,7 +685,7 @@ def evaluate(host: Facts, vms_section: Facts, requested: t.Sequence[str] | None)
             )
             verdicts[name] = duplicate
         else:
-            verdicts[name] = vm_verdict(host, group[0], host_result)
+            verdicts[name] = vm_verdict(host, group[0], host_result, network_mode=modes.get(name.casefold()))
 
     missing: list[str] = []
     # Refused VMs (access_denied): the host's not_hyperv_admin blocker says why; no name is "missing".
@@ -543,9 +708,11 @@ def evaluate(host: Facts, vms_section: Facts, requested: t.Sequence[str] | None)
 def summarize(host: Facts, report: Report) -> str:
     """One paragraph for `msg`."""
     os_facts = host.get("os") or {}
+    platform = platform_of(host)
+    runs_on = f", a VM on {platform.cloud or platform.hypervisor}" if platform.virtual else ""
     label = (
         f"{host.get('computer_name') or 'The host'} ({os_facts.get('caption') or 'Windows'}, build {os_facts.get('build')}, "
-        f"{_vendor(host) or 'unknown processor'})"
+        f"{_vendor(host) or 'unknown processor'}{runs_on})"
     )
     if report.host.ready:
         parts = [f"{label} can run nested virtualization."]
@@ -562,6 +729,8 @@ def summarize(host: Facts, report: Report) -> str:
     if report.missing:
         parts.append(f"Not found: {', '.join(report.missing)}.")
     warnings = len(report.host.warnings) + sum(len(verdict.warnings) for verdict in present.values())
-    if warnings:
-        parts.append(f"{warnings} warning(s); see verdict.")
+    notes = len(report.host.notes) + sum(len(verdict.notes) for verdict in present.values())
+    counted = [text for count, text in ((warnings, f"{warnings} warning(s)"), (notes, f"{notes} note(s)")) if count]
+    if counted:
+        parts.append(f"{', '.join(counted)}; see verdict.")
     return " ".join(parts)

@@ -63,6 +63,28 @@ function Get-BcdNestedDisabled {
     catch { return $null }
 }
 
+function Get-PlatformFacts {
+    # What the host runs on. A VM's virtual firmware names its hypervisor in Manufacturer and Model
+    # (Hyper-V: 'Microsoft Corporation' / 'Virtual Machine'); every Azure VM has the SMBIOS asset
+    # tag 7783-7084-3265-9085-8269-3286-77. The controller classifies; this only reads.
+    $system = Get-CimInstance -ClassName Win32_ComputerSystem
+    $enclosure = Invoke-Quietly { @(Get-CimInstance -ClassName Win32_SystemEnclosure)[0] } $null
+    $assetTag = $null
+    if ($enclosure) { $assetTag = ([string]$enclosure.SMBIOSAssetTag).Trim() }
+    [ordered]@{
+        manufacturer = ([string]$system.Manufacturer).Trim()
+        model = ([string]$system.Model).Trim()
+        smbios_asset_tag = $assetTag
+    }
+}
+
+function Get-NatList {
+    # Get-NetNat needs an administrator on some hosts: a refusal reads as no NAT.
+    @(Invoke-Quietly { Get-NetNat -ErrorAction SilentlyContinue } @() | ForEach-Object {
+        [ordered]@{ name = [string]$_.Name; internal_ip_interface_address_prefix = [string]$_.InternalIPInterfaceAddressPrefix }
+    })
+}
+
 function Get-HostSection {
     $os = Get-CimInstance -ClassName Win32_OperatingSystem
     $system = Get-CimInstance -ClassName Win32_ComputerSystem
@@ -118,6 +140,8 @@ function Get-HostSection {
         supported_versions = $supported
         default_version = $default
         is_virtual_machine = [string]$system.Model -eq 'Virtual Machine'
+        platform = Get-PlatformFacts
+        nats = @(Get-NatList)
         is_administrator = $isAdmin
         is_hyperv_administrator = Test-HyperVAdministrator
     }
@@ -186,6 +210,7 @@ function Get-VMFacts($VM) {
         processor_count = [int]$processor.Count
         expose_virtualization_extensions = [bool]$processor.ExposeVirtualizationExtensions
         dynamic_memory_enabled = [bool]$memory.DynamicMemoryEnabled
+        memory_assigned_bytes = [int64]$VM.MemoryAssigned
         startup_memory_bytes = [int64]$memory.Startup
         minimum_memory_bytes = [int64]$memory.Minimum
         maximum_memory_bytes = [int64]$memory.Maximum
@@ -205,6 +230,7 @@ function Get-VMFacts($VM) {
             [ordered]@{ name = [string]$_.Name; enabled = [bool]$_.Enabled; primary_status = [string]$_.PrimaryStatusDescription }
         })
         virtualization_based_security_opt_out = $optOut
+        is_clustered = [bool]$VM.IsClustered
         guest_os = $kvp['OSName']
         guest_dns_name = $kvp['FullyQualifiedDomainName']
         notes = [string]$VM.Notes
@@ -247,6 +273,37 @@ function Get-VMsSection($Requested) {
     }
 }
 
+function Get-MappingFirewallRules {
+    # Only the rules win_nested_nat creates for its port mappings: this fixed group, never user data.
+    # A missing group is an error of Get-NetFirewallRule ("No MSFT_NetFirewallRule objects found").
+    $rules = @(Invoke-Quietly { Get-NetFirewallRule -Group 'hyperv.nested NAT port mappings' -ErrorAction SilentlyContinue } @())
+    @($rules | ForEach-Object {
+        $rule = $_
+        $ports = Invoke-Quietly { Get-NetFirewallPortFilter -AssociatedNetFirewallRule $rule -ErrorAction Stop } $null
+        $addresses = Invoke-Quietly { Get-NetFirewallAddressFilter -AssociatedNetFirewallRule $rule -ErrorAction Stop } $null
+        $protocol = $null
+        $localPorts = @()
+        $localAddresses = @()
+        if ($ports) {
+            $protocol = [string]$ports.Protocol
+            $localPorts = @(@($ports.LocalPort) | Where-Object { $null -ne $_ } | ForEach-Object { [string]$_ })
+        }
+        if ($addresses) {
+            $localAddresses = @(@($addresses.LocalAddress) | Where-Object { $null -ne $_ } | ForEach-Object { [string]$_ })
+        }
+        [ordered]@{
+            name = [string]$rule.Name
+            display_name = [string]$rule.DisplayName
+            enabled = [string]$rule.Enabled -eq 'True'
+            direction = [string]$rule.Direction
+            action = [string]$rule.Action
+            protocol = $protocol
+            local_port = $localPorts
+            local_address = $localAddresses
+        }
+    })
+}
+
 function Get-NetworkSection {
     $switches = @()
     if ($hypervModule) {
@@ -261,9 +318,7 @@ function Get-NetworkSection {
     [ordered]@{
         hyperv_module = $hypervModule
         switches = $switches
-        nats = @(Invoke-Quietly { Get-NetNat -ErrorAction SilentlyContinue } @() | ForEach-Object {
-            [ordered]@{ name = [string]$_.Name; internal_ip_interface_address_prefix = [string]$_.InternalIPInterfaceAddressPrefix }
-        })
+        nats = @(Get-NatList)
         static_mappings = @(Invoke-Quietly { Get-NetNatStaticMapping -ErrorAction SilentlyContinue } @() | ForEach-Object {
             [ordered]@{
                 nat_name = [string]$_.NatName
@@ -288,6 +343,7 @@ function Get-NetworkSection {
         adapters = @(Get-NetAdapter | ForEach-Object {
             [ordered]@{ name = [string]$_.Name; interface_index = [int]$_.ifIndex; status = [string]$_.Status; mac_address = [string]$_.MacAddress }
         })
+        firewall_rules = @(Get-MappingFirewallRules)
     }
 }
 
@@ -355,6 +411,7 @@ foreach ($section in @($Parameters.sections)) {
         'host' { $result['host'] = Get-HostSection }
         'vms' { $result['vms'] = Get-VMsSection $requestedNames }
         'network' { $result['network'] = Get-NetworkSection }
+        'platform' { $result['platform'] = Get-PlatformFacts }
         'guests' { $result['guests'] = @(@($Parameters.guests) | Where-Object { $null -ne $_ } | ForEach-Object { Get-GuestFacts $_ }) }
         default { throw "Unknown probe section '$section'." }
     }

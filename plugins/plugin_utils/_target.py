@@ -4,6 +4,14 @@
 
 Every call is one command over the task's connection: a fixed stub on the command line and a
 JSON request on stdin (docs/internals/wire-protocol.md). User values travel only as JSON data.
+
+The stub goes through the connection's own shell plugin (`_encode_script`), as ansible-core's
+bootstrap does, so every transport sees `PowerShell ... -EncodedCommand <stub>`: winrm sends it
+as is, psrp recognises the prefix and runs the decoded stub in its runspace with text input, and
+ssh hands one line to Win32-OpenSSH's DefaultShell (cmd.exe runs only a command's first line).
+A raw multi-line command would get `exit $LASTEXITCODE` appended and its stdin sent as byte
+arrays by psrp, and be cut at its first line by cmd.exe. The request is ASCII JSON (`\\uXXXX`
+escapes) and the stub escapes its answer the same way, so no console code page can garble it.
 """
 
 from __future__ import annotations
@@ -30,6 +38,20 @@ class TargetError(Exception):
         self.changes_unknown = changes_unknown
 
 
+def build_command(action: ActionBase) -> str:
+    """The command line that runs STUB: encoded by the task connection's PowerShell shell plugin."""
+    shell = action._connection._shell  # pylint: disable=protected-access
+    encode = getattr(shell, "_encode_script", None)
+    if encode is None:
+        raise TargetError(
+            f"hyperv.nested runs PowerShell on the host, but this connection uses the "
+            f"'{getattr(shell, 'SHELL_FAMILY', shell)}' shell: set ansible_shell_type: powershell for this host."
+        )
+    # No strict mode (the scripts are written for the default mode) and no exit-code suffix: the
+    # stub ends with its own `exit 0`, so a native command's exit code never becomes the rc.
+    return str(encode(STUB, strict_mode=False, preserve_rc=False))
+
+
 def build_request(script_name: ScriptName, parameters: dict[str, t.Any]) -> bytes:
     request = {
         "hyperv_nested_request": 1,
@@ -37,7 +59,8 @@ def build_request(script_name: ScriptName, parameters: dict[str, t.Any]) -> byte
         "script": SCRIPTS[script_name],
         "parameters": parameters,
     }
-    return json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # ASCII only: psrp turns stdin into text lines and consoles read it in their code page.
+    return json.dumps(request, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
 def decode_stderr(stderr: str) -> str:
@@ -74,9 +97,10 @@ def parse_response(rc: int, stdout: str, stderr: str) -> dict[str, t.Any]:
 
 def run_script(action: ActionBase, script_name: ScriptName, parameters: dict[str, t.Any]) -> dict[str, t.Any]:
     """Send one request over the action's connection and return the parsed result."""
+    command = build_command(action)
     try:
         outcome = action._low_level_execute_command(  # pylint: disable=protected-access
-            STUB, sudoable=False, in_data=build_request(script_name, parameters)
+            command, sudoable=False, in_data=build_request(script_name, parameters)
         )
     except (AnsibleConnectionFailure, OSError) as exc:
         # Transports raise their own errors (requests' ConnectionError is an OSError) when a

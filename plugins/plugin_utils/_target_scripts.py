@@ -10,6 +10,12 @@ from __future__ import annotations
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._probe_script import PROBE
 
+# The stub (issue 17): the connection's shell plugin encodes it (see _target.build_command). It
+# writes its answer as ASCII JSON (every other character a \uXXXX escape: ssh consoles use the
+# OEM code page) and ends with `exit 0` so no native exit code ($LASTEXITCODE of bcdedit, say)
+# becomes the rc. Localised hosts (deferred, with the move of these scripts into .ps1 files):
+# the stub stays language-neutral; matching by GUID instead of display names belongs to the
+# scripts it runs, not here.
 STUB = r"""
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -27,7 +33,9 @@ catch {
         }
     }
 }
-$result | ConvertTo-Json -Depth 20 -Compress
+$json = $result | ConvertTo-Json -Depth 20 -Compress
+[regex]::Replace($json, '[^\x00-\x7F]', { param($m) '\u{0:x4}' -f [int][char]$m.Value })
+exit 0
 """
 
 EXECUTE = r"""
@@ -39,7 +47,8 @@ $hostCmdlets = @(
     'Set-VMProcessor', 'Set-VMMemory', 'Set-VMNetworkAdapter', 'Connect-VMNetworkAdapter',
     'Update-VMVersion', 'Remove-VMSavedState', 'Start-VM', 'Stop-VM', 'New-VMSwitch',
     'Remove-VMSwitch', 'New-NetNat', 'Remove-NetNat', 'New-NetIPAddress', 'Remove-NetIPAddress',
-    'Add-NetNatStaticMapping', 'Remove-NetNatStaticMapping', 'Set-VMSecurity'
+    'Add-NetNatStaticMapping', 'Remove-NetNatStaticMapping', 'Set-VMSecurity',
+    'New-NetFirewallRule', 'Remove-NetFirewallRule'
 )
 $guestCmdlets = @(
     'New-NetIPAddress', 'Remove-NetIPAddress', 'Set-DnsClientServerAddress', 'Set-NetIPInterface',

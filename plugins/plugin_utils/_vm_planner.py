@@ -28,7 +28,9 @@ PowerAfter = t.Literal["previous", "off", "running"]
 SavedState = t.Literal["fail", "discard"]
 # A restart mark on a VM in one of these states is stale: the VM has been started since.
 STARTED_STATES = frozenset({"Running", "Paused", "Saved"})
-Checkpoints = t.Literal["warn", "fail"]
+Checkpoints = t.Literal["note", "warn", "fail"]
+DynamicMemory = t.Literal["off", "unchanged"]
+Clustered = t.Literal["fail", "allow"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,9 @@ class Options:
     power: Power = "fail"
     power_after: PowerAfter = "previous"
     saved_state: SavedState = "fail"
-    checkpoints: Checkpoints = "warn"
+    checkpoints: Checkpoints = "note"
+    dynamic_memory: DynamicMemory = "off"
+    clustered: Clustered = "fail"
     upgrade_version: bool = False
     shutdown_timeout: int = 300
     start_timeout: int = 300
@@ -80,6 +84,8 @@ class Plan:
     warnings: list[str]
     # Execution order across VMs when it is not VM after VM (several VMs powered at once).
     order: list[tuple[str, Step]] | None = None
+    # Information that is no warning (checkpoints=note): the module returns it as `notes`.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -201,6 +207,7 @@ class _VmPlanner:
         self.name = str(vm["name"])
         self.problems: list[str] = []
         self.warnings: list[str] = []
+        self.notes: list[str] = []
 
     def plan(self) -> VmPlan:
         options = self.options
@@ -218,21 +225,25 @@ class _VmPlanner:
 
         processor_step = self._processor(before, after, needs_off)
         memory_step = self._memory(before, after, needs_off)
-        # Hyper-V will not start a VM with extensions exposed and dynamic memory on. Ordering the
-        # two so that no intermediate state is that one keeps the VM startable after a failure.
+        # Either order would leave a startable VM (dynamic memory does not stop a nested VM from
+        # starting); a fixed one keeps `commands` the same from run to run.
         ordered = [memory_step, processor_step] if options.state == "enabled" else [processor_step, memory_step]
         settings.extend(step for step in ordered if step is not None)
+        self._warn_dynamic_memory_kept(after)
 
         if exposing and self.vm.get("checkpoints"):
             count = len(self.vm["checkpoints"])
             sentence = (
-                f"VM {self.name!r} has {count} checkpoint(s); applying a checkpoint taken before nested virtualization was turned on "
-                "reverts it, and checkpoints of a VM running Hyper-V are not supported. This module never deletes checkpoints."
+                f"VM {self.name!r} has {count} checkpoint(s). Checkpoints work with nested virtualization; applying one restores "
+                "the VM's configuration as it was then, so one taken before now hides the virtualization extensions again. "
+                "This module never deletes checkpoints."
             )
             if options.checkpoints == "fail":
-                self.problems.append(sentence + " Remove them, or set checkpoints=warn.")
-            else:
+                self.problems.append(sentence + " Remove them, or set checkpoints=note.")
+            elif options.checkpoints == "warn":
                 self.warnings.append(sentence)
+            else:
+                self.notes.append(sentence)
 
         adapter_steps = self._adapters(after)
         if adapter_steps and before["power_state"] == "Saved":
@@ -321,11 +332,27 @@ class _VmPlanner:
                 f"nested Hyper-V supports at most {VCPU_LIMIT_2019_GUESTS} virtual processors."
             )
 
+    def _warn_dynamic_memory_kept(self, after: dict[str, t.Any]) -> None:
+        """dynamic_memory=unchanged on a VM that runs Hyper-V: say what that means (Microsoft's
+        current guide: the memory of a VM running Hyper-V 'doesn't fluctuate')."""
+        if not (after["expose_virtualization_extensions"] and after["dynamic_memory_enabled"]):
+            return
+        assigned = int(self.vm.get("memory_assigned_bytes") or 0)
+        if self.vm.get("state") == "Running" and self.vm.get("expose_virtualization_extensions") and assigned > 0:
+            amount = f"keeps the {format_size(assigned)} it has now"
+        else:
+            amount = f"keeps the {format_size(after['startup_memory_bytes'])} of startup memory it starts with"
+        self.warnings.append(
+            f"VM {self.name!r}: dynamic memory stays on (dynamic_memory=unchanged). The VM runs Hyper-V, but while it does, it {amount}: "
+            "its memory neither grows nor shrinks until it is turned off. Set dynamic_memory=off and startup_memory for an amount you choose."
+        )
+
     def _memory(self, before: dict[str, t.Any], after: dict[str, t.Any], needs_off: list[str]) -> Step | None:
         options = self.options
         parameters: dict[str, t.Any] = {}
         actions = []
-        want_dynamic = False if options.state == "enabled" else before["dynamic_memory_enabled"]
+        turn_off = options.state == "enabled" and options.dynamic_memory == "off"
+        want_dynamic = False if turn_off else before["dynamic_memory_enabled"]
         if before["dynamic_memory_enabled"] != want_dynamic:
             parameters["DynamicMemoryEnabled"] = want_dynamic
             actions.append("turn dynamic memory off")
@@ -430,6 +457,18 @@ class _VmPlanner:
                 "or power=turn_off (loses unsaved guest data) to let this module stop it and start it again, or stop it yourself."
             )
             return None
+        if self.vm.get("is_clustered"):
+            refusal = (
+                f"VM {self.name!r} is a clustered role of a failover cluster, and these changes need it off: {why}. "
+                "This module does not stop a clustered VM with Stop-VM: the cluster manages its power state, and Microsoft calls "
+                "nested virtualization not suitable for Windows Server Failover Clustering."
+            )
+            if options.clustered != "allow":
+                self.problems.append(
+                    refusal + " Stop it through the cluster (Stop-ClusterGroup) and rerun, use a VM outside the cluster, or set clustered=allow."
+                )
+                return None
+            self.warnings.append(refusal.replace("This module does not stop", "clustered=allow: this module stops it anyway; it normally does not stop"))
         mark = {"mark_for_restart": options.power_after != "off"}
         if options.power == "turn_off":
             return Step("turn off (unsaved guest data is lost)", {"kind": "stop_vm", "vm": self.name, "mode": "turn_off", **mark})
@@ -471,6 +510,7 @@ def plan(
         problems.extend(host_problems)
     problems.extend(check_host_limits(host, options))
     warnings = input_warnings(options)
+    notes: list[str] = []
     by_name = {str(vm["name"]).casefold(): vm for vm in vms_section.get("vms") or []}
     vm_plans = []
     interrupted: set[str] = set()  # VMs to bring back if this run fails too
@@ -484,6 +524,7 @@ def plan(
             interrupted.add(planner.name)
         problems.extend(planner.problems)
         warnings.extend(planner.warnings)
+        notes.extend(planner.notes)
     if problems:
         raise PlanError(problems, warnings)
     on_failure = [
@@ -491,7 +532,7 @@ def plan(
         for vm in vm_plans
         if options.power_after != "off" and (vm.name in interrupted or (vm.before["power_state"] == "Running" and _stops(vm)))
     ]
-    return Plan(vm_plans, on_failure, warnings, order=_power_order(vm_plans, options))
+    return Plan(vm_plans, on_failure, warnings, order=_power_order(vm_plans, options), notes=notes)
 
 
 _POWER_KINDS = ("stop_vm", "start_vm")

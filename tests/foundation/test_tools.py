@@ -192,6 +192,7 @@ def test_every_test_directory_gets_a_pytest_run(tmp_path: Path, monkeypatch: pyt
     assert run_tests.pytest_dirs() == [
         "tests/unit",
         "tests/integration",
+        "tests/transports",
         "tests/simulator/tests",
         "tests/foundation",
         "tests/reliability",

@@ -126,7 +126,8 @@ def test_every_vm_is_a_host_in_its_readiness_group_with_one_read_only_probe_per_
     assert listing.hostvars("AMD-VM1")["hyperv_vm_nested_blockers"] == ["host.processor_unsupported"]
     assert listing.hostvars("FUTURE-VM")["hyperv_vm_nested_blockers"] == ["vm.version_unsupported_by_host"]
     lab_hv1 = listing.hostvars("LAB-HV1")
-    assert lab_hv1["hyperv_vm_nested_changes"] == ["vm.extensions_not_exposed", "vm.dynamic_memory_enabled"]
+    assert lab_hv1["hyperv_vm_nested_changes"] == ["vm.extensions_not_exposed"]
+    assert "vm.dynamic_memory_enabled" in lab_hv1["hyperv_vm_nested_warnings"]
     assert lab_hv1["hyperv_vm_notes"] == "Lab L1 host.\nnested: nat"
     assert lab_hv1["hyperv_vm_guest_dns_name"] == "lab-hv1.lab.example"
     assert lab_hv1["hyperv_vm_ip_addresses"] == ["127.22.1.1"]
@@ -176,6 +177,51 @@ def test_the_documented_notes_example_with_names_filters_and_addresses(fleet_lab
     # The template in a VM's notes is text: nothing looked HOME up.
     assert listing.hostvars("NOTES-VM")["hyperv_vm_notes"] == "owner: {{ lookup('env', 'HOME') }}"
     assert os.environ["HOME"] not in json.dumps(listing.hostvars("NOTES-VM"))
+
+
+def https_hosts(lab: Lab) -> tuple[list[dict[str, t.Any]], str]:
+    """The L0 hosts' HTTPS endpoints and the lab CA, from the lab's inventory.https.yml."""
+    hosts = yaml.safe_load((lab.state_dir / "inventory.https.yml").read_text(encoding="utf-8"))["all"]["children"]["hyperv_hosts"]["hosts"]
+    entries = [{"name": name, "address": v["ansible_host"], "port": v["ansible_port"]} for name, v in hosts.items()]
+    return entries, str(hosts["hv01"]["ansible_winrm_ca_trust_path"])
+
+
+@pytest.mark.parametrize(
+    ("variant", "options", "connection_vars"),
+    [
+        ("psrp", {"connection": "psrp", "transport": "ntlm"},
+         {"ansible_connection": "psrp", "ansible_psrp_protocol": "http", "ansible_psrp_auth": "ntlm"}),
+        ("credssp", {"transport": "credssp"}, {"ansible_connection": "winrm", "ansible_winrm_transport": "credssp"}),
+        ("https", {"scheme": "https", "message_encryption": "auto"},
+         {"ansible_connection": "winrm", "ansible_winrm_scheme": "https", "ansible_winrm_server_cert_validation": "validate"}),
+        ("psrp-https", {"connection": "psrp", "transport": "ntlm", "scheme": "https", "message_encryption": "auto"},
+         {"ansible_connection": "psrp", "ansible_psrp_protocol": "https", "ansible_psrp_cert_validation": "validate"}),
+    ],
+)
+def test_every_transport_reads_the_fleet_through_its_own_library(
+    fleet_lab: Lab, variant: str, options: dict[str, t.Any], connection_vars: dict[str, str]
+) -> None:
+    if options.get("scheme") == "https":
+        hosts, ca_cert = https_hosts(fleet_lab)
+        options = {**options, "hosts": hosts, "ca_cert": ca_cert}
+    before = commands_run(fleet_lab)
+    listing = inventory(source(fleet_lab, f"{variant}.hyperv.yml", **options))
+    assert listing.rc == 0 and "WARNING" not in listing.stderr, listing.stderr
+    assert listing.members("hyperv_vms") == ["AMD-VM1", "FUTURE-VM", "LAB-HV1", "LAB-HV2", "NOTES-VM", "READY-VM"]
+    assert listing.members("nested_ready") == ["READY-VM"]
+    hv01 = listing.hostvars("hv01")
+    assert {key: hv01[key] for key in connection_vars} == connection_vars
+    assert commands_run(fleet_lab) == {host: count + 1 for host, count in before.items()}
+    assert PASSWORD not in listing.stdout + listing.stderr
+
+
+def test_an_untrusted_certificate_is_a_warning_naming_the_host(fleet_lab: Lab) -> None:
+    hosts, _ca_cert = https_hosts(fleet_lab)
+    listing = inventory(source(fleet_lab, "untrusted.hyperv.yml", scheme="https", message_encryption="auto", hosts=hosts))
+    assert "Could not read the Hyper-V host hv01: the TLS connection failed (certificate validation?)" in listing.stderr
+    assert "CERTIFICATE_VERIFY_FAILED" in listing.stderr
+    assert listing.members("hyperv_hosts_unreachable") == ["hv01", "hv02"]
+    assert listing.members("hyperv_vms") == []
 
 
 def test_an_unreachable_host_is_a_warning_naming_it_and_strict_makes_it_an_error(fleet_lab: Lab) -> None:

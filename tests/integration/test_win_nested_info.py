@@ -67,13 +67,14 @@ def test_healthy_intel_hosts_are_ready_and_their_vms_need_configuring(lab_factor
     for host, vms in (("hv01", ["LAB-HV1", "LAB-HV2"]), ("hv02", ["LAB-HV3"])):
         normal, checked = results[host]
         assert normal["verdict"] == checked["verdict"]
-        assert normal["verdict"]["host"] == {"ready": True, "blockers": [], "warnings": []}
+        assert normal["verdict"]["host"] == {"ready": True, "blockers": [], "warnings": [], "notes": []}
         assert normal["host"]["os"]["build"] == 20348
+        assert normal["platform"] == {"virtual": False, "hypervisor": None, "cloud": None}
         assert list(normal["verdict"]["vms"]) == vms
         for name in vms:
             entry = normal["verdict"]["vms"][name]
-            assert codes(entry["blockers"]) == ["vm.extensions_not_exposed", "vm.dynamic_memory_enabled"]
-            assert codes(entry["warnings"]) == ["vm.mac_spoofing_off"]
+            assert codes(entry["blockers"]) == ["vm.extensions_not_exposed"]
+            assert codes(entry["warnings"]) == ["vm.dynamic_memory_enabled", "vm.mac_spoofing_off"]
             assert entry["why_not_starting"] == []
         assert normal["ready"] is False and normal["missing"] == []
         assert normal["msg"].startswith(f"{host.upper()} (Microsoft Windows Server 2022 Datacenter, build 20348, GenuineIntel) can run nested virtualization.")
@@ -115,7 +116,7 @@ def test_amd_on_server_2019_is_refused(lab_factory: t.Callable[[str], Lab], tmp_
     assert codes(host["blockers"]) == ["host.processor_unsupported"]
     assert "build 20348" in host["blockers"][0]["msg"] and "17763" in host["blockers"][0]["msg"]
     vm = result["verdict"]["vms"]["LAB-OLD1"]
-    assert codes(vm["blockers"]) == ["vm.version_too_low", "vm.extensions_not_exposed", "vm.dynamic_memory_enabled"]
+    assert codes(vm["blockers"]) == ["vm.version_too_low", "vm.extensions_not_exposed"]
     assert "9.0 is below 9.3" in vm["blockers"][0]["msg"]
     assert "cannot run nested virtualization" in result["msg"]
 
@@ -126,21 +127,67 @@ def test_amd_on_server_2022_needs_version_9_3(lab_factory: t.Callable[[str], Lab
     assert result["verdict"]["host"]["ready"] is True
     vms = result["verdict"]["vms"]
     for name in ("LAB-AMD1", "LAB-AMD2"):
-        assert codes(vms[name]["blockers"]) == ["vm.extensions_not_exposed", "vm.dynamic_memory_enabled"]
+        assert codes(vms[name]["blockers"]) == ["vm.extensions_not_exposed"]
     old = vms["LAB-AMD-OLD"]
-    assert codes(old["blockers"]) == ["vm.version_too_low", "vm.extensions_not_exposed", "vm.dynamic_memory_enabled"]
+    assert codes(old["blockers"]) == ["vm.version_too_low", "vm.extensions_not_exposed"]
     assert "9.3" in old["blockers"][0]["msg"] and "Update-VMVersion" in old["blockers"][0]["fix"]
 
 
-def test_host_running_vbs_is_refused_before_any_vm_is_touched(lab_factory: t.Callable[[str], Lab], tmp_path: Path) -> None:
-    lab = lab_factory("vbs")
-    result = check_read_only(lab, ["hv-vbs"], tmp_path)["hv-vbs"][0]
-    host = result["verdict"]["host"]
-    assert codes(host["blockers"]) == ["host.vbs_running"]
-    assert host["warnings"] == []
+def test_a_windows_server_2025_host_running_vbs_can_nest(lab_factory: t.Callable[[str], Lab], tmp_path: Path) -> None:
+    # Credential Guard is on by default on Windows Server 2025: no blocker, no advice to turn it off.
+    lab = lab_factory("ws2025-vbs")
+    result = check_read_only(lab, ["hv-2025"], tmp_path)["hv-2025"][0]
     assert result["host"]["vbs"] == {"configured": True, "running": True, "status": 2}
-    assert result["ready"] is False
-    assert "Virtualization-based security" in result["msg"]
+    assert result["verdict"]["host"] == {"ready": True, "blockers": [], "warnings": [], "notes": []}
+    vm = result["verdict"]["vms"]["LAB-2025"]
+    assert codes(vm["blockers"]) == ["vm.extensions_not_exposed"]       # what win_nested_vm does, nothing else
+    assert codes(vm["warnings"]) == ["vm.dynamic_memory_enabled", "vm.mac_spoofing_off"]
+    assert codes(vm["notes"]) == ["vm.checkpoints_present"]
+    assert "keeps the memory it has then (its startup memory is 4 GB)" in vm["warnings"][0]["msg"]
+    text = json.dumps(result["verdict"])
+    assert "VBS" not in text and "irtualization-based security" not in text
+    assert result["msg"].startswith("HV-2025 (Microsoft Windows Server 2025 Datacenter, build 26100, GenuineIntel) can run nested virtualization.")
+
+
+def test_network_modes_make_spoofing_off_a_note_for_nat_vms(lab_factory: t.Callable[[str], Lab], tmp_path: Path) -> None:
+    lab = lab_factory("healthy-intel")
+    extra = """
+    - name: with the network modes of the inventory
+      hyperv.nested.win_nested_info:
+        name: [LAB-HV1, LAB-HV2]
+        network_modes: {LAB-HV1: nat, LAB-HV2: mac_spoofing}
+"""
+    result = check_read_only(lab, ["hv01"], tmp_path, extra, tasks=3)["hv01"][2]
+    nat, spoofing = result["verdict"]["vms"]["LAB-HV1"], result["verdict"]["vms"]["LAB-HV2"]
+    assert codes(nat["warnings"]) == ["vm.dynamic_memory_enabled"] and codes(nat["notes"]) == ["vm.mac_spoofing_off"]
+    assert codes(spoofing["warnings"]) == ["vm.dynamic_memory_enabled", "vm.mac_spoofing_off"] and spoofing["notes"] == []
+
+
+def _one_task(lab: Lab, tmp_path: Path, host: str, args: dict[str, t.Any]) -> dict[str, t.Any]:
+    playbook = tmp_path / f"one-{len(list(tmp_path.iterdir()))}.yml"
+    play = [{"hosts": host, "gather_facts": False, "tasks": [{"name": "info", "hyperv.nested.win_nested_info": args}]}]
+    playbook.write_text(json.dumps(play), encoding="utf-8")
+    done = lab.playbook(playbook)
+    return t.cast(dict[str, t.Any], json.loads(done.stdout)["plays"][0]["tasks"][0]["hosts"][host])
+
+
+def test_an_l1_host_being_a_vm_is_a_note_not_a_warning(lab_factory: t.Callable[[str], Lab], tmp_path: Path) -> None:
+    lab = lab_factory("healthy-intel")
+    result = _one_task(lab, tmp_path, "lab-hv1", {"name": []})
+    assert result["platform"] == {"virtual": True, "hypervisor": "Hyper-V", "cloud": None}
+    host = result["verdict"]["host"]
+    assert "host.is_virtual_machine" not in codes(host["warnings"])
+    assert codes(host["notes"]) == ["host.is_virtual_machine"]
+
+
+def test_an_azure_l1_is_recognised_and_never_sent_to_its_parent(lab_factory: t.Callable[[str], Lab], tmp_path: Path) -> None:
+    lab = lab_factory("azure-l1")
+    result = _one_task(lab, tmp_path, "az-hv1", {"name": []})
+    assert result["platform"] == {"virtual": True, "hypervisor": "Hyper-V", "cloud": "Azure"}
+    assert result["ready"] is True
+    (note,) = result["verdict"]["host"]["notes"]
+    assert note["code"] == "host.azure_vm" and "168.63.129.16" in note["msg"] and "security type Standard" in note["fix"]
+    assert "a VM on Azure" in result["msg"]
 
 
 @pytest.mark.parametrize("lab_name", ["healthy-intel"])

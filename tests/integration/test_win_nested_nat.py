@@ -104,13 +104,14 @@ def test_absent_removes_in_order_and_then_is_unchanged(lab: Lab, nat: Nat) -> No
     assert result["changed"] is True
     assert sent == ["probe", "execute"]
     assert [command.split(" ", 1)[0] for command in result["commands"]] == [
+        "Remove-NetFirewallRule",
         "Remove-NetNatStaticMapping",
         "Remove-NetIPAddress",
         "Remove-NetNat",
         "Remove-VMSwitch",
     ]
     state = network(lab)
-    assert state["nats"] == [] and state["static_mappings"] == []
+    assert state["nats"] == [] and state["static_mappings"] == [] and state["firewall_rules"] == []
     assert [s["name"] for s in state["switches"]] == ["Isolated"]  # never created by us, never removed
     assert not any(a["ip_address"].startswith("192.168.100.") for a in state["ip_addresses"])
     assert lab.connectivity("lab-vm1")["connected"] is False
@@ -130,7 +131,15 @@ def test_conflicts_fail_with_nothing_sent(lab: Lab, nat: Nat) -> None:
 
     created, _sent, run = nat(switch_name="Other", nat_name="OtherNAT", prefix="192.168.0.0/16")
     assert run.rc == 0 and created["changed"] is True
+    # One NAT network per host: a second NetNat is refused with a sentence that names the existing one.
     result, sent, _run = nat(**GUESTS)
+    assert result["failed"] is True
+    assert result["msg"].startswith(
+        "nat_name: this host already has the NAT network OtherNAT (192.168.0.0/16), which this task does not manage, so LocalNAT is not added"
+    )
+    assert "allow_multiple_nats: true" in result["msg"]
+    assert sent == ["probe"]
+    result, sent, _run = nat(**GUESTS, allow_multiple_nats=True)
     assert result["failed"] is True
     assert result["msg"] == "prefix: 192.168.100.0/24 overlaps 192.168.0.0/16 of NAT OtherNAT, which this task does not manage"
     assert sent == ["probe"]
@@ -144,8 +153,9 @@ def test_conflicts_fail_with_nothing_sent(lab: Lab, nat: Nat) -> None:
     assert run.rc == 0, result
     assert {"name": "OtherNAT", "internal_ip_interface_address_prefix": "10.10.0.0/24"} in network(lab)["nats"]
 
-    result, sent, run = nat(switch_name="Isolated", replace=True, **GUESTS)
+    result, sent, run = nat(switch_name="Isolated", replace=True, allow_multiple_nats=True, **GUESTS)
     assert run.rc == 0, result
+    assert any("2 NAT networks" in warning for warning in result["warnings"])
     assert [s["switch_type"] for s in network(lab)["switches"] if s["name"] == "Isolated"] == ["Internal"]
     assert lab.connectivity("lab-vm2")["connected"] is True
 
@@ -182,9 +192,15 @@ def test_port_mappings_are_retargeted_and_purged(lab: Lab, nat: Nat) -> None:
     mappings = {m["external_port"]: (m["internal_ip_address"], m["internal_port"]) for m in network(lab)["static_mappings"]}
     assert mappings == {50022: ("192.168.100.77", 2222), 8080: ("192.168.100.77", 80)}  # unlisted one kept
 
+    assert sorted(rule["name"] for rule in network(lab)["firewall_rules"]) == [
+        "hyperv.nested-nat-TCP-0.0.0.0-50022",  # kept: its mapping was retargeted under the same port
+        "hyperv.nested-nat-TCP-0.0.0.0-8080",
+    ]
+
     result, _sent, run = nat(**GUESTS, port_mappings=moved, purge_port_mappings=True)
     assert run.rc == 0 and result["changed"] is True
     assert [m["external_port"] for m in network(lab)["static_mappings"]] == [50022]
+    assert [rule["name"] for rule in network(lab)["firewall_rules"]] == ["hyperv.nested-nat-TCP-0.0.0.0-50022"]
 
 
 def test_part_way_failure_is_reported_and_the_next_run_finishes(lab: Lab, nat: Nat) -> None:
@@ -202,3 +218,78 @@ def test_part_way_failure_is_reported_and_the_next_run_finishes(lab: Lab, nat: N
     assert run.rc == 0, result
     assert not any(c.startswith("New-VMSwitch") for c in result["commands"])
     assert lab.connectivity("lab-vm1")["connected"] is True
+
+
+MAPPING = [{"external_port": 50022, "vm": "LAB-VM1", "internal_port": 22}]
+
+
+def mapped(lab: Lab, guest: str = "lab-vm1") -> dict[str, t.Any]:
+    (report,) = lab.connectivity(guest)["port_mappings"]
+    return t.cast(dict[str, t.Any], report)
+
+
+def test_a_port_mapping_is_reachable_through_the_firewall_and_its_rule_goes_with_it(lab: Lab, nat: Nat) -> None:
+    result, sent, run = nat(**GUESTS, port_mappings=MAPPING)
+    assert run.rc == 0, result
+    assert result["port_mappings"][0]["firewall_rule"] == "hyperv.nested-nat-TCP-0.0.0.0-50022"
+    assert any(command.startswith("New-NetFirewallRule -Name 'hyperv.nested-nat-TCP-0.0.0.0-50022'") for command in result["commands"])
+    (rule,) = network(lab)["firewall_rules"]
+    assert (rule["direction"], rule["action"], rule["enabled"], rule["protocol"], rule["local_port"]) == ("Inbound", "Allow", True, "TCP", ["50022"])
+    assert mapped(lab)["reachable"] is True
+
+    converged, sent, _run = nat(**GUESTS, port_mappings=MAPPING)
+    assert converged["changed"] is False and sent == ["probe"]
+
+    # The mapping goes (purged): its rule is closed before it, and nothing is reachable any more.
+    result, sent, run = nat(**GUESTS, purge_port_mappings=True)
+    assert run.rc == 0, result
+    assert [command.split(" ", 1)[0] for command in result["commands"]] == ["Remove-NetFirewallRule", "Remove-NetNatStaticMapping"]
+    assert network(lab)["firewall_rules"] == [] and network(lab)["static_mappings"] == []
+    assert lab.connectivity("lab-vm1")["port_mappings"] == []
+
+
+def test_without_firewall_rules_a_mapped_port_is_unreachable(lab: Lab, nat: Nat) -> None:
+    result, _sent, run = nat(**GUESTS, port_mappings=MAPPING, firewall_rules=False)
+    assert run.rc == 0, result
+    assert network(lab)["firewall_rules"] == []
+    report = mapped(lab)
+    assert report["reachable"] is False
+    assert report["reasons"] == ["the firewall of lab-hv1 admits no inbound TCP traffic to port 50022"]
+    # Turned on again, the next run opens the rule for the mapping that is already there.
+    result, _sent, run = nat(**GUESTS, port_mappings=MAPPING)
+    assert [command.split(" ", 1)[0] for command in result["commands"]] == ["New-NetFirewallRule"]
+    assert mapped(lab)["reachable"] is True
+
+
+def test_a_rule_that_failed_to_open_is_opened_by_the_next_run(lab: Lab, nat: Nat) -> None:
+    nat(**GUESTS, port_mappings=MAPPING)
+    lab.fault("fail_cmdlet_once", host=L1, cmdlet="New-NetFirewallRule", message="Access is denied.")
+    result, sent, run = nat(**GUESTS, port_mappings=[*MAPPING, {"external_port": 8080, "vm": "LAB-VM1", "internal_port": 80}])
+    assert run.rc != 0 and "Access is denied." in result["msg"]
+    assert sent == ["probe", "execute"]
+    # The mapping was added, its rule was not: the next run opens only the missing rule.
+    result, _sent, run = nat(**GUESTS, port_mappings=[*MAPPING, {"external_port": 8080, "vm": "LAB-VM1", "internal_port": 80}])
+    assert run.rc == 0, result
+    assert [command.split(" ", 1)[0] for command in result["commands"]] == ["New-NetFirewallRule"]
+    assert sorted(rule["name"] for rule in network(lab)["firewall_rules"]) == [
+        "hyperv.nested-nat-TCP-0.0.0.0-50022",
+        "hyperv.nested-nat-TCP-0.0.0.0-8080",
+    ]
+
+
+def test_on_an_azure_l1_the_guests_get_azures_resolver_and_the_module_says_so(lab_factory: t.Callable[[str], Lab], tmp_path: Path) -> None:
+    lab = lab_factory("azure-l1")
+    playbook = tmp_path / "azure.yml"
+    args = {"guest_username": "Administrator", "guest_password": GUEST_PASSWORD, "guests": [{"vm": "AZ-VM1"}, {"vm": "AZ-VM2", "dns": ["10.0.0.53"]}]}
+    playbook.write_text(yaml.safe_dump([{"hosts": "az-hv1", "gather_facts": False, "tasks": [{"hyperv.nested.win_nested_nat": args}]}]), encoding="utf-8")
+    run = lab.playbook(playbook)
+    result = json.loads(run.stdout)["plays"][0]["tasks"][0]["hosts"]["az-hv1"]
+    assert run.rc == 0, result.get("msg")
+    assert [guest["dns"] for guest in result["guests"]] == [["168.63.129.16"], ["10.0.0.53"]]
+    (note,) = result["notes"]
+    assert "Azure VM" in note and "168.63.129.16" in note and "AZ-VM1" in note and "AZ-VM2" not in note
+    assert "warnings" not in result
+    for guest in ("az-vm1", "az-vm2"):
+        assert lab.connectivity(guest)["connected"] is True, guest
+    request = lab.requests("az-hv1", "probe")[0]
+    assert request["parameters"]["sections"] == ["network", "vms", "guests", "platform"]

@@ -287,16 +287,33 @@ def test_bad_input_names_the_option_and_sends_nothing(healthy_lab: Lab, tmp_path
     assert done.commands == []
 
 
-def test_host_with_vbs_fails_before_touching_anything(lab_factory: t.Callable[[str], Lab], tmp_path: Path) -> None:
-    lab = lab_factory("vbs")
+def test_ws2025_host_running_vbs_nests_a_running_vm_with_a_checkpoint_in_one_task(lab_factory: t.Callable[[str], Lab], tmp_path: Path) -> None:
+    lab = lab_factory("ws2025-vbs")
     host = first_l0(lab)
-    names = sorted(vms_of(lab, host))
-    before = lab.show(host)["vms"]
-    done = run_vm(lab, tmp_path, {"name": names, "power": "turn_off"}, host=host)
-    assert done.run.rc != 0
-    assert "host.vbs_running" in done.result["msg"]
-    assert done.scripts == ["probe"]
-    assert lab.show(host)["vms"] == before
+    assert host == "hv-2025" and lab.show(host)["host"]["vbs"]["running"] is True
+    done = run_vm(lab, tmp_path, {"name": ["LAB-2025"], "power": "shutdown"}, host=host)
+    assert done.run.rc == 0, done.result.get("msg")
+    assert done.scripts == ["probe", "execute"]                       # one task, one change round trip
+    assert done.result["vms"][0]["actions"][0].startswith("shut down through the guest")
+    assert done.result["vms"][0]["actions"][-1] == "start"
+    assert "warnings" not in done.result
+    assert any("1 checkpoint(s)" in note and "work with nested virtualization" in note for note in done.result["notes"])
+    vm = vms_of(lab, host)["LAB-2025"]
+    assert_nested(vm, state="Running")                                 # the VM runs again
+    assert [checkpoint["name"] for checkpoint in vm["checkpoints"]] == ["before-nesting"]
+
+    info = run_info(lab, tmp_path, host, {"name": ["LAB-2025"]})
+    assert info["ready"] is True
+    assert info["verdict"]["host"]["blockers"] == [] and info["verdict"]["vms"]["LAB-2025"]["blockers"] == []
+    converged = run_vm(lab, tmp_path, {"name": ["LAB-2025"], "power": "shutdown"}, host=host)
+    assert converged.result["changed"] is False and converged.scripts == ["probe"]
+
+
+def run_info(lab: Lab, tmp_path: Path, host: str, args: dict[str, t.Any]) -> dict[str, t.Any]:
+    playbook = tmp_path / f"info-{len(list(tmp_path.glob('info-*.yml')))}.yml"
+    play = [{"hosts": host, "gather_facts": False, "tasks": [{"name": "info", "hyperv.nested.win_nested_info": args}]}]
+    playbook.write_text(json.dumps(play), encoding="utf-8")
+    return t.cast(dict[str, t.Any], json.loads(lab.playbook(playbook).stdout)["plays"][0]["tasks"][0]["hosts"][host])
 
 
 def test_amd_old_version_needs_upgrade_version(lab_factory: t.Callable[[str], Lab], tmp_path: Path) -> None:
@@ -354,6 +371,7 @@ EDGE_LAB = {
                     "adapters": [{"name": "NIC", "switch": "External"}, {"name": "NIC", "switch": "External"}, {"name": "Mgmt", "switch": "External"}],
                 },
                 {"name": "CKPT", "version": "10.0", "state": "Off", "memory": {"startup_gb": 4, "dynamic": True}, "checkpoints": ["before-nesting"]},
+                {"name": "CLUSTERED", "version": "10.0", "state": "Running", "memory": {"startup_gb": 2, "dynamic": False}, "is_clustered": True},
             ],
         }
     ],
@@ -411,10 +429,38 @@ def test_graceful_shutdown_needs_the_shutdown_service(edge_lab: Lab, tmp_path: P
     assert done.scripts == ["probe"]
 
 
-def test_checkpoints_warn_by_default_and_fail_when_asked(edge_lab: Lab, tmp_path: Path) -> None:
+def test_checkpoints_are_a_note_by_default_and_fail_when_asked(edge_lab: Lab, tmp_path: Path) -> None:
     refused = run_vm(edge_lab, tmp_path, {"name": ["CKPT"], "checkpoints": "fail"})
     assert refused.run.rc != 0 and "1 checkpoint(s)" in refused.result["msg"]
     done = run_vm(edge_lab, tmp_path, {"name": ["CKPT"]})
     assert done.run.rc == 0
-    assert any("1 checkpoint(s)" in warning for warning in done.result["warnings"])
+    assert "warnings" not in done.result
+    assert any("1 checkpoint(s)" in note for note in done.result["notes"])
     assert [checkpoint["name"] for checkpoint in vms_of(edge_lab)["CKPT"]["checkpoints"]] == ["before-nesting"]
+
+
+def test_dynamic_memory_left_on_is_a_warning_and_the_nested_vm_starts(edge_lab: Lab, tmp_path: Path) -> None:
+    done = run_vm(edge_lab, tmp_path, {"name": ["lab1"], "dynamic_memory": "unchanged", "power_after": "running"})
+    assert done.run.rc == 0, done.result.get("msg")
+    (warning,) = done.result["warnings"]
+    assert "dynamic memory stays on" in warning and "keeps the 4GB" in warning
+    vm = vms_of(edge_lab)["lab1"]
+    assert (vm["expose_virtualization_extensions"], vm["dynamic_memory_enabled"], vm["state"]) == (True, True, "Running")
+    info = run_info(edge_lab, tmp_path, "hv01", {"name": ["lab1"]})
+    entry = info["verdict"]["vms"]["lab1"]
+    assert entry["ready"] is True and entry["why_not_starting"] == []
+    assert [w["code"] for w in entry["warnings"]] == ["vm.dynamic_memory_enabled"]
+    assert "keeps the 4 GB it has now" in entry["warnings"][0]["msg"]
+
+
+def test_a_clustered_vm_is_not_power_cycled_unless_allowed(edge_lab: Lab, tmp_path: Path) -> None:
+    before = vms_of(edge_lab)["CLUSTERED"]
+    refused = run_vm(edge_lab, tmp_path, {"name": ["CLUSTERED"], "power": "shutdown"})
+    assert refused.run.rc != 0
+    assert "clustered role of a failover cluster" in refused.result["msg"] and "clustered=allow" in refused.result["msg"]
+    assert refused.scripts == ["probe"]
+    assert vms_of(edge_lab)["CLUSTERED"] == before
+    allowed = run_vm(edge_lab, tmp_path, {"name": ["CLUSTERED"], "power": "shutdown", "clustered": "allow"})
+    assert allowed.run.rc == 0, allowed.result.get("msg")
+    assert any("clustered role" in warning for warning in allowed.result["warnings"])
+    assert_nested(vms_of(edge_lab)["CLUSTERED"], state="Running")

@@ -108,6 +108,9 @@ def vm_cases() -> list[Case]:
         Case("vm-adapters-unknown", VM, {"name": ["PLAIN-1"], "adapters": ["No Such NIC"], "mac_address_spoofing": "on"}, "adapters", PROBE),
         Case("vm-unknown-option", VM, {"name": ["PLAIN-1"], "bogus_option": 1}, "bogus_option", NONE),
         Case("vm-running-needs-power", VM, {"name": ["PLAIN-1"]}, "power", PROBE),
+        Case("vm-dynamic-memory-choice", VM, {"name": ["PLAIN-1"], "dynamic_memory": "on"}, "dynamic_memory", NONE),
+        Case("vm-clustered-choice", VM, {"name": ["PLAIN-1"], "clustered": "yes"}, "clustered", NONE),
+        Case("vm-checkpoints-choice", VM, {"name": ["PLAIN-1"], "checkpoints": "delete"}, "checkpoints", NONE),
     ]
     cases += [Case(f"vm-name-control-{label}", VM, {"name": [value], "power": "turn_off"}, "name", NONE) for label, value in CONTROL]
     cases += [Case(f"vm-name-hostile-{label}", VM, {"name": [value], "power": "turn_off"}, "name", PROBE) for label, value in HOSTILE_UNKNOWN]
@@ -122,6 +125,9 @@ def info_cases() -> list[Case]:
         Case("info-name-nul", INFO, {"name": ["a\u0000b"]}, "name", NONE),
         Case("info-name-dict", INFO, {"name": {"a": 1}}, "name", NONE),
         Case("info-unknown-option", INFO, {"names": ["PLAIN-1"]}, "names", NONE),
+        Case("info-network-mode-unknown", INFO, {"network_modes": {"PLAIN-1": "bridge"}}, "network_modes", NONE),
+        Case("info-network-mode-name-control", INFO, {"network_modes": {f"a\n{MARK}": "nat"}}, "network_modes", NONE),
+        Case("info-network-modes-list", INFO, {"network_modes": ["PLAIN-1"]}, "network_modes", NONE),
     ]
 
 
@@ -162,6 +168,8 @@ def nat_cases() -> list[Case]:
         ("nat-nat-name-wildcard", {"nat_name": "Local[NAT]"}, "nat_name"),
         ("nat-state", {"state": "gone"}, "state"),
         ("nat-replace-text", {"replace": "perhaps"}, "replace"),
+        ("nat-firewall-rules-text", {"firewall_rules": "sometimes"}, "firewall_rules"),
+        ("nat-allow-multiple-nats-text", {"allow_multiple_nats": "perhaps"}, "allow_multiple_nats"),
         ("nat-port-zero", {"port_mappings": [{"external_port": 0, "internal_ip": "192.168.100.2", "internal_port": 22}]}, "port_mappings[0].external_port"),
         (
             "nat-port-too-high",

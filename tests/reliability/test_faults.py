@@ -385,3 +385,32 @@ def test_simulator_stopped_during_the_executor_call(tmp_path: Path) -> None:
         assert {name: vm["restart_mark"] for name, vm in final.items()} == dict.fromkeys(final)
     finally:
         hvsim("down", "--state", str(lab.state_dir), check=False)
+
+
+def test_a_firewall_rule_failing_mid_plan_is_finished_by_the_rerun(fresh_lab: t.Callable[[Path], Lab], tmp_path: Path) -> None:
+    """win_nested_nat on an L1: New-NetFirewallRule fails after the mappings were added. The task
+    says what was applied; the rerun opens only the missing rules; the next run is one probe, and
+    every mapping ends with exactly its own rule."""
+    from tests.reliability._support import HOSTILE_LAB
+
+    lab = fresh_lab(HOSTILE_LAB)
+    l1 = "hx-l1"
+    lab.fault("fail_cmdlet_once", host=l1, cmdlet="New-NetFirewallRule", message="Injected: the firewall refused the rule.")
+    mappings = [
+        {"external_port": 50022, "internal_ip": "192.168.100.9", "internal_port": 22},
+        {"protocol": "udp", "external_port": 5353, "internal_ip": "192.168.100.9", "internal_port": 53},
+    ]
+    task = {"hyperv.nested.win_nested_nat": {"port_mappings": mappings}}
+    tasks = [{"name": "faulted", **task, "ignore_errors": True}, {"name": "rerun", **task}, {"name": "converged", **task}]
+    plays = [{"hosts": l1, "gather_facts": False, "tasks": tasks}]
+    played = run_play(lab, plays, tmp_path)
+    faulted, rerun, converged = (task.hosts[l1] for task in played.tasks)
+    assert faulted["failed"] is True and "Injected: the firewall refused the rule." in faulted["msg"]
+    statuses = [op["status"] for op in faulted["operations"]]
+    assert statuses.count("failed") == 1 and statuses[-2:] == ["failed", "not_run"]
+    assert rerun.get("failed") is not True, rerun.get("msg")
+    assert [command.split(" ", 1)[0] for command in rerun["commands"]] == ["New-NetFirewallRule", "New-NetFirewallRule"]
+    assert converged["changed"] is False
+    assert script_names(entries_between(lab, l1, played.tasks[2].start, None)) == ["probe"]
+    rules = sorted(rule["name"] for rule in lab.show(l1)["network"]["firewall_rules"])
+    assert rules == ["hyperv.nested-nat-TCP-0.0.0.0-50022", "hyperv.nested-nat-UDP-0.0.0.0-5353"]

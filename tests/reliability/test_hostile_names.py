@@ -172,3 +172,24 @@ def test_hostile_switch_and_guest_names_inside_an_l1(lab: Lab, tmp_path: Path) -
     for command in first["commands"]:
         position = command.index(ps_literal(switch))
         assert parse_ps_literal(command, position)[0] == switch
+
+
+def test_a_hostile_nat_name_reaches_the_firewall_rule_only_as_data(lab: Lab, tmp_path: Path) -> None:
+    """win_nested_nat on the L1 with a NAT name carrying quotes and $(): the mapping's firewall rule
+    is named after the mapping alone, its description names the NAT, and nothing of it is code."""
+    nat_name = "Local \u2018NAT\u2019 $(Stop-Computer) 'x'"
+    args = {"nat_name": nat_name, "port_mappings": [{"external_port": 50080, "internal_ip": "192.168.100.9", "internal_port": 80}]}
+    task = {"hyperv.nested.win_nested_nat": args}
+    played = run_play(lab, [{"hosts": "hx-l1", "gather_facts": False, "tasks": [{"name": "create", **task}, {"name": "again", **task}]}], tmp_path)
+    first, again = (played.tasks[0].hosts["hx-l1"], played.tasks[1].hosts["hx-l1"])
+    assert first.get("failed") is not True, first.get("msg")
+    assert first["changed"] is True and again["changed"] is False
+    shown = lab.show("hx-l1")["network"]
+    assert [n["name"] for n in shown["nats"]] == [nat_name]
+    assert [r["name"] for r in shown["firewall_rules"]] == ["hyperv.nested-nat-TCP-0.0.0.0-50080"]
+    rule_command = next(command for command in first["commands"] if command.startswith("New-NetFirewallRule"))
+    position = rule_command.index("-Description ") + len("-Description ")
+    assert nat_name in parse_ps_literal(rule_command, position)[0]
+    for entry in lab.transcript("hx-l1"):
+        assert "Stop-Computer" not in (entry.get("script") or "") and "Stop-Computer" not in entry["command_line"]
+    assert script_names(entries_between(lab, "hx-l1", played.tasks[1].start, None)) == ["probe"]

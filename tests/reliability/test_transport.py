@@ -1,7 +1,7 @@
 """Transport security as an operator sets it up: WinRM over HTTPS with certificate validation
 refuses a certificate it cannot trust before anything is sent, and works once the CA is trusted;
-a wrong connection password is refused and not shown. (The simulator's self-signed certificate
-names 127.0.0.1 only, so these tests use healthy-intel's hv01, which listens there.)"""
+a wrong connection password is refused and not shown. (The lab CA's certificate for a host names
+its lab hostname and its address; these tests use healthy-intel's hv01.)"""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def test_https_with_validation_refuses_an_untrusted_certificate_before_sending_a
 
 def test_https_with_the_ca_trusted_works(lab: Lab, tmp_path: Path) -> None:
     seen = len(lab.transcript(HOST))
-    trusted = https_lab(lab, tmp_path, ansible_winrm_server_cert_validation="validate", ansible_winrm_ca_trust_path=str(lab.state_dir / "tls" / "hvsim.crt"))
+    trusted = https_lab(lab, tmp_path, ansible_winrm_server_cert_validation="validate", ansible_winrm_ca_trust_path=str(lab.state_dir / "tls" / "ca.crt"))
     result = info(trusted, tmp_path)
     assert result.get("failed") is not True, result.get("msg")
     assert result["host"]["computer_name"] == "HV01"

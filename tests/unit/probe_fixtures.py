@@ -59,6 +59,8 @@ def probe_host(**overrides: t.Any) -> dict[str, t.Any]:
             "supported_versions": ["8.0", "9.0", "10.0"],
             "default_version": "10.0",
             "is_virtual_machine": False,
+            "platform": {"manufacturer": "Dell Inc.", "model": "PowerEdge R750", "smbios_asset_tag": ""},
+            "nats": [],
             "is_administrator": True,
             "is_hyperv_administrator": True,
         },
@@ -104,6 +106,7 @@ def probe_vm(name: str = "LAB-HV1", **overrides: t.Any) -> dict[str, t.Any]:
             "processor_count": 2,
             "expose_virtualization_extensions": False,
             "dynamic_memory_enabled": True,
+            "memory_assigned_bytes": 4 * GB,
             "startup_memory_bytes": 4 * GB,
             "minimum_memory_bytes": 1 * GB,
             "maximum_memory_bytes": 16 * GB,
@@ -111,6 +114,7 @@ def probe_vm(name: str = "LAB-HV1", **overrides: t.Any) -> dict[str, t.Any]:
             "adapters": [vm_adapter(name)],
             "integration_services": [integration_service("Shutdown"), integration_service("Heartbeat")],
             "virtualization_based_security_opt_out": False,
+            "is_clustered": False,
             "guest_os": "Windows Server 2022 Datacenter",
             "guest_dns_name": None,
             "notes": "",
@@ -186,6 +190,23 @@ def host_net_adapter(**overrides: t.Any) -> dict[str, t.Any]:
     return _built({"name": "vEthernet (VmNAT)", "interface_index": 12, "status": "Up", "mac_address": "00-15-5D-00-00-02"}, overrides)
 
 
+def firewall_rule(**overrides: t.Any) -> dict[str, t.Any]:
+    """One entry of `network.firewall_rules`: the rule win_nested_nat opens for `static_mapping()`."""
+    return _built(
+        {
+            "name": "hyperv.nested-nat-TCP-0.0.0.0-50022",
+            "display_name": "hyperv.nested NAT: TCP port 50022",
+            "enabled": True,
+            "direction": "Inbound",
+            "action": "Allow",
+            "protocol": "TCP",
+            "local_port": ["50022"],
+            "local_address": ["Any"],
+        },
+        overrides,
+    )
+
+
 def network_section(
     *,
     switches: list[dict[str, t.Any]] | None = None,
@@ -193,6 +214,7 @@ def network_section(
     static_mappings: list[dict[str, t.Any]] | None = None,
     ip_addresses: list[dict[str, t.Any]] | None = None,
     adapters: list[dict[str, t.Any]] | None = None,
+    firewall_rules: list[dict[str, t.Any]] | None = None,
     hyperv_module: bool = True,
 ) -> dict[str, t.Any]:
     """The `network` section with the given lists (each empty unless given)."""
@@ -203,7 +225,12 @@ def network_section(
         "static_mappings": list(static_mappings or []),
         "ip_addresses": list(ip_addresses or []),
         "adapters": list(adapters or []),
+        "firewall_rules": list(firewall_rules or []),
     }
+
+
+AZURE_PLATFORM = {"manufacturer": "Microsoft Corporation", "model": "Virtual Machine", "smbios_asset_tag": "7783-7084-3265-9085-8269-3286-77"}
+HYPERV_VM_PLATFORM = {"manufacturer": "Microsoft Corporation", "model": "Virtual Machine", "smbios_asset_tag": "4711-0815-1234-5678-9012-3456-78"}
 
 
 # ---- guests (through PowerShell Direct) ----------------------------------------------------------

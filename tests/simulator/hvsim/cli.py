@@ -93,7 +93,7 @@ def cmd_fault(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    lab = generate_lab(args.hosts, args.vms, args.guests)
+    lab = generate_lab(args.hosts, args.vms, args.guests, timing=args.timing, scale=args.timing_scale)
     Path(args.out).write_text(yaml.safe_dump(lab, sort_keys=False), encoding="utf-8")
     print(args.out)
     return 0
@@ -130,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--hosts", type=int, required=True)
     generate.add_argument("--vms", type=int, required=True, help="L1 VMs per host")
     generate.add_argument("--guests", type=int, default=0, help="L2 guests per L1 VM")
+    generate.add_argument("--timing", choices=("fast", "realistic"), default="fast",
+                          help="realistic: each host spends what Windows spends per command (TIMING.md)")
+    generate.add_argument("--timing-scale", type=float, default=1.0,
+                          help="with --timing realistic: multiply every figure (0.1 = ten times faster)")
     generate.add_argument("--out", required=True)
     serve = add("serve", cmd_serve, "run the daemon in the foreground (what `up` starts)")
     serve.add_argument("--lab", help="lab YAML used when DIR holds no saved state")

@@ -17,13 +17,15 @@ from typing import IO, Any
 
 from hvsim import labfile
 from hvsim.control import ControlServer
-from hvsim.endpoints import PROTOCOL_FAULTS, HostEndpoints
-from hvsim.inventory import build_inventory, write_inventory
+from hvsim.endpoints import PROTOCOL_FAULTS, HostEndpoints, LabSecurity
+from hvsim.inventory import LabSecrets, build_inventories, write_inventory
+from hvsim.kerberos import DOMAIN_ADMIN, KDC, REALM
 from hvsim.persistence import PeriodicSaver, StatePersister, atomic_write_json, read_json
 from hvsim.recording import RecordingBackend
+from hvsim.ssh import SSHEndpoints, SSHKeys, SSHOptions
 from hvsim.statedir import StateDir
 from hvsim.transcript import TranscriptWriter
-from hvsim.winrm.tls import TLSConfig
+from hvsim.winrm.tls import LabCA
 
 log = logging.getLogger("hvsim.daemon")
 
@@ -59,6 +61,9 @@ class Daemon:
         self._saver: PeriodicSaver | None = None
         self._persister: StatePersister | None = None
         self._lock_file: IO[str] | None = None
+        self._kdc: KDC | None = None
+        self._ssh: SSHEndpoints | None = None
+        self._ssh_keys: SSHKeys | None = None
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -73,22 +78,32 @@ class Daemon:
         self._persister.save()
         backend = RecordingBackend(self.fleet, self._persister,
                                    TranscriptWriter(self.state.transcripts_dir))
-        self._endpoints = HostEndpoints(self._endpoint_class, backend, self._tls_config())
         remembered = read_json(self.state.ports_file) if self.state.ports_file.exists() else {}
+        security = self._lab_security(backend, lab, remembered.get("_kdc", {}).get("port", 0))
+        self._endpoints = HostEndpoints(self._endpoint_class, backend, security)
         self._endpoints.start(self._machines, remembered)
         self._saver = PeriodicSaver(self._persister)
         self._saver.start()
         self._control = ControlServer(self)
         self._control.start()
         listening = self._endpoints.listening()
-        write_inventory(self.state.inventory_file, build_inventory(self._machines, listening),
-                        self._lab_name)
-        atomic_write_json(self.state.ports_file, {
-            host: {"http": where.port, "https": where.https_port} for host, where in listening.items()})
+        if self._ssh_keys is not None:
+            self._ssh_keys.write_known_hosts([(where.address, where.ssh_port) for where in listening.values()
+                                              if where.ssh_port is not None])
+        inventories = build_inventories(self._machines, listening, self._secrets(security))
+        for transport, inventory in inventories.items():
+            write_inventory(self.state.inventory(transport), inventory, self._lab_name)
+        ports: dict[str, Any] = {host: {"http": where.port, "https": where.https_port, "ssh": where.ssh_port}
+                                 for host, where in listening.items()}
+        if self._kdc is not None:
+            ports["_kdc"] = {"port": self._kdc.port}
+        atomic_write_json(self.state.ports_file, ports)
         # Written last: its presence (with our pid) is what `hvsim up` waits for.
         atomic_write_json(self.state.daemon_file, {
             "pid": os.getpid(), "control_port": self._control.port, "lab": self._lab_name,
             "inventory": str(self.state.inventory_file),
+            "inventories": {transport: str(self.state.inventory(transport)) for transport in inventories},
+            "krb5_config": str(self._kdc.krb5_conf) if self._kdc is not None else None,
             "hosts": {host: where._asdict() for host, where in listening.items()},
         })
         log.info("lab %s up: %d hosts with endpoints, control port %d", self._lab_name,
@@ -116,6 +131,10 @@ class Daemon:
             self._control.stop()
         if self._endpoints:
             self._endpoints.stop()
+        if self._ssh is not None:
+            self._ssh.stop()
+        if self._kdc is not None:
+            self._kdc.stop()
         if self._saver:
             self._saver.stop()
         if self._persister:
@@ -149,12 +168,39 @@ class Daemon:
         if missing:
             raise labfile.LabError(f"the Fleet does not know hosts {missing}; it has {sorted(known)}")
 
-    def _tls_config(self) -> TLSConfig:
-        """One self-signed certificate per state dir, kept across restarts."""
-        cert, key = self.state.tls_dir / "hvsim.crt", self.state.tls_dir / "hvsim.key"
-        if cert.exists() and key.exists():
-            return TLSConfig(cert, key)
-        return TLSConfig.self_signed("hvsim", self.state.tls_dir)
+    def _lab_security(self, backend: Any, lab: dict[str, Any], kdc_port: int) -> LabSecurity:
+        """The lab CA, the Kerberos realm (an MIT KDC) and the SSH listeners, kept across restarts.
+
+        A lab may leave out Kerberos or SSH with `transports: {kerberos: false, ssh: false}`;
+        `ssh: {default_shell: powershell.exe, codepage: 850}` sets how its sshd behaves.
+        (Localised hosts, deferred: a lab `locale` would also set the console code page here.)
+        """
+        options = dict(lab.get("transports") or {})
+        security = LabSecurity(LabCA.at(self.state.tls_dir), self.state.tls_dir / "hosts",
+                               main_account=lambda host: str(self.fleet.credentials(host)[0]))
+        endpoint_hosts = [m.name for m in self._machines if m.has_endpoint]
+        if options.get("kerberos", True):
+            self._kdc = KDC(self.state.krb5_dir)
+            # The acceptors (gssapi, in this process) read the realm's configuration too.
+            os.environ["KRB5_CONFIG"] = str(self._kdc.krb5_conf)
+            self._kdc.start(endpoint_hosts, kdc_port)
+            security.kdc = self._kdc
+        if options.get("ssh", True):
+            ssh = dict(lab.get("ssh") or {})
+            self._ssh_keys = SSHKeys.create(self.state.ssh_dir)
+            self._ssh = SSHEndpoints(backend, self._ssh_keys, self.state.files_dir,
+                                     SSHOptions(str(ssh.get("default_shell", "cmd.exe")), int(ssh.get("codepage", 437))))
+            security.ssh = self._ssh
+        return security
+
+    def _secrets(self, security: LabSecurity) -> LabSecrets:
+        return LabSecrets(
+            ca_certificate=security.ca.certfile,
+            ssh_private_key=self._ssh_keys.client_key if self._ssh_keys else None,
+            ssh_known_hosts=self._ssh_keys.known_hosts if self._ssh_keys else None,
+            kerberos_user=f"{DOMAIN_ADMIN}@{REALM}" if self._kdc else None,
+            kerberos_password=self._kdc.admin_password if self._kdc else None,
+        )
 
     # -- control channel (hvsim.control.ControlTarget) --------------------------------------
 

@@ -11,13 +11,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .labfile import timing_model_config
 from .model import lifecycle
 from .model.accounts import credentials as _account_credentials
 from .model.accounts import rights_of
 from .model.connectivity import connectivity as _connectivity
 from .model.lab import build_hosts
 from .model.objects import Host, host_from_dict, host_to_dict
-from .model.world import DEFAULT_TIMING, World
+from .model.timing import TimingModel
+from .model.world import World
 from .powershell import dispatch
 from .powershell.errors import clixml_error
 from .powershell.probe import probe
@@ -28,21 +30,26 @@ STATE_FORMAT = 1
 
 
 class Fleet:
-    def __init__(self, world: World, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, world: World, clock: Callable[[], float] = time.time, timing: TimingModel | None = None) -> None:
         self._world = world
         self._lock = threading.RLock()
         self._faults = Faults()
         self._generation = 0
         self._clock = clock
+        # What each command costs the host it runs on (model/timing.py); charges nothing by default.
+        self._timing = timing or TimingModel()
 
     # -- construction ------------------------------------------------------------------------
 
     @classmethod
-    def from_lab(cls, lab: dict[str, Any]) -> Fleet:
+    def from_lab(cls, lab: dict[str, Any], **timing_options: Any) -> Fleet:
+        """`timing_options` (clock, sleep) go to the lab's TimingModel: tests pass fakes."""
         lab = copy.deepcopy(lab)
-        timing = {**DEFAULT_TIMING, **{k: float(v) for k, v in (lab.get("timing") or {}).items()}}
+        model = TimingModel.from_config(timing_model_config(lab), **timing_options)
+        # The profile's lifecycle timers, unless the lab sets them itself.
+        timing = {**model.lifecycle_timing(), **{k: float(v) for k, v in (lab.get("timing") or {}).items()}}
         world = World(name=str(lab.get("name", "lab")), roots=build_hosts(lab), timing=timing)
-        fleet = cls(world)
+        fleet = cls(world, timing=model)
         with fleet._lock:
             for host in world.hosts():
                 fleet._boot_at_load(host)
@@ -67,7 +74,8 @@ class Fleet:
             raise ValueError(f"unsupported fleet state format {state.get('format')!r}")
         world = World(name=state["name"], roots=[host_from_dict(h) for h in state["roots"]],
                       timing=dict(state["timing"]))
-        fleet = cls(world)
+        # State files written before the timing model existed charge nothing.
+        fleet = cls(world, timing=TimingModel.from_config(state.get("timing_model")))
         fleet._generation = int(state.get("generation", 0))
         fleet._faults.fail_once = {(h, c): m for h, c, m in state.get("fail_once", [])}
         return fleet
@@ -75,6 +83,7 @@ class Fleet:
     def export_state(self) -> dict[str, Any]:
         with self._lock:
             return {"format": STATE_FORMAT, "name": self._world.name, "timing": dict(self._world.timing),
+                    "timing_model": self._timing.config(),
                     "generation": self._generation,
                     "fail_once": [[h, c, m] for (h, c), m in self._faults.fail_once.items()],
                     "roots": [host_to_dict(h) for h in self._world.roots]}
@@ -90,7 +99,13 @@ class Fleet:
 
     def _session(self, host: Host, user: str | None = None) -> Session:
         return Session(world=self._world, host=host, lock=self._lock, faults=self._faults,
-                       changed=self._changed, clock=self._clock, rights=rights_of(host.os_state, user))
+                       changed=self._changed, clock=self._clock, rights=rights_of(host.os_state, user),
+                       charge=self._charger(host))
+
+    def _charger(self, host: Host) -> Callable[[str, list[tuple[str, int]]], None]:
+        def charge(label: str, items: list[tuple[str, int]]) -> None:
+            self._timing.charge(host.name, host.logical_processors, label, items)
+        return charge
 
     def host_names(self) -> list[str]:
         with self._lock:
@@ -149,6 +164,23 @@ class Fleet:
                                                            "rebooting)."]))
             session = self._session(found, user)
         return dispatch.run(session, command_line, stdin)
+
+    def shell_event(self, host: str, event: str) -> None:
+        """A protocol endpoint opened ("shell_create") or closed ("shell_delete") a shell on `host`:
+        charged by the timing model, and waited for, before the endpoint answers. Call without any lock."""
+        with self._lock:
+            found = self._world.host(host)
+            cores = found.logical_processors
+        self._timing.charge(found.name, cores, f"winrm {event}", [(f"winrm:{event}", 1)])
+
+    def timing_ledger(self, host: str) -> list[dict[str, Any]]:
+        """Every charge of the timing model on `host` (model/timing.py), oldest first; empty by default."""
+        with self._lock:
+            name = self._world.host(host).name
+        return [charge.to_dict() for charge in self._timing.ledger(name)]
+
+    def timing_config(self) -> dict[str, Any]:
+        return self._timing.config()
 
     def inject(self, fault: dict[str, Any]) -> None:
         kind = fault.get("kind")

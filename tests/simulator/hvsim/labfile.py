@@ -4,6 +4,11 @@ The lab schema is DESIGN.md's, plus one optional key per VM, `inventory:`:
 
     inventory: {name: lab-hv1, nested_network_mode: nat}    # any further keys become host vars
 
+and one optional top-level key, `timing_model:` (model/timing.py, TIMING.md):
+
+    timing_model: realistic                                 # or fast, the default
+    timing_model: {profile: realistic, scale: 0.1, figures: {feature:install: 60}}
+
 A machine's name is `guest.nested_host.name`, else `inventory.name`, else the VM name in lower
 case: the same rule as hvsim.model.lab, so inventory names and Fleet host names agree.
 """
@@ -40,6 +45,35 @@ class Machine:
     @property
     def has_endpoint(self) -> bool:
         return self.address is not None
+
+
+def timing_model_config(lab: dict[str, Any]) -> dict[str, Any]:
+    """The lab's `timing_model` as {profile, scale, figures}, checked (LabError names the key)."""
+    from .model.timing import FIGURES, LIFECYCLE, PROFILES
+    raw = lab.get("timing_model", "fast")
+    config = {"profile": raw} if isinstance(raw, str) else raw
+    if not isinstance(config, dict):
+        raise LabError("timing_model: give a profile name (fast, realistic) or a mapping "
+                       "{profile, scale, figures}")
+    unknown = sorted(set(config) - {"profile", "scale", "figures"})
+    if unknown:
+        raise LabError(f"timing_model: unknown key(s) {', '.join(unknown)}; use profile, scale, figures")
+    profile = config.get("profile", "fast")
+    if profile not in PROFILES:
+        raise LabError(f"timing_model.profile: {profile!r} is not one of {', '.join(PROFILES)}")
+    scale = config.get("scale", 1.0)
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale <= 0:
+        raise LabError(f"timing_model.scale: {scale!r} is not a positive number")
+    figures = config.get("figures") or {}
+    known = {f.key for f in FIGURES} | {f.key for f in LIFECYCLE}
+    if not isinstance(figures, dict):
+        raise LabError("timing_model.figures: give a mapping of figure key to seconds")
+    for key, value in figures.items():
+        if key not in known:
+            raise LabError(f"timing_model.figures: unknown figure {key!r} (known: {', '.join(sorted(known))})")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise LabError(f"timing_model.figures.{key}: {value!r} is not a number of seconds")
+    return {"profile": profile, "scale": float(scale), "figures": {k: float(v) for k, v in figures.items()}}
 
 
 def load_lab(path: str | Path) -> dict[str, Any]:

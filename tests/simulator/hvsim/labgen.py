@@ -2,6 +2,10 @@
 
 Every host gets its own loopback address (127.20.<i>.1 for L0 number i, 127.20.<i>.<j+2> for
 its L1 VM number j), so ports never collide and each L0 looks like a separate machine.
+
+`timing="realistic"` gives the lab the realistic timing model (model/timing.py): each host then
+spends what Windows spends per command, `scale` times the published figures (1.0: as measured).
+The default keeps the short timers tests use.
 """
 
 from __future__ import annotations
@@ -64,13 +68,21 @@ def _l0_host(host: int, vms: int, guests: int) -> dict[str, Any]:
     }
 
 
-def generate_lab(hosts: int, vms: int, guests: int = 0, name: str | None = None) -> dict[str, Any]:
+def generate_lab(hosts: int, vms: int, guests: int = 0, name: str | None = None, timing: str = "fast",
+                 scale: float = 1.0) -> dict[str, Any]:
     if hosts < 1 or vms < 0 or guests < 0:
         raise ValueError("need at least one host and no negative counts")
     if hosts > 256 * 200:
         raise ValueError("too many hosts for the 127.20-219 address plan")
-    return {
-        "name": name or f"generated-{hosts}x{vms}",
-        "timing": {"shutdown_seconds": 0.2, "boot_seconds": 0.2, "reboot_seconds": 0.5},
-        "hosts": [_l0_host(h, vms, guests) for h in range(1, hosts + 1)],
-    }
+    if timing not in ("fast", "realistic"):
+        raise ValueError(f"timing must be fast or realistic, not {timing!r}")
+    if scale <= 0:
+        raise ValueError(f"scale must be a positive number, not {scale!r}")
+    lab: dict[str, Any] = {"name": name or f"generated-{hosts}x{vms}" + ("-realistic" if timing == "realistic" else "")}
+    if timing == "realistic":
+        # The profile's own shutdown, boot and reboot times (scaled) apply: no `timing:` key.
+        lab["timing_model"] = {"profile": "realistic", "scale": scale}
+    else:
+        lab["timing"] = {"shutdown_seconds": 0.2, "boot_seconds": 0.2, "reboot_seconds": 0.5}
+    lab["hosts"] = [_l0_host(h, vms, guests) for h in range(1, hosts + 1)]
+    return lab

@@ -43,12 +43,32 @@ class StateDir:
     def inventory_file(self) -> Path:
         return self.root / "inventory.yml"
 
+    def inventory(self, transport: str) -> Path:
+        """inventory.yml (winrm) or inventory.<transport>.yml."""
+        return self.root / ("inventory.yml" if transport == "winrm" else f"inventory.{transport}.yml")
+
+    @property
+    def krb5_dir(self) -> Path:
+        """The lab's Kerberos realm: krb5.conf (KRB5_CONFIG for clients), KDC database, keytabs."""
+        return self.root / "krb5"
+
+    @property
+    def ssh_dir(self) -> Path:
+        """SSH host key, the lab client key (id_ed25519) and known_hosts."""
+        return self.root / "ssh"
+
+    @property
+    def files_dir(self) -> Path:
+        """The hosts' file systems as sftp and scp see them."""
+        return self.root / "files"
+
     @property
     def transcripts_dir(self) -> Path:
         return self.root / "transcripts"
 
     @property
     def tls_dir(self) -> Path:
+        """The lab CA (ca.crt: what clients trust) and each host's certificate."""
         return self.root / "tls"
 
     @property

@@ -85,7 +85,7 @@ class FakeEndpoint:
     instances: ClassVar[list[FakeEndpoint]] = []
 
     def __init__(self, host: str, backend: Any, bind_address: str = "127.0.0.1", port: int = 0,
-                 tls: Any = None, observer: Any = None) -> None:
+                 tls: Any = None, observer: Any = None, **_auth: Any) -> None:
         self.host, self.backend, self.tls = host, backend, tls
         self.faults = ProtocolFaults()
         self._socket = socket.socket()

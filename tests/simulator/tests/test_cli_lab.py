@@ -167,20 +167,20 @@ def test_unknown_fault_is_refused(healthy: Path) -> None:
     assert done.returncode != 0
 
 
-@pytest.mark.lab("vbs")
+@pytest.mark.lab("ws2025-vbs")
 def test_reboot_fault_reaches_the_fleet_through_the_running_lab_fixture(running_lab: RunningLab) -> None:
     assert running_lab.inventory == running_lab.state_dir / "inventory.yml"
-    assert running_lab.host_vars("lab-vbs1")["nested_parent"] == "hv-vbs"
-    running_lab.fault("reboot_host", host="hv-vbs")
-    assert running_lab.status()["hosts"]["hv-vbs"]["reachable"] is False
-    assert running_lab.show("hv-vbs")["rebooting"] is True
+    assert running_lab.host_vars("lab-2025")["nested_parent"] == "hv-2025"
+    running_lab.fault("reboot_host", host="hv-2025")
+    assert running_lab.status()["hosts"]["hv-2025"]["reachable"] is False
+    assert running_lab.show("hv-2025")["rebooting"] is True
     deadline = time.monotonic() + 5
-    while not running_lab.status()["hosts"]["hv-vbs"]["reachable"]:
+    while not running_lab.status()["hosts"]["hv-2025"]["reachable"]:
         assert time.monotonic() < deadline, "host never came back from its reboot"
         time.sleep(0.1)
-    reply = wire_client.send(running_lab.endpoint("hv-vbs"), "Administrator", "Passw0rd!", "probe", {"sections": ["host"]})
+    reply = wire_client.send(running_lab.endpoint("hv-2025"), "Administrator", "Passw0rd!", "probe", {"sections": ["host"]})
     assert reply.json()["result"]["host"]["vbs"]["running"] is True
-    assert [entry["rc"] for entry in running_lab.transcript("hv-vbs")] == [0]
+    assert [entry["rc"] for entry in running_lab.transcript("hv-2025")] == [0]
 
 
 def test_state_survives_kill_9_right_after_an_acknowledged_change_and_down(tmp_path: Path) -> None:

@@ -58,6 +58,16 @@ def test_amd_old_is_amd_on_build_17763() -> None:
     assert (facts["processor"]["manufacturer"], facts["os"]["build"]) == ("AuthenticAMD", 17763)
 
 
-def test_vbs_host_runs_vbs() -> None:
-    facts = host_facts(fleet_of("vbs"), "hv-vbs")
-    assert facts["vbs"] == {"configured": True, "running": True, "status": 2}
+def test_ws2025_host_runs_vbs_and_its_vm_has_dynamic_memory_and_a_checkpoint() -> None:
+    fleet = fleet_of("ws2025-vbs")
+    facts = host_facts(fleet, "hv-2025")
+    assert (facts["os"]["build"], facts["vbs"]) == (26100, {"configured": True, "running": True, "status": 2})
+    (vm,) = fleet.host_state("hv-2025")["vms"]["vms"]
+    assert (vm["state"], vm["version"], vm["dynamic_memory_enabled"], [c["name"] for c in vm["checkpoints"]]) == (
+        "Running", "12.0", True, ["before-nesting"])
+
+
+def test_azure_l1_is_an_azure_vm_running_hyperv() -> None:
+    facts = host_facts(fleet_of("azure-l1"), "az-hv1")
+    assert facts["platform"]["smbios_asset_tag"] == "7783-7084-3265-9085-8269-3286-77"
+    assert (facts["is_virtual_machine"], facts["hypervisor_present"]) == (True, True)

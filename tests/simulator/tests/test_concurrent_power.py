@@ -219,7 +219,7 @@ def test_start_without_wait_removes_the_mark() -> None:
 
 def test_a_start_without_wait_that_fails_keeps_the_mark() -> None:
     spec = power_lab()
-    spec["hosts"][0]["vms"][0]["memory"] = {"startup_gb": 4, "dynamic": True, "minimum_gb": 1, "maximum_gb": 16}
+    spec["hosts"][0]["bcd_offer_nested_virt_disabled"] = True   # a VM with exposed extensions cannot start (RULES #10)
     fleet = fleet_of(spec)
     _ok(execute(fleet, "hv01", _stop("VM-A", mode="turn_off", mark_for_restart=True),
                 cmdlet("Set-VMProcessor", "VM-A", ExposeVirtualizationExtensions=True)))

@@ -35,7 +35,7 @@ def test_nat_path_connects_when_everything_is_in_place() -> None:
     assert fleet.connectivity("lab-vm1")["connected"] is False
     nat_setup(fleet)
     address_guest(fleet)
-    assert fleet.connectivity("lab-vm1") == {"guest": "lab-vm1", "connected": True, "path": "nat", "reasons": []}
+    assert fleet.connectivity("lab-vm1") == {"guest": "lab-vm1", "connected": True, "path": "nat", "reasons": [], "port_mappings": []}
 
 
 def test_nat_path_reasons() -> None:
@@ -83,7 +83,7 @@ def test_mac_spoofing_path_needs_spoofing_on_the_l1_adapter_at_l0() -> None:
     op["adapter_id"] = vm_info(fleet, "hv01", "LAB-HV1")["adapters"][0]["id"]
     assert execute(fleet, "hv01", op)["failed_index"] is None
     assert fleet.connectivity("lab-vm1") == {"guest": "lab-vm1", "connected": True, "path": "mac_spoofing",
-                                             "reasons": []}
+                                             "reasons": [], "port_mappings": []}
 
 
 def test_mac_spoofing_path_needs_an_external_switch_at_l0() -> None:

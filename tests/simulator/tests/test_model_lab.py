@@ -33,9 +33,8 @@ def test_internal_switch_in_a_lab_gets_its_vethernet_adapter() -> None:
 
 
 def test_running_vm_on_a_host_whose_rules_forbid_it_is_a_lab_error() -> None:
-    dyn = {"startup_gb": 4, "dynamic": True, "minimum_gb": 1, "maximum_gb": 16}
-    with pytest.raises(Exception, match="dynamic memory"):
-        fleet_of(lab(l0(vms=[vm("BAD", state="Running", expose_virtualization_extensions=True, memory=dyn)])))
+    with pytest.raises(Exception, match="OFFERNESTEDVIRT"):
+        fleet_of(lab(l0(bcd_offer_nested_virt_disabled=True, vms=[vm("BAD", state="Running", expose_virtualization_extensions=True)])))
 
 
 def test_mac_addresses_are_unique_and_guest_adapters_mirror_vm_adapters() -> None:

@@ -163,7 +163,9 @@ def test_start_vm_removes_the_mark_once_the_vm_runs() -> None:
 
 
 def test_a_start_that_fails_keeps_the_mark() -> None:
-    fleet = fleet_of(basic_lab())     # LAB-HV1 has dynamic memory: exposing extensions makes it unstartable
+    spec = basic_lab()
+    spec["hosts"][0]["bcd_offer_nested_virt_disabled"] = True     # exposing extensions makes LAB-HV1 unstartable
+    fleet = fleet_of(spec)
     execute(fleet, "hv01", _marked_stop(), cmdlet("Set-VMProcessor", "LAB-HV1", ExposeVirtualizationExtensions=True))
     result = execute(fleet, "hv01", {"kind": "start_vm", "vm": "LAB-HV1", "timeout_seconds": 2})
     assert "failed to start" in only_failure(result)

@@ -277,6 +277,8 @@ def test_outside_hyperv_administrators_a_cmdlet_by_name_is_refused_too(fleet: Fl
 
 
 NEW_NAT = cmdlet("New-NetNat", Name="LocalNAT", InternalIPInterfaceAddressPrefix="192.168.100.0/24")
+NEW_RULE = cmdlet("New-NetFirewallRule", Name="hyperv.nested-nat-TCP-0.0.0.0-50022", DisplayName="TCP 50022",
+                  Group="hyperv.nested NAT port mappings", Protocol="TCP", LocalPort=["50022"])
 
 
 @pytest.mark.parametrize(("setup", "op", "message"), [
@@ -290,6 +292,9 @@ NEW_NAT = cmdlet("New-NetNat", Name="LocalNAT", InternalIPInterfaceAddressPrefix
      "Access is denied."),
     ([NEW_NAT], cmdlet("Add-NetNatStaticMapping", NatName="LocalNAT", Protocol="TCP", ExternalIPAddress="0.0.0.0",
                        ExternalPort=50022, InternalIPAddress="192.168.100.2", InternalPort=22), "Access is denied."),
+    # "New-NetFirewallRule ... CategoryInfo : PermissionDenied: (MSFT_NetFirewallRule:root/standardcimv2/MSFT_NetFirewallRule)" (RULES #33)
+    ([], NEW_RULE, "Access is denied."),
+    ([NEW_RULE], cmdlet("Remove-NetFirewallRule", Name=["hyperv.nested-nat-TCP-0.0.0.0-50022"]), "Access is denied."),
 ])
 def test_host_networking_needs_an_administrator(nested: Fleet, setup: list[dict[str, Any]], op: dict[str, Any], message: str) -> None:
     if setup:

@@ -94,3 +94,95 @@ def test_guest_dhcp_reset_and_default_route_removal() -> None:
     adapter = call(fleet, "lab-hv1", "probe", {"sections": ["guests"], "guests": [
         {"vm": "LAB-VM1", "username": "Administrator", "password": "Passw0rd!"}]})["guests"][0]["adapters"][0]
     assert adapter["ipv4"] == [] and adapter["default_gateway"] is None and adapter["dhcp"] is True
+
+
+# ---- Windows Firewall for NAT port mappings (RULES #38) ----
+
+GROUP = "hyperv.nested NAT port mappings"
+
+
+def _rule(name: str = "hyperv.nested-nat-TCP-0.0.0.0-50022", port: str = "50022", **extra: object) -> dict:
+    parameters = {"Name": name, "DisplayName": f"TCP {port}", "Group": GROUP, "Direction": "Inbound", "Action": "Allow",
+                  "Enabled": "True", "Profile": "Any", "Protocol": "TCP", "LocalPort": [port], **extra}
+    return cmdlet("New-NetFirewallRule", **parameters)
+
+
+def _mapped_guest():  # type: ignore[no-untyped-def]
+    """lab-vm1 on a working NAT of lab-hv1, with TCP 0.0.0.0:50022 mapped to its port 22."""
+    from test_model_connectivity import address_guest, nat_setup
+
+    fleet = fleet_of(nested_ready_lab(l2_state="Running"))
+    nat_setup(fleet)
+    address_guest(fleet)
+    mapping = cmdlet("Add-NetNatStaticMapping", NatName="LocalNAT", Protocol="TCP", ExternalIPAddress="0.0.0.0",
+                     ExternalPort=50022, InternalIPAddress="192.168.100.2", InternalPort=22)
+    assert execute(fleet, "lab-hv1", mapping)["failed_index"] is None
+    return fleet
+
+
+def test_a_mapped_port_without_a_firewall_rule_is_unreachable() -> None:
+    fleet = _mapped_guest()
+    report = fleet.connectivity("lab-vm1")
+    assert report["connected"] is True     # outbound works: the firewall admits what the guest starts
+    (mapping,) = report["port_mappings"]
+    assert mapping["reachable"] is False
+    assert mapping["reasons"] == ["the firewall of lab-hv1 admits no inbound TCP traffic to port 50022"]
+
+
+def test_an_inbound_allow_rule_makes_it_reachable_and_removing_it_closes_it_again() -> None:
+    fleet = _mapped_guest()
+    assert execute(fleet, "lab-hv1", _rule())["failed_index"] is None
+    assert fleet.connectivity("lab-vm1")["port_mappings"][0]["reachable"] is True
+    assert execute(fleet, "lab-hv1", cmdlet("Remove-NetFirewallRule", Name="hyperv.nested-nat-TCP-0.0.0.0-50022"))["failed_index"] is None
+    assert fleet.connectivity("lab-vm1")["port_mappings"][0]["reachable"] is False
+
+
+def test_rules_that_do_not_admit_the_port_do_not_count() -> None:
+    for change in ({"Enabled": "False"}, {"Action": "Block"}, {"Direction": "Outbound"}, {"LocalAddress": ["10.9.9.9"]}):
+        fleet = _mapped_guest()
+        assert execute(fleet, "lab-hv1", _rule(**change))["failed_index"] is None
+        assert fleet.connectivity("lab-vm1")["port_mappings"][0]["reachable"] is False, change
+    fleet = _mapped_guest()
+    execute(fleet, "lab-hv1", _rule(name="other", port="8080"))
+    assert fleet.connectivity("lab-vm1")["port_mappings"][0]["reachable"] is False
+
+
+def test_a_block_rule_wins_over_an_allow_rule() -> None:
+    fleet = _mapped_guest()
+    execute(fleet, "lab-hv1", _rule(), _rule(name="deny", Action="Block"))
+    assert fleet.connectivity("lab-vm1")["port_mappings"][0]["reachable"] is False
+
+
+def test_firewall_rule_names_are_unique_and_removal_of_nothing_fails() -> None:
+    fleet = fleet_of(nested_ready_lab())
+    assert execute(fleet, "lab-hv1", _rule())["failed_index"] is None
+    # Real output: "New-NetFirewallRule : Cannot create a file when that file already exists."
+    assert only_failure(execute(fleet, "lab-hv1", _rule())) == "Cannot create a file when that file already exists."
+    message = only_failure(execute(fleet, "lab-hv1", cmdlet("Remove-NetFirewallRule", Name="nope")))
+    assert message.startswith("No MSFT_NetFirewallRule objects found with property 'InstanceID' equal to 'nope'.")
+
+
+def test_the_enabled_parameter_takes_the_strings_true_and_false_not_booleans() -> None:
+    # New-NetFirewallRule page: "the type of this parameter is not boolean, therefore $true and $false ... are not acceptable".
+    fleet = fleet_of(nested_ready_lab())
+    message = only_failure(execute(fleet, "lab-hv1", _rule(Enabled=True)))
+    assert message.startswith("Cannot bind parameter 'Enabled'.") and message.endswith('True, False"')
+
+
+def test_the_probe_lists_only_the_rules_of_the_modules_group() -> None:
+    fleet = fleet_of(nested_ready_lab())
+    execute(fleet, "lab-hv1", _rule(), cmdlet("New-NetFirewallRule", Name="web", DisplayName="Web", Protocol="TCP", LocalPort=["80"]))
+    rules = call(fleet, "lab-hv1", "probe", {"sections": ["network"]})["network"]["firewall_rules"]
+    assert rules == [{"name": "hyperv.nested-nat-TCP-0.0.0.0-50022", "display_name": "TCP 50022", "enabled": True,
+                      "direction": "Inbound", "action": "Allow", "protocol": "TCP", "local_port": ["50022"],
+                      "local_address": ["Any"]}]
+
+
+def test_several_nat_networks_can_be_created_as_windows_allows() -> None:
+    # The NAT page: "Multiple NAT networks are not supported ... places the system into an unknown state":
+    # New-NetNat does not refuse a second, non-overlapping one; win_nested_nat does (RULES #20).
+    fleet = fleet_of(nested_ready_lab())
+    for name, prefix in (("A", "192.168.100.0/24"), ("B", "172.20.0.0/16")):
+        assert execute(fleet, "lab-hv1", cmdlet("New-NetNat", Name=name, InternalIPInterfaceAddressPrefix=prefix))["failed_index"] is None
+    host = call(fleet, "lab-hv1", "probe", {"sections": ["host"]})["host"]
+    assert [n["name"] for n in host["nats"]] == ["A", "B"]

@@ -6,12 +6,25 @@ import time
 from lab_dicts import INTEL, basic_lab, cmdlet, execute, fleet_of, l0, lab, only_failure, vm, vm_info
 
 
-def test_vm_with_extensions_exposed_and_dynamic_memory_fails_to_start() -> None:
+def test_vm_with_extensions_exposed_and_dynamic_memory_starts() -> None:
+    # Microsoft's current guide: with Hyper-V inside, the memory of a dynamic-memory VM "doesn't
+    # fluctuate"; nothing fails to start (RULES #7, the 2016 preview's restriction, is gone).
     dyn = {"startup_gb": 4, "dynamic": True, "minimum_gb": 1, "maximum_gb": 16}
     fleet = fleet_of(lab(l0(vms=[vm("N", expose_virtualization_extensions=True, memory=dyn)])))
-    message = only_failure(execute(fleet, "hv01", {"kind": "start_vm", "vm": "N", "timeout_seconds": 2}))
-    assert "failed to start" in message and "dynamic memory" in message
-    assert vm_info(fleet, "hv01", "N")["state"] == "Off"
+    result = execute(fleet, "hv01", {"kind": "start_vm", "vm": "N", "timeout_seconds": 2})
+    assert result["failed_index"] is None, result
+    info = vm_info(fleet, "hv01", "N")
+    assert (info["state"], info["dynamic_memory_enabled"], info["memory_assigned_bytes"]) == ("Running", True, 4 * 1024**3)
+
+
+def test_an_l1_with_dynamic_memory_runs_its_hypervisor() -> None:
+    spec = basic_lab()
+    l1 = spec["hosts"][0]["vms"][0]
+    l1["expose_virtualization_extensions"] = True
+    l1["guest"]["nested_host"]["hyperv_feature"] = "Enabled"
+    assert l1["memory"]["dynamic"] is True
+    fleet = fleet_of(spec)
+    assert fleet.host_state("lab-hv1")["host"]["hypervisor_present"] is True
 
 
 def _start(host: dict, version: str = "9.0") -> str | None:
@@ -25,7 +38,15 @@ def test_intel_needs_vtx_ept_and_version_8() -> None:
     assert "8.0" in (_start(l0(), version="7.1") or "")
     assert "EPT" in (_start(l0(processor=INTEL | {"ept": False})) or "")
     old = l0(os={"caption": "Windows Server 2012 R2", "product_type": "server", "build": 9600})
-    assert "10565" in (_start(old, version="5.0") or "")
+    assert "14393" in (_start(old, version="5.0") or "")
+
+
+def test_intel_preview_builds_10565_to_14392_do_not_nest_and_14393_does() -> None:
+    # Builds 10565-14392 had only the 2016 preview; Windows Server 2016 / Windows 10 1607 is build 14393.
+    preview = l0(os={"caption": "Windows 10 Pro Insider Preview", "product_type": "client", "build": 14392})
+    assert "14393" in (_start(preview, version="8.0") or "")
+    ga = l0(os={"caption": "Microsoft Windows Server 2016 Datacenter", "product_type": "server", "build": 14393})
+    assert _start(ga, version="8.0") is None
 
 
 def test_amd_needs_windows_server_2022_or_windows_11_and_version_9_3() -> None:
@@ -40,12 +61,16 @@ def test_amd_needs_windows_server_2022_or_windows_11_and_version_9_3() -> None:
     assert _start(l0(processor=amd, os=win11), version="10.0") is None
 
 
-def test_vbs_running_blocks_exposing_and_starting() -> None:
-    host = l0(vbs={"configured": True, "running": True})
-    assert "virtualization-based security" in (_start(host) or "")
-    fleet = fleet_of(lab(host | {"vms": [vm("M")]}))
-    message = only_failure(execute(fleet, "hv01", cmdlet("Set-VMProcessor", "M", ExposeVirtualizationExtensions=True)))
-    assert "virtualization-based security" in message
+def test_vbs_running_blocks_neither_exposing_nor_starting() -> None:
+    # Windows Server 2025 runs Credential Guard by default; nested VMs run on VBS hosts (RULES #9, removed).
+    ws2025 = {"caption": "Microsoft Windows Server 2025 Datacenter", "product_type": "server", "build": 26100}
+    host = l0(os=ws2025, vbs={"configured": True, "running": True})
+    assert _start(host, version="12.0") is None
+    fleet = fleet_of(lab(host | {"vms": [vm("M", version="12.0")]}))
+    result = execute(fleet, "hv01", cmdlet("Set-VMProcessor", "M", ExposeVirtualizationExtensions=True),
+                     {"kind": "start_vm", "vm": "M", "timeout_seconds": 2})
+    assert result["failed_index"] is None, result
+    assert vm_info(fleet, "hv01", "M")["state"] == "Running"
 
 
 def test_bcd_offer_nested_virt_false_blocks() -> None:

@@ -5,6 +5,10 @@
 (b) NAT inside L1: internal switch + NetNat whose prefix holds the guest's address, the gateway
     address on the switch's vEthernet adapter, the guest statically addressed in the prefix with
     that gateway and a DNS server.
+
+Inbound, through a NAT static mapping of its host (`port_mappings` of the answer): the guest must
+have its network as in (b), and the host's firewall must admit the mapping's external port
+(RULES #38): with the firewall on, unsolicited inbound traffic is blocked unless a rule allows it.
 """
 from __future__ import annotations
 
@@ -12,12 +16,41 @@ import ipaddress
 from typing import Any
 
 from .lifecycle import guest_booted, hypervisor_running
+from .network import firewall_admits
 from .objects import VM, Host, NetAdapter
 from .world import World
 
 
 def connectivity(world: World, guest_name: str, now: float) -> dict[str, Any]:
     host, vm = world.guest(guest_name)
+    result = _outbound(world, host, vm, guest_name, now)
+    result["port_mappings"] = _port_mappings(host, vm, result)
+    return result
+
+
+def _port_mappings(host: Host, vm: VM, outbound: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each static mapping of the guest's host that targets one of the guest's addresses, and
+    whether it reaches the guest from outside."""
+    addresses = {a.ip_address for adapter in (vm.guest.adapters if vm.guest else []) for a in adapter.ipv4}
+    found = []
+    for mapping in host.static_mappings:
+        if mapping.internal_ip_address not in addresses:
+            continue
+        reasons = []
+        if not outbound["connected"] or outbound["path"] != "nat":
+            reasons.append(f"the guest is not on a working NAT network of {host.name}")
+        if not firewall_admits(host, mapping.protocol, mapping.external_ip_address, mapping.external_port):
+            reasons.append(f"the firewall of {host.name} admits no inbound {mapping.protocol} traffic to port "
+                           f"{mapping.external_port}" + ("" if mapping.external_ip_address == "0.0.0.0"
+                                                         else f" of {mapping.external_ip_address}"))
+        found.append({"nat_name": mapping.nat_name, "protocol": mapping.protocol,
+                      "external_ip": mapping.external_ip_address, "external_port": mapping.external_port,
+                      "internal_ip": mapping.internal_ip_address, "internal_port": mapping.internal_port,
+                      "reachable": not reasons, "reasons": reasons})
+    return found
+
+
+def _outbound(world: World, host: Host, vm: VM, guest_name: str, now: float) -> dict[str, Any]:
     result: dict[str, Any] = {"guest": guest_name, "connected": False, "path": "none", "reasons": []}
     reasons: list[str] = result["reasons"]
     if not guest_booted(vm, now):

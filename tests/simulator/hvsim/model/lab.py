@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from .accounts import accounts_from_spec
-from .objects import GB, VM, Checkpoint, Host, IPv4Address, NetAdapter, OSState, Switch, VMAdapter
+from .objects import GB, PHYSICAL_PLATFORM, VM, Checkpoint, Host, IPv4Address, Nat, NetAdapter, OSState, Switch, VMAdapter
 from .platform import supported_versions
 
 DEFAULT_INTEGRATION = {"Shutdown": True, "Heartbeat": True, "Guest Service Interface": False,
@@ -38,6 +38,18 @@ def _uuid(seed: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"hvsim:{seed}")).upper()
 
 
+def hyperv_vm_platform(vm_id: str) -> dict[str, str]:
+    """What a Hyper-V VM's firmware reports (RULES #37): Microsoft Corporation / Virtual Machine, and a
+    chassis asset tag of digit groups that differs per VM (Azure's is one fixed value)."""
+    digits = "".join(str(int(c, 16) % 10) for c in vm_id.replace("-", ""))[:26]
+    groups = [digits[i:i + 4] for i in range(0, 24, 4)] + [digits[24:26]]
+    return {"manufacturer": "Microsoft Corporation", "model": "Virtual Machine", "smbios_asset_tag": "-".join(groups)}
+
+
+def _platform(spec: dict[str, Any] | None, default: dict[str, str]) -> dict[str, str]:
+    return {key: str((spec or {}).get(key, value)) for key, value in default.items()}
+
+
 def host_name_for(vm: dict[str, Any]) -> str:
     nested = (vm.get("guest") or {}).get("nested_host") or {}
     inventory = vm.get("inventory") or {}
@@ -58,6 +70,7 @@ def _l0_host(spec: dict[str, Any], macs: MacAllocator, now: float) -> Host:
     switch_adapters = {s["net_adapter"] for s in spec.get("switches") or [] if s.get("net_adapter")}
     for name in sorted(switch_adapters | {"Ethernet"}):
         _add_adapter(os_state, name, macs, "Physical Ethernet Adapter")
+    platform = _platform(spec.get("platform"), PHYSICAL_PLATFORM)
     host = Host(
         name=spec["name"], username=spec["username"], password=spec["password"],
         address=spec.get("address", "127.0.0.1"), port=int(spec.get("port", 0)), os_state=os_state,
@@ -67,6 +80,9 @@ def _l0_host(spec: dict[str, Any], macs: MacAllocator, now: float) -> Host:
         hypervisor_present=bool(spec.get("hypervisor_present", True)),
         vbs=_vbs(spec.get("vbs")),
         bcd_offer_nested_virt_disabled=bool(spec.get("bcd_offer_nested_virt_disabled", False)),
+        # A lab root may be a VM whose parent the lab does not model (an Azure VM, a VMware VM).
+        is_virtual_machine=platform["model"] == "Virtual Machine",
+        platform=platform,
     )
     _finish_host(host, spec, macs, now)
     return host
@@ -103,9 +119,11 @@ def _add_adapter(os_state: OSState, name: str, macs: MacAllocator, description: 
 
 
 def _finish_host(host: Host, spec: dict[str, Any], macs: MacAllocator, now: float) -> None:
-    """Switches, versions and VMs: the parts L0 and L1 hosts share."""
+    """Switches, NATs, versions and VMs: the parts L0 and L1 hosts share."""
     host.supported_versions = list(spec.get("supported_versions") or supported_versions(
         int(host.os_state.os.get("build", 0))))
+    host.firewall_enabled = bool(spec.get("firewall_enabled", True))
+    host.nats = [Nat(name=nat["name"], internal_ip_interface_address_prefix=nat["prefix"]) for nat in spec.get("nats") or []]
     for sw in spec.get("switches") or []:
         switch_type = sw.get("switch_type") or ("External" if sw.get("net_adapter") else "Internal")
         switch = Switch(name=sw["name"], id=_uuid(f"{host.name}/switch/{sw['name']}"), switch_type=switch_type,
@@ -140,6 +158,7 @@ def _vm(host: Host, spec: dict[str, Any], macs: MacAllocator, now: float) -> VM:
         integration_services={**DEFAULT_INTEGRATION, **(spec.get("integration_services") or {})},
         ignores_shutdown=bool(spec.get("ignores_shutdown", False)),
         virtualization_based_security_opt_out=bool(spec.get("virtualization_based_security_opt_out", False)),
+        is_clustered=bool(spec.get("is_clustered", False)),
         notes=str(spec.get("notes") or ""),
     )
     for index, adapter in enumerate(spec.get("adapters") or []):
@@ -191,6 +210,7 @@ def _l1_host(parent: Host, vm: VM, vm_spec: dict[str, Any], nested: dict[str, An
         processor=dict(parent.processor), logical_processors=vm.processor_count,
         memory_bytes=vm.startup_memory_bytes, hypervisor_present=False, vbs=_vbs(nested.get("vbs")),
         bcd_offer_nested_virt_disabled=bool(nested.get("bcd_offer_nested_virt_disabled", False)),
-        is_virtual_machine=True, parent=parent.name, vm_name=vm.name)
+        is_virtual_machine=True, platform=_platform(nested.get("platform"), hyperv_vm_platform(vm.id)),
+        parent=parent.name, vm_name=vm.name)
     _finish_host(host, nested, macs, now)
     return host

@@ -47,10 +47,7 @@ def start_vm(world: World, host: Host, vm: VM, now: float) -> None:
     if not hypervisor_running(world, host):
         raise _failed_to_start(vm, "Virtual machine could not be started because the hypervisor is not running.")
     if vm.expose_virtualization_extensions:
-        if vm.dynamic_memory_enabled:
-            raise _failed_to_start(vm, "The virtual machine cannot be started because dynamic memory is "
-                                       "enabled on a virtual machine with nested virtualization enabled. "
-                                       "Disable dynamic memory, then start the virtual machine.")
+        # Dynamic memory does not stop it (RULES #7, removed: a 2016 preview restriction).
         blockers = nested_blockers(host, vm)
         if blockers:
             raise _failed_to_start(vm, "Nested virtualization is not supported for this virtual machine: "
@@ -88,8 +85,7 @@ def _boot_guest(world: World, host: Host, vm: VM, now: float, delay: float) -> N
         nested.memory_bytes = vm.startup_memory_bytes
     vm.hypervisor_running = bool(
         nested is not None and guest.hyperv_feature == "Enabled"
-        and vm.expose_virtualization_extensions and not vm.dynamic_memory_enabled
-        and not nested_blockers(host, vm))
+        and vm.expose_virtualization_extensions and not nested_blockers(host, vm))
     if nested is not None:
         nested.hypervisor_present = vm.hypervisor_running
 

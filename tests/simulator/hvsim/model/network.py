@@ -6,7 +6,7 @@ import uuid
 
 from .errors import HyperVError
 from .lab import MacAllocator, dashed
-from .objects import Host, IPv4Address, Nat, NetAdapter, OSState, StaticMapping, Switch
+from .objects import FirewallRule, Host, IPv4Address, Nat, NetAdapter, OSState, StaticMapping, Switch
 
 _MACS = MacAllocator(start=0xA00000)
 
@@ -212,3 +212,84 @@ def set_dhcp(adapter: NetAdapter, enabled: bool) -> None:
     if enabled:
         adapter.ipv4 = [a for a in adapter.ipv4 if a.prefix_origin != "Manual"]
         adapter.default_gateway = None
+
+
+# ---- Windows Firewall (NetSecurity): the inbound rules that admit NAT port mappings (RULES #38) ----
+
+def new_firewall_rule(host: Host, rule: FirewallRule) -> FirewallRule:
+    """New-NetFirewallRule: rule names are unique per policy store ("only one rule with a given name
+    may exist in a policy store at a time", New-NetFirewallRule page)."""
+    if any(existing.name.lower() == rule.name.lower() for existing in host.firewall_rules):
+        raise _win32(183, "Cannot create a file when that file already exists.", "ResourceExists")
+    if rule.direction not in ("Inbound", "Outbound"):
+        raise _win32(87, "The parameter is incorrect.")
+    for port in rule.local_port:
+        if port.lower() != "any" and not _is_port_or_range(port):
+            raise _win32(87, "The parameter is incorrect.")
+    if any(port.lower() != "any" for port in rule.local_port) and rule.protocol.upper() not in ("TCP", "UDP", "6", "17"):
+        # Ports are a TCP/UDP condition ("If a port number is identified ..., then this parameter must be set to TCP or UDP").
+        raise _win32(87, "The parameter is incorrect.")
+    host.firewall_rules.append(rule)
+    return rule
+
+
+def _is_port_or_range(text: str) -> bool:
+    low, _dash, high = text.partition("-")
+    try:
+        numbers = [int(low)] + ([int(high)] if high else [])
+    except ValueError:
+        return False
+    return all(0 <= number <= 65535 for number in numbers)
+
+
+def remove_firewall_rules(host: Host, selected: list[FirewallRule], query: tuple[str, str]) -> None:
+    """Remove-NetFirewallRule: nothing selected is an error naming the query ("No MSFT_NetFirewallRule
+    objects found with property 'InstanceID' equal to '<Name>'", as Get-/Remove-NetFirewallRule print it)."""
+    if not selected:
+        prop, value = query
+        raise HyperVError(f"No MSFT_NetFirewallRule objects found with property '{prop}' equal to '{value}'. Verify the "
+                          "value of the property and retry.", "ObjectNotFound", f"CmdletizationQuery_NotFound_{prop}")
+    host.firewall_rules = [rule for rule in host.firewall_rules if rule not in selected]
+
+
+def firewall_admits(host: Host, protocol: str, address: str, port: int) -> bool:
+    """Whether an enabled inbound Allow rule lets unsolicited traffic to `address:port` in; with the
+    firewall on, everything else is blocked (default inbound action Block)."""
+    if not host.firewall_enabled:
+        return True
+    blocked = allowed = False
+    for rule in host.firewall_rules:
+        if not rule.enabled or rule.direction != "Inbound" or not _rule_matches(rule, protocol, address, port):
+            continue
+        if rule.action == "Block":
+            blocked = True
+        elif rule.action == "Allow":
+            allowed = True
+    return allowed and not blocked      # a matching block rule wins over allow rules
+
+
+def _rule_matches(rule: FirewallRule, protocol: str, address: str, port: int) -> bool:
+    if rule.protocol.lower() != "any" and rule.protocol.upper() not in (protocol.upper(), {"TCP": "6", "UDP": "17"}[protocol.upper()]):
+        return False
+    if not any(_port_matches(entry, port) for entry in rule.local_port):
+        return False
+    return any(entry.lower() == "any" or _address_matches(entry, address) for entry in rule.local_address)
+
+
+def _port_matches(entry: str, port: int) -> bool:
+    if entry.lower() == "any":
+        return True
+    low, _dash, high = entry.partition("-")
+    try:
+        return int(low) <= port <= int(high or low)
+    except ValueError:
+        return False
+
+
+def _address_matches(entry: str, address: str) -> bool:
+    if address == "0.0.0.0":
+        return False      # a mapping on every address needs a rule for every address
+    try:
+        return ipaddress.IPv4Address(address) in ipaddress.IPv4Network(entry, strict=False)
+    except ValueError:
+        return False

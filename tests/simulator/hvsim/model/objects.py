@@ -8,6 +8,7 @@ from .accounts import Account
 
 GB = 1024 ** 3
 MB = 1024 ** 2
+PHYSICAL_PLATFORM = {"manufacturer": "Dell Inc.", "model": "PowerEdge R750", "smbios_asset_tag": ""}
 
 
 @dataclass
@@ -93,6 +94,23 @@ class StaticMapping:
 
 
 @dataclass
+class FirewallRule:
+    """An inbound or outbound rule of the Windows Firewall (New-NetFirewallRule), as far as it is modelled."""
+
+    name: str
+    display_name: str
+    group: str | None = None
+    description: str | None = None
+    direction: str = "Inbound"                # Inbound | Outbound
+    action: str = "Allow"                     # Allow | Block | NotConfigured
+    enabled: bool = True
+    protocol: str = "Any"                     # TCP | UDP | Any | a number
+    local_port: list[str] = field(default_factory=lambda: ["Any"])
+    local_address: list[str] = field(default_factory=lambda: ["Any"])
+    profile: str = "Any"
+
+
+@dataclass
 class VM:
     name: str
     id: str
@@ -110,6 +128,7 @@ class VM:
     integration_services: dict[str, bool] = field(default_factory=dict)
     ignores_shutdown: bool = False
     virtualization_based_security_opt_out: bool = False
+    is_clustered: bool = False                # a clustered role of a failover cluster (Get-VM IsClustered)
     guest: OSState | None = None              # the OS inside, when we can log into it
     nested_host: Host | None = None         # the guest OS is itself a Hyper-V host (an L1)
     shutdown_at: float | None = None          # wall-clock time (time.time()) a graceful shutdown completes
@@ -137,6 +156,10 @@ class Host:
     vbs: dict[str, bool]
     bcd_offer_nested_virt_disabled: bool = False
     is_virtual_machine: bool = False
+    # Win32_ComputerSystem Manufacturer / Model and Win32_SystemEnclosure SMBIOSAssetTag of the machine.
+    platform: dict[str, str] = field(default_factory=lambda: dict(PHYSICAL_PLATFORM))
+    firewall_enabled: bool = True             # Windows Firewall on (default inbound action Block)
+    firewall_rules: list[FirewallRule] = field(default_factory=list)
     parent: str | None = None                 # host name of the parent Hyper-V host (L1 and deeper)
     vm_name: str | None = None                # this host's VM name on the parent
     switches: list[Switch] = field(default_factory=list)
@@ -201,6 +224,8 @@ def host_from_dict(data: dict[str, Any]) -> Host:
     host.vms = [vm_from_dict(v) for v in data.get("vms", [])]
     host.nats = [_build(Nat, n) for n in data.get("nats", [])]
     host.static_mappings = [_build(StaticMapping, m) for m in data.get("static_mappings", [])]
+    # State files written before the firewall was modelled have no rules.
+    host.firewall_rules = [_build(FirewallRule, r) for r in data.get("firewall_rules") or []]
     # State files written before restart marks existed have none.
     host.restart_marks = {str(k).lower(): v for k, v in (data.get("restart_marks") or {}).items()}
     return host

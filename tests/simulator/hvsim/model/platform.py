@@ -12,7 +12,8 @@ _VERSIONS: list[tuple[int, str]] = [
 _ALL = ["5.0", "6.2", "7.0", "7.1", "8.0", "8.1", "8.2", "8.3", "9.0", "9.1", "9.2", "9.3",
         "10.0", "11.0", "12.0"]
 
-NESTED_MIN_BUILD_INTEL = 10565
+# Windows Server 2016 / Windows 10 1607 (GA); 10565-14392 had only the 2016 preview (RULES #8).
+NESTED_MIN_BUILD_INTEL = 14393
 NESTED_MIN_BUILD_AMD_SERVER = 20348     # Windows Server 2022
 NESTED_MIN_BUILD_AMD_CLIENT = 22000     # Windows 11
 
@@ -67,8 +68,7 @@ def nested_blockers(host: Host, vm: VM) -> list[str]:
         reasons.append("virtualization is disabled in the firmware")
     if version_key(vm.version) < version_key(minimum):
         reasons.append(f"the virtual machine configuration version {vm.version} is lower than {minimum}")
-    if host.vbs.get("running"):
-        reasons.append("virtualization-based security is running on the host")
+    # Virtualization-based security on the host is no obstacle (RULES #9, removed: preview-era only).
     if host.bcd_offer_nested_virt_disabled:
         reasons.append("the hypervisor is configured with OFFERNESTEDVIRT=FALSE")
     return reasons

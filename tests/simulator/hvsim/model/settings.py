@@ -35,11 +35,8 @@ def set_processor(host: Host, vm: VM, count: int | None, expose: bool | None) ->
                               f"have {count} virtual processors: the host has {host.logical_processors} "
                               "logical processors.", "InvalidArgument", "InvalidParameter")
     if expose is not None and expose != vm.expose_virtualization_extensions:
+        # Only while Off (RULES #1). Virtualization-based security on the host does not matter (#9, removed).
         _require_off(vm, "Processor", "ExposeVirtualizationExtensions")
-        if expose and host.vbs.get("running"):
-            raise _modify_failed(vm, "Processor", "Virtualization extensions cannot be exposed to a virtual "
-                                                  "machine on a host where virtualization-based security "
-                                                  "(Device Guard) is running.")
     if count is not None:
         vm.processor_count = count
     if expose is not None:

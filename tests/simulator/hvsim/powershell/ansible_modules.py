@@ -10,13 +10,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..model.objects import Host, OSState
+from .features import HYPERV_FEATURES, HYPERV_OPTIONAL, TOOLS, enable_hyperv
+from .script_modules import win_powershell, win_shell
 from .session import Session
 
-HYPERV_FEATURES = {"hyper-v"}
-HYPERV_OPTIONAL = {"microsoft-hyper-v", "microsoft-hyper-v-all"}
-TOOLS = {"hyper-v-powershell", "rsat-hyper-v-tools", "microsoft-hyper-v-management-powershell",
-         "microsoft-hyper-v-tools-all", "microsoft-hyper-v-management-clients"}
+SCRIPT_MODULES = {"win_shell": win_shell, "win_powershell": win_powershell}
 
 
 @dataclass(frozen=True)
@@ -60,35 +58,6 @@ def _names(value: Any) -> list[str]:
     return [str(v) for v in value or []]
 
 
-def _install_blocker(session: Session, host: Host) -> str | None:
-    """Why Hyper-V cannot be installed here (None when it can)."""
-    if not host.is_virtual_machine:
-        if not host.processor.get("virtualization_firmware_enabled") or not host.processor.get("vmx"):
-            return "Hyper-V cannot be installed: The processor does not have required virtualization capabilities."
-        return None
-    parent = session.world.parent_of(host)
-    if parent is None or not parent[1].expose_virtualization_extensions:
-        return "Hyper-V cannot be installed: The processor does not have required virtualization capabilities."
-    return None
-
-
-def _enable_hyperv(session: Session, check_mode: bool) -> tuple[bool, bool, str | None]:
-    """(changed, restart_needed, error)"""
-    os_state: OSState = session.host.os_state
-    if os_state.hyperv_feature == "Enabled":
-        return False, False, None
-    if os_state.hyperv_feature == "EnablePending":
-        return False, True, None
-    blocker = _install_blocker(session, session.host)
-    if blocker:
-        return False, False, blocker
-    if not check_mode:
-        os_state.hyperv_feature = "EnablePending"
-        session.host.pending_reboot = True
-        session.changed()
-    return True, True, None
-
-
 def win_feature(session: Session, args: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     if session.host.os_state.os.get("product_type") == "client":
         # Client editions have no ServerManager module, so the module finds neither cmdlet.
@@ -107,7 +76,7 @@ def win_feature(session: Session, args: dict[str, Any]) -> tuple[int, dict[str, 
     for name in _names(args.get("name")):
         lowered = name.lower()
         if lowered in HYPERV_FEATURES:
-            did, needs, error = _enable_hyperv(session, check_mode)
+            did, needs, error = enable_hyperv(session, check_mode)
             if error:
                 return 1, {"failed": True, "changed": False, "success": False, "exitcode": "Failed",
                            "reboot_required": False, "feature_result": [],
@@ -143,7 +112,7 @@ def win_optional_feature(session: Session, args: dict[str, Any]) -> tuple[int, d
             # DISM reports "EnablePending", which the module's -notlike "Enabled*" test does not
             # match: it enables the feature again and reports a change (the module's behaviour).
             pending = session.host.os_state.hyperv_feature == "EnablePending"
-            did, needs, error = _enable_hyperv(session, check_mode)
+            did, needs, error = enable_hyperv(session, check_mode)
             if error:
                 return 1, {"failed": True, "changed": False, "msg": error}
             changed = changed or did or pending
@@ -179,6 +148,9 @@ def setup_facts(session: Session) -> tuple[int, dict[str, Any]]:
 
 def run_module(session: Session, call: ModuleCall) -> tuple[int, dict[str, Any]]:
     short = _short(call.name)
+    if short in SCRIPT_MODULES:
+        # The script takes the lock command by command (waits happen without it).
+        return SCRIPT_MODULES[short](session, call.args)
     with session.lock:
         session.refresh()
         if short == "win_ping":

@@ -5,8 +5,8 @@ import json
 from typing import Any
 
 from ..winrm.backend import CommandResult
-from . import ansible_modules, commandline, raw
-from .errors import PSError, clixml_error, clixml_for, command_not_found
+from . import ansible_modules, commandline, costs, raw
+from .errors import PSError, clixml_error, clixml_for
 from .executor import execute
 from .probe import probe
 from .session import Session
@@ -32,6 +32,23 @@ def _request(stdin: bytes) -> dict[str, Any] | None:
 
 
 def _run_request(session: Session, request: dict[str, Any]) -> CommandResult:
+    result = _answer_request(session, request)
+    name = request.get("script_name")
+    if name in ("probe", "execute"):
+        given = request.get("parameters")
+        parameters: dict[str, Any] = given if isinstance(given, dict) else {}
+        try:
+            answer = json.loads(result.stdout.decode("utf-8"))
+        except ValueError:
+            answer = {}
+        done = answer.get("result") if isinstance(answer, dict) else None
+        done = done if isinstance(done, dict) else None
+        items = costs.probe_items(parameters, done) if name == "probe" else costs.execute_items(parameters, done)
+        session.charge(f"{name} script", items)
+    return result
+
+
+def _answer_request(session: Session, request: dict[str, Any]) -> CommandResult:
     name = request.get("script_name")
     parameters = request.get("parameters") or {}
     if not isinstance(request.get("script"), str) or not request["script"].strip():
@@ -56,19 +73,15 @@ def _run_request(session: Session, request: dict[str, Any]) -> CommandResult:
     return CommandResult(0, _json_line({"ok": True, "result": result}), b"")
 
 
-def _not_recognized(script: str) -> CommandResult:
-    word = commandline.first_command_word(script)
-    return CommandResult(1, b"", clixml_for(command_not_found(word), script.strip().splitlines()[0]
-                                            if script.strip() else ""))
-
-
 def run(session: Session, command_line: str, stdin: bytes) -> CommandResult:
     try:
         invocation = commandline.parse(command_line)
     except commandline.CommandLineError as error:
         return CommandResult(1, b"", clixml_error([f"PowerShell: {error}"]))
+    session.charge(f"{invocation.shell}.exe", [("process:powershell" if invocation.shell == "powershell"
+                                                else "process:native", 1)])
     if invocation.shell == "cmd":
-        result = raw.run_raw(session, invocation.script)
+        result = raw.run_raw(session, invocation.script) or raw.run_cmd(session, invocation.script)
         if result is not None:
             return CommandResult(result.rc, _out(result.stdout), _out(result.stderr))
         word = invocation.script.split()[0]
@@ -79,11 +92,10 @@ def run(session: Session, command_line: str, stdin: bytes) -> CommandResult:
         return _run_request(session, request)
     module = ansible_modules.parse_payload(stdin)
     if module is not None:
+        session.charge("exec wrapper", [("exec_wrapper:module", 1)])
         rc, document = ansible_modules.run_module(session, module)
+        session.charge(module.name, costs.module_items(module.name, module.args, document))
         return CommandResult(rc, _json_line(document), b"")
     script = stdin.decode("utf-8", errors="replace") if invocation.read_stdin_as_script else invocation.script
-    result = raw.run_raw(session, commandline.strip_rc_suffix(script))
-    if result is not None:
-        stderr = clixml_error(result.stderr.splitlines()) if result.stderr else b""
-        return CommandResult(result.rc, _out(result.stdout), stderr)
-    return _not_recognized(commandline.strip_rc_suffix(script))
+    outcome = raw.run_script(session, commandline.strip_rc_suffix(script))
+    return CommandResult(outcome.rc, _out(outcome.stdout), outcome.stderr)

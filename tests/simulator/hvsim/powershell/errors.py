@@ -69,19 +69,27 @@ def _serialize(text: str) -> str:
     return _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", escape(text))
 
 
-def error_record_lines(error: PSError, script_line: str = "") -> list[str]:
-    """The lines PowerShell prints for an uncaught terminating error."""
+def error_record_lines(error: PSError, script_line: str = "", line: int = 1, char: int = 1,
+                       extent: int | None = None, computer: str | None = None) -> list[str]:
+    """The lines PowerShell prints for an error record: where it happened (line, char and the
+    length of the failing command in the script), or the remote computer it came from."""
     shown = error.prefix or error.command
     prefix = f"{shown} : " if shown else ""
-    lines = [f"{prefix}{error.message}", "At line:1 char:1"]
-    if script_line:
-        lines.append(f"+ {script_line[:70]}")
-        lines.append("+ " + "~" * min(len(script_line), 70))
+    lines = [f"{prefix}{error.message}"]
+    if computer is None:
+        lines.append(f"At line:{line} char:{char}")
+        if script_line:
+            rest = len(script_line) - (char - 1)
+            width = min(extent if extent is not None else rest, rest)
+            lines.append(f"+ {script_line}")
+            lines.append("+ " + " " * (char - 1) + "~" * max(1, width))
     target = error.target or ""
     short_type = error.exception_type.rsplit(".", 1)[-1]
     where = f" [{error.command}]" if error.command else ""
     lines.append(f"    + CategoryInfo          : {error.category}: ({target}:String){where}, {short_type}")
     lines.append(f"    + FullyQualifiedErrorId : {error.fully_qualified_id()}")
+    if computer is not None:
+        lines.append(f"    + PSComputerName        : {computer}")
     lines.append(" ")
     return lines
 
@@ -89,6 +97,16 @@ def error_record_lines(error: PSError, script_line: str = "") -> list[str]:
 def clixml_error(lines: list[str]) -> bytes:
     """stderr bytes for error-stream lines, in the shape Windows PowerShell writes them."""
     body = "".join(f'<S S="Error">{_serialize(line + chr(13) + chr(10))}</S>' for line in lines)
+    return (CLIXML_HEADER + _OBJS_OPEN + body + "</Objs>").encode("utf-8")
+
+
+def clixml_streams(error_lines: list[str], warnings: list[str]) -> bytes:
+    """stderr bytes for a script's warning and error streams (CLIXML, as powershell.exe writes them
+    when its output is redirected); empty when there is nothing to report."""
+    if not error_lines and not warnings:
+        return b""
+    body = "".join(f'<S S="warning">{_serialize(w + chr(13) + chr(10))}</S>' for w in warnings)
+    body += "".join(f'<S S="Error">{_serialize(line + chr(13) + chr(10))}</S>' for line in error_lines)
     return (CLIXML_HEADER + _OBJS_OPEN + body + "</Objs>").encode("utf-8")
 
 

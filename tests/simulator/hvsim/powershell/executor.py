@@ -16,7 +16,7 @@ from .session import Session
 HOST_ALLOW = {"Set-VMProcessor", "Set-VMMemory", "Set-VMNetworkAdapter", "Connect-VMNetworkAdapter",
               "Update-VMVersion", "Remove-VMSavedState", "Start-VM", "Stop-VM", "New-VMSwitch", "Remove-VMSwitch",
               "New-NetNat", "Remove-NetNat", "New-NetIPAddress", "Remove-NetIPAddress", "Add-NetNatStaticMapping",
-              "Remove-NetNatStaticMapping", "Set-VMSecurity"}
+              "Remove-NetNatStaticMapping", "Set-VMSecurity", "New-NetFirewallRule", "Remove-NetFirewallRule"}
 GUEST_ALLOW = {"New-NetIPAddress", "Remove-NetIPAddress", "Set-DnsClientServerAddress", "Set-NetIPInterface",
                "Remove-NetRoute"}
 _SELECTORS = {"vmname", "name", "vm"}

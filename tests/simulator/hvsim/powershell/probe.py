@@ -51,9 +51,34 @@ def _host_section(session: Session) -> dict[str, Any]:
         "default_version": (default_version(build) if not host.supported_versions else
                             max(host.supported_versions, key=version_key)) if versions_readable else None,
         "is_virtual_machine": host.is_virtual_machine,
+        "platform": _platform(host),
+        # Get-NatList: Get-NetNat inside Invoke-Quietly, refused to non-administrators (RULES #33).
+        "nats": _nats(host) if rights.administrator else [],
         "is_administrator": rights.administrator,
         "is_hyperv_administrator": rights.hyperv_administrator,
     }
+
+
+def _platform(host: Host) -> dict[str, Any]:
+    """Get-PlatformFacts: Win32_ComputerSystem Manufacturer/Model, Win32_SystemEnclosure SMBIOSAssetTag (RULES #37)."""
+    return {"manufacturer": host.platform.get("manufacturer", ""), "model": host.platform.get("model", ""),
+            "smbios_asset_tag": host.platform.get("smbios_asset_tag", "")}
+
+
+def _nats(host: Host) -> list[dict[str, Any]]:
+    return [{"name": n.name, "internal_ip_interface_address_prefix": n.internal_ip_interface_address_prefix}
+            for n in host.nats]
+
+
+FIREWALL_GROUP = "hyperv.nested NAT port mappings"   # the probe script's Get-NetFirewallRule -Group
+
+
+def _firewall_rules(host: Host) -> list[dict[str, Any]]:
+    """Get-MappingFirewallRules: the rules of the module's group only, with their port and address filters."""
+    return [{"name": r.name, "display_name": r.display_name, "enabled": r.enabled, "direction": r.direction,
+             "action": r.action, "protocol": r.protocol, "local_port": list(r.local_port),
+             "local_address": list(r.local_address)}
+            for r in host.firewall_rules if (r.group or "").lower() == FIREWALL_GROUP.lower()]
 
 
 def _refuse_hyperv(session: Session, cmdlet: str) -> None:
@@ -131,6 +156,8 @@ def _vm_entry(host: Host, vm: VM, now: float) -> dict[str, Any]:
         "processor_count": vm.processor_count,
         "expose_virtualization_extensions": vm.expose_virtualization_extensions,
         "dynamic_memory_enabled": vm.dynamic_memory_enabled,
+        # MemoryAssigned: the simulator does not balance dynamic memory, a running VM has its startup memory.
+        "memory_assigned_bytes": vm.startup_memory_bytes if vm.state in ("Running", "Paused") else 0,
         "startup_memory_bytes": vm.startup_memory_bytes, "minimum_memory_bytes": vm.minimum_memory_bytes,
         "maximum_memory_bytes": vm.maximum_memory_bytes,
         "checkpoints": [{"name": c.name, "id": c.id} for c in vm.checkpoints],
@@ -140,6 +167,7 @@ def _vm_entry(host: Host, vm: VM, now: float) -> dict[str, Any]:
         "integration_services": [{"name": n, "enabled": e, "primary_status": _status(vm, e, now)}
                                  for n, e in vm.integration_services.items()],
         "virtualization_based_security_opt_out": vm.virtualization_based_security_opt_out,
+        "is_clustered": vm.is_clustered,
         "guest_os": guest_os,
         "guest_dns_name": _kvp_dns_name(vm) if reported else None,
         "notes": vm.notes,
@@ -178,7 +206,8 @@ def _network_section(session: Session) -> dict[str, Any]:
     host = session.host
     if host.os_state.hyperv_feature != "Enabled":
         return {"hyperv_module": False, "switches": [], "nats": [], "static_mappings": [],
-                "ip_addresses": _ip_addresses(host.os_state), "adapters": _adapters(host.os_state)}
+                "ip_addresses": _ip_addresses(host.os_state), "adapters": _adapters(host.os_state),
+                "firewall_rules": _firewall_rules(host)}
     _refuse_hyperv(session, "Get-VMSwitch")   # not caught by the probe script: the probe fails
     # Get-NetNat / Get-NetNatStaticMapping are read inside Invoke-Quietly; the simulator refuses
     # them to non-administrators, who then see no NAT (RULES #33, stricter than Windows perhaps).
@@ -188,14 +217,14 @@ def _network_section(session: Session) -> dict[str, Any]:
         "switches": [{"name": s.name, "switch_type": s.switch_type,
                       "net_adapter_interface_description": s.net_adapter_interface_description}
                      for s in host.switches],
-        "nats": [{"name": n.name, "internal_ip_interface_address_prefix": n.internal_ip_interface_address_prefix}
-                 for n in host.nats if nat_readable],
+        "nats": _nats(host) if nat_readable else [],
         "static_mappings": [{"nat_name": m.nat_name, "static_mapping_id": m.static_mapping_id,
                              "protocol": m.protocol, "external_ip_address": m.external_ip_address,
                              "external_port": m.external_port, "internal_ip_address": m.internal_ip_address,
                              "internal_port": m.internal_port} for m in host.static_mappings if nat_readable],
         "ip_addresses": _ip_addresses(host.os_state),
         "adapters": _adapters(host.os_state),
+        "firewall_rules": _firewall_rules(host),
     }
 
 
@@ -256,6 +285,8 @@ def probe(session: Session, parameters: dict[str, Any]) -> dict[str, Any]:
                 result["network"] = _network_section(session)
             elif section == "guests":
                 result["guests"] = _guests_section(session, parameters.get("guests") or [])
+            elif section == "platform":
+                result["platform"] = _platform(session.host)
             else:
                 raise ValueError(f"unknown probe section '{section}'")
     return result

@@ -1,5 +1,6 @@
-"""Raw commands other tools send: ansible.windows.win_reboot's boot-time query, shutdown and test
-command (plugins/plugin_utils/_reboot.py), and a few one-liners."""
+"""Raw commands: the fixed ones other tools send (ansible.windows.win_reboot's boot-time query,
+shutdown and test command, plugins/plugin_utils/_reboot.py; a few one-liners), and every other
+script through the plain-PowerShell interpreter (interpreter.py)."""
 from __future__ import annotations
 
 import json
@@ -7,6 +8,9 @@ import re
 from dataclasses import dataclass
 
 from ..model import lifecycle
+from .errors import clixml_streams
+from .formatting import out_default
+from .interpreter import Context, Interpreter, RunResult
 from .session import Session
 
 _BOOT_TIME = re.compile(r"^\(Get-CimInstance -ClassName Win32_OperatingSystem -Property LastBootUpTime\)"
@@ -59,3 +63,42 @@ def run_raw(session: Session, script: str) -> RawResult | None:
         if script.strip().lower() in ("hostname", "hostname.exe"):
             return RawResult(0, (host.vm_name or host.name).upper() + "\r\n")
     return None
+
+
+@dataclass(frozen=True)
+class ScriptOutcome:
+    """A script run as powershell.exe runs it: exit code, console text, CLIXML stderr."""
+
+    rc: int
+    stdout: str
+    stderr: bytes
+    result: RunResult | None = None
+
+
+def run_script(session: Session, script: str) -> ScriptOutcome:
+    """A known raw command, or the script through the interpreter."""
+    known = run_raw(session, script)
+    if known is not None:
+        from .errors import clixml_error
+        return ScriptOutcome(known.rc, known.stdout, clixml_error(known.stderr.splitlines()) if known.stderr else b"")
+    result = Interpreter(Context(session)).run(script)
+    error_lines = [line for record in result.errors for line in record.lines()]
+    return ScriptOutcome(result.rc, out_default(result.console), clixml_streams(error_lines, result.warnings), result)
+
+
+def run_cmd(session: Session, command_line: str) -> RawResult | None:
+    """A cmd.exe command line naming a native program the simulator runs (netsh, hostname)."""
+    import shlex
+
+    from . import native
+    try:
+        words = shlex.split(command_line.replace("\\", "\\\\"), posix=True)
+    except ValueError:
+        return None
+    if not words or not native.is_native(words[0]):
+        return None
+    with session.lock:
+        session.refresh()
+        done = native.run(words[0], words[1:], session.host.os_state, session.rights, session.computer_name)
+        session.changed()
+    return RawResult(done.rc, done.stdout, done.stderr)

@@ -33,6 +33,9 @@ class Session:
     poll_interval: float = 0.02
     # The account the command runs as (model/accounts.py); the host's main account unless told.
     rights: Rights = field(default_factory=lambda: full_rights("Administrator"))
+    # Charge the host for work it does (label, [(cost key, count)]): model/timing.py, applied by the
+    # Fleet. Waits for the charged time, so never call it while holding the lock. No-op by default.
+    charge: Callable[[str, list[tuple[str, int]]], None] = field(default=lambda label, items: None)
 
     @property
     def computer_name(self) -> str:

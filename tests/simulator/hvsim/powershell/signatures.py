@@ -1,12 +1,16 @@
-"""Bind a cmdlet and a splatted parameter dictionary the way PowerShell's binder does.
+"""Bind a cmdlet the way PowerShell's binder does: a splatted parameter dictionary (`bind`, what the
+executor sends), or a command line's named and positional arguments and one pipeline input object
+(`bind_invocation`, what the script interpreter sends).
 
 Signatures come from data/cmdlets.json (Microsoft's documented syntax). Values are JSON values
-(what ConvertFrom-Json yields) or ObjectRef for objects the executor resolved itself (-VM).
+(what ConvertFrom-Json yields) or ObjectRef for .NET objects the simulator made itself (Get-VM
+results, adapters): never from JSON.
 """
 from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,21 +27,33 @@ _INT_RANGES: dict[str, tuple[int, int, str]] = {
     "Int64": (-2**63, 2**63 - 1, "Value was either too large or too small for an Int64."),
     "UInt64": (0, 2**64 - 1, "Value was either too large or too small for a UInt64."),
 }
-_STRINGISH = {"String", "TimeSpan", "Object", "PSObject"}
+# Feature (ServerManager) converts from a feature's name, as every Install-WindowsFeature example passes it.
+_STRINGISH = {"String", "TimeSpan", "Feature"}
+_PASS_THROUGH = {"Object", "PSObject", "IDictionary"}   # any value binds as it is
 _FULL_TYPE = {"Boolean": "System.Boolean", "String": "System.String", "SwitchParameter":
               "System.Management.Automation.SwitchParameter"}
 
 
 @dataclass(frozen=True)
 class ObjectRef:
-    """A .NET object the executor obtained itself (Get-VM result, adapter), never from JSON."""
+    """A .NET object the simulator made itself (Get-VM result, adapter), never from JSON."""
 
     type_name: str          # e.g. "VirtualMachine", "VMNetworkAdapter"
     target: Any
     bases: tuple[str, ...] = ()   # .NET base classes it also binds to (VMNetworkAdapterBase)
+    # What PowerShell shows of the object (name -> value), in its order: pipeline binding by
+    # property name, member access and output formatting read these.
+    properties: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def is_a(self, type_name: str) -> bool:
         return type_name == self.type_name or type_name in self.bases
+
+    def property(self, name: str) -> Any:
+        """The value of a property, matched case-insensitively; KeyError when there is none."""
+        for key, value in self.properties.items():
+            if key.lower() == name.lower():
+                return value
+        raise KeyError(name)
 
 
 @dataclass
@@ -147,6 +163,10 @@ def _convert_enum(cmdlet: str, param: str, value: Any, type_name: str, accepted:
 
 def _convert_scalar(cmdlet: str, param: str, value: Any, type_name: str,
                     accepted: list[str] | None) -> Any:
+    if type_name in _PASS_THROUGH:
+        if type_name == "IDictionary" and not isinstance(value, dict):
+            raise _type_error(cmdlet, param, value, "Collections.IDictionary")
+        return value
     if isinstance(value, ObjectRef):
         if value.is_a(type_name):
             return value
@@ -315,3 +335,203 @@ def _check_mandatory_value(cmdlet: str, name: str, value: Any) -> None:
         raise PSError(f"Cannot bind argument to parameter '{name}' because it is {what}.", "InvalidData",
                       "ParameterArgumentValidationErrorEmptyStringNotAllowed",
                       "System.Management.Automation.ParameterBindingValidationException", command=cmdlet)
+
+
+# --------------------------------------------------------------------------- command lines
+
+
+class _NoValue:
+    def __repr__(self) -> str:
+        return "NO_VALUE"
+
+
+NO_VALUE: Any = _NoValue()     # a named parameter written without an argument (a switch: -Force)
+NO_INPUT: Any = _NoValue()     # a command that is first in its pipeline
+_ANY_TYPES = {"Object", "PSObject"}
+_SCALARS: dict[type, set[str]] = {
+    str: {"String"}, bool: {"Boolean", "SwitchParameter"},
+    int: set(_INT_RANGES), float: {"Double", "Single", "Decimal"},
+}
+
+
+@dataclass(frozen=True)
+class NamedArgument:
+    given: str        # the parameter name as written, without its dash
+    value: Any        # NO_VALUE when nothing followed it
+
+
+def module_of(cmdlet: str) -> str:
+    return str(_data()["cmdlets"][cmdlet].get("module", ""))
+
+
+def _ordered_sets(cmdlet: str) -> list[dict[str, Any]]:
+    sets: list[dict[str, Any]] = _data()["cmdlets"][cmdlet]["parameter_sets"]
+    return sorted(sets, key=lambda s: not s["is_default"])
+
+
+def _names(pset: dict[str, Any]) -> set[str]:
+    return {p["name"] for p in pset["parameters"]}
+
+
+def _binding_error(cmdlet: str, message: str, error_id: str) -> PSError:
+    return PSError(message, "InvalidArgument", error_id, "System.Management.Automation.ParameterBindingException",
+                   command=cmdlet)
+
+
+def is_switch_parameter(cmdlet: str, name: str) -> bool:
+    reference = _data()["common_parameters_reference"]["parameters"]
+    if name in reference:
+        return str(reference[name]["type"]) == "SwitchParameter"
+    return any(p["switch"] for s in _data()["cmdlets"][cmdlet]["parameter_sets"] for p in s["parameters"]
+               if p["name"] == name)
+
+
+def _type_of(cmdlet: str, name: str) -> str:
+    for pset in _data()["cmdlets"][cmdlet]["parameter_sets"]:
+        for p in pset["parameters"]:
+            if p["name"] == name:
+                return str(p["type"])
+    return "Object"
+
+
+def _element(type_name: str) -> str:
+    return type_name[:-2] if type_name.endswith("[]") else type_name
+
+
+def _matches_exactly(value: Any, type_name: str) -> bool:
+    """Does `value` bind to `type_name` without a conversion (PowerShell's first binding pass)?"""
+    element = _element(type_name)
+    if element in _ANY_TYPES:
+        return True
+    if isinstance(value, ObjectRef):
+        return value.is_a(element)
+    return element in _SCALARS.get(type(value), set())
+
+
+def _converts(cmdlet: str, param: dict[str, Any], value: Any) -> bool:
+    try:
+        convert(cmdlet, param["name"], value, param["type"], param.get("accepted_values"))
+    except PSError:
+        return False
+    return True
+
+
+def _fits_position(param: dict[str, Any], value: Any, strict: bool) -> bool:
+    """Can a positional argument go to this parameter? A .NET object goes to its own type (and,
+    when nothing takes it so, `strict` False, to a string parameter)."""
+    element = _element(param["type"])
+    if element in _ANY_TYPES or _matches_exactly(value, param["type"]):
+        return True
+    if isinstance(value, ObjectRef):
+        return not strict and element == "String"
+    known_scalars = {"String", "Boolean", "SwitchParameter", "Double", "Single", "Decimal", "Guid", "TimeSpan",
+                     "Uri", "Version", "Char", *_INT_RANGES}
+    return element in known_scalars or bool(param.get("accepted_values"))
+
+
+def _shown(value: Any) -> str:
+    return value.type_name if isinstance(value, ObjectRef) else _show(value)
+
+
+def _bind_named(cmdlet: str, named: list[NamedArgument]) -> dict[str, Any]:
+    canonical: dict[str, Any] = {}
+    for argument in named:
+        name = resolve_parameter(cmdlet, argument.given)
+        if name in canonical:
+            raise _binding_error(cmdlet, f"Cannot bind parameter because parameter '{name}' is specified more than "
+                                 "once. To provide multiple values to parameters that can accept multiple values, "
+                                 "use the array syntax.", "ParameterAlreadyBound")
+        value = argument.value
+        if value is NO_VALUE:
+            if not is_switch_parameter(cmdlet, name):
+                full = _FULL_TYPE.get(_type_of(cmdlet, name), f"System.{_type_of(cmdlet, name)}")
+                raise _binding_error(cmdlet, f"Missing an argument for parameter '{name}'. Specify a parameter of "
+                                     f"type '{full}' and try again.", "MissingArgument")
+            value = True
+        canonical[name] = value
+    return canonical
+
+
+def _bind_positional(cmdlet: str, candidates: list[dict[str, Any]], canonical: dict[str, Any],
+                     values: list[Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Positional arguments to the parameters of the first candidate set that takes them all."""
+    fitted_most = 0
+    for strict in (True, False):
+        for pset in candidates:
+            slots: list[dict[str, Any]] = []
+            taken: set[int] = set()
+            # Required parameters first where a page lists two at one position.
+            for param in sorted(pset["parameters"],
+                                key=lambda p: (p["position"] is None, p["position"] or 0, not p["required"])):
+                if param["position"] is None or param["switch"] or param["name"] in canonical \
+                        or param["position"] in taken:
+                    continue
+                taken.add(param["position"])
+                slots.append(param)
+            assigned: dict[str, Any] = {}
+            for value, slot in zip(values, slots, strict=False):
+                if not _fits_position(slot, value, strict):
+                    break
+                assigned[slot["name"]] = value
+            if len(assigned) == len(values):
+                wanted = set(assigned) | {n for n in canonical if n in _names(pset)}
+                return [s for s in candidates if wanted <= _names(s)], assigned
+            fitted_most = max(fitted_most, len(assigned))
+    raise _binding_error(cmdlet, "A positional parameter cannot be found that accepts argument "
+                         f"'{_shown(values[fitted_most])}'.", "PositionalParameterNotFound")
+
+
+def _property_for(value: Any, param: dict[str, Any]) -> Any:
+    if not isinstance(value, ObjectRef):
+        return NO_VALUE
+    for name in (param["name"], *(param.get("aliases") or ())):
+        try:
+            return value.property(name)
+        except KeyError:
+            continue
+    return NO_VALUE
+
+
+def _bind_pipeline(cmdlet: str, candidates: list[dict[str, Any]], canonical: dict[str, Any],
+                   value: Any) -> dict[str, Any]:
+    """One pipeline object, PowerShell's four passes: by value, then by property name, each first
+    without and then with type conversion; the default set first."""
+    for coerce in (False, True):
+        for how in ("ByValue", "ByPropertyName"):
+            for pset in candidates:
+                found: dict[str, Any] = {}
+                for param in pset["parameters"]:
+                    if param["name"] in canonical or how not in (param.get("pipeline_by") or []):
+                        continue
+                    given = value if how == "ByValue" else _property_for(value, param)
+                    if given is NO_VALUE:
+                        continue
+                    if _matches_exactly(given, param["type"]) or (coerce and _converts(cmdlet, param, given)):
+                        found[param["name"]] = given
+                        if how == "ByValue":
+                            break
+                if found:
+                    return found
+    raise PSError("The input object cannot be bound to any parameters for the command either because the command "
+                  "does not take pipeline input or the input and its properties do not match any of the parameters "
+                  "that take pipeline input.", "InvalidArgument", "InputObjectNotBound",
+                  "System.Management.Automation.ParameterBindingException", target=_shown(value), command=cmdlet)
+
+
+def bind_invocation(cmdlet_name: str, named: list[NamedArgument], positional: list[Any],
+                    pipeline: Any = NO_INPUT) -> Bound:
+    """Bind a command as written in a script: named arguments (switches given NO_VALUE), positional
+    arguments by their documented positions, then one pipeline input object (NO_INPUT: none)."""
+    cmdlet = resolve_cmdlet(cmdlet_name)
+    catalog = _catalog(cmdlet)
+    canonical = _bind_named(cmdlet, named)
+    own = {n for n in canonical if not catalog[n].common}
+    candidates = [s for s in _ordered_sets(cmdlet) if own <= _names(s)]
+    if not candidates:
+        raise _ambiguous_set(cmdlet)
+    if positional:
+        candidates, assigned = _bind_positional(cmdlet, candidates, canonical, positional)
+        canonical.update(assigned)
+    if pipeline is not NO_INPUT:
+        canonical.update(_bind_pipeline(cmdlet, candidates, canonical, pipeline))
+    return bind(cmdlet, canonical)

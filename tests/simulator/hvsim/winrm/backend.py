@@ -25,7 +25,11 @@ class CommandBackend(Protocol):
         """
 
     def run_command(self, host: str, command_line: str, stdin: bytes, user: str | None = None) -> CommandResult:
-        """Run one command line to completion as `user` (the account that opened the shell); may block."""
+        """Run one command line to completion as `user` (the account that opened the shell); may block.
+
+        A backend may also have `shell_event(host, "shell_create" | "shell_delete")`, called when a
+        shell opens or closes (the Fleet charges its timing model there; it may block too).
+        """
 
 
 class CommandObserver(Protocol):

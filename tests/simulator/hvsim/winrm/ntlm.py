@@ -19,6 +19,8 @@ import spnego
 from spnego.channel_bindings import GssChannelBindings
 from spnego.exceptions import SpnegoError
 
+from .encryption import split_signature, with_length
+
 _ENV_VAR = "NTLM_USER_FILE"
 _ENV_LOCK = threading.Lock()
 NTLM_SIGNATURE = b"NTLMSSP\x00"
@@ -63,6 +65,8 @@ class NtlmAccounts:
 class NtlmAcceptor:
     """One NTLM handshake and, once complete, the connection's sealing state."""
 
+    protocols = ("application/HTTP-SPNEGO-session-encrypted",)
+
     def __init__(self, accounts: NtlmAccounts, channel_bindings: GssChannelBindings | None) -> None:
         self._accounts = accounts
         with accounts.active():
@@ -87,12 +91,15 @@ class NtlmAcceptor:
         except Exception as exc:  # malformed tokens surface as assorted parsing errors, not only SpnegoError
             raise AuthenticationFailed(str(exc)) from exc
 
-    def seal(self, data: bytes) -> tuple[bytes, bytes]:
-        """(16-byte signature, sealed bytes); the RC4 state advances, so call exactly once per reply."""
+    def seal(self, data: bytes) -> bytes:
+        """A part's data (16-byte signature, sealed bytes); the RC4 state advances: once per reply."""
         wrapped = self._context.wrap_winrm(data)
-        return wrapped.header, wrapped.data
+        return with_length(wrapped.header, wrapped.data)
 
-    def unseal(self, signature: bytes, sealed: bytes) -> bytes:
+    def unseal(self, data: bytes) -> bytes:
+        signature, sealed = split_signature(data)
+        if len(signature) != 16:
+            raise AuthenticationFailed(f"NTLM signatures are 16 bytes, got {len(signature)}")
         try:
             return self._context.unwrap_winrm(signature, sealed)
         except SpnegoError as exc:

@@ -15,8 +15,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from ..psrp import PsrpRegistry
 from . import encryption
-from .auth import CHALLENGE_HEADERS, AccountStore, Authenticated, Challenge, ConnectionAuth
+from .auth import AccountStore, Authenticated, Challenge, ConnectionAuth, KerberosConfig
 from .backend import CommandBackend, CommandObserver
 from .faults import ConnectionDropped, ProtocolFaults
 from .ntlm import AuthenticationFailed
@@ -39,15 +40,20 @@ class Endpoint:
         port: int = 0,
         tls: TLSConfig | None = None,
         observer: CommandObserver | None = None,
+        kerberos: KerberosConfig | None = None,
+        credssp: bool = False,
     ) -> None:
         self.host = host
+        self.kerberos = kerberos  # Kerberos with this host's keytab (a lab with a realm)
+        self.credssp = credssp  # Enable-WSManCredSSP -Role Server
         self.backend = backend
         self.bind_address = bind_address
         self.tls = tls
         self.faults = ProtocolFaults()
         self._requested_port = port
         self._shells = ShellRegistry(host, backend, observer)
-        self.service = WsmanService(host, self._shells, self.faults)
+        self.psrp = PsrpRegistry(host, backend, observer)
+        self.service = WsmanService(host, self._shells, self.faults, self.psrp)
         self.accounts = AccountStore(host, self._accounts)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -161,7 +167,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.request = self.server.ssl_context.wrap_socket(self.request, server_side=True)
         super().setup()
         self.server.track(self.connection, True)
-        self.auth = ConnectionAuth(self.server.endpoint.accounts, self.server.channel_bindings)
+        endpoint = self.server.endpoint
+        self.auth = ConnectionAuth(endpoint.accounts, self.server.channel_bindings, endpoint.kerberos, endpoint.credssp)
 
     def finish(self) -> None:
         try:
@@ -196,7 +203,7 @@ class _Handler(BaseHTTPRequestHandler):
             # credentials (RULES #31).
             log.info("%s: %s authenticated but may not use WinRM", endpoint.host, outcome.username)
             self.auth.forget()
-            self._reply(401, b"", www_authenticate=CHALLENGE_HEADERS)
+            self._reply(401, b"", www_authenticate=self.auth.challenge)
             self.close_connection = True
             return
         try:
@@ -216,12 +223,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, body: bytes, user: Authenticated) -> None:
         content_type = self.headers.get("Content-Type", "")
         if not body:
-            self._reply(200, b"")  # pywinrm's empty POST that sets up message encryption
+            # pywinrm's empty POST that sets up message encryption (with Kerberos's mutual token).
+            self._reply(200, b"", www_authenticate=user.www_authenticate)
             return
         sealing = None
         if encryption.is_encrypted(content_type):
             sealing = user.sealing
-            if sealing is None:  # only an NTLM-authenticated connection has keys to unseal with
+            if sealing is None:  # Basic has no keys to unseal with
                 self._reply(400, b"")
                 return
             try:
@@ -236,9 +244,10 @@ class _Handler(BaseHTTPRequestHandler):
         endpoint = self.server.endpoint
         reply = endpoint.service.handle(body, Caller(user.username, self.client_address[0]), endpoint.url)
         if sealing is not None:
-            self._reply(reply.status, encryption.wrap(reply.body, sealing), content_type=encryption.CONTENT_TYPE)
+            self._reply(reply.status, encryption.wrap(reply.body, sealing), content_type=encryption.content_type(sealing),
+                        www_authenticate=user.www_authenticate)
         else:
-            self._reply(reply.status, reply.body, content_type=SOAP_CONTENT_TYPE)
+            self._reply(reply.status, reply.body, content_type=SOAP_CONTENT_TYPE, www_authenticate=user.www_authenticate)
 
     def _reply(self, status: int, body: bytes, content_type: str | None = None, www_authenticate: tuple[str, ...] = ()) -> None:
         latency = self.server.endpoint.faults.latency_seconds

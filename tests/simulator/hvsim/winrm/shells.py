@@ -68,12 +68,20 @@ class ShellRegistry:
         shell = Shell(id=_new_id(), owner=owner, codepage=codepage)
         with self._lock:
             self._shells[shell.id] = shell
+        self._shell_event("shell_create")
         return shell
 
     def delete_shell(self, shell_id: str, owner: str | None = None) -> None:
         with self._lock:
             self._shell(shell_id, owner)
             del self._shells[shell_id.upper()]
+        self._shell_event("shell_delete")
+
+    def _shell_event(self, event: str) -> None:
+        # A backend with a timing model (Fleet.shell_event) charges the host for it; the reply waits.
+        hook = getattr(self._backend, "shell_event", None)
+        if hook is not None:
+            hook(self._host, event)
 
     def shell(self, shell_id: str, owner: str | None = None) -> Shell:
         with self._lock:

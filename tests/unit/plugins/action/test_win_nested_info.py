@@ -37,14 +37,16 @@ def test_result_shape_for_a_vm_that_is_not_yet_nested() -> None:
     assert [v["name"] for v in result["vms"]] == ["LAB-HV1"]
     verdict = result["verdict"]
     assert verdict["ready"] is False
-    assert verdict["host"] == {"ready": True, "blockers": [], "warnings": []}
+    assert verdict["host"] == {"ready": True, "blockers": [], "warnings": [], "notes": []}
     entry = verdict["vms"]["LAB-HV1"]
-    assert [b["code"] for b in entry["blockers"]] == ["vm.extensions_not_exposed", "vm.dynamic_memory_enabled"]
-    assert [w["code"] for w in entry["warnings"]] == ["vm.mac_spoofing_off"]
+    assert [b["code"] for b in entry["blockers"]] == ["vm.extensions_not_exposed"]
+    assert [w["code"] for w in entry["warnings"]] == ["vm.dynamic_memory_enabled", "vm.mac_spoofing_off"]
+    assert entry["notes"] == []
     assert entry["why_not_starting"] == []
     assert all(set(b) == {"code", "msg", "fix"} for b in entry["blockers"] + entry["warnings"])
     assert "can run nested virtualization" in result["msg"]
-    assert "LAB-HV1 is not: vm.extensions_not_exposed, vm.dynamic_memory_enabled." in result["msg"]
+    assert "LAB-HV1 is not: vm.extensions_not_exposed." in result["msg"]
+    assert result["platform"] == {"virtual": False, "hypervisor": None, "cloud": None}
     assert "warnings" not in result
 
 
@@ -128,3 +130,35 @@ def test_documented_return_values_match_the_result() -> None:
     assert host_doc == set(probe_host())
     vm_doc = set(yaml.safe_load(module.RETURN)["vms"]["contains"])
     assert vm_doc == set(probe_vm("X"))
+
+
+def test_network_modes_turn_spoofing_off_into_a_note_for_nat_vms() -> None:
+    args = {"name": ["LAB-HV1"], "network_modes": {"lab-hv1": "nat"}}
+    result = ActionHarness(ActionModule, args).respond(probe(probe_vm("LAB-HV1"))).run()
+    entry = result["verdict"]["vms"]["LAB-HV1"]
+    assert "vm.mac_spoofing_off" not in [w["code"] for w in entry["warnings"]]
+    assert [n["code"] for n in entry["notes"]] == ["vm.mac_spoofing_off"]
+
+
+@pytest.mark.parametrize(
+    ("modes", "text"),
+    [({"LAB-HV1": "bridge"}, "'bridge'"), ({"LAB-HV1": None}, "None"), ({"": "nat"}, "is empty")],
+)
+def test_bad_network_modes_fail_naming_the_option_without_contacting_the_host(modes: dict[str, t.Any], text: str) -> None:
+    harness = ActionHarness(ActionModule, {"network_modes": modes})
+    result = harness.run()
+    assert result["failed"] is True and result["changed"] is False
+    assert result["msg"].startswith("Option 'network_modes'") and text in result["msg"]
+    assert harness.calls == []
+
+
+def test_azure_l1_is_reported_with_its_platform() -> None:
+    host = probe_host(
+        is_virtual_machine=True,
+        platform={"manufacturer": "Microsoft Corporation", "model": "Virtual Machine", "smbios_asset_tag": "7783-7084-3265-9085-8269-3286-77"},
+    )
+    result = ActionHarness(ActionModule, {"name": []}).respond(probe(host=host)).run()
+    assert result["platform"] == {"virtual": True, "hypervisor": "Hyper-V", "cloud": "Azure"}
+    assert [n["code"] for n in result["verdict"]["host"]["notes"]] == ["host.azure_vm"]
+    assert result["ready"] is True
+    assert "a VM on Azure" in result["msg"]

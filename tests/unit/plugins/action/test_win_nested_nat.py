@@ -11,6 +11,9 @@ from ansible_collections.hyperv.nested.plugins.modules import win_nested_nat as 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._target import TargetError
 
 from ...probe_fixtures import (
+    AZURE_PLATFORM,
+    HYPERV_VM_PLATFORM,
+    firewall_rule,
     guest_adapter,
     guest_report,
     host_ip_address,
@@ -37,10 +40,11 @@ def network(converged: bool) -> dict[str, t.Any]:
         ip_addresses=[host_ip_address()],
         static_mappings=[static_mapping()],
         adapters=[host_net_adapter()],
+        firewall_rules=[firewall_rule()],
     )
 
 
-def guest_probe(converged: bool) -> dict[str, t.Any]:
+def guest_probe(converged: bool, platform: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
     # The VM's adapter and the guest's adapter have the same MAC address (00155D000101).
     vm_nic = vm_adapter("LAB-VM1", switch_name="VmNAT" if converged else None)
     guest_nic = guest_adapter(interface_index=5)
@@ -54,6 +58,7 @@ def guest_probe(converged: bool) -> dict[str, t.Any]:
         "network": network(converged),
         "vms": vms_section(probe_vm("LAB-VM1", adapters=[vm_nic])),
         "guests": [guest_report("LAB-VM1", [guest_nic])],
+        "platform": dict(platform or HYPERV_VM_PLATFORM),
     }
 
 
@@ -117,7 +122,8 @@ def test_probe_asks_for_network_vms_and_guests_once() -> None:
         (
             "probe",
             {
-                "sections": ["network", "vms", "guests"],
+                # platform: the guests' default DNS depends on it (Azure); guest_dns is not set.
+                "sections": ["network", "vms", "guests", "platform"],
                 "vm_names": ["LAB-VM1"],
                 "guests": [{"vm": "LAB-VM1", "username": "Administrator", "password": SECRET}],
             },
@@ -138,6 +144,7 @@ def test_changes_are_one_executor_call_with_commands_and_diff() -> None:
         "New-NetNat",
         "New-NetIPAddress",
         "Add-NetNatStaticMapping",
+        "New-NetFirewallRule",
         "Connect-VMNetworkAdapter",
         "guest",
     ]
@@ -145,11 +152,20 @@ def test_changes_are_one_executor_call_with_commands_and_diff() -> None:
     assert result["commands"][0] == "New-VMSwitch -Name 'VmNAT' -SwitchType 'Internal'"
     assert result["commands"][-1].startswith("Invoke-Command -VMId (Get-VM -Name 'LAB-VM1').Id -Credential (Get-Credential 'Administrator')")
     assert "New-NetIPAddress -InterfaceIndex 5 -IPAddress '192.168.100.2' -PrefixLength 24 -DefaultGateway '192.168.100.1'" in result["commands"][-1]
-    assert [entry["status"] for entry in result["operations"]] == ["ok"] * 6
+    assert [entry["status"] for entry in result["operations"]] == ["ok"] * 7
     assert result["guests"][0]["ip"] == "192.168.100.2"
     assert result["port_mappings"] == [
-        {"protocol": "TCP", "external_ip": "0.0.0.0", "external_port": 50022, "internal_ip": "192.168.100.2", "internal_port": 22}
+        {
+            "protocol": "TCP",
+            "external_ip": "0.0.0.0",
+            "external_port": 50022,
+            "internal_ip": "192.168.100.2",
+            "internal_port": 22,
+            "firewall_rule": "hyperv.nested-nat-TCP-0.0.0.0-50022",
+        }
     ]
+    assert "New-NetFirewallRule -Name 'hyperv.nested-nat-TCP-0.0.0.0-50022'" in result["commands"][4]
+    assert result["diff"]["after"]["firewall_rules"] == ["hyperv.nested-nat-TCP-0.0.0.0-50022"]
     assert result["diff"]["before"]["switch"] is None
     assert result["diff"]["after"]["guests"]["LAB-VM1"]["addresses"] == ["192.168.100.2/24"]
     assert SECRET not in json.dumps(result)  # ... the user never sees it
@@ -160,7 +176,7 @@ def test_check_mode_sends_no_executor_call() -> None:
     result = harness.run()
     assert result["changed"] is True
     assert harness.scripts_called == ["probe"]
-    assert len(result["commands"]) == 6
+    assert len(result["commands"]) == 7
     assert "operations" not in result
     assert "check mode" in result["msg"]
     assert SECRET not in json.dumps(result)
@@ -195,11 +211,36 @@ def test_bad_input_fails_before_anything_is_sent(args: dict[str, t.Any], message
 
 def test_conflict_fails_after_the_probe_with_nothing_sent() -> None:
     probe = {"network": network_section(nats=[host_nat(name="Other", internal_ip_interface_address_prefix="192.168.0.0/16")])}
-    harness = scripted({}, probe)
+    harness = scripted({"allow_multiple_nats": True}, probe)
     result = harness.run()
     assert result["failed"] is True
     assert result["msg"] == "prefix: 192.168.100.0/24 overlaps 192.168.0.0/16 of NAT Other, which this task does not manage"
     assert harness.scripts_called == ["probe"]
+
+
+def test_a_second_nat_is_refused_with_a_sentence_naming_the_existing_one() -> None:
+    probe = {"network": network_section(nats=[host_nat(name="DockerNAT", internal_ip_interface_address_prefix="172.20.0.0/16")])}
+    harness = scripted({}, probe)
+    result = harness.run()
+    assert result["failed"] is True and result["changed"] is False
+    assert "already has the NAT network DockerNAT (172.20.0.0/16)" in result["msg"]
+    assert harness.scripts_called == ["probe"]
+
+
+def test_on_azure_the_guests_get_azures_resolver_and_a_note_says_so() -> None:
+    harness = scripted(GUEST_ARGS, guest_probe(converged=False, platform=AZURE_PLATFORM))
+    result = harness.run()
+    assert result.get("failed") is not True, result
+    assert result["guests"][0]["dns"] == ["168.63.129.16"]
+    assert any("168.63.129.16" in note for note in result["notes"])
+    assert "warnings" not in result
+
+
+def test_firewall_rules_can_be_turned_off() -> None:
+    harness = scripted({**GUEST_ARGS, "firewall_rules": False}, guest_probe(converged=False), check_mode=True)
+    result = harness.run()
+    assert not any(command.startswith("New-NetFirewallRule") for command in result["commands"])
+    assert result["port_mappings"][0]["firewall_rule"] is None
 
 
 def test_part_way_failure_is_reported_per_operation() -> None:
@@ -207,14 +248,14 @@ def test_part_way_failure_is_reported_per_operation() -> None:
     result = harness.run()
     assert result["failed"] is True
     assert result["changed"] is True
-    assert result["msg"].startswith("Operation 3 of 6 failed: New-NetIPAddress -InterfaceAlias 'vEthernet (VmNAT)'")
+    assert result["msg"].startswith("Operation 3 of 7 failed: New-NetIPAddress -InterfaceAlias 'vEthernet (VmNAT)'")
     assert "boom" in result["msg"] and "2 operation(s) before it were applied" in result["msg"]
-    assert [entry["status"] for entry in result["operations"]] == ["ok", "ok", "failed", "not_run", "not_run", "not_run"]
+    assert [entry["status"] for entry in result["operations"]] == ["ok", "ok", "failed", "not_run", "not_run", "not_run", "not_run"]
     assert SECRET not in json.dumps(result)
 
 
 def test_target_words_never_carry_a_guest_password() -> None:
-    harness = scripted(GUEST_ARGS, guest_probe(converged=False), failed_index=5)
+    harness = scripted(GUEST_ARGS, guest_probe(converged=False), failed_index=6)
     harness.failed_message = f"Logon failure for password {SECRET}"
     result = harness.run()
     assert result["failed"] is True
@@ -241,6 +282,7 @@ def test_target_error_is_a_sentence() -> None:
 def test_absent_commands_use_confirm_false() -> None:
     result = scripted({"state": "absent"}, {"network": network(converged=True)}, check_mode=True).run()
     assert result["commands"] == [
+        "Remove-NetFirewallRule -Name 'hyperv.nested-nat-TCP-0.0.0.0-50022'",
         "Remove-NetNatStaticMapping -NatName 'LocalNAT' -StaticMappingID 0 -Confirm:$false",
         "Remove-NetIPAddress -InterfaceIndex 12 -IPAddress '192.168.100.1' -Confirm:$false",
         "Remove-NetNat -Name 'LocalNAT' -Confirm:$false",

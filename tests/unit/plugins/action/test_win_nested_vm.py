@@ -163,16 +163,25 @@ def test_missing_vm_suggests_names_and_changes_nothing() -> None:
 
 
 def test_host_that_cannot_nest_fails_naming_the_reason() -> None:
-    host = probe_host(vbs={"configured": True, "running": True, "status": 2})
+    host = probe_host(bcd_offer_nested_virt_disabled=True)
     h = harness({"name": ["LAB-HV1"]}).respond(probe(vm("LAB-HV1", "Off"), host=host))
     result = h.run()
     assert result["failed"] is True
-    assert "host.vbs_running" in result["msg"]
+    assert "host.bcd_nested_disabled" in result["msg"]
     assert h.scripts_called == ["probe"]
 
 
+def test_a_host_running_vbs_nests_like_any_other() -> None:
+    # Credential Guard is on by default on Windows Server 2025; Microsoft's current guide sets no VBS restriction.
+    host = probe_host(vbs={"configured": True, "running": True, "status": 2}, os={"caption": "Microsoft Windows Server 2025 Datacenter", "build": 26100})
+    h = harness({"name": ["LAB-HV1"]}).respond(probe(vm("LAB-HV1", "Off"), host=host), executed(2, {"LAB-HV1": "Off"}))
+    result = h.run()
+    assert "failed" not in result, result.get("msg")
+    assert h.scripts_called == ["probe", "execute"]
+
+
 def test_host_findings_do_not_block_disabling() -> None:
-    host = probe_host(vbs={"configured": True, "running": True, "status": 2})
+    host = probe_host(bcd_offer_nested_virt_disabled=True)
     h = harness({"name": ["LAB-HV1"], "state": "disabled"}).respond(probe(vm("LAB-HV1", "Off", nested=True), host=host), executed(1, {"LAB-HV1": "Off"}))
     result = h.run()
     assert "failed" not in result, result.get("msg")
@@ -269,4 +278,22 @@ def test_probe_answer_outside_the_contract_is_a_sentence() -> None:
     result = h.run()
     assert result["failed"] is True
     assert result["msg"] == "The host's probe answer is not what this module expects (KeyError: 'state'); nothing was changed."
+    assert h.scripts_called == ["probe"]
+
+
+def test_a_checkpoint_is_a_note_in_the_result_not_a_warning() -> None:
+    h = harness({"name": ["LAB-HV1"]}).respond(
+        probe(vm("LAB-HV1", "Off", checkpoints=[{"name": "cp", "id": "1"}])), executed(2, {"LAB-HV1": "Off"})
+    )
+    result = h.run()
+    assert "failed" not in result, result.get("msg")
+    assert "warnings" not in result
+    assert len(result["notes"]) == 1 and "1 checkpoint(s)" in result["notes"][0]
+
+
+def test_a_clustered_vm_is_refused_a_stop_before_anything_is_sent() -> None:
+    h = harness({"name": ["LAB-HV1"], "power": "shutdown"}).respond(probe(vm("LAB-HV1", is_clustered=True)))
+    result = h.run()
+    assert result["failed"] is True and result["changed"] is False
+    assert "clustered role" in result["msg"] and "clustered=allow" in result["msg"]
     assert h.scripts_called == ["probe"]

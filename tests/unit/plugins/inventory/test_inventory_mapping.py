@@ -61,9 +61,11 @@ def test_every_vm_becomes_a_host_with_its_parent_name_and_facts() -> None:
         "hyperv_vm_guest_dns_name": "lab-hv1.lab.example",
         "hyperv_vm_ip_addresses": ["10.0.0.21", "fe80::1", "10.1.0.5"],
         "hyperv_vm_nested_verdict": "possible",
-        "hyperv_vm_nested_changes": ["vm.extensions_not_exposed", "vm.dynamic_memory_enabled"],
+        "hyperv_vm_nested_changes": ["vm.extensions_not_exposed"],
         "hyperv_vm_nested_blockers": [],
-        "hyperv_vm_nested_warnings": ["vm.checkpoints_present", "vm.mac_spoofing_off"],
+        # Dynamic memory is a warning since Microsoft's current guidance; checkpoints are a note.
+        "hyperv_vm_nested_warnings": ["vm.dynamic_memory_enabled", "vm.mac_spoofing_off"],
+        "hyperv_vm_nested_notes": ["vm.checkpoints_present"],
     }
     assert [h.name for h in fleet.hosts] == ["hv01", "hv02", "LAB-HV1"]
     assert fleet.warnings == []
@@ -82,7 +84,7 @@ def test_readiness_groups_follow_the_collection_verdict() -> None:
     assert fleet.group("nested_possible") == ["POSSIBLE", "OLD", "SAVED"]
     assert fleet.group("nested_blocked") == ["FUTURE"]
     assert fleet.host("OLD").variables["hyperv_vm_nested_changes"] == ["vm.version_too_low"]
-    assert fleet.host("SAVED").variables["hyperv_vm_nested_changes"] == ["vm.extensions_not_exposed", "vm.dynamic_memory_enabled", "vm.saved_state"]
+    assert fleet.host("SAVED").variables["hyperv_vm_nested_changes"] == ["vm.extensions_not_exposed", "vm.saved_state"]
     future = fleet.host("FUTURE").variables
     assert future["hyperv_vm_nested_verdict"] == "blocked" and future["hyperv_vm_nested_blockers"] == ["vm.version_unsupported_by_host"]
 
@@ -94,7 +96,7 @@ def test_a_host_blocker_blocks_every_vm_with_the_host_code_and_groups_by_vendor_
     assert fleet.group("nested_blocked") == ["AMD1", "AMD2"]
     assert fleet.host("AMD1").variables["hyperv_vm_nested_blockers"] == ["host.processor_unsupported"]
     assert fleet.host("AMD2").variables["hyperv_vm_nested_blockers"] == ["host.processor_unsupported"]
-    assert fleet.host("AMD2").variables["hyperv_vm_nested_changes"] == ["vm.extensions_not_exposed", "vm.dynamic_memory_enabled"]
+    assert fleet.host("AMD2").variables["hyperv_vm_nested_changes"] == ["vm.extensions_not_exposed"]
     assert fleet.host("hv01").groups == ["hyperv_hosts", "hyperv_processor_amd", "hyperv_build_17763"]
     assert fleet.host("hv02").groups == ["hyperv_hosts", "hyperv_processor_intel", "hyperv_build_20348"]
     assert fleet.host("hv01").variables["hyperv_host_nested_blockers"] == ["host.processor_unsupported"]

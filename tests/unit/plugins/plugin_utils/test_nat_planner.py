@@ -15,6 +15,9 @@ from ansible_collections.hyperv.nested.plugins.plugin_utils._nat_planner import 
 )
 
 from ...probe_fixtures import (
+    AZURE_PLATFORM,
+    HYPERV_VM_PLATFORM,
+    firewall_rule,
     guest_adapter,
     guest_report,
     host_ip_address,
@@ -43,6 +46,9 @@ DEFAULTS: dict[str, t.Any] = {
     "port_mappings": [],
     "purge_port_mappings": False,
     "replace": False,
+    # Firewall rules have tests of their own below; the tests of mappings leave them out.
+    "firewall_rules": False,
+    "allow_multiple_nats": False,
 }
 
 
@@ -315,7 +321,8 @@ def test_replaced_nat_takes_its_old_gateway_address_along() -> None:
 @pytest.mark.parametrize("replace", [False, True])
 def test_overlap_with_another_nat_always_fails(replace: bool) -> None:
     net = network(nats=[host_nat(name="DockerNAT", internal_ip_interface_address_prefix="192.168.0.0/16")])
-    assert _failure({"replace": replace}, net) == "prefix: 192.168.100.0/24 overlaps 192.168.0.0/16 of NAT DockerNAT, which this task does not manage"
+    overrides = {"replace": replace, "allow_multiple_nats": True}
+    assert _failure(overrides, net) == "prefix: 192.168.100.0/24 overlaps 192.168.0.0/16 of NAT DockerNAT, which this task does not manage"
 
 
 @pytest.mark.parametrize("replace", [False, True])
@@ -436,7 +443,7 @@ def test_port_forwarded_by_another_nat_conflicts(other_ip: str, ours: str, confl
         nats=[host_nat(name="Other", internal_ip_interface_address_prefix="10.1.0.0/24")],
         static_mappings=[static_mapping(nat_name="Other", static_mapping_id=4, external_ip_address=other_ip, internal_ip_address="10.1.0.2")],
     )
-    overrides = {"port_mappings": [mapping(external_ip=ours, internal_ip="192.168.100.2")]}
+    overrides = {"port_mappings": [mapping(external_ip=ours, internal_ip="192.168.100.2")], "allow_multiple_nats": True}
     if conflict:
         assert _failure(overrides, net) == "port_mappings[0].external_port: TCP port 50022 is already forwarded by NAT Other to 10.1.0.2:22"
     else:
@@ -636,3 +643,164 @@ def test_two_switches_of_that_name_are_refused(state: str) -> None:
     net = network(converged=True)
     net["switches"].append(host_switch(switch_type="External", net_adapter_interface_description="NIC"))
     assert _failure({"state": state}, net) == "switch_name: 2 switches are named VmNAT (Internal, External); rename or remove the extra ones first"
+
+
+# ----------------------------------------------------------------------------- one NAT per host
+
+
+def test_a_second_nat_is_refused_naming_the_existing_one_and_its_prefix() -> None:
+    net = network(nats=[host_nat(name="DockerNAT", internal_ip_interface_address_prefix="172.20.0.0/16")])
+    message = _failure({}, net)
+    assert message.startswith("nat_name: this host already has the NAT network DockerNAT (172.20.0.0/16), which this task does not manage")
+    assert "Multiple NAT networks are not supported" in message
+    assert "allow_multiple_nats: true" in message
+
+
+def test_a_second_nat_is_added_when_allowed_with_a_warning() -> None:
+    net = network(nats=[host_nat(name="DockerNAT", internal_ip_interface_address_prefix="172.20.0.0/16")])
+    result = plan(build_spec(args(allow_multiple_nats=True)), probe(net))
+    assert "New-NetNat" in cmdlets(result.operations)
+    assert any("2 NAT networks" in warning and "DockerNAT (172.20.0.0/16)" in warning for warning in result.warnings)
+
+
+def test_managing_our_nat_beside_another_only_warns() -> None:
+    net = network(converged=True)
+    net["nats"].append(host_nat(name="DockerNAT", internal_ip_interface_address_prefix="172.20.0.0/16"))
+    result = plan(build_spec(args()), probe(net))
+    assert result.operations == []
+    assert any("DockerNAT (172.20.0.0/16)" in warning for warning in result.warnings)
+
+
+def test_replacing_our_own_nat_is_not_a_second_one() -> None:
+    net = network(converged=True)
+    net["nats"][0]["internal_ip_interface_address_prefix"] = "192.168.50.0/24"
+    assert cmdlets(plan(build_spec(args(replace=True)), probe(net)).operations) == ["Remove-NetNat", "New-NetNat"]
+
+
+# ----------------------------------------------------------------------------- firewall rules of port mappings
+
+RULE = "hyperv.nested-nat-TCP-0.0.0.0-50022"
+
+
+def firewall_args(**overrides: t.Any) -> dict[str, t.Any]:
+    return args(firewall_rules=True, port_mappings=[mapping(internal_ip="192.168.100.2")], **overrides)
+
+
+def test_a_new_mapping_opens_a_matching_inbound_rule_after_it() -> None:
+    result = plan(build_spec(firewall_args()), probe(network(converged=True)))
+    assert cmdlets(result.operations) == ["Add-NetNatStaticMapping", "New-NetFirewallRule"]
+    assert result.operations[1]["parameters"] == {
+        "Name": RULE,
+        "DisplayName": "hyperv.nested NAT: TCP port 50022",
+        "Description": "Admits the port mapping TCP 0.0.0.0:50022 of the NAT LocalNAT (hyperv.nested.win_nested_nat).",
+        "Group": "hyperv.nested NAT port mappings",
+        "Direction": "Inbound",
+        "Action": "Allow",
+        "Enabled": "True",
+        "Profile": "Any",
+        "Protocol": "TCP",
+        "LocalPort": ["50022"],
+    }
+    assert result.after["firewall_rules"] == [RULE]
+    assert result.port_mappings[0]["firewall_rule"] == RULE
+
+
+def test_a_mapping_on_one_address_opens_the_port_on_that_address_only() -> None:
+    udp = mapping(protocol="udp", external_ip="10.0.0.5", external_port=53, internal_ip="192.168.100.2", internal_port=53)
+    result = plan(build_spec(args(firewall_rules=True, port_mappings=[udp])), probe(network(converged=True)))
+    rule = result.operations[1]["parameters"]
+    assert (rule["Name"], rule["Protocol"], rule["LocalPort"], rule["LocalAddress"]) == ("hyperv.nested-nat-UDP-10.0.0.5-53", "UDP", ["53"], ["10.0.0.5"])
+
+
+def test_mapping_and_rule_in_place_is_converged() -> None:
+    net = network(converged=True, static_mappings=[static_mapping()], firewall_rules=[firewall_rule()])
+    result = plan(build_spec(firewall_args()), probe(net))
+    assert result.operations == []
+    assert result.before == result.after
+
+
+def test_a_kept_mapping_without_its_rule_gets_it() -> None:
+    net = network(converged=True, static_mappings=[static_mapping()])
+    assert cmdlets(plan(build_spec(firewall_args()), probe(net)).operations) == ["New-NetFirewallRule"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"enabled": False}, {"action": "Block"}, {"direction": "Outbound"}, {"local_port": ["50023"]}, {"protocol": "UDP"}, {"local_address": ["10.9.9.9"]}],
+)
+def test_a_rule_that_does_not_admit_the_mapping_is_replaced(change: dict[str, t.Any]) -> None:
+    net = network(converged=True, static_mappings=[static_mapping()], firewall_rules=[firewall_rule(**change)])
+    result = plan(build_spec(firewall_args()), probe(net))
+    assert cmdlets(result.operations) == ["Remove-NetFirewallRule", "New-NetFirewallRule"]
+    assert result.operations[0]["parameters"] == {"Name": RULE}
+
+
+def test_a_retargeted_mapping_keeps_its_rule() -> None:
+    net = network(converged=True, static_mappings=[static_mapping(internal_ip_address="192.168.100.9")], firewall_rules=[firewall_rule()])
+    assert cmdlets(plan(build_spec(firewall_args()), probe(net)).operations) == ["Remove-NetNatStaticMapping", "Add-NetNatStaticMapping"]
+
+
+def test_a_purged_mapping_closes_its_rule_first() -> None:
+    net = network(converged=True, static_mappings=[static_mapping()], firewall_rules=[firewall_rule()])
+    result = plan(build_spec(args(firewall_rules=True, purge_port_mappings=True)), probe(net))
+    assert cmdlets(result.operations) == ["Remove-NetFirewallRule", "Remove-NetNatStaticMapping"]
+    assert result.after["firewall_rules"] == []
+
+
+def test_an_unlisted_mapping_kept_without_purge_keeps_its_rule_as_it_is() -> None:
+    net = network(converged=True, static_mappings=[static_mapping()])
+    assert plan(build_spec(args(firewall_rules=True)), probe(net)).operations == []
+
+
+def test_absent_closes_the_rules_of_the_mappings_it_removes() -> None:
+    net = network(converged=True, static_mappings=[static_mapping()], firewall_rules=[firewall_rule()])
+    result = plan(build_spec(args(state="absent", firewall_rules=True)), probe(net))
+    assert cmdlets(result.operations)[:2] == ["Remove-NetFirewallRule", "Remove-NetNatStaticMapping"]
+    assert result.after["firewall_rules"] == []
+
+
+def test_firewall_rules_false_leaves_the_firewall_alone() -> None:
+    net = network(converged=True, static_mappings=[static_mapping()], firewall_rules=[firewall_rule(enabled=False)])
+    assert plan(build_spec(args(port_mappings=[mapping(internal_ip="192.168.100.2")])), probe(net)).operations == []
+    absent = plan(build_spec(args(state="absent")), probe(net))
+    assert "Remove-NetFirewallRule" not in cmdlets(absent.operations)
+
+
+def test_rules_of_other_mappings_are_never_touched() -> None:
+    other = firewall_rule(name="hyperv.nested-nat-TCP-0.0.0.0-8080", local_port=["8080"], enabled=False)
+    net = network(converged=True, static_mappings=[static_mapping()], firewall_rules=[firewall_rule(), other])
+    assert plan(build_spec(firewall_args()), probe(net)).operations == []
+
+
+# ----------------------------------------------------------------------------- Azure as the nested host
+
+
+def test_the_platform_is_probed_only_when_the_guests_dns_is_left_to_the_module() -> None:
+    without = probe_parameters(build_spec(args(guest_dns=None, guests=[guest("A")])))
+    assert without["sections"] == ["network", "vms", "guests", "platform"]
+    assert probe_parameters(build_spec(args(guests=[guest("A")])))["sections"] == ["network", "vms", "guests"]
+    assert probe_parameters(build_spec(args(guest_dns=None)))["sections"] == ["network"]
+
+
+def _dns_plan(platform: dict[str, t.Any], **overrides: t.Any) -> t.Any:
+    spec = build_spec(args(guests=[guest("LAB-VM1")], **{"guest_dns": None, **overrides}))
+    answer = {**probe(network(converged=True), [vm("LAB-VM1", MAC1, switch="VmNAT")], [report("LAB-VM1", MAC1)]), "platform": platform}
+    return plan(spec, answer)
+
+
+def test_on_azure_the_guests_use_azures_resolver_and_the_module_says_so() -> None:
+    result = _dns_plan(AZURE_PLATFORM)
+    assert result.guests[0]["dns"] == ["168.63.129.16"]
+    (note,) = result.notes
+    assert "Azure" in note and "168.63.129.16" in note and "guest_dns" in note
+
+
+def test_elsewhere_the_default_dns_stays_the_public_pair() -> None:
+    result = _dns_plan(HYPERV_VM_PLATFORM)
+    assert result.guests[0]["dns"] == ["1.1.1.1", "8.8.8.8"]
+    assert result.notes == []
+
+
+def test_dns_given_by_the_user_wins_on_azure() -> None:
+    result = _dns_plan(AZURE_PLATFORM, guest_dns=["10.0.0.53"])
+    assert result.guests[0]["dns"] == ["10.0.0.53"] and result.notes == []

@@ -32,6 +32,11 @@ AMD = {"processor": {"manufacturer": "AuthenticAMD", "name": "AMD EPYC 7763 64-C
 WS2019 = {"os": {"caption": "Microsoft Windows Server 2019 Datacenter", "build": 17763}, "supported_versions": ["8.0", "9.0"], "default_version": "9.0"}
 WIN10 = {"os": {"caption": "Microsoft Windows 10 Pro", "product_type": "client", "build": 19045}}
 WIN11 = {"os": {"caption": "Microsoft Windows 11 Pro", "product_type": "client", "build": 22000}}
+WS2025 = {
+    "os": {"caption": "Microsoft Windows Server 2025 Datacenter", "build": 26100},
+    "supported_versions": ["8.0", "9.0", "10.0", "11.0", "12.0"],
+    "default_version": "12.0",
+}
 
 # A VM that already is everything a nested Hyper-V host should be.
 READY_VM = probe_vm(
@@ -51,10 +56,14 @@ def host_codes(changes: dict[str, t.Any], **kwargs: t.Any) -> tuple[list[str], l
     return [f.code for f in verdict.blockers], [f.code for f in verdict.warnings]
 
 
+def host_notes(changes: dict[str, t.Any]) -> list[str]:
+    return [f.code for f in host_verdict(merge(INTEL_2022, changes)).notes]
+
+
 def test_healthy_intel_host_is_ready_without_remarks() -> None:
     verdict = host_verdict(INTEL_2022)
     assert verdict.ready
-    assert verdict.as_dict() == {"ready": True, "blockers": [], "warnings": []}
+    assert verdict.as_dict() == {"ready": True, "blockers": [], "warnings": [], "notes": []}
 
 
 @pytest.mark.parametrize(
@@ -66,7 +75,11 @@ def test_healthy_intel_host_is_ready_without_remarks() -> None:
         pytest.param(merge(AMD, WIN11), [], [], id="amd-on-windows-11-22000"),
         pytest.param(WS2019, [], [], id="intel-on-2019"),
         pytest.param({"os": {"build": 9600}}, ["host.build_too_old"], [], id="intel-on-2012r2"),
-        pytest.param({"os": {"build": 10565}}, [], [], id="intel-on-first-nested-build"),
+        # Builds 10565-14392 had only the preview of nested virtualization; 14393 (Windows Server
+        # 2016 / Windows 10 1607) is the first generally available one, with configuration version 8.0.
+        pytest.param({"os": {"build": 10565}}, ["host.build_too_old"], [], id="intel-on-first-preview-build"),
+        pytest.param({"os": {"build": 14392}}, ["host.build_too_old"], [], id="intel-on-last-preview-build"),
+        pytest.param({"os": {"build": 14393}}, [], [], id="intel-on-ga-build-14393"),
         pytest.param({"processor": {"manufacturer": "CentaurHauls"}}, ["host.processor_unsupported"], [], id="other-vendor"),
         pytest.param({"hypervisor_present": False}, ["host.hypervisor_not_running"], [], id="hypervisor-off"),
         pytest.param(
@@ -96,11 +109,14 @@ def test_healthy_intel_host_is_ready_without_remarks() -> None:
         ),
         pytest.param({"hyperv_feature": "Disabled", "hypervisor_present": False}, ["host.hyperv_not_installed"], [], id="no-hyperv"),
         pytest.param({"hyperv_feature": "EnablePending", "hypervisor_present": False}, ["host.hyperv_not_installed"], [], id="hyperv-pending"),
-        pytest.param({"vbs": {"configured": True, "running": True, "status": 2}}, ["host.vbs_running"], [], id="vbs-running"),
-        pytest.param({"vbs": {"configured": True, "running": False, "status": 1}}, [], ["host.vbs_configured"], id="vbs-next-boot"),
+        # Virtualization-based security (Credential Guard is on by default on Windows Server 2025)
+        # is no obstacle: Microsoft's current guide sets no such restriction.
+        pytest.param({"vbs": {"configured": True, "running": True, "status": 2}}, [], [], id="vbs-running"),
+        pytest.param({"vbs": {"configured": True, "running": False, "status": 1}}, [], [], id="vbs-next-boot"),
+        pytest.param(merge(WS2025, {"vbs": {"configured": True, "running": True, "status": 2}}), [], [], id="ws2025-with-credential-guard"),
         pytest.param({"bcd_offer_nested_virt_disabled": True}, ["host.bcd_nested_disabled"], [], id="offernestedvirt-false"),
         pytest.param({"bcd_offer_nested_virt_disabled": None}, [], ["host.bcd_unreadable"], id="bcd-unreadable"),
-        pytest.param({"is_virtual_machine": True}, [], ["host.is_virtual_machine"], id="host-is-an-l1"),
+        pytest.param({"is_virtual_machine": True}, [], [], id="host-is-an-l1"),
         pytest.param(
             {
                 "is_virtual_machine": True,
@@ -109,13 +125,13 @@ def test_healthy_intel_host_is_ready_without_remarks() -> None:
                 "processor": {"vm_monitor_mode_extensions": False, "second_level_address_translation": False},
             },
             ["host.hyperv_not_installed", "host.processor_unsupported"],
-            ["host.is_virtual_machine"],
+            [],
             id="l1-whose-parent-exposes-nothing",
         ),
         pytest.param(
             {"is_virtual_machine": True, "hypervisor_present": False, "hyperv_feature": "Disabled"},
             ["host.hyperv_not_installed"],
-            ["host.is_virtual_machine"],
+            [],
             id="l1-with-extensions-before-hyperv",
         ),
         pytest.param({"is_administrator": False, "is_hyperv_administrator": False}, ["host.not_hyperv_admin"], [], id="not-hyperv-admin"),
@@ -161,7 +177,7 @@ def vm_codes(vm_changes: dict[str, t.Any], host_changes: dict[str, t.Any] | None
 
 def test_ready_vm_has_no_remarks() -> None:
     verdict = vm_verdict(INTEL_2022, READY_VM)
-    assert verdict.as_dict(with_start=True) == {"ready": True, "blockers": [], "warnings": [], "why_not_starting": []}
+    assert verdict.as_dict(with_start=True) == {"ready": True, "blockers": [], "warnings": [], "notes": [], "why_not_starting": []}
 
 
 @pytest.mark.parametrize(
@@ -182,19 +198,22 @@ def test_ready_vm_has_no_remarks() -> None:
         pytest.param(
             {"expose_virtualization_extensions": False, "dynamic_memory_enabled": True},
             {},
-            (["vm.extensions_not_exposed", "vm.dynamic_memory_enabled"], [], []),
+            (["vm.extensions_not_exposed"], ["vm.dynamic_memory_enabled"], []),
             id="plain-vm-starts-fine",
         ),
-        pytest.param(
-            {"dynamic_memory_enabled": True}, {}, (["vm.dynamic_memory_enabled"], [], ["vm.dynamic_memory_enabled"]), id="exposed-with-dynamic-memory"
-        ),
-        pytest.param({}, {"vbs": {"configured": True, "running": True}}, ([], [], ["host.vbs_running"]), id="exposed-on-vbs-host"),
+        # Dynamic memory does not stop a nested VM from starting: it keeps its memory while Hyper-V runs inside.
+        pytest.param({"dynamic_memory_enabled": True}, {}, ([], ["vm.dynamic_memory_enabled"], []), id="exposed-with-dynamic-memory"),
+        pytest.param({}, {"vbs": {"configured": True, "running": True}}, ([], [], []), id="exposed-on-vbs-host"),
+        pytest.param({}, merge(WS2025, {"vbs": {"configured": True, "running": True}}), ([], [], []), id="exposed-on-ws2025-vbs-host"),
         pytest.param({"expose_virtualization_extensions": False}, {"vbs": {"running": True}}, (["vm.extensions_not_exposed"], [], []), id="vbs-host-plain-vm"),
         pytest.param({"state": "Saved"}, {}, ([], ["vm.saved_state"], []), id="saved-nothing-to-change"),
         pytest.param(
-            {"state": "Saved", "dynamic_memory_enabled": True},
+            {"state": "Saved", "dynamic_memory_enabled": True}, {}, ([], ["vm.dynamic_memory_enabled", "vm.saved_state"], []), id="saved-dynamic-memory"
+        ),
+        pytest.param(
+            {"state": "Saved", "expose_virtualization_extensions": False},
             {},
-            (["vm.dynamic_memory_enabled", "vm.saved_state"], [], ["vm.dynamic_memory_enabled", "vm.saved_state"]),
+            (["vm.extensions_not_exposed", "vm.saved_state"], [], []),
             id="saved-needs-changes",
         ),
         pytest.param(
@@ -203,7 +222,9 @@ def test_ready_vm_has_no_remarks() -> None:
             ([], ["vm.saved_state"], ["host.bcd_nested_disabled", "vm.saved_state"]),
             id="saved-on-bad-host",
         ),
-        pytest.param({"checkpoints": [{"name": "before", "id": "x"}]}, {}, ([], ["vm.checkpoints_present"], []), id="checkpoints"),
+        # Checkpoints work with nested virtualization: a note (see test_checkpoints_are_a_note), no warning.
+        pytest.param({"checkpoints": [{"name": "before", "id": "x"}]}, {}, ([], [], []), id="checkpoints"),
+        pytest.param({"is_clustered": True}, {}, ([], ["vm.clustered"], []), id="clustered-role"),
         pytest.param({"startup_memory_bytes": 2 * GB}, {}, ([], ["vm.memory_below_recommended"], []), id="2gb"),
         pytest.param({"startup_memory_bytes": 4 * GB}, {}, ([], [], []), id="4gb"),
         pytest.param({"processor_count": 1}, {}, ([], ["vm.processor_count_below_recommended"], []), id="1-vcpu"),
@@ -286,9 +307,9 @@ def test_versions_compare_as_numbers_not_strings() -> None:
 
 
 def test_fix_texts_select_wildcard_names_exactly() -> None:
-    verdict = vm_verdict(INTEL_2022, merge(READY_VM, {"name": "lab[1]", "dynamic_memory_enabled": True}))
-    assert "Set-VMMemory -VM (Get-VM | Where-Object Name -eq 'lab[1]')" in verdict.blockers[0].fix
-    quoted = vm_verdict(INTEL_2022, merge(READY_VM, {"name": "it's", "dynamic_memory_enabled": True}))
+    verdict = vm_verdict(INTEL_2022, merge(READY_VM, {"name": "lab[1]", "expose_virtualization_extensions": False}))
+    assert "Set-VMProcessor -VM (Get-VM | Where-Object Name -eq 'lab[1]')" in verdict.blockers[0].fix
+    quoted = vm_verdict(INTEL_2022, merge(READY_VM, {"name": "it's", "expose_virtualization_extensions": False}))
     assert "-VMName 'it''s'" in quoted.blockers[0].fix
 
 
@@ -359,7 +380,7 @@ def test_evaluate_all_vms_when_none_requested() -> None:
 
 
 def test_host_blockers_make_the_report_not_ready_even_with_ready_vms() -> None:
-    report = evaluate(merge(INTEL_2022, {"vbs": {"running": True}}), probe_vms(READY_VM), None)
+    report = evaluate(merge(INTEL_2022, {"bcd_offer_nested_virt_disabled": True}), probe_vms(READY_VM), None)
     assert report.vms["LAB-HV1"].ready is True
     assert report.ready is False
 
@@ -417,3 +438,195 @@ def test_l1_without_exposed_extensions_blames_the_parent() -> None:
     (finding,) = [f for f in host_verdict(l1).blockers if f.code == "host.processor_unsupported"]
     assert "its parent host does not expose virtualization extensions" in finding.msg
     assert "-ExposeVirtualizationExtensions $true" in finding.fix
+
+
+# ---- Microsoft's current guidance (issue 16): no preview-era blockers, and what it does name ----
+
+AZURE_TAG = "7783-7084-3265-9085-8269-3286-77"
+HYPERV_VM = {
+    "is_virtual_machine": True,
+    "platform": {"manufacturer": "Microsoft Corporation", "model": "Virtual Machine", "smbios_asset_tag": "1234-5678-9012"},
+}
+AZURE_VM = {"is_virtual_machine": True, "platform": {"manufacturer": "Microsoft Corporation", "model": "Virtual Machine", "smbios_asset_tag": AZURE_TAG}}
+
+
+def all_findings(verdict: rules.Verdict) -> list[rules.Finding]:
+    return [*verdict.blockers, *verdict.warnings, *verdict.notes, *verdict.why_not_starting]
+
+
+def test_ws2025_host_with_credential_guard_and_a_running_vm_with_a_checkpoint_is_ready() -> None:
+    host = merge(INTEL_2022, merge(WS2025, {"vbs": {"configured": True, "running": True, "status": 2}}))
+    vm = merge(READY_VM, {"version": "12.0", "checkpoints": [{"name": "before", "id": "c1"}]})
+    report = evaluate(host, probe_vms(vm), ["LAB-HV1"])
+    assert report.ready
+    assert report.as_dict()["host"] == {"ready": True, "blockers": [], "warnings": [], "notes": []}
+    assert [f.code for f in report.vms["LAB-HV1"].notes] == ["vm.checkpoints_present"]
+
+
+def test_no_finding_ever_advises_turning_security_off() -> None:
+    host = merge(INTEL_2022, {"vbs": {"configured": True, "running": True, "status": 2}, "hypervisor_present": False})
+    vm = merge(READY_VM, {"dynamic_memory_enabled": True, "checkpoints": [{"name": "c", "id": "c"}], "expose_virtualization_extensions": False})
+    texts = " ".join(f"{f.msg} {f.fix}" for f in all_findings(host_verdict(host)) + all_findings(vm_verdict(host, vm)))
+    for forbidden in ("VBS", "irtualization-based security", "Device Guard", "Credential Guard", "DeviceGuard", "not supported"):
+        assert forbidden not in texts
+
+
+def test_dynamic_memory_is_a_warning_that_says_what_happens_and_names_the_amount() -> None:
+    running = merge(READY_VM, {"dynamic_memory_enabled": True, "memory_assigned_bytes": 6 * GB, "startup_memory_bytes": 4 * GB})
+    verdict = vm_verdict(INTEL_2022, running)
+    (finding,) = verdict.warnings
+    assert finding.code == "vm.dynamic_memory_enabled"
+    assert verdict.ready and verdict.why_not_starting == []
+    assert "keeps the 6 GB it has now" in finding.msg
+    assert "neither grows nor shrinks" in finding.msg
+    off = merge(running, {"state": "Off", "memory_assigned_bytes": 0})
+    (finding,) = vm_verdict(INTEL_2022, off).warnings
+    assert "starts with its startup memory of 4 GB and keeps that amount" in finding.msg
+
+
+def test_dynamic_memory_on_a_vm_not_nested_yet_says_when_it_matters() -> None:
+    vm = merge(READY_VM, {"dynamic_memory_enabled": True, "expose_virtualization_extensions": False})
+    (finding,) = vm_verdict(INTEL_2022, vm).warnings
+    assert "once Hyper-V runs inside it" in finding.msg
+
+
+def test_checkpoints_are_a_note_not_a_restriction() -> None:
+    vm = merge(READY_VM, {"checkpoints": [{"name": "a", "id": "1"}, {"name": "b", "id": "2"}]})
+    verdict = vm_verdict(INTEL_2022, vm)
+    (finding,) = verdict.notes
+    assert finding.code == "vm.checkpoints_present"
+    assert "2 checkpoint(s)" in finding.msg and "work with nested virtualization" in finding.msg
+    assert verdict.warnings == [] and verdict.ready
+
+
+def test_saved_vm_keeps_its_handling() -> None:
+    (finding,) = vm_verdict(INTEL_2022, merge(READY_VM, {"state": "Saved"})).warnings
+    assert finding.code == "vm.saved_state"
+    blocked = vm_verdict(INTEL_2022, merge(READY_VM, {"state": "Saved", "version": "7.1"}))
+    assert [f.code for f in blocked.blockers] == ["vm.version_too_low", "vm.saved_state"]
+
+
+def test_a_host_that_is_a_hyperv_vm_is_a_note_not_a_warning() -> None:
+    verdict = host_verdict(merge(INTEL_2022, HYPERV_VM))
+    assert verdict.warnings == []
+    (note,) = verdict.notes
+    assert note.code == "host.is_virtual_machine"
+    assert "one level of nesting" in note.msg
+
+
+@pytest.mark.parametrize(
+    ("manufacturer", "model", "hypervisor"),
+    [
+        ("VMware, Inc.", "VMware Virtual Platform", "VMware"),
+        ("VMware, Inc.", "VMware7,1", "VMware"),
+        ("QEMU", "Standard PC (Q35 + ICH9, 2009)", "KVM/QEMU"),
+        ("Red Hat", "KVM", "KVM/QEMU"),
+        ("Xen", "HVM domU", "Xen"),
+        ("innotek GmbH", "VirtualBox", "VirtualBox"),
+        ("Parallels Software International Inc.", "Parallels Virtual Platform", "Parallels"),
+        ("Amazon EC2", "m5.xlarge", "AWS Nitro (KVM)"),
+        ("Google", "Google Compute Engine", "Google Compute Engine (KVM)"),
+    ],
+)
+def test_a_parent_that_is_not_hyperv_is_named_and_unsupported(manufacturer: str, model: str, hypervisor: str) -> None:
+    host = merge(INTEL_2022, {"platform": {"manufacturer": manufacturer, "model": model, "smbios_asset_tag": ""}})
+    assert rules.platform_of(host).hypervisor == hypervisor
+    verdict = host_verdict(host)
+    (warning,) = verdict.warnings
+    assert warning.code == "host.parent_not_hyperv"
+    assert hypervisor in warning.msg and "isn't supported" in warning.msg
+    assert "Set-VMProcessor" not in warning.fix
+
+
+def test_a_vmware_l1_without_vtx_is_told_to_turn_it_on_in_vmware_not_on_a_hyperv_parent() -> None:
+    host = merge(
+        INTEL_2022,
+        {"hypervisor_present": False, "processor": {"vm_monitor_mode_extensions": False}, "platform": {"manufacturer": "VMware, Inc.", "model": "VMware7,1"}},
+    )
+    (finding,) = [f for f in host_verdict(host).blockers if f.code == "host.processor_unsupported"]
+    assert "VMware" in finding.fix and "Set-VMProcessor" not in finding.fix
+
+
+def test_physical_hosts_are_not_virtual() -> None:
+    host = merge(INTEL_2022, {"platform": {"manufacturer": "Dell Inc.", "model": "PowerEdge R750", "smbios_asset_tag": ""}})
+    assert rules.platform_of(host) == rules.Platform(virtual=False, hypervisor=None, cloud=None)
+    assert host_verdict(host).notes == [] and host_verdict(host).warnings == []
+
+
+def test_azure_is_detected_from_its_smbios_asset_tag_and_reported() -> None:
+    host = merge(INTEL_2022, AZURE_VM)
+    assert rules.platform_of(host) == rules.Platform(virtual=True, hypervisor="Hyper-V", cloud="Azure")
+    verdict = host_verdict(host)
+    assert verdict.warnings == []
+    (note,) = verdict.notes
+    assert note.code == "host.azure_vm"
+    assert "168.63.129.16" in note.msg
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"hypervisor_present": False, "processor": {"vm_monitor_mode_extensions": False}}, id="no-vtx"),
+        pytest.param({"hypervisor_present": False}, id="hypervisor-not-running"),
+    ],
+)
+def test_azure_fix_texts_never_send_the_user_to_a_parent_they_cannot_reach(changes: dict[str, t.Any]) -> None:
+    verdict = host_verdict(merge(merge(INTEL_2022, AZURE_VM), changes))
+    assert verdict.blockers
+    for finding in verdict.blockers:
+        assert "Set-VMProcessor" not in finding.fix and "parent host" not in finding.fix
+    assert any("security type Standard" in f.fix and "VM size" in f.fix for f in verdict.blockers)
+
+
+def test_a_hyperv_l1_fix_still_names_the_parent_setting() -> None:
+    host = merge(merge(INTEL_2022, HYPERV_VM), {"hypervisor_present": False, "processor": {"vm_monitor_mode_extensions": False}})
+    (finding,) = [f for f in host_verdict(host).blockers if f.code == "host.processor_unsupported"]
+    assert "-ExposeVirtualizationExtensions $true" in finding.fix
+
+
+def test_several_nat_networks_are_a_warning_naming_them() -> None:
+    nats = [
+        {"name": "LocalNAT", "internal_ip_interface_address_prefix": "192.168.100.0/24"},
+        {"name": "DockerNAT", "internal_ip_interface_address_prefix": "172.20.0.0/16"},
+    ]
+    (finding,) = host_verdict(merge(INTEL_2022, {"nats": nats})).warnings
+    assert finding.code == "host.multiple_nats"
+    assert "LocalNAT (192.168.100.0/24)" in finding.msg and "DockerNAT (172.20.0.0/16)" in finding.msg
+    assert host_verdict(merge(INTEL_2022, {"nats": nats[:1]})).warnings == []
+
+
+def test_clustered_vm_is_a_warning_that_names_the_guidance() -> None:
+    (finding,) = vm_verdict(INTEL_2022, merge(READY_VM, {"is_clustered": True})).warnings
+    assert finding.code == "vm.clustered"
+    assert "Failover Clustering" in finding.msg and "clustered=allow" in finding.msg
+
+
+@pytest.mark.parametrize(
+    ("mode", "warnings", "notes"),
+    [(None, ["vm.mac_spoofing_off"], []), ("mac_spoofing", ["vm.mac_spoofing_off"], []), ("nat", [], ["vm.mac_spoofing_off"])],
+)
+def test_spoofing_off_is_noise_only_for_a_vm_in_nat_mode(mode: str | None, warnings: list[str], notes: list[str]) -> None:
+    vm = merge(READY_VM, {"adapters": [vm_adapter("LAB-HV1", mac_address_spoofing="Off")]})
+    modes = {} if mode is None else {"lab-hv1": mode}
+    report = evaluate(INTEL_2022, probe_vms(vm), ["LAB-HV1"], network_modes=modes)
+    verdict = report.vms["LAB-HV1"]
+    assert [f.code for f in verdict.warnings] == warnings
+    assert [f.code for f in verdict.notes] == notes
+
+
+def test_retired_codes_are_documented_and_never_emitted() -> None:
+    guide = (REPO / "docs" / "reason-codes.md").read_text(encoding="utf-8")
+    retired = guide.split("## Retired codes", 1)[1]
+    for code in ("host.vbs_running", "host.vbs_configured"):
+        assert f"`{code}`" in retired
+        assert code not in rules.CODES
+
+
+def test_no_document_claims_identical_builds() -> None:
+    """Parent and child on identical builds was a 2016 preview prerequisite: mentioned only as that history."""
+    paths = [REPO / "docs" / "reason-codes.md", REPO / "docs" / "troubleshooting.md", REPO / "tests" / "simulator" / "hvsim" / "model" / "RULES.md"]
+    for path in [*paths, *sorted((REPO / "plugins").rglob("*.py"))]:
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer(r"(identical|same)( windows)? builds?", text, flags=re.IGNORECASE):
+            around = text[max(0, match.start() - 400) : match.end() + 400].lower()
+            assert "preview" in around, f"{path}: {text[max(0, match.start() - 100) : match.end() + 100]}"

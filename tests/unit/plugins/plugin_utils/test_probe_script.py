@@ -41,12 +41,12 @@ def test_probe_is_the_script_sent_for_probe_requests() -> None:
     assert SCRIPTS["probe"] is PROBE
 
 
-@pytest.mark.parametrize("section", ["host", "vms", "network", "guests"])
+@pytest.mark.parametrize("section", ["host", "vms", "network", "guests", "platform"])
 def test_every_section_of_the_contract_is_dispatched(section: str) -> None:
     assert f"'{section}' {{ $result['{section}'] = " in CODE
 
 
-@pytest.mark.parametrize("section", ["host", "vms", "network", "guests"])
+@pytest.mark.parametrize("section", ["host", "vms", "network", "guests", "platform"])
 def test_every_contract_key_is_built_explicitly(section: str) -> None:
     keys = _keys(_contract_example(section))
     assert keys, "the contract example could not be read"
@@ -187,3 +187,41 @@ def test_probe_passes_paths_literally() -> None:
         uses = re.findall(rf"{cmdlet}\b([^\n]*)", CODE)
         assert uses
         assert all(use.lstrip().startswith("-LiteralPath") for use in uses)
+
+
+def test_platform_reads_the_firmware_strings_and_the_azure_asset_tag() -> None:
+    platform = _function("Get-PlatformFacts")
+    assert "Get-CimInstance -ClassName Win32_ComputerSystem" in platform
+    assert "Get-CimInstance -ClassName Win32_SystemEnclosure" in platform
+    assert "[string]$enclosure.SMBIOSAssetTag" in platform
+    assert "manufacturer = ([string]$system.Manufacturer).Trim()" in platform
+    assert "model = ([string]$system.Model).Trim()" in platform
+    assert "platform = Get-PlatformFacts" in _function("Get-HostSection")
+
+
+def test_host_section_lists_the_nat_networks_without_failing_when_refused() -> None:
+    assert "nats = @(Get-NatList)" in _function("Get-HostSection")
+    assert "Invoke-Quietly { Get-NetNat -ErrorAction SilentlyContinue } @()" in _function("Get-NatList")
+
+
+def test_vm_facts_read_clustering_and_the_memory_it_has_now() -> None:
+    facts = _function("Get-VMFacts")
+    assert "is_clustered = [bool]$VM.IsClustered" in facts
+    assert "memory_assigned_bytes = [int64]$VM.MemoryAssigned" in facts
+
+
+def test_firewall_rules_are_read_from_the_modules_own_group_only() -> None:
+    rules = _function("Get-MappingFirewallRules")
+    assert "Get-NetFirewallRule -Group 'hyperv.nested NAT port mappings' -ErrorAction SilentlyContinue" in rules
+    assert "Get-NetFirewallPortFilter -AssociatedNetFirewallRule $rule" in rules
+    assert "Get-NetFirewallAddressFilter -AssociatedNetFirewallRule $rule" in rules
+    # Enums cast to their names (5.1 serialises enums as numbers).
+    for assignment in ("direction = [string]$rule.Direction", "action = [string]$rule.Action", "enabled = [string]$rule.Enabled -eq 'True'"):
+        assert assignment in rules
+    assert "firewall_rules = @(Get-MappingFirewallRules)" in _function("Get-NetworkSection")
+
+
+def test_the_group_name_is_the_one_the_nat_planner_uses() -> None:
+    from ansible_collections.hyperv.nested.plugins.plugin_utils._nat_planner import FIREWALL_GROUP
+
+    assert f"-Group '{FIREWALL_GROUP}'" in CODE

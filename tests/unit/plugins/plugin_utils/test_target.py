@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import base64
 import json
+import types
 import typing as t
 
 import pytest
 from ansible.errors import AnsibleConnectionFailure
+from ansible.plugins.loader import shell_loader
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._target import (
     TargetError,
@@ -53,6 +56,7 @@ def test_parse_rejects_malformed_answers(stdout: str) -> None:
 
 class FakeAction:
     def __init__(self, outcome: dict[str, t.Any] | Exception) -> None:
+        self._connection = types.SimpleNamespace(_shell=shell_loader.get("powershell"))
         self.outcome = outcome
         self.calls: list[tuple[str, bytes]] = []
 
@@ -68,7 +72,11 @@ def test_run_script_sends_the_stub_and_one_request() -> None:
     action = FakeAction({"rc": 0, "stdout": '{"ok": true, "result": {"vms": []}}', "stderr": ""})
     assert run_script(t.cast(t.Any, action), "probe", {"sections": ["vms"]}) == {"vms": []}
     assert len(action.calls) == 1
-    assert action.calls[0][0] == STUB
+    command = action.calls[0][0]
+    prefix = "PowerShell -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand "
+    assert command.startswith(prefix)
+    script = base64.b64decode(command[len(prefix) :]).decode("utf-16-le")
+    assert script == "\n".join(line.strip() for line in STUB.splitlines() if line.strip())
     assert json.loads(action.calls[0][1])["parameters"] == {"sections": ["vms"]}
 
 

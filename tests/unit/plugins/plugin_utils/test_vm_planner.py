@@ -140,7 +140,14 @@ FAIL_TABLE = [
         ["Shutdown integration service", "power=turn_off"],
     ),
     ("version-too-low", {"version": "7.0", "state": "Off"}, {}, ["configuration version 7.0", "Intel", "8.0 or higher", "upgrade_version=true"]),
-    ("checkpoints-fail", {"state": "Off", "checkpoints": [{"name": "cp", "id": "1"}]}, {"checkpoints": "fail"}, ["1 checkpoint", "checkpoints=warn"]),
+    ("checkpoints-fail", {"state": "Off", "checkpoints": [{"name": "cp", "id": "1"}]}, {"checkpoints": "fail"}, ["1 checkpoint", "checkpoints=note"]),
+    (
+        "clustered-needs-a-stop",
+        {"is_clustered": True},
+        {"power": "shutdown"},
+        ["'LAB-HV1' is a clustered role", "does not stop a clustered VM with Stop-VM", "Stop-ClusterGroup", "clustered=allow"],
+    ),
+    ("clustered-turn-off-too", {"is_clustered": True}, {"power": "turn_off"}, ["clustered role", "clustered=allow"]),
     ("unknown-adapter", {"state": "Off"}, {"mac_address_spoofing": "on", "adapters": ["Nope"]}, ["'Nope'", "(adapters)", "'Network Adapter'"]),
     ("memory-below-dynamic-minimum", {"state": "Off"}, {"state": "disabled", "startup_memory": GB // 2}, ["dynamic memory minimum", "startup_memory=512MB"]),
     ("memory-above-dynamic-maximum", {"state": "Off"}, {"state": "disabled", "startup_memory": 32 * GB}, ["dynamic memory maximum"]),
@@ -346,7 +353,7 @@ def test_converged_vm_plans_nothing_and_after_equals_before() -> None:
 
 
 def test_memory_goes_first_when_enabling_and_last_when_disabling() -> None:
-    # A VM with extensions exposed and dynamic memory on does not start: no step may leave it so.
+    # A stable order, so that `commands` read the same every run (either order would start).
     enabling = run([probe_vm(state="Off")], startup_memory=8 * GB)
     assert kinds(enabling) == ["Set-VMMemory", "Set-VMProcessor"]
     disabling = run([probe_vm(state="Off", **NESTED)], state="disabled", startup_memory=8 * GB)
@@ -362,12 +369,59 @@ def test_enabling_keeps_memory_size_when_not_given() -> None:
 # ---- warnings --------------------------------------------------------------------------------
 
 
-def test_checkpoints_warn_only_when_turning_nesting_on() -> None:
+def test_checkpoints_are_a_note_only_when_turning_nesting_on() -> None:
     checkpoints = [{"name": "a", "id": "1"}, {"name": "b", "id": "2"}]
     enabling = run([probe_vm(state="Off", checkpoints=checkpoints)])
-    assert any("2 checkpoint(s)" in warning and "never deletes" in warning for warning in enabling.warnings)
+    assert enabling.warnings == []
+    (note,) = enabling.notes
+    assert "2 checkpoint(s)" in note and "work with nested virtualization" in note and "never deletes" in note
+    assert "not supported" not in note
     already = run([probe_vm(state="Off", checkpoints=checkpoints, **NESTED)])
-    assert already.warnings == []
+    assert already.warnings == [] and already.notes == []
+
+
+def test_checkpoints_warn_asks_for_an_ansible_warning_instead() -> None:
+    result = run([probe_vm(state="Off", checkpoints=[{"name": "a", "id": "1"}])], checkpoints="warn")
+    assert result.notes == [] and len(result.warnings) == 1 and "1 checkpoint(s)" in result.warnings[0]
+
+
+def test_a_running_vm_with_a_checkpoint_is_nested_in_one_plan() -> None:
+    vm = probe_vm(checkpoints=[{"name": "before-nesting", "id": "1"}], version="12.0")
+    host = make_host(vbs={"configured": True, "running": True, "status": 2}, os={"caption": "Microsoft Windows Server 2025 Datacenter", "build": 26100})
+    result = run([vm], host=host, power="shutdown")
+    assert kinds(result) == ["stop_vm:shutdown", "Set-VMMemory", "Set-VMProcessor", "start_vm"]
+    assert result.vms[0].after["power_state"] == "Running"
+
+
+def test_dynamic_memory_unchanged_keeps_it_on_and_says_what_happens() -> None:
+    vm = probe_vm(state="Off", startup_memory_bytes=4 * GB)
+    result = run([vm], dynamic_memory="unchanged")
+    assert kinds(result) == ["Set-VMProcessor"]
+    assert result.vms[0].after["dynamic_memory_enabled"] is True
+    (warning,) = result.warnings
+    assert "dynamic memory stays on" in warning and "keeps the 4GB" in warning and "neither grows nor shrinks" in warning
+
+
+def test_dynamic_memory_unchanged_on_a_converged_vm_warns_but_changes_nothing() -> None:
+    vm = probe_vm(state="Off", expose_virtualization_extensions=True, dynamic_memory_enabled=True)
+    result = run([vm], dynamic_memory="unchanged")
+    assert result.operations == [] and len(result.warnings) == 1
+
+
+def test_dynamic_memory_off_is_the_default() -> None:
+    result = run([probe_vm(state="Off")])
+    assert result.operations[0]["parameters"] == {"DynamicMemoryEnabled": False}
+
+
+def test_a_clustered_vm_may_be_power_cycled_when_allowed() -> None:
+    result = run([probe_vm(is_clustered=True)], power="shutdown", clustered="allow")
+    assert kinds(result) == ["stop_vm:shutdown", "Set-VMMemory", "Set-VMProcessor", "start_vm"]
+    assert any("clustered role" in warning for warning in result.warnings)
+
+
+def test_a_clustered_vm_needing_no_stop_is_changed_without_refusal() -> None:
+    result = run([probe_vm(is_clustered=True, **NESTED)], mac_address_spoofing="on")
+    assert kinds(result) == ["Set-VMNetworkAdapter"]
 
 
 def test_small_sizes_warn() -> None:

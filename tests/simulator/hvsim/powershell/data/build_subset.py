@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 DOCS = "MicrosoftDocs/windows-powershell-docs"
+PS_DOCS = "MicrosoftDocs/PowerShell-Docs"     # Windows PowerShell 5.1 built-ins (reference/5.1/...)
 
 # (name, type, required_in_sets or "all"/None, position, aliases, accepted values, pipeline)
 # Compact transcription of SYNTAX + PARAMETERS yaml of each page listed in PROVENANCE.md.
@@ -32,6 +33,25 @@ RISK: list[Spec] = [
 ]
 PROTOCOLS = ["Other", "Local", "NetMgmt", "Icmp", "Egp", "Ggp", "Hello", "Rip", "IsIs", "EsIs",
              "Igrp", "Bbn", "Ospf", "Bgp", "Idpr", "Eigrp", "Dvmrp", "Rpl", "Dhcp"]
+CONSOLE_COLORS = ["Black", "DarkBlue", "DarkGreen", "DarkCyan", "DarkRed", "DarkMagenta", "DarkYellow", "Gray",
+                  "DarkGray", "Blue", "Green", "Cyan", "Red", "Magenta", "Yellow", "White"]
+# Where-Object's comparison-statement sets (one per operator switch, each required in its set).
+WHERE_COMPARISON: list[Spec] = [
+    ("InputObject", "PSObject", False, None, [], None),
+    ("Property", "String", True, 0, [], None),
+    ("Value", "Object", False, 1, [], None),
+]
+WHERE_OPERATOR_SETS = {
+    "MatchSet": "Match", "CaseSensitiveEqualSet": "CEQ", "NotEqualSet": "NE", "CaseSensitiveNotEqualSet": "CNE",
+    "GreaterThanSet": "GT", "CaseSensitiveGreaterThanSet": "CGT", "LessThanSet": "LT",
+    "CaseSensitiveLessThanSet": "CLT", "GreaterOrEqualSet": "GE", "CaseSensitiveGreaterOrEqualSet": "CGE",
+    "LessOrEqualSet": "LE", "CaseSensitiveLessOrEqualSet": "CLE", "LikeSet": "Like", "CaseSensitiveLikeSet": "CLike",
+    "NotLikeSet": "NotLike", "CaseSensitiveNotLikeSet": "CNotLike", "CaseSensitiveMatchSet": "CMatch",
+    "NotMatchSet": "NotMatch", "CaseSensitiveNotMatchSet": "CNotMatch", "ContainsSet": "Contains",
+    "CaseSensitiveContainsSet": "CContains", "NotContainsSet": "NotContains",
+    "CaseSensitiveNotContainsSet": "CNotContains", "InSet": "In", "CaseSensitiveInSet": "CIn", "NotInSet": "NotIn",
+    "CaseSensitiveNotInSet": "CNotIn", "IsSet": "Is", "IsNotSet": "IsNot",
+}
 ROUTE_FILTER: list[Spec] = [
     ("DestinationPrefix", "String[]", False, 0, [], None),
     ("InterfaceIndex", "UInt32[]", False, None, ["ifIndex"], None),
@@ -48,6 +68,20 @@ ROUTE_FILTER: list[Spec] = [
     ("PolicyStore", "String", False, None, [], None),
     ("IncludeAllCompartments", "SwitchParameter", False, None, [], None),
 ]
+
+
+# NetSecurity (New-/Remove-NetFirewallRule): the enumerations as the pages list their accepted values.
+FW_ACTION = ["NotConfigured", "Allow", "Block"]
+FW_DIRECTION = ["Inbound", "Outbound"]
+FW_EDGE = ["Block", "Allow", "DeferToUser", "DeferToApp"]
+FW_ENABLED = ["True", "False"]
+FW_STORE: list[Spec] = [
+    ("PolicyStore", "String", False, None, [], None),
+    ("GPOSession", "String", False, None, [], None),
+    ("TracePolicyStore", "SwitchParameter", False, None, [], None),
+]
+FW_TAIL: list[Spec] = CIM + [("PassThru", "SwitchParameter", False, None, [], None)] + RISK
+FW_FILTERS = ["Address", "Application", "Interface", "InterfaceType", "Port", "Security", "Service"]
 
 
 def _p(spec: Spec) -> dict[str, Any]:
@@ -122,6 +156,75 @@ TRANSCRIBED: dict[str, dict[str, Any]] = {
         "module": "NetTCPIP", "path": "docset/winserver2022-ps/NetTCPIP/Get-NetRoute.md",
         "commit": "490974e7ab24f60b5111c4e5de3be657259a86f0", "should_process": False,
         "sets": {"__AllParameterSets": ROUTE_FILTER + CIM}, "default": "__AllParameterSets"},
+    "New-NetFirewallRule": {
+        "module": "NetSecurity", "path": "docset/winserver2022-ps/NetSecurity/New-NetFirewallRule.md",
+        "commit": "ba37af80bd5cc4eed6b0f26cb1b48f3fbc48053c", "should_process": True,
+        "sets": {"__AllParameterSets": [
+            ("PolicyStore", "String", False, None, [], None),
+            ("GPOSession", "String", False, None, [], None),
+            ("Name", "String", False, None, ["ID"], None),
+            ("DisplayName", "String", True, None, [], None),
+            ("Description", "String", False, None, [], None),
+            ("Group", "String", False, None, [], None),
+            ("Enabled", "Enabled", False, None, [], FW_ENABLED),
+            ("Profile", "Profile", False, None, [], ["Any", "Domain", "Private", "Public", "NotApplicable"]),
+            ("Platform", "String[]", False, None, [], None),
+            ("Direction", "Direction", False, None, [], FW_DIRECTION),
+            ("Action", "Action", False, None, [], FW_ACTION),
+            ("EdgeTraversalPolicy", "EdgeTraversal", False, None, [], FW_EDGE),
+            ("LooseSourceMapping", "Boolean", False, None, ["LSM"], None),
+            ("LocalOnlyMapping", "Boolean", False, None, [], None),
+            ("Owner", "String", False, None, [], None),
+            ("LocalAddress", "String[]", False, None, [], None),
+            ("RemoteAddress", "String[]", False, None, [], None),
+            ("Protocol", "String", False, None, [], None),
+            ("LocalPort", "String[]", False, None, [], None),
+            ("RemotePort", "String[]", False, None, [], None),
+            ("IcmpType", "String[]", False, None, [], None),
+            ("DynamicTarget", "DynamicTransport", False, None, ["DynamicTransport"],
+             ["Any", "ProximityApps", "ProximitySharing", "WifiDirectPrinting", "WifiDirectDisplay", "WifiDirectDevices"]),
+            ("Program", "String", False, None, [], None),
+            ("Package", "String", False, None, [], None),
+            ("Service", "String", False, None, [], None),
+            ("InterfaceAlias", "WildcardPattern[]", False, None, [], None),
+            ("InterfaceType", "InterfaceType", False, None, [], ["Any", "Wired", "Wireless", "RemoteAccess"]),
+            ("LocalUser", "String", False, None, [], None),
+            ("RemoteUser", "String", False, None, [], None),
+            ("RemoteMachine", "String", False, None, [], None),
+            ("Authentication", "Authentication", False, None, [], ["NotRequired", "Required", "NoEncap"]),
+            ("Encryption", "Encryption", False, None, [], ["NotRequired", "Required", "Dynamic"]),
+            ("OverrideBlockRules", "Boolean", False, None, [], None),
+            ("RemoteDynamicKeywordAddresses", "String[]", False, None, [], None),
+        ] + CIM + RISK}, "default": "__AllParameterSets"},
+    "Remove-NetFirewallRule": {
+        "module": "NetSecurity", "path": "docset/winserver2022-ps/NetSecurity/Remove-NetFirewallRule.md",
+        "commit": "c3cbce67d85ce363f2d0eff4974c64cd8efa499c", "should_process": True,
+        "sets": {
+            "GetAll": [("All", "SwitchParameter", False, None, [], None)] + FW_STORE + FW_TAIL,
+            "ByName": [("Name", "String[]", True, 0, ["ID"], None)] + FW_STORE + FW_TAIL,
+            "ByDisplayName": [("DisplayName", "String[]", True, None, [], None)] + FW_STORE + FW_TAIL,
+            "ByQuery": [
+                ("Description", "String[]", False, None, [], None),
+                ("DisplayGroup", "String[]", False, None, [], None),
+                ("Group", "String[]", False, None, [], None),
+                ("Enabled", "Enabled[]", False, None, [], FW_ENABLED),
+                ("Direction", "Direction[]", False, None, [], FW_DIRECTION),
+                ("Action", "Action[]", False, None, [], FW_ACTION),
+                ("EdgeTraversalPolicy", "EdgeTraversal[]", False, None, [], FW_EDGE),
+                ("LooseSourceMapping", "Boolean[]", False, None, ["LSM"], None),
+                ("LocalOnlyMapping", "Boolean[]", False, None, [], None),
+                ("Owner", "String[]", False, None, [], None),
+                ("PrimaryStatus", "PrimaryStatus[]", False, None, [], ["Unknown", "OK", "Inactive", "Error"]),
+                ("Status", "String[]", False, None, [], None),
+                ("PolicyStoreSource", "String[]", False, None, [], None),
+                ("PolicyStoreSourceType", "PolicyStoreType[]", False, None, [],
+                 ["None", "Local", "GroupPolicy", "Dynamic", "Generated", "Hardcoded"]),
+            ] + FW_STORE + FW_TAIL,
+            **{f"ByAssociatedNetFirewall{kind}Filter": [(f"AssociatedNetFirewall{kind}Filter", "CimInstance", True, None, [], None)]
+               + FW_STORE + FW_TAIL for kind in FW_FILTERS},
+            "ByAssociatedNetFirewallProfile": [("AssociatedNetFirewallProfile", "CimInstance", True, None, [], None)] + FW_STORE + FW_TAIL,
+            "InputObject (cdxml)": [("InputObject", "CimInstance[]", True, None, [], None)] + FW_TAIL,
+        }, "default": "GetAll"},
     "Remove-NetRoute": {
         "module": "NetTCPIP", "path": "docset/winserver2022-ps/NetTCPIP/Remove-NetRoute.md",
         "commit": "a82f13f3dd50379d0cf0e0b3dbe19b5b8c5a345d", "should_process": True,
@@ -130,6 +233,83 @@ TRANSCRIBED: dict[str, dict[str, Any]] = {
             "InputObject (cdxml)": [("InputObject", "CimInstance[]", True, None, [], None)] + CIM
                                    + [("PassThru", "SwitchParameter", False, None, [], None)] + RISK,
         }, "default": "ByName"},
+    # Windows PowerShell 5.1 built-ins that plain scripts use around the Hyper-V cmdlets (credentials for
+    # PowerShell Direct, discarding or writing output). Switches listed with a position on a page
+    # (ConvertTo-SecureString -AsPlainText/-Force) are transcribed as named: a switch never binds positionally.
+    "ConvertTo-SecureString": {
+        "module": "Microsoft.PowerShell.Security", "repo": PS_DOCS, "docset": "reference/5.1",
+        "path": "reference/5.1/Microsoft.PowerShell.Security/ConvertTo-SecureString.md",
+        "commit": "0267c6786cf1153a4000ca34999a10319db9b36f", "should_process": False,
+        "pipeline": {"String": ["ByValue"]},
+        "sets": {
+            "Secure": [("String", "String", True, 0, [], None), ("SecureKey", "SecureString", False, 1, [], None)],
+            "PlainText": [("String", "String", True, 0, [], None), ("AsPlainText", "SwitchParameter", False, None, [], None),
+                          ("Force", "SwitchParameter", False, None, [], None)],
+            "Open": [("String", "String", True, 0, [], None), ("Key", "Byte[]", False, None, [], None)],
+        }, "default": "Secure"},
+    "New-Object": {
+        "module": "Microsoft.PowerShell.Utility", "repo": PS_DOCS, "docset": "reference/5.1",
+        "path": "reference/5.1/Microsoft.PowerShell.Utility/New-Object.md",
+        "commit": "0267c6786cf1153a4000ca34999a10319db9b36f", "should_process": False,
+        "sets": {
+            "Net": [("TypeName", "String", True, 0, [], None), ("ArgumentList", "Object[]", False, 1, ["Args"], None),
+                    ("Property", "IDictionary", False, None, [], None)],
+            "Com": [("ComObject", "String", True, 0, [], None), ("Strict", "SwitchParameter", False, None, [], None),
+                    ("Property", "IDictionary", False, None, [], None)],
+        }, "default": "Net"},
+    "Out-Null": {
+        "module": "Microsoft.PowerShell.Core", "repo": PS_DOCS, "docset": "reference/5.1",
+        "path": "reference/5.1/Microsoft.PowerShell.Core/Out-Null.md",
+        "commit": "01b93df7996ef4e64705d517e7515378da27034a", "should_process": False,
+        "pipeline": {"InputObject": ["ByValue"]},
+        "sets": {"__AllParameterSets": [("InputObject", "PSObject", False, None, [], None)]},
+        "default": "__AllParameterSets"},
+    "Write-Output": {
+        "module": "Microsoft.PowerShell.Utility", "repo": PS_DOCS, "docset": "reference/5.1",
+        "path": "reference/5.1/Microsoft.PowerShell.Utility/Write-Output.md",
+        "commit": "0e1f201638e2c246529b8ec56416c6c6d1ed8233", "should_process": False,
+        "pipeline": {"InputObject": ["ByValue"]},
+        "sets": {"__AllParameterSets": [("InputObject", "PSObject[]", True, 0, [], None),
+                                        ("NoEnumerate", "SwitchParameter", False, None, [], None)]},
+        "default": "__AllParameterSets"},
+    "Where-Object": {
+        "module": "Microsoft.PowerShell.Core", "repo": PS_DOCS, "docset": "reference/5.1",
+        "path": "reference/5.1/Microsoft.PowerShell.Core/Where-Object.md",
+        "commit": "02ad0605d210694c886693d707e8ad1be6a0217e", "should_process": False,
+        "pipeline": {"InputObject": ["ByValue"]},
+        "sets": {
+            "EqualSet": WHERE_COMPARISON + [("EQ", "SwitchParameter", False, None, [], None)],
+            "ScriptBlockSet": [("InputObject", "PSObject", False, None, [], None),
+                               ("FilterScript", "ScriptBlock", True, 0, [], None)],
+            **{name: WHERE_COMPARISON + [(switch, "SwitchParameter", True, None, [], None)]
+               for name, switch in WHERE_OPERATOR_SETS.items()},
+        }, "default": "EqualSet"},
+    "ForEach-Object": {
+        "module": "Microsoft.PowerShell.Core", "repo": PS_DOCS, "docset": "reference/5.1",
+        "path": "reference/5.1/Microsoft.PowerShell.Core/ForEach-Object.md",
+        "commit": "afc83348479efec3a1f2c9a73ae1c9d9887944a5", "should_process": True,
+        "pipeline": {"InputObject": ["ByValue"]},
+        "sets": {
+            "ScriptBlockSet": [("InputObject", "PSObject", False, None, [], None),
+                               ("Begin", "ScriptBlock", False, None, [], None),
+                               ("Process", "ScriptBlock[]", True, 0, [], None),
+                               ("End", "ScriptBlock", False, None, [], None),
+                               ("RemainingScripts", "ScriptBlock[]", False, None, [], None)] + RISK,
+            "PropertyAndMethodSet": [("InputObject", "PSObject", False, None, [], None),
+                                     ("MemberName", "String", True, 0, [], None),
+                                     ("ArgumentList", "Object[]", False, None, ["Args"], None)] + RISK,
+        }, "default": "ScriptBlockSet"},
+    "Write-Host": {
+        "module": "Microsoft.PowerShell.Utility", "repo": PS_DOCS, "docset": "reference/5.1",
+        "path": "reference/5.1/Microsoft.PowerShell.Utility/Write-Host.md",
+        "commit": "046007b58c3888c0248fdaec0b94bc660f361655", "should_process": False,
+        "pipeline": {"Object": ["ByValue"]},
+        "sets": {"__AllParameterSets": [
+            ("Object", "Object", False, 0, [], None), ("NoNewline", "SwitchParameter", False, None, [], None),
+            ("Separator", "Object", False, None, [], None),
+            ("ForegroundColor", "ConsoleColor", False, None, [], CONSOLE_COLORS),
+            ("BackgroundColor", "ConsoleColor", False, None, [], CONSOLE_COLORS)]},
+        "default": "__AllParameterSets"},
 }
 
 DROP_KEYS = {"description", "synopsis", "notes", "docset_differences", "discrepancies"}
@@ -143,13 +323,21 @@ def _trim(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def _transcribed(name: str, spec: dict[str, Any]) -> dict[str, Any]:
-    sets = [{"name": s, "is_default": s == spec["default"], "parameters": [_p(x) for x in params]}
+    pipeline: dict[str, list[str]] = spec.get("pipeline", {})
+
+    def param(x: Spec) -> dict[str, Any]:
+        found = _p(x)
+        if x[0] in pipeline:
+            found["pipeline"], found["pipeline_by"] = True, pipeline[x[0]]
+        return found
+
+    sets = [{"name": s, "is_default": s == spec["default"], "parameters": [param(x) for x in params]}
             for s, params in spec["sets"].items()]
     return {"module": spec["module"], "cmdlet_aliases": [], "default_parameter_set": spec["default"],
             "parameter_sets": sets, "common_parameters": True,
             "supports_should_process": spec["should_process"], "source": spec["path"],
-            "source_repo": DOCS, "source_commit": spec["commit"], "docset": "winserver2022-ps",
-            "transcribed_via_search": True}
+            "source_repo": spec.get("repo", DOCS), "source_commit": spec["commit"],
+            "docset": spec.get("docset", "winserver2022-ps"), "transcribed_via_search": True}
 
 
 def main(reference: str) -> None:

@@ -1,6 +1,7 @@
 """How long the inventory plugin (hyperv.nested.hyperv) takes to read a fleet of N Hyper-V hosts.
 
     .venv/bin/python tests/bench/inventory_bench.py --hosts 100 --vms 5 --concurrency 1,8,32 --repeat 3 --out docs/benchmark
+    .venv/bin/python tests/bench/inventory_bench.py --hosts 100 --vms 5 --concurrency 32,8,1 --repeat 1 --timing realistic --out /tmp/inv
 
 A generated lab (`hvsim generate --hosts N --vms M`, every host on its own loopback address) is
 started once; its `fleet.hyperv.yml` is read with `ansible-inventory --list` at each concurrency,
@@ -65,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vms", type=int, default=5, help="VMs per host (default %(default)s)")
     parser.add_argument("--concurrency", default="1,8,32", help="max_concurrency values (and raw forks), comma-separated")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--timing", choices=["fast", "realistic"], default="fast",
+                        help="the simulator's timing model (realistic: each host spends what Windows spends; TIMING.md)")
     parser.add_argument("--latency", type=float, default=0.0,
                         help="seconds every reply of every L0 host is delayed (hvsim fault latency), as a slower host would be")
     parser.add_argument("--out", type=Path, required=True, help="folder for inventory.json")
@@ -75,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="hvinv-") as folder:
         root = Path(folder)
         lab_file = root / "fleet.yml"
-        hvsim("generate", "--hosts", str(options.hosts), "--vms", str(options.vms), "--out", str(lab_file))
+        hvsim("generate", "--hosts", str(options.hosts), "--vms", str(options.vms), "--timing", options.timing, "--out", str(lab_file))
         lab = Lab.up(lab_file, root / "lab")
         try:
             base = yaml.safe_load((lab.state_dir / "fleet.hyperv.yml").read_text(encoding="utf-8"))
@@ -104,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
             hit_seconds, _listing, hit_commands = read_once(lab, cached)
         finally:
             lab.down()
-    result = {"hosts": options.hosts, "vms_per_host": options.vms, "repeat": options.repeat, "latency_s": options.latency, "rows": rows,
+    result = {"hosts": options.hosts, "vms_per_host": options.vms, "repeat": options.repeat, "timing": options.timing,
+              "latency_s": options.latency, "rows": rows,
               "cache_hit_s": hit_seconds, "cache_hit_commands": sum(hit_commands.values()),
               "load_average": os.getloadavg()}
     options.out.mkdir(parents=True, exist_ok=True)

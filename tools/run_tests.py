@@ -477,7 +477,7 @@ def step_galaxy_importer() -> Result:
 
 
 def documented_plugins() -> list[tuple[str, str]]:
-    """(type, name) for every module, filter and role of the collection."""
+    """(type, name) for every module, filter, inventory plugin and role of the collection."""
     items: list[tuple[str, str]] = []
     modules = REPO / "plugins" / "modules"
     if modules.is_dir():
@@ -494,6 +494,9 @@ def documented_plugins() -> list[tuple[str, str]]:
                     listed = {}
                 names |= {full.rsplit(".", 1)[-1] for full in listed}
         items += [("filter", name) for name in sorted(names)]
+    inventory = REPO / "plugins" / "inventory"
+    if inventory.is_dir():
+        items += [("inventory", p.stem) for p in sorted(inventory.glob("*.py")) if p.stem != "__init__"]
     roles = REPO / "roles"
     if roles.is_dir():
         items += [("role", p.name) for p in sorted(roles.iterdir()) if p.is_dir() and not p.name.startswith(".")]
@@ -510,7 +513,7 @@ def step_ansible_doc() -> Result:
         rc, out = run([tool("ansible-doc"), "-t", kind, f"{COLLECTION}.{name}"], "ansible-doc")
         if rc != 0 or "[WARNING]" in out or "ERROR" in out or not out.strip():
             bad.append(f"{kind} {name}")
-    counts = ", ".join(f"{sum(1 for item in items if item[0] == kind)} {kind}(s)" for kind in ("module", "filter", "role"))
+    counts = ", ".join(f"{sum(1 for item in items if item[0] == kind)} {kind}(s)" for kind in ("module", "filter", "inventory", "role"))
     if bad:
         return Result("failed", "no clean documentation for: " + ", ".join(bad))
     return Result("passed", counts)

@@ -279,7 +279,9 @@ vms:
       type: list
       elements: dict
     adapters:
-      description: Network adapters, each with C(name), C(id), C(switch_name), C(mac_address), C(mac_address_spoofing) (V(On) or V(Off)).
+      description:
+        - Network adapters, each with C(name), C(id), C(switch_name), C(mac_address), C(mac_address_spoofing) (V(On) or V(Off)),
+          and C(ip_addresses) (the guest's addresses as it reports them through the KVP exchange; empty when it does not).
       type: list
       elements: dict
     integration_services:
@@ -297,6 +299,14 @@ vms:
       description: The guest's operating system as it reports it through the KVP exchange; null when unknown.
       type: str
       sample: Windows Server 2022 Datacenter
+    guest_dns_name:
+      description: The guest's fully qualified domain name as it reports it through the KVP exchange; null when unknown.
+      type: str
+      sample: lab-hv1.lab.example.com
+    notes:
+      description: The VM's notes (C(Set-VM -Notes), the Notes box of Hyper-V Manager); empty when none.
+      type: str
+      sample: "nested: nat"
     restart_mark:
       description:
         - Set when M(hyperv.nested.win_nested_vm) shut this VM down to change it and has not

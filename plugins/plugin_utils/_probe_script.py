@@ -147,22 +147,23 @@ function Get-HostSection {
     }
 }
 
-function Get-GuestOsName($VM) {
-    # The guest reports its OS through the KVP exchange; only a running VM with the service has it.
-    if ([string]$VM.State -ne 'Running') { return $null }
+function Get-GuestIntrinsicItems($VM) {
+    # What the guest reports through the KVP exchange (OSName, FullyQualifiedDomainName, ...), by
+    # item name; only a running VM with the service has it. Read-only, never throws.
+    $items = @{}
+    if ([string]$VM.State -ne 'Running') { return $items }
     try {
         $system = Get-CimInstance -Namespace 'root\virtualization\v2' -ClassName Msvm_ComputerSystem -Filter ("Name='{0}'" -f $VM.Id.Guid)
         $kvp = Get-CimAssociatedInstance -InputObject $system -ResultClassName Msvm_KvpExchangeComponent
         foreach ($item in @($kvp.GuestIntrinsicExchangeItems)) {
             $xml = [xml]$item
             $name = $xml.SelectSingleNode("/INSTANCE/PROPERTY[@NAME='Name']/VALUE")
-            if ($name -and $name.InnerText -eq 'OSName') {
-                return $xml.SelectSingleNode("/INSTANCE/PROPERTY[@NAME='Data']/VALUE").InnerText
-            }
+            $data = $xml.SelectSingleNode("/INSTANCE/PROPERTY[@NAME='Data']/VALUE")
+            if ($name -and $data) { $items[[string]$name.InnerText] = [string]$data.InnerText }
         }
     }
     catch { }
-    return $null
+    $items
 }
 
 function Get-RestartMark($VM) {
@@ -192,6 +193,7 @@ function Get-RestartMark($VM) {
 }
 
 function Get-VMFacts($VM) {
+    $kvp = Get-GuestIntrinsicItems $VM
     $processor = Get-VMProcessor -VM $VM
     $memory = Get-VMMemory -VM $VM
     $security = Invoke-Quietly { Get-VMSecurity -VM $VM } $null
@@ -220,6 +222,8 @@ function Get-VMFacts($VM) {
                 switch_name = $_.SwitchName
                 mac_address = [string]$_.MacAddress
                 mac_address_spoofing = [string]$_.MacAddressSpoofing
+                # The guest's addresses as it reports them through the KVP exchange (empty when it does not).
+                ip_addresses = @($_.IPAddresses | Where-Object { $_ } | ForEach-Object { [string]$_ })
             }
         })
         integration_services = @(Get-VMIntegrationService -VM $VM | ForEach-Object {
@@ -227,7 +231,9 @@ function Get-VMFacts($VM) {
         })
         virtualization_based_security_opt_out = $optOut
         is_clustered = [bool]$VM.IsClustered
-        guest_os = Get-GuestOsName $VM
+        guest_os = $kvp['OSName']
+        guest_dns_name = $kvp['FullyQualifiedDomainName']
+        notes = [string]$VM.Notes
         restart_mark = Get-RestartMark $VM
     }
 }

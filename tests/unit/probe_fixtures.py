@@ -80,6 +80,7 @@ def vm_adapter(vm_name: str = "LAB-HV1", **overrides: t.Any) -> dict[str, t.Any]
             "switch_name": "External",
             "mac_address": "00155D000101",
             "mac_address_spoofing": "Off",
+            "ip_addresses": [],
         },
         overrides,
     )
@@ -115,6 +116,8 @@ def probe_vm(name: str = "LAB-HV1", **overrides: t.Any) -> dict[str, t.Any]:
             "virtualization_based_security_opt_out": False,
             "is_clustered": False,
             "guest_os": "Windows Server 2022 Datacenter",
+            "guest_dns_name": None,
+            "notes": "",
             "restart_mark": None,
         },
         overrides,

@@ -174,7 +174,44 @@ def build_inventory(machines: list[Machine], endpoints: dict[str, Listening],
 
 def write_inventory(path: Path, inventory: dict[str, Any], lab_name: str) -> None:
     header = f"# Written by hvsim for lab {lab_name!r}; rewritten at every `hvsim up`.\n"
-    text = yaml.safe_dump(inventory, sort_keys=False, default_flow_style=False)
+    _write_yaml(path, header, inventory)
+    if path.name == inventory_name("winrm"):
+        # The inventory plugin's source reads the L0 hosts as inventory.yml reaches them.
+        write_fleet_source(path.with_name(FLEET_SOURCE), inventory, lab_name)
+
+
+def _write_yaml(path: Path, header: str, data: dict[str, Any]) -> None:
+    text = yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(header + text, encoding="utf-8")
     tmp.replace(path)
+
+
+FLEET_SOURCE = "fleet.hyperv.yml"
+
+
+def fleet_source(inventory: dict[str, Any]) -> dict[str, Any]:
+    """A source for the collection's inventory plugin (hyperv.nested.hyperv) reading the lab's L0 hosts
+    the way the static inventory reaches them. The lab's hosts share one account; a host with another
+    account is left out (the plugin's `user`/`password` are for every host)."""
+    l0 = inventory["all"]["children"]["hyperv_hosts"]["hosts"]
+    first = next(iter(l0.values()), {})
+    user, password = first.get("ansible_user"), first.get("ansible_password")
+    hosts = [{"name": name, "address": v["ansible_host"], "port": v["ansible_port"]} for name, v in l0.items()
+             if (v.get("ansible_user"), v.get("ansible_password")) == (user, password)]
+    return {
+        "plugin": "hyperv.nested.hyperv",
+        "hosts": hosts,
+        "connection": "winrm",
+        "scheme": first.get("ansible_winrm_scheme", "http"),
+        "transport": first.get("ansible_winrm_transport", "ntlm"),
+        "message_encryption": first.get("ansible_winrm_message_encryption", "always"),
+        "user": user,
+        "password": password,
+    }
+
+
+def write_fleet_source(path: Path, inventory: dict[str, Any], lab_name: str) -> None:
+    header = (f"# Written by hvsim for lab {lab_name!r}; rewritten at every `hvsim up`. A source for the\n"
+              "# hyperv.nested.hyperv inventory plugin: ansible-inventory -i fleet.hyperv.yml --graph\n")
+    _write_yaml(path, header, fleet_source(inventory))

@@ -159,6 +159,7 @@ def _vm(host: Host, spec: dict[str, Any], macs: MacAllocator, now: float) -> VM:
         ignores_shutdown=bool(spec.get("ignores_shutdown", False)),
         virtualization_based_security_opt_out=bool(spec.get("virtualization_based_security_opt_out", False)),
         is_clustered=bool(spec.get("is_clustered", False)),
+        notes=str(spec.get("notes") or ""),
     )
     for index, adapter in enumerate(spec.get("adapters") or []):
         vm.adapters.append(VMAdapter(

@@ -136,6 +136,7 @@ class VM:
     hypervisor_running: bool = False          # the guest's hypervisor came up at its last boot
     saved_hypervisor_running: bool = False    # what it was when the VM was saved
     inventory_name: str | None = None         # the guest's name in the fleet (connectivity, logins)
+    notes: str = ""                           # VM.Notes (Hyper-V Manager's Notes box; Set-VM -Notes)
 
 
 @dataclass

@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import lifecycle
-from ..model.objects import VM, Host, NetAdapter, OSState
+from ..model.lab import dashed
+from ..model.objects import VM, Host, NetAdapter, OSState, VMAdapter
 from ..model.platform import default_version, host_build, version_key
 from .errors import PSError, hyperv_permission_denied
 from .executor import OpFailed, check_powershell_direct
@@ -119,11 +120,37 @@ def _restart_mark(host: Host, vm: VM) -> dict[str, Any] | None:
     return {"stopped_at": stopped_at if isinstance(stopped_at, str) else None}
 
 
-def _vm_entry(host: Host, vm: VM, now: float) -> dict[str, Any]:
+def _kvp_reported(vm: VM, now: float) -> bool:
+    """The guest reports through the KVP exchange: running, booted, the service on (wire protocol §2)."""
     kvp = vm.integration_services.get("Key-Value Pair Exchange", False)
-    guest_os = None
-    if vm.guest is not None and kvp and lifecycle.guest_booted(vm, now):
-        guest_os = vm.guest.os.get("caption")
+    return vm.guest is not None and bool(kvp) and lifecycle.guest_booted(vm, now)
+
+
+def _kvp_dns_name(vm: VM) -> str:
+    """KVP FullyQualifiedDomainName: the lab's `guest.os.dns_name`, else the guest's NetBIOS name."""
+    assert vm.guest is not None
+    return str(vm.guest.os.get("dns_name") or vm.name.upper()[:15])
+
+
+def _kvp_addresses(vm: VM, index: int, adapter: VMAdapter) -> list[str]:
+    """VMNetworkAdapter.IPAddresses: what the guest's adapter with this MAC address holds (or, once an
+    External switch inside the guest took it over, the switch's vEthernet adapter). An L1's WinRM
+    endpoint address is its first connected adapter's address (how the controller reaches it)."""
+    assert vm.guest is not None
+    mac = dashed(adapter.mac_address)
+    nics = [a for a in vm.guest.adapters if a.mac_address == mac]
+    bound = {a.bound_switch for a in nics if a.bound_switch}
+    nics += [a for a in vm.guest.adapters if a.switch_name in bound]
+    found = [ip.ip_address for nic in nics for ip in nic.ipv4]
+    endpoint = vm.nested_host.address if vm.nested_host is not None else None
+    if endpoint and index == 0 and adapter.switch_name and endpoint not in found:
+        found.insert(0, endpoint)
+    return found
+
+
+def _vm_entry(host: Host, vm: VM, now: float) -> dict[str, Any]:
+    reported = _kvp_reported(vm, now)
+    guest_os = vm.guest.os.get("caption") if reported and vm.guest is not None else None
     return {
         "name": vm.name, "id": vm.id, "state": vm.state, "generation": vm.generation, "version": vm.version,
         "processor_count": vm.processor_count,
@@ -135,12 +162,15 @@ def _vm_entry(host: Host, vm: VM, now: float) -> dict[str, Any]:
         "maximum_memory_bytes": vm.maximum_memory_bytes,
         "checkpoints": [{"name": c.name, "id": c.id} for c in vm.checkpoints],
         "adapters": [{"name": a.name, "id": a.id, "switch_name": a.switch_name, "mac_address": a.mac_address,
-                      "mac_address_spoofing": a.mac_address_spoofing} for a in vm.adapters],
+                      "mac_address_spoofing": a.mac_address_spoofing,
+                      "ip_addresses": _kvp_addresses(vm, i, a) if reported else []} for i, a in enumerate(vm.adapters)],
         "integration_services": [{"name": n, "enabled": e, "primary_status": _status(vm, e, now)}
                                  for n, e in vm.integration_services.items()],
         "virtualization_based_security_opt_out": vm.virtualization_based_security_opt_out,
         "is_clustered": vm.is_clustered,
         "guest_os": guest_os,
+        "guest_dns_name": _kvp_dns_name(vm) if reported else None,
+        "notes": vm.notes,
         "restart_mark": _restart_mark(host, vm),
     }
 

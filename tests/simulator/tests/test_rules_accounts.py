@@ -23,7 +23,7 @@ from lab_dicts import COMMAND_LINE, basic_lab, cmdlet, fleet_of, l0, lab, nested
 from winrm.exceptions import InvalidCredentialsError, WSManFaultError
 from winrm.protocol import Protocol
 
-PROBE_SCRIPT = Path(__file__).resolve().parents[3] / "plugins" / "plugin_utils" / "_probe_script.py"
+PROBE_SCRIPT = Path(__file__).resolve().parents[3] / "plugins" / "plugin_utils" / "powershell" / "probe.ps1"
 PASSWORD = "Op-Passw0rd!"
 DENIED = ("You do not have the required permission to complete this task. Contact the administrator of the "
           "authorization policy for the computer '{}'.")

@@ -1,7 +1,7 @@
 """What each kind of command costs a Windows host, as items of the timing model (model/timing.py).
 
 The collection's probe and executor are charged for the work their scripts do on Windows
-(plugins/plugin_utils/_probe_script.py, _target_scripts.py): counted from the request and what it
+(plugins/plugin_utils/powershell/probe.ps1, execute.ps1): counted from the request and what it
 returned, so a probe of three VMs costs more than one of a single VM. Scripts run by the
 interpreter are charged as they go, cmdlet by cmdlet (interpreter.py). Ansible's PowerShell
 modules pay the exec wrapper and then their own work.
@@ -50,7 +50,7 @@ def cmdlet_key(cmdlet: str) -> str:
 
 
 def probe_items(parameters: dict[str, Any], result: dict[str, Any] | None) -> Items:
-    """The probe script's work (_probe_script.py) for the sections asked and what they found."""
+    """The probe script's work (powershell/probe.ps1) for the sections asked and what they found."""
     sections = set(parameters.get("sections") or [])
     result = result or {}
     items: Items = []
@@ -86,7 +86,7 @@ def probe_items(parameters: dict[str, Any], result: dict[str, Any] | None) -> It
 
 
 def execute_items(parameters: dict[str, Any], result: dict[str, Any] | None) -> Items:
-    """The executor script's work (_target_scripts.py): the operations that ran (not those skipped)."""
+    """The executor script's work (powershell/execute.ps1): the operations that ran (not those skipped)."""
     ran: set[int] = set()
     for entry in (result or {}).get("operations") or []:
         if entry.get("status") in ("ok", "failed"):

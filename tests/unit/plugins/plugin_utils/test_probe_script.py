@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.hyperv.nested.plugins.plugin_utils._probe_script import PROBE
-from ansible_collections.hyperv.nested.plugins.plugin_utils._target_scripts import SCRIPTS
+from ansible_collections.hyperv.nested.plugins.plugin_utils._target_scripts import PROBE, SCRIPTS
 
 from .powershell_syntax import command_names, syntax_errors
 

@@ -1,15 +1,8 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The read-only probe (docs/internals/wire-protocol.md, section 2), for Windows PowerShell 5.1.
-
-One fixed script: the sections, VM names and guest credentials arrive as data in $Parameters.
-Functions return ordered dictionaries only (PowerShell unrolls arrays returned from functions),
-and every list is built with @() where it is stored.
-"""
-
-from __future__ import annotations
-
-PROBE = r"""
+# The read-only probe (docs/internals/wire-protocol.md section 2), for Windows PowerShell 5.1.
+# Functions return ordered dictionaries only (PowerShell unrolls arrays returned from functions),
+# and every list is built with @() where it is stored.
 param($Parameters)
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -417,4 +410,3 @@ foreach ($section in @($Parameters.sections)) {
     }
 }
 [ordered]@{ ok = $true; result = $result }
-"""

@@ -1,0 +1,25 @@
+# Copyright (c) hyperv.nested contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# The stub (docs/internals/wire-protocol.md section 1): the command line of every call, encoded by
+# the connection's shell plugin. It reads the JSON request from $input, runs the named script with
+# its parameters, and writes one JSON answer, ASCII only (every other character a \uXXXX escape:
+# ssh consoles use the OEM code page); `exit 0` keeps any native exit code from becoming the rc.
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$request = (@($input) -join "`n") | ConvertFrom-Json
+try {
+    $result = & ([ScriptBlock]::Create($request.script)) $request.parameters
+}
+catch {
+    $result = [ordered]@{
+        ok = $false
+        error = [ordered]@{
+            message = $_.Exception.Message
+            category = [string]$_.CategoryInfo.Category
+            id = [string]$_.FullyQualifiedErrorId
+        }
+    }
+}
+$json = $result | ConvertTo-Json -Depth 20 -Compress
+[regex]::Replace($json, '[^\x00-\x7F]', { param($m) '\u{0:x4}' -f [int][char]$m.Value })
+exit 0

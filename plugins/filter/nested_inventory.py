@@ -9,6 +9,7 @@ import typing as t
 from collections.abc import Iterable, Mapping
 
 from ansible.errors import AnsibleError, AnsibleFilterError
+from jinja2 import Undefined
 
 NETWORK_MODES = ("nat", "mac_spoofing")
 DEFAULT_NAT_PREFIX = "192.168.100.0/24"
@@ -34,9 +35,11 @@ class _Host:
                 self._cache[variable] = (_MISSING, None)
             else:
                 try:
-                    self._cache[variable] = (self._variables[variable], None)
-                except AnsibleError as error:
-                    # The message names the undefined variable, never a value.
+                    value = self._variables[variable]
+                    if isinstance(value, Undefined):
+                        str(value)  # an undefined marker raises here, saying what is undefined
+                    self._cache[variable] = (value, None)
+                except Exception as error:  # noqa: BLE001 - any templating error: the message names the variable, never a value
                     self._cache[variable] = (_MISSING, _first_line(str(error)))
         return self._cache[variable]
 
@@ -225,8 +228,9 @@ def nested_inventory_problems(
                     f"{name}'s nested_ip is set, but its L1 host {parent} uses mac_spoofing (the guests take their addresses from the "
                     f"network there): remove nested_ip, or set {parent}'s nested_network_mode to nat."
                 )
-            elif parent and mode == "nat":
-                problems.extend(_address_problems(name, address, parent, hosts[parent], nat_prefix))
+            elif parent:
+                if mode == "nat":
+                    problems.extend(_address_problems(name, address, parent, hosts[parent], nat_prefix))
                 key = (parent, address)
                 if key in addresses:
                     problems.append(f"{name}'s nested_ip {address} duplicates {addresses[key]}'s (both are L2 guests on {parent}'s NAT network).")

@@ -189,7 +189,7 @@ def nested_report_row(facts: Mapping[str, t.Any]) -> dict[str, t.Any]:
         "host": host,
         "reported_at": facts.get("at"),
         "status": status,
-        "error": (str(failure.get("msg") or "it failed earlier in the play; see the play output") if status in ("failed", "unreachable") else None),
+        "error": ((_text(failure.get("msg")) or "it failed earlier in the play; see the play output") if status in ("failed", "unreachable") else None),
         "parent": parent,
         "vm_name": vm_name,
         "network_mode": mode,
@@ -227,6 +227,20 @@ def nested_report_row(facts: Mapping[str, t.Any]) -> dict[str, t.Any]:
     }
 
 
+# Registered results of tasks that run on the L1 host's parent (delegate_to): their failure is the parent's.
+_ON_PARENT = {
+    "nested_prerequisites_parent_info": "the check of its parent {parent}",
+    "nested_vm_settings_result": "the VM settings task on its parent {parent}",
+    "nested_networking_spoofing_result": "turning MAC address spoofing on, on its parent {parent}",
+}
+
+
+def _text(value: t.Any) -> str:
+    if isinstance(value, list):
+        return " ".join(str(item) for item in value)
+    return str(value or "")
+
+
 def _failure_of(variables: Mapping[str, t.Any], sources: Iterable[str]) -> dict[str, t.Any]:
     """The failed or unreachable result among a host's registered results named in `sources` (last one wins)."""
     found: dict[str, t.Any] = {}
@@ -237,8 +251,15 @@ def _failure_of(variables: Mapping[str, t.Any], sources: Iterable[str]) -> dict[
             value = variables[name]
         except AnsibleError:
             continue
-        if isinstance(value, Mapping) and (value.get("failed") or value.get("unreachable")):
-            found = {"failed": True, "unreachable": bool(value.get("unreachable")), "msg": str(value.get("msg") or "")}
+        if not isinstance(value, Mapping) or not (value.get("failed") or value.get("unreachable")):
+            continue
+        message = _text(value.get("msg"))
+        if name in _ON_PARENT:
+            parent = variables.get("nested_parent") if "nested_parent" in variables else "?"
+            what = _ON_PARENT[name].format(parent=parent)
+            found = {"failed": True, "unreachable": False, "msg": f"{what} {'was not reached' if value.get('unreachable') else 'failed'}: {message}"}
+        else:
+            found = {"failed": True, "unreachable": bool(value.get("unreachable")), "msg": message}
     return found
 
 
@@ -361,7 +382,7 @@ def _cells(row: Mapping[str, t.Any]) -> list[str]:
 HEADERS = ["L1 HOST", "PARENT", "VM", "STATE", "EXT", "DYNMEM", "MACSPOOF", "HYPERV(L1)", "NETWORK", "GUESTS", "READY", "BLOCKERS / ERROR"]
 
 
-def _text(report: Mapping[str, t.Any], rows: list[Mapping[str, t.Any]], others: int) -> list[str]:
+def _text_table(report: Mapping[str, t.Any], rows: list[Mapping[str, t.Any]], others: int) -> list[str]:
     table = [HEADERS] + [_cells(row) for row in rows]
     widths = [max(len(line[column]) for line in table) for column in range(len(HEADERS) - 1)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)) + "  " + line[-1] for line in table]
@@ -436,7 +457,7 @@ def nested_report_render(report: Mapping[str, t.Any], form: str = "text", hosts:
     rows = [row for row in report.get("hosts") or [] if isinstance(row, Mapping)]
     wanted = None if hosts is None else {str(host) for host in hosts}
     shown = [row for row in rows if wanted is None or row.get("host") in wanted]
-    return _text(report, shown, len(rows) - len(shown))
+    return _text_table(report, shown, len(rows) - len(shown))
 
 
 class FilterModule:

@@ -54,6 +54,10 @@ def _list(value: t.Any) -> list[Mapping[str, t.Any]]:
     return [item for item in value if isinstance(item, Mapping) and "code" in item] if isinstance(value, list) else []
 
 
+def _mapping(value: t.Any) -> Mapping[str, t.Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def _answer(result: t.Any) -> Mapping[str, t.Any]:
     """A win_nested_info result that holds an answer, else {}."""
     return result if isinstance(result, Mapping) and isinstance(result.get("host"), Mapping) else {}
@@ -92,14 +96,14 @@ def nested_l1_findings(
     parent_answer = _answer(parent_result)
     vms = [vm for vm in parent_answer.get("vms") or [] if isinstance(vm, Mapping)]
     vm = next((vm for vm in vms if str(vm.get("name", "")).casefold() == vm_name.casefold()), {})
-    verdict = parent_answer.get("verdict") if isinstance(parent_answer.get("verdict"), Mapping) else {}
-    vm_verdicts = verdict.get("vms") if isinstance(verdict.get("vms"), Mapping) else {}
+    verdict = _mapping(parent_answer.get("verdict"))
+    vm_verdicts = _mapping(verdict.get("vms"))
     vm_verdict = vm_verdicts.get(vm.get("name", vm_name)) or next(
         (value for key, value in vm_verdicts.items() if str(key).casefold() == vm_name.casefold()), None
     )
     l1_answer = _answer(l1_result)
-    l1_verdict = (l1_answer.get("verdict") or {}).get("host") or {}
-    parent_verdict = verdict.get("host") if isinstance(verdict.get("host"), Mapping) else {}
+    l1_verdict = _mapping(_mapping(l1_answer.get("verdict")).get("host"))
+    parent_verdict = _mapping(verdict.get("host"))
 
     deferred = set(deferred_codes or ())
     l1_deferred = deferred | (set(_L1_PROCESSOR_CODES) if not vm.get("expose_virtualization_extensions") else set())
@@ -122,7 +126,7 @@ def nested_l1_findings(
     warnings: list[dict[str, t.Any]] = []
     for finding in nested_findings(_list(parent_verdict.get("warnings")), parent, "L0 host", set()):
         warnings.append(finding)
-    for finding in nested_findings(_list((vm_verdict or {}).get("warnings") if isinstance(vm_verdict, Mapping) else []), vm_where, "L1 VM", set()):
+    for finding in nested_findings(_list(_mapping(vm_verdict).get("warnings")), vm_where, "L1 VM", set()):
         if finding["code"] == "vm.mac_spoofing_off" and network_mode == "nat":
             notes.append(finding)  # deliberate: NAT needs no spoofing
         elif finding["code"] == "vm.mac_spoofing_off" and network_mode == "mac_spoofing":
@@ -133,12 +137,12 @@ def nested_l1_findings(
         (notes if finding["code"] in _EXPECTED_AT_L1 else warnings).append(finding)
     for source, where, level in (
         (parent_verdict, parent, "L0 host"),
-        (vm_verdict if isinstance(vm_verdict, Mapping) else {}, vm_where, "L1 VM"),
+        (_mapping(vm_verdict), vm_where, "L1 VM"),
         (l1_verdict, host, "L1 host"),
     ):
         notes.extend(nested_findings(_list(source.get("notes")), where, level, set()))
 
-    spoofing = sorted({str(adapter.get("mac_address_spoofing")) for adapter in vm.get("adapters") or [] if isinstance(adapter, Mapping)})
+    spoofing = {str(adapter.get("mac_address_spoofing")) for adapter in vm.get("adapters") or [] if isinstance(adapter, Mapping)}
     if network_mode == "nat" and "On" in spoofing:
         warnings.append({
             "code": "l1.mac_spoofing_left_on", "where": vm_where, "level": "L1 VM", "deferred": False, "fixed_by": None,

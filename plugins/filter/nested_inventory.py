@@ -39,7 +39,7 @@ class _Host:
                     if isinstance(value, Undefined):
                         str(value)  # an undefined marker raises here, saying what is undefined
                     self._cache[variable] = (value, None)
-                except Exception as error:  # noqa: BLE001 - any templating error: the message names the variable, never a value
+                except Exception as error:  # any templating error: the message names the variable, never a value
                     self._cache[variable] = (_MISSING, _first_line(str(error)))
         return self._cache[variable]
 

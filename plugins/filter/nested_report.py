@@ -86,7 +86,8 @@ def _guest_rows(
     for guest in guests:
         name = str(guest.get("vm_name") or "")
         entry = _find(l1_answer.get("vms") or [], name) if l1_answer else {}
-        switches = sorted({str(adapter.get("switch_name")) for adapter in entry.get("adapters") or [] if isinstance(adapter, Mapping) and adapter.get("switch_name")})
+        adapters = [adapter for adapter in entry.get("adapters") or [] if isinstance(adapter, Mapping)]
+        switches = sorted({str(adapter["switch_name"]) for adapter in adapters if adapter.get("switch_name")})
         row: dict[str, t.Any] = {
             "host": guest.get("host"),
             "vm_name": name,
@@ -385,7 +386,7 @@ HEADERS = ["L1 HOST", "PARENT", "VM", "STATE", "EXT", "DYNMEM", "MACSPOOF", "HYP
 def _text_table(report: Mapping[str, t.Any], rows: list[Mapping[str, t.Any]], others: int) -> list[str]:
     table = [HEADERS] + [_cells(row) for row in rows]
     widths = [max(len(line[column]) for line in table) for column in range(len(HEADERS) - 1)]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)) + "  " + line[-1] for line in table]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line[:-1], widths, strict=True)) + "  " + line[-1] for line in table]
     run = _mapping(report.get("last_run"))
     lines.append(
         f"{len(rows)} L1 host(s) in this run ({_run_words(run)})"

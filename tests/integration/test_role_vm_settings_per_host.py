@@ -40,7 +40,8 @@ def role_playbook(path: Path, role_vars: dict[str, t.Any] | None = None) -> Path
             {
                 "name": "Parent changed",
                 "ansible.builtin.debug": {
-                    "msg": "{{ hostvars[nested_vm_settings_acting[nested_parent]]['nested_vm_settings_result'] | default({}) is changed }}"
+                    "msg": "{{ (hostvars[nested_vm_settings_plan.acting_for[inventory_hostname]]['nested_vm_settings_result']"
+                    " | hyperv.nested.nested_vm_outcome).changed }}"
                 },
             }
         ],
@@ -154,7 +155,7 @@ def test_a_failed_group_fails_its_own_hosts_only(lab_factory: t.Callable[[str], 
     assert {host: stats["failures"] for host, stats in run.recap.items()} == {"hv01-vm1": 0, "hv01-vm2": 1, "hv01-vm3": 1}
     assert acted(run) == {"hv01-vm1", "hv01-vm2"}
     assert "more than the 32 logical processors" in run.task_results(TASK)["hv01-vm2"]["msg"]
-    stopped = run.task_results("Stop when the task on the parent failed")["hv01-vm3"]["msg"]
+    stopped = run.task_results("changed by the task on its parent")["hv01-vm3"]["msg"]
     assert stopped.startswith("The settings of HV01-VM3 were not applied: the task on hv01 for its VMs (run for hv01-vm2) failed: ")
     assert "more than the 32 logical processors" in stopped
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 if t.TYPE_CHECKING:
-    from .conftest import Lab, PlaybookRun
+    from .conftest import Lab
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOKS = REPO / "playbooks"
@@ -200,7 +200,13 @@ def test_role_parameters_win_over_inventory_values_for_every_host(healthy_lab: L
         "name": "VM settings with a role parameter",
         "hosts": "nested_hosts",
         "gather_facts": False,
-        "tasks": [{"name": "Settings", "ansible.builtin.import_role": {"name": "hyperv.nested.nested_vm_settings"}, "vars": {"nested_vm_settings_startup_memory": "6GB"}}],
+        "tasks": [
+            {
+                "name": "Settings",
+                "ansible.builtin.import_role": {"name": "hyperv.nested.nested_vm_settings"},
+                "vars": {"nested_vm_settings_startup_memory": "6GB"},
+            }
+        ],
     }
     healthy_lab.playbook(write_play(tmp_path / "params.yml", [play])).assert_ok()
     for host in VM_OF:
@@ -249,7 +255,8 @@ def test_ansible_runner_job_events_show_each_change_under_its_own_host(healthy_l
     )
     assert (result.status, result.rc) == ("successful", 0), "".join(result.stdout.readlines()[-80:])
     changes = changes_by_host(list(result.events))
-    settings = {host: [c for c in found if "Set nested virtualization" in c["task"] or "changed by the task on its parent" in c["task"]] for host, found in changes.items()}
+    wanted = ("Set nested virtualization", "changed by the task on its parent")
+    settings = {host: [c for c in found if any(name in c["task"] for name in wanted)] for host, found in changes.items()}
     # lab-hv1's task on hv01 changed both VMs; its own event reports LAB-HV1, lab-hv2's event LAB-HV2 with its commands.
     (own,) = settings["lab-hv1"]
     assert own["res"]["changed"] and any("LAB-HV1" in line for line in own["res"]["commands"])

@@ -71,10 +71,18 @@ def test_the_example_model_has_no_problem() -> None:
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        pytest.param({"lab_hv1": {"nested_parent": "hv09"}}, "lab-hv1's nested_parent 'hv09' is not a host of this inventory (hyperv_hosts has: hv01, hv02).", id="parent-not-in-inventory"),
+        pytest.param(
+            {"lab_hv1": {"nested_parent": "hv09"}},
+            "lab-hv1's nested_parent 'hv09' is not a host of this inventory (hyperv_hosts has: hv01, hv02).",
+            id="parent-not-in-inventory",
+        ),
         pytest.param({"lab_hv1": {"nested_parent": None}}, "lab-hv1's nested_parent is not set", id="l1-parent-missing"),
         pytest.param({"lab_hv1": {"nested_parent": "lab-hv2"}}, "lab-hv1's nested_parent 'lab-hv2' is an L1 host (nested_hosts)", id="l1-parent-is-l1"),
-        pytest.param({"lab_vm1": {"nested_parent": "hv01"}}, "lab-vm1's nested_parent 'hv01' is an L0 host (hyperv_hosts); the parent of an L2 guest", id="l2-parent-is-l0"),
+        pytest.param(
+            {"lab_vm1": {"nested_parent": "hv01"}},
+            "lab-vm1's nested_parent 'hv01' is an L0 host (hyperv_hosts); the parent of an L2 guest",
+            id="l2-parent-is-l0",
+        ),
         pytest.param({"lab_vm1": {"nested_parent": None}}, "lab-vm1's nested_parent is not set", id="l2-parent-missing"),
         pytest.param({"lab_vm1": {"nested_parent": "lab-hv9"}}, "lab-vm1's nested_parent 'lab-hv9' is not a host of this inventory", id="l2-parent-unknown"),
         pytest.param({"lab_hv1": {"nested_network_mode": None}}, "lab-hv1's nested_network_mode is not set: set it to nat or mac_spoofing", id="mode-missing"),
@@ -82,13 +90,25 @@ def test_the_example_model_has_no_problem() -> None:
         pytest.param({"lab_hv1": {"nested_vm_name": None}}, "lab-hv1's nested_vm_name is not set", id="vm-name-missing"),
         pytest.param({"lab_hv2": {"nested_vm_name": "lab-hv1"}}, "lab-hv2's nested_vm_name 'lab-hv1' duplicates lab-hv1's on hv01", id="vm-name-duplicate"),
         pytest.param({"lab_vm2": {"nested_ip": "192.168.100.11"}}, "lab-vm2's nested_ip 192.168.100.11 duplicates lab-vm1's", id="ip-duplicate"),
-        pytest.param({"lab_vm2": {"nested_ip": "192.168.7.5"}}, "lab-vm2's nested_ip 192.168.7.5 is outside lab-hv1's NAT network 192.168.100.0/24", id="ip-outside"),
+        pytest.param(
+            {"lab_vm2": {"nested_ip": "192.168.7.5"}},
+            "lab-vm2's nested_ip 192.168.7.5 is outside lab-hv1's NAT network 192.168.100.0/24",
+            id="ip-outside",
+        ),
         pytest.param({"lab_vm2": {"nested_ip": "192.168.100.1"}}, "lab-vm2's nested_ip 192.168.100.1 is the NAT gateway of lab-hv1", id="ip-gateway"),
         pytest.param({"lab_vm2": {"nested_ip": "192.168.100.300"}}, "lab-vm2's nested_ip '192.168.100.300' is not an IPv4 address.", id="ip-invalid"),
-        pytest.param({"lab_vm3": {"nested_ip": "192.168.100.30"}}, "lab-vm3's nested_ip is set, but its L1 host lab-hv2 uses mac_spoofing", id="ip-on-spoofing"),
+        pytest.param(
+            {"lab_vm3": {"nested_ip": "192.168.100.30"}},
+            "lab-vm3's nested_ip is set, but its L1 host lab-hv2 uses mac_spoofing",
+            id="ip-on-spoofing",
+        ),
         pytest.param({"lab_vm2": {"nested_dns": "1.1.1.1"}}, "lab-vm2's nested_dns must be a list of IPv4 addresses", id="dns-not-a-list"),
         pytest.param({"lab_vm2": {"nested_guest_username": None}}, "lab-vm2's nested_guest_username is not set: lab-hv1 uses NAT", id="guest-user-missing"),
-        pytest.param({"lab_vm2": {"nested_guest_password": Unreadable()}}, "lab-vm2's nested_guest_password cannot be read: 'vault_nested_guest_password' is undefined. Define it where lab-vm2 sees it", id="guest-password-undefined"),
+        pytest.param(
+            {"lab_vm2": {"nested_guest_password": Unreadable()}},
+            "lab-vm2's nested_guest_password cannot be read: 'vault_nested_guest_password' is undefined. Define it where lab-vm2 sees it",
+            id="guest-password-undefined",
+        ),
         pytest.param({"hv01": {"nested_parent": "hv02"}}, "hv01 is an L0 host (hyperv_hosts) but has nested_parent 'hv02'", id="l0-with-parent"),
     ],
 )

@@ -10,7 +10,6 @@ HTTPS; tests/reliability/test_transport.py covers HTTPS with validation."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -19,6 +18,8 @@ import typing as t
 from pathlib import Path
 
 import yaml
+
+from .report_file import load_report
 
 if t.TYPE_CHECKING:
     from .conftest import Lab
@@ -108,7 +109,7 @@ def test_the_example_inventory_copied_as_documented_converges_on_the_first_run(h
     assert again.returncode == 0 and all(counts["changed"] == 0 for counts in recap(again.stdout).values()), again.stdout[-5000:]
 
     # The report's default directory is the project, where ansible-playbook ran.
-    report = json.loads((project / "reports" / "nested-report.json").read_text(encoding="utf-8"))
+    report = load_report(project / "reports")
     rows = {row["host"]: row for row in report["hosts"]}
     assert set(rows) == {"lab-hv1.lab.example.com", "lab-hv2.lab.example.com", "lab-hv3.lab.example.com"}
     assert all(row["status"] == "ready" for row in rows.values()), rows

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from .report_file import load_report
+
 if t.TYPE_CHECKING:
     from .conftest import Lab
 
@@ -43,7 +45,7 @@ def test_a_run_where_every_host_fails_replaces_the_ready_report(healthy_lab: Lab
     run = healthy_lab.playbook(REPO / "playbooks" / "site.yml", "-e", f"nested_report_dir={reports}")
     assert run.rc != 0 and all(run.recap[host]["failures"] + run.recap[host]["unreachable"] > 0 for host in L1), run.recap
 
-    report = json.loads((reports / "nested-report.json").read_text(encoding="utf-8"))
+    report = load_report(reports)
     rows = {row["host"]: row for row in report["hosts"]}
     assert set(rows) == set(L1)
     for host in L1:

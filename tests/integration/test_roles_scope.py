@@ -4,12 +4,13 @@ LAB-HV2 (mac_spoofing), hv02 runs LAB-HV3 (nat); none is nested yet)."""
 
 from __future__ import annotations
 
-import json
 import typing as t
 from pathlib import Path
 
 import pytest
 import yaml
+
+from .report_file import load_report
 
 if t.TYPE_CHECKING:
     from .conftest import Lab
@@ -70,7 +71,7 @@ def converged(lab: Lab, host: str, memory_gb: int = 4) -> None:
 
 
 def report(reports: Path) -> dict[str, t.Any]:
-    return t.cast(dict[str, t.Any], json.loads((reports / "nested-report.json").read_text(encoding="utf-8")))
+    return load_report(reports)
 
 
 def rows(reports: Path) -> dict[str, dict[str, t.Any]]:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from .report_file import load_report
+
 if t.TYPE_CHECKING:
     from .conftest import Lab
 
@@ -60,7 +62,7 @@ def test_site_connects_every_guest_batches_per_parent_and_is_idempotent(healthy_
     assert len(settings) == 1
     assert {op["vm"] for op in settings[0] if op.get("cmdlet") == "Set-VMProcessor"} == {"LAB-HV1", "LAB-HV2"}
 
-    report = json.loads((reports / "nested-report.json").read_text(encoding="utf-8"))
+    report = load_report(reports)
     rows = {entry["host"]: entry for entry in report["hosts"]}
     assert set(rows) == set(inventory_groups(healthy_lab)["nested_hosts"])
     assert all(entry["nested_ready"] for entry in rows.values()), rows

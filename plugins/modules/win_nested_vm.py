@@ -189,7 +189,8 @@ notes:
     or AMD EPYC/Ryzen on Windows Server 2022 / Windows 11 or later. The host must not run
     virtualization-based security. M(hyperv.nested.win_nested_info) explains every reason code
     this module may fail with.
-  - Stopping and starting run one VM after the other, so each VM is off only for its own changes.
+  - Several VMs that need a power cycle are stopped and started at once (O(power_concurrency) limits
+    how many); each VM is off only for its own changes.
 seealso:
   - module: hyperv.nested.win_nested_info
   - module: hyperv.nested.win_nested_switch

@@ -52,6 +52,20 @@ def recap(output: str) -> dict[str, dict[str, int]]:
     return found
 
 
+def empty_headers(output: str) -> list[str]:
+    """Task headers with nothing under them (the default callback prints one per host for a meta task)."""
+    lines = [line for line in output.splitlines() if line.strip()]
+    return [line for line, following in zip(lines, [*lines[1:], ""]) if line.startswith("TASK [") and following.startswith(("TASK [", "PLAY", ""))]
+
+
+def noise(output: str) -> list[str]:
+    """Lines that teach operators to ignore the output: expected findings shown as warnings, wrong promises."""
+    found = [line for line in output.splitlines() if "[host.is_virtual_machine]" in line or "fixed by the next roles" in line]
+    # The NAT-mode L1 hosts need no MAC address spoofing: no warning about it for their VMs.
+    found += [line for line in output.splitlines() if "[vm.mac_spoofing_off]" in line and ("LAB-HV1" in line or "LAB-HV3" in line)]
+    return found + empty_headers(output)
+
+
 def adapt(project: Path, lab: Lab) -> None:
     """What an operator edits for their own fleet: addresses, NTLM (HTTP: see above); the vault from its example."""
     simulated = yaml.safe_load(lab.inventory.read_text(encoding="utf-8"))["all"]["children"]
@@ -94,10 +108,12 @@ def test_the_example_inventory_copied_as_documented_converges_on_the_first_run(h
     check = run(project, "ansible-playbook", "-i", "inventories/prod", "hyperv.nested.check", *vault)
     assert check.returncode == 0, check.stdout[-5000:]
     assert "PENDING [vm.extensions_not_exposed]" in check.stdout and "BLOCKER [" not in check.stdout
+    assert noise(check.stdout) == []
 
     site = run(project, "ansible-playbook", "-i", "inventories/prod", "hyperv.nested.site", "--diff", *vault)
     assert site.returncode == 0, site.stdout[-8000:]
     assert all(counts["failed"] == 0 and counts["unreachable"] == 0 for counts in recap(site.stdout).values())
+    assert noise(site.stdout) == []
     for guest in GUESTS:
         assert healthy_lab.connectivity(guest)["connected"] is True, guest
     # The example's values reached the fleet: 16 GB and 4 processors on every L1 VM, lab-vm1 at its nested_ip.
@@ -107,6 +123,7 @@ def test_the_example_inventory_copied_as_documented_converges_on_the_first_run(h
 
     again = run(project, "ansible-playbook", "-i", "inventories/prod", "hyperv.nested.site", *vault)
     assert again.returncode == 0 and all(counts["changed"] == 0 for counts in recap(again.stdout).values()), again.stdout[-5000:]
+    assert noise(again.stdout) == []
 
     # The report's default directory is the project, where ansible-playbook ran.
     report = load_report(project / "reports")

@@ -55,7 +55,8 @@ def recap(output: str) -> dict[str, dict[str, int]]:
 def empty_headers(output: str) -> list[str]:
     """Task headers with nothing under them (the default callback prints one per host for a meta task)."""
     lines = [line for line in output.splitlines() if line.strip()]
-    return [line for line, following in zip(lines, [*lines[1:], ""]) if line.startswith("TASK [") and following.startswith(("TASK [", "PLAY", ""))]
+    followed = zip(lines, [*lines[1:], ""], strict=True)
+    return [line for line, following in followed if line.startswith("TASK [") and (not following or following.startswith(("TASK [", "PLAY")))]
 
 
 def noise(output: str) -> list[str]:

@@ -38,6 +38,7 @@ def nested_batches(
     run: str,
     key: str | None = None,
     select: str | None = None,
+    flags: list[str] | None = None,
 ) -> dict[str, t.Any]:
     """The hosts among `hosts` whose variable `mark` is a mark of this `run`, grouped by parent (and by mark[key]).
 
@@ -53,12 +54,16 @@ def nested_batches(
         raise AnsibleFilterError(f"{_NAME}: 'mark' (a variable name) and 'run' (e.g. role_uuid) must be non-empty strings.")
 
     marked: list[str] = []
+    flagged: dict[str, list[str]] = {str(flag): [] for flag in flags or []}
     groups: dict[tuple[str, str], dict[str, t.Any]] = {}
     for host in (str(name) for name in hosts):
         value = _mark_of(hostvars, host, mark)
         if not isinstance(value, Mapping) or value.get("run") != run:
             continue
         marked.append(host)
+        for flag, members in flagged.items():
+            if value.get(flag):
+                members.append(host)
         if select is not None and not value.get(select):
             continue
         parent = value.get("parent")
@@ -72,7 +77,7 @@ def nested_batches(
         group["vms"].append(value.get("vm"))
     by_acting = {group["acting"]: group for group in groups.values()}
     acting_for = {host: group["acting"] for group in groups.values() for host in group["hosts"]}
-    return {"run": run, "hosts": marked, "groups": by_acting, "acting_for": acting_for}
+    return {"run": run, "hosts": marked, "groups": by_acting, "acting_for": acting_for, "flagged": flagged}
 
 
 class FilterModule:

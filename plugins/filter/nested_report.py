@@ -252,6 +252,10 @@ def _failure_of(variables: Mapping[str, t.Any], sources: Iterable[str]) -> dict[
             value = variables[name]
         except AnsibleError:
             continue
+        if isinstance(value, Mapping) and isinstance(value.get("hosts"), Mapping) and "attention" in value:
+            # A role's per-host outcomes (nested_batch_outcomes): this host's entry.
+            host = variables.get("inventory_hostname") if "inventory_hostname" in variables else None
+            value = value["hosts"].get(host) if host is not None else None
         if not isinstance(value, Mapping) or not (value.get("failed") or value.get("unreachable")):
             continue
         message = _text(value.get("msg"))

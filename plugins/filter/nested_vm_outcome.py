@@ -7,7 +7,7 @@ from __future__ import annotations
 import typing as t
 from collections.abc import Mapping
 
-from ansible.errors import AnsibleFilterError
+from ansible.errors import AnsibleError, AnsibleFilterError
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._commands import vm_reference
 
@@ -56,8 +56,50 @@ def nested_vm_outcome(result: t.Any, vm: str | None = None) -> dict[str, t.Any]:
     }
 
 
+def nested_batch_outcomes(
+    plan: t.Any,
+    hostvars: Mapping[str, t.Any],
+    result: str,
+    failure: str = "the task on {parent} for its VMs (run for {acting}) failed: {msg}",
+    failed_hosts: list[str] | None = None,
+    failed_message: str = "{host} failed",
+) -> dict[str, t.Any]:
+    """Per grouped host of a nested_batches plan, its VM's part of its group's result (registered as `result` on
+    the group's acting host): nested_vm_outcome plus `acting` and `parent`; a failed one gets `msg` from `failure`.
+    Hosts of `failed_hosts` (not grouped: nothing was done for them) fail with `failed_message`.
+
+    `attention` lists the hosts that must report under their own name: those another host acted for whose VM
+    changed or whose group failed, and `failed_hosts`. `failed` lists every failed host."""
+    if not isinstance(plan, Mapping) or not isinstance(plan.get("groups"), Mapping):
+        raise AnsibleFilterError("nested_batch_outcomes expects a plan made by hyperv.nested.nested_batches.")
+    outcomes: dict[str, dict[str, t.Any]] = {}
+    attention: list[str] = []
+    for acting, group in plan["groups"].items():
+        try:
+            variables = hostvars[acting]
+            registered = variables[result] if isinstance(variables, Mapping) and result in variables else {}
+        except AnsibleError:
+            registered = {}
+        for host, vm in zip(group.get("hosts") or [], group.get("vms") or [], strict=True):
+            outcome = nested_vm_outcome(registered, str(vm))
+            outcome.update(acting=acting, parent=group.get("parent"))
+            if not outcome["ran"] and not outcome["failed"]:
+                outcome.update(failed=True, msg=outcome["msg"] or "it did not run")
+            if outcome["failed"]:
+                outcome["msg"] = failure.format(parent=group.get("parent"), acting=acting, vm=vm, msg=outcome["msg"] or "no message")
+            outcomes[str(host)] = outcome
+            if host != acting and (outcome["changed"] or outcome["failed"]):
+                attention.append(str(host))
+    for host in failed_hosts or []:
+        outcomes[str(host)] = {"vm": None, "ran": False, "changed": False, "failed": True, "unreachable": False,
+                               "msg": failed_message.format(host=host), "actions": [], "commands": [], "acting": None, "parent": None}
+        attention.append(str(host))
+    failed = [host for host, outcome in outcomes.items() if outcome["failed"]]
+    return {"run": plan.get("run"), "hosts": outcomes, "attention": attention, "failed": failed}
+
+
 class FilterModule:
     """hyperv.nested filters."""
 
     def filters(self) -> dict[str, t.Callable[..., t.Any]]:
-        return {"nested_vm_outcome": nested_vm_outcome}
+        return {"nested_vm_outcome": nested_vm_outcome, "nested_batch_outcomes": nested_batch_outcomes}

@@ -9,7 +9,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hyperv.nested.plugins.filter.nested_batches import FilterModule, nested_batches
-from ansible_collections.hyperv.nested.plugins.filter.nested_vm_outcome import nested_vm_outcome
+from ansible_collections.hyperv.nested.plugins.filter.nested_vm_outcome import nested_batch_outcomes, nested_vm_outcome
 
 RUN = "uuid-of-this-run"
 
@@ -51,6 +51,8 @@ def test_settings_split_a_parent_into_groups_and_select_leaves_hosts_out() -> No
     assert {acting: group["hosts"] for acting, group in by_settings["groups"].items()} == {"a": ["a", "c"], "b": ["b"]}
     spoofing = nested_batches(["a", "b", "c"], hostvars, "m", RUN, select="spoof")
     assert spoofing["hosts"] == ["a", "b", "c"] and spoofing["acting_for"] == {"a": "a", "b": "a"}
+    flagged = nested_batches(["a", "b", "c"], hostvars, "m", RUN, flags=["spoof", "other"])["flagged"]
+    assert flagged == {"spoof": ["a", "b"], "other": []}
 
 
 @pytest.mark.parametrize(
@@ -93,3 +95,19 @@ def test_a_failed_skipped_or_missing_result() -> None:
     }
     assert nested_vm_outcome({}, "LAB-HV2")["ran"] is False
     assert nested_vm_outcome({"changed": False, "vms": []}, "LAB-HV2")["failed"] is True
+
+
+def test_batch_outcomes_say_who_must_report_under_their_own_name() -> None:
+    hostvars = {"a": {"m": mark("hv01", "LAB-HV1")}, "b": {"m": mark("hv01", "LAB-HV2")}, "c": {"m": mark("hv02", "LAB-HV3")}}
+    plan = nested_batches(["a", "b", "c"], hostvars, "m", RUN)
+    hostvars["a"]["result"] = RESULT
+    hostvars["c"]["result"] = {"failed": True, "msg": "boom", "vms": []}
+    outcomes = nested_batch_outcomes(
+        plan, hostvars, "result", failure="{vm} on {parent} ({acting}): {msg}", failed_hosts=["d"], failed_message="{host} is not ready"
+    )
+    assert outcomes["attention"] == ["b", "d"] and outcomes["failed"] == ["c", "d"]
+    assert outcomes["hosts"]["b"]["changed"] and outcomes["hosts"]["b"]["acting"] == "a" and len(outcomes["hosts"]["b"]["commands"]) == 2
+    assert outcomes["hosts"]["a"]["changed"] is False
+    assert outcomes["hosts"]["c"]["msg"] == "LAB-HV3 on hv02 (c): boom" and outcomes["hosts"]["d"]["msg"] == "d is not ready"
+    with pytest.raises(AnsibleFilterError, match="nested_batches"):
+        nested_batch_outcomes({}, hostvars, "result")

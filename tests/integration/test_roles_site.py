@@ -127,6 +127,10 @@ def test_disable_then_site_converges_again(healthy_lab: Lab, tmp_path: Path) -> 
     assert healthy_lab.show("lab-hv1")["network"]["nats"] == []
     assert all(switch["name"] != "NestedExternal" for switch in healthy_lab.show("lab-hv2")["network"]["switches"])
     assert not any(healthy_lab.connectivity(guest)["connected"] for guest in guests(healthy_lab))
+    # The report says so: networking removed, guests disconnected, not ready.
+    rows = {row["host"]: row for row in load_report(tmp_path / "reports")["hosts"]}
+    assert {row["network"]["state"] for row in rows.values()} == {"removed"}, rows
+    assert all(row["status"] == "not_ready" and not any(g["connected"] for g in row["guests"]) for row in rows.values()), rows
 
     again = healthy_lab.playbook(PLAYBOOKS / "site.yml", *extra)
     again.assert_ok()

@@ -111,10 +111,12 @@ def test_rows_of_this_run_and_of_hosts_that_failed_before_the_report() -> None:
 
 
 def row(host: str, at: str, status: str = "ready") -> dict[str, t.Any]:
-    return {"host": host, "reported_at": at, "status": status, "parent": "hv01", "vm_name": host.upper(), "network_mode": "nat",
-            "network": {"mode": "nat", "state": "up"}, "vm": {"state": "Running", "expose_virtualization_extensions": True,
-                                                             "dynamic_memory_enabled": False, "mac_address_spoofing": ["Off"], "blockers": []},
-            "l1": {"hypervisor_present": True, "blockers": []}, "parent_host": {"blockers": []}, "guests": []}
+    vm = {"state": "Running", "expose_virtualization_extensions": True, "dynamic_memory_enabled": False, "mac_address_spoofing": ["Off"], "blockers": []}
+    return {
+        "host": host, "reported_at": at, "status": status, "parent": "hv01", "vm_name": host.upper(), "network_mode": "nat",
+        "network": {"mode": "nat", "state": "up"}, "vm": vm, "l1": {"hypervisor_present": True, "blockers": []}, "parent_host": {"blockers": []},
+        "guests": [],
+    }
 
 
 def test_a_limited_run_merges_into_the_earlier_report_and_gone_hosts_drop_out() -> None:

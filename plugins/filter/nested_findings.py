@@ -9,6 +9,23 @@ from collections.abc import Iterable, Mapping
 
 from ansible.errors import AnsibleFilterError
 
+# Reason codes a role of the collection fixes, and which role. An L1 host's processor findings
+# follow from its parent not exposing virtualization extensions yet, which nested_vm_settings does.
+FIXED_BY = {
+    "vm.extensions_not_exposed": "nested_vm_settings",
+    "vm.dynamic_memory_enabled": "nested_vm_settings",
+    "host.hyperv_not_installed": "nested_hyperv",
+    "host.hyperv_powershell_missing": "nested_hyperv",
+    "host.hypervisor_not_running": "nested_hyperv",
+    "host.processor_unsupported": "nested_vm_settings",
+    "host.slat_missing": "nested_vm_settings",
+    "host.virtualization_disabled_in_firmware": "nested_vm_settings",
+    "vm.mac_spoofing_off": "nested_networking",
+}
+_L1_PROCESSOR_CODES = ("host.processor_unsupported", "host.slat_missing", "host.virtualization_disabled_in_firmware")
+# Expected on every L1 host, so not worth a warning there: it is a VM (that is the point).
+_EXPECTED_AT_L1 = frozenset({"host.is_virtual_machine"})
+
 
 def nested_findings(findings: Iterable[Mapping[str, t.Any]] | None, where: str, level: str, deferred_codes: Iterable[str] = ()) -> list[dict[str, t.Any]]:
     """Each finding with where it was found, and whether a later role fixes it (its code is deferred)."""
@@ -17,22 +34,167 @@ def nested_findings(findings: Iterable[Mapping[str, t.Any]] | None, where: str, 
     for finding in findings or []:
         if not isinstance(finding, Mapping) or "code" not in finding:
             raise AnsibleFilterError(f"nested_findings expects win_nested_info findings (code, msg, fix), got {finding!r}")
-        shaped.append({**finding, "where": where, "level": level, "deferred": finding["code"] in deferred})
+        is_deferred = finding["code"] in deferred
+        shaped.append({**finding, "where": where, "level": level, "deferred": is_deferred, "fixed_by": FIXED_BY.get(finding["code"]) if is_deferred else None})
     return shaped
 
 
 def nested_finding_line(finding: Mapping[str, t.Any], label: str = "BLOCKER") -> str:
-    """One readable line: label, reason code, where, message, fix."""
+    """One readable line: label, reason code, where, message, and the fix or the role that makes it."""
     text = f"{label} [{finding.get('code')}] {finding.get('where', '?')}: {finding.get('msg', '')}"
-    if finding.get("fix"):
-        text += f" Fix: {finding['fix']}"
     if finding.get("deferred"):
-        text += " (the following roles fix this)"
+        fixed_by = finding.get("fixed_by")
+        text += f" ({fixed_by} fixes this in site.yml)" if fixed_by else " (a later role of site.yml fixes this)"
+    elif finding.get("fix"):
+        text += f" Fix: {finding['fix']}"
     return text
+
+
+def _list(value: t.Any) -> list[Mapping[str, t.Any]]:
+    return [item for item in value if isinstance(item, Mapping) and "code" in item] if isinstance(value, list) else []
+
+
+def _mapping(value: t.Any) -> Mapping[str, t.Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _answer(result: t.Any) -> Mapping[str, t.Any]:
+    """A win_nested_info result that holds an answer, else {}."""
+    return result if isinstance(result, Mapping) and isinstance(result.get("host"), Mapping) else {}
+
+
+def _l1_note(l1_result: t.Any, vm_state: str | None) -> str:
+    if not isinstance(l1_result, Mapping) or not l1_result or l1_result.get("skipped"):
+        return f"not checked (its VM is {vm_state or 'missing'})"
+    if l1_result.get("unreachable"):
+        return f"not reachable: {l1_result.get('msg') or ''}".rstrip(": ")
+    if l1_result.get("failed") or not _answer(l1_result):
+        return f"check failed: {l1_result.get('msg') or ''}".rstrip(": ")
+    return "checked"
+
+
+def nested_l1_findings(
+    parent_result: t.Any,
+    host: str,
+    parent: str,
+    vm_name: str,
+    l1_result: t.Any = None,
+    network_mode: str | None = None,
+    deferred_codes: Iterable[str] = (),
+) -> dict[str, t.Any]:
+    """Everything the prerequisite check found for one L1 host, its VM and its parent, ready to print.
+
+    The collection's own expectations are applied here, not in win_nested_info: an L1 host is
+    a VM (no host.is_virtual_machine warning there), a NAT-mode L1 VM needs no MAC address
+    spoofing (no vm.mac_spoofing_off warning; spoofing left on is flagged instead), and the
+    codes in `deferred_codes` are steps the later roles take, not blockers. Informational
+    `notes` of win_nested_info, where it has them, are kept apart and never printed as warnings.
+    """
+    for name, value in (("host", host), ("parent", parent), ("vm_name", vm_name)):
+        if not isinstance(value, str) or not value:
+            raise AnsibleFilterError(f"nested_l1_findings: {name!r} must be a non-empty string.")
+    parent_answer = _answer(parent_result)
+    vms = [vm for vm in parent_answer.get("vms") or [] if isinstance(vm, Mapping)]
+    vm = next((vm for vm in vms if str(vm.get("name", "")).casefold() == vm_name.casefold()), {})
+    verdict = _mapping(parent_answer.get("verdict"))
+    vm_verdicts = _mapping(verdict.get("vms"))
+    vm_verdict = vm_verdicts.get(vm.get("name", vm_name)) or next(
+        (value for key, value in vm_verdicts.items() if str(key).casefold() == vm_name.casefold()), None
+    )
+    l1_answer = _answer(l1_result)
+    l1_verdict = _mapping(_mapping(l1_answer.get("verdict")).get("host"))
+    parent_verdict = _mapping(verdict.get("host"))
+
+    deferred = set(deferred_codes or ())
+    l1_deferred = deferred | (set(_L1_PROCESSOR_CODES) if not vm.get("expose_virtualization_extensions") else set())
+    vm_where = f"{parent}/{vm_name}"
+    if not parent_answer:
+        vm_blockers: list[Mapping[str, t.Any]] = []
+    elif isinstance(vm_verdict, Mapping):
+        vm_blockers = _list(vm_verdict.get("blockers"))
+    else:
+        vm_blockers = [{"code": "vm.not_found", "msg": f"{parent} reported nothing about a VM named {vm_name}.",
+                        "fix": f"Check {host}'s nested_vm_name and nested_parent in the inventory."}]
+    blockers = (
+        nested_findings(_list(parent_verdict.get("blockers")), parent, "L0 host", deferred)
+        + nested_findings(vm_blockers, vm_where, "L1 VM", deferred)
+        + nested_findings(_list(l1_verdict.get("blockers")), host, "L1 host", l1_deferred)
+    )
+
+    notes: list[dict[str, t.Any]] = []
+    pending_warnings: list[dict[str, t.Any]] = []
+    warnings: list[dict[str, t.Any]] = []
+    for finding in nested_findings(_list(parent_verdict.get("warnings")), parent, "L0 host", set()):
+        warnings.append(finding)
+    for finding in nested_findings(_list(_mapping(vm_verdict).get("warnings")), vm_where, "L1 VM", set()):
+        if finding["code"] == "vm.mac_spoofing_off" and network_mode == "nat":
+            notes.append(finding)  # deliberate: NAT needs no spoofing
+        elif finding["code"] == "vm.mac_spoofing_off" and network_mode == "mac_spoofing":
+            pending_warnings.append({**finding, "deferred": True, "fixed_by": FIXED_BY[finding["code"]]})
+        else:
+            warnings.append(finding)
+    for finding in nested_findings(_list(l1_verdict.get("warnings")), host, "L1 host", set()):
+        (notes if finding["code"] in _EXPECTED_AT_L1 else warnings).append(finding)
+    for source, where, level in (
+        (parent_verdict, parent, "L0 host"),
+        (_mapping(vm_verdict), vm_where, "L1 VM"),
+        (l1_verdict, host, "L1 host"),
+    ):
+        notes.extend(nested_findings(_list(source.get("notes")), where, level, set()))
+
+    spoofing = {str(adapter.get("mac_address_spoofing")) for adapter in vm.get("adapters") or [] if isinstance(adapter, Mapping)}
+    if network_mode == "nat" and "On" in spoofing:
+        warnings.append({
+            "code": "l1.mac_spoofing_left_on", "where": vm_where, "level": "L1 VM", "deferred": False, "fixed_by": None,
+            "msg": f"MAC address spoofing is on for {vm_name}'s network adapters, but {host}'s nested_network_mode is nat, which does not need it.",
+            "fix": (f"If it was left from mac_spoofing mode, turn it off: run site.yml with nested_vm_settings_mac_address_spoofing: 'off' "
+                    f"for {host}, or on {parent}: Get-VMNetworkAdapter -VMName '{vm_name}' | Set-VMNetworkAdapter -MacAddressSpoofing Off."),
+        })
+
+    blocking = [finding for finding in blockers if not finding["deferred"]]
+    pending = [finding for finding in blockers if finding["deferred"]] + pending_warnings
+    l1_note = _l1_note(l1_result, vm.get("state"))
+    return {
+        "host": host,
+        "parent": parent,
+        "vm_name": vm_name,
+        "network_mode": network_mode,
+        "parent_host": parent_answer.get("host"),
+        "vm": vm,
+        "vm_verdict": vm_verdict if isinstance(vm_verdict, Mapping) else {},
+        "l1_host": l1_answer.get("host"),
+        "l1_note": l1_note,
+        "blockers": blockers,
+        "warnings": warnings,
+        "notes": notes,
+        "deferred": [finding for finding in blockers if finding["deferred"]],
+        "pending": pending,
+        "blocking": blocking,
+        "summary": _summary(vm_name, parent, blocking, pending, l1_note),
+        "lines": [_summary(vm_name, parent, blocking, pending, l1_note)]
+        + [nested_finding_line(finding, "BLOCKER") for finding in blocking]
+        + [nested_finding_line(finding, "PENDING") for finding in pending]
+        + [nested_finding_line(finding, "warning") for finding in warnings],
+    }
+
+
+def _summary(vm_name: str, parent: str, blocking: list[dict[str, t.Any]], pending: list[dict[str, t.Any]], l1_note: str) -> str:
+    order = ["nested_vm_settings", "nested_hyperv", "nested_networking"]
+    named = {str(finding.get("fixed_by") or "a later role") for finding in pending}
+    roles = sorted(named, key=lambda role: (order.index(role) if role in order else len(order), role))
+    if not blocking and not pending:
+        state = "ready"
+    elif not blocking:
+        state = f"not nested yet: {len(pending)} step(s) left for {' and '.join(roles)} (site.yml), nothing blocks it"
+    else:
+        state = f"{len(blocking)} blocker(s) that site.yml cannot fix"
+        if pending:
+            state += f", and {len(pending)} step(s) left for {' and '.join(roles)}"
+    return f"{vm_name} on {parent}: {state}; L1 host {l1_note}"
 
 
 class FilterModule:
     """hyperv.nested filters for findings."""
 
     def filters(self) -> dict[str, t.Callable[..., t.Any]]:
-        return {"nested_findings": nested_findings, "nested_finding_line": nested_finding_line}
+        return {"nested_findings": nested_findings, "nested_finding_line": nested_finding_line, "nested_l1_findings": nested_l1_findings}

@@ -225,7 +225,8 @@ notes:
     2022 / Windows 11 or later with configuration version 9.3 (Microsoft's current guide).
     Virtualization-based security on the host does not matter. M(hyperv.nested.win_nested_info)
     explains every reason code this module may fail with.
-  - Each VM is off only for its own changes; see O(power_concurrency) for how many are powered at once.
+  - Several VMs that need a power cycle are stopped and started at once (O(power_concurrency) limits
+    how many); each VM is off only for its own changes.
 seealso:
   - module: hyperv.nested.win_nested_info
   - module: hyperv.nested.win_nested_switch

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
 from pathlib import Path
 
 import pytest
-import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -55,7 +53,8 @@ def test_tarball_ships_roles_playbooks_filters_and_ee_files_but_no_tests(tarball
             assert f"roles/{role}/{part}" in names
     assert {"playbooks/site.yml", "playbooks/check.yml", "playbooks/disable.yml"} <= names
     assert {"plugins/filter/nested_children.py", "plugins/filter/nested_children.yml", "plugins/modules/win_nested_switch.py"} <= names
-    assert {"meta/execution-environment.yml", "requirements.txt", "bindep.txt", "inventories/example/hosts.yml"} <= names
+    assert {"meta/execution-environment.yml", "execution-environment.yml", "requirements.txt", "requirements-no-kerberos.txt", "bindep.txt"} <= names
+    assert {"inventories/example/hosts.yml", "inventories/example/group_vars/all/vault.yml.example", "docs/report.md"} <= names
     assert not any(name.startswith(("tests/", "tools/", "reports/", ".lab/", "build/")) for name in names)
 
 
@@ -66,30 +65,6 @@ def test_builder_introspection_finds_the_dependencies_in_the_installed_collectio
     names = {re.split(r"[\[<>=!~;\s]", line.strip(), maxsplit=1)[0].lower() for line in pip_lines if line.strip()}
     assert {"pywinrm", "pypsrp", "pyspnego", "jmespath"} <= names
     assert any(line.startswith("krb5-devel") for line in bindep_lines)
-
-
-def test_builder_creates_a_context_for_an_ee_that_installs_the_collection(tarball: Path, tmp_path: Path) -> None:
-    """The definition an AWX admin writes: our EE definition, plus this collection from its tarball."""
-    definition = yaml.safe_load((REPO / "meta" / "execution-environment.yml").read_text(encoding="utf-8"))
-    definition["dependencies"]["python"] = "requirements.txt"
-    definition["dependencies"]["system"] = "bindep.txt"
-    definition["dependencies"]["galaxy"]["collections"].append({"name": f"/build/collections/{tarball.name}", "type": "file"})
-    definition["additional_build_files"] = [{"src": tarball.name, "dest": "collections"}]
-    definition["additional_build_steps"] = {"prepend_galaxy": ["COPY _build/collections/ /build/collections/"]}
-    for name in ("requirements.txt", "bindep.txt"):
-        shutil.copy(REPO / name, tmp_path / name)
-    shutil.copy(tarball, tmp_path / tarball.name)
-    (tmp_path / "execution-environment.yml").write_text(yaml.safe_dump(definition, sort_keys=False), encoding="utf-8")
-
-    run(str(BIN / "ansible-builder"), "create", "-f", "execution-environment.yml", "--context", "context", cwd=tmp_path)
-
-    context = tmp_path / "context"
-    assert (context / "_build" / "collections" / tarball.name).is_file()
-    galaxy = yaml.safe_load((context / "_build" / "requirements.yml").read_text(encoding="utf-8"))
-    assert {"name": f"/build/collections/{tarball.name}", "type": "file"} in galaxy["collections"]
-    containerfile = next(context.glob("*file")).read_text(encoding="utf-8")
-    assert "COPY _build/collections/ /build/collections/" in containerfile
-    assert "ansible-galaxy collection install" in containerfile
 
 
 def test_installed_roles_render_and_playbooks_resolve_by_fqcn(installed: Path) -> None:

@@ -27,7 +27,7 @@ def set_host_vars(lab: Lab, **hosts: dict[str, t.Any]) -> None:
 
 
 def role_playbook(path: Path, role_vars: dict[str, t.Any] | None = None) -> Path:
-    """The role alone on the L1 hosts, then what the roles after it read: did the parent's VMs change."""
+    """The role alone on the L1 hosts, then what the roles after it read: did this host's own VM change."""
     role: dict[str, t.Any] = {"role": "hyperv.nested.nested_vm_settings"}
     if role_vars:
         role["vars"] = role_vars
@@ -38,9 +38,10 @@ def role_playbook(path: Path, role_vars: dict[str, t.Any] | None = None) -> Path
         "roles": [role],
         "post_tasks": [
             {
-                "name": "Parent changed",
+                "name": "Own VM changed",
                 "ansible.builtin.debug": {
-                    "msg": "{{ hostvars[nested_vm_settings_acting[nested_parent]]['nested_vm_settings_result'] | default({}) is changed }}"
+                    "msg": "{{ (hostvars[nested_vm_settings_plan.acting_for[inventory_hostname]]['nested_vm_settings_result']"
+                    " | hyperv.nested.nested_vm_outcome(nested_vm_name)).changed }}"
                 },
             }
         ],
@@ -93,16 +94,17 @@ def test_each_l1_vm_gets_its_own_hosts_values(healthy_lab: Lab, tmp_path: Path) 
     assert again.total("changed") == 0, again.recap
     assert len(healthy_lab.requests("hv01", "execute")) == 2
 
-    # Only lab-hv2's value changes: only its VM is changed, and the roles after this one still
-    # learn that hv01's VMs changed (through the acting host of the group that changed).
+    # Only lab-hv2's value changes: only its VM is changed, under its own name, and the roles
+    # after this one learn that lab-hv2's VM changed and lab-hv1's did not.
     set_host_vars(healthy_lab, lab_hv2={"nested_vm_settings_startup_memory": "10GB", "nested_vm_settings_processor_count": 3})
     changed = healthy_lab.playbook(playbook)
     changed.assert_ok()
     assert sizes(healthy_lab, "hv01") == {"LAB-HV1": (8, 4), "LAB-HV2": (10, 3)}
     assert vm_sets(healthy_lab, "hv01")[2:] == [{"LAB-HV2"}]
     assert changed.task_results(TASK)["lab-hv1"].get("changed") is False
-    parent_changed = {host: result["msg"] for host, result in changed.task_results("Parent changed").items()}
-    assert parent_changed == {"lab-hv1": True, "lab-hv2": True, "lab-hv3": False}
+    own_changed = {host: result["msg"] for host, result in changed.task_results("Own VM changed").items()}
+    assert own_changed == {"lab-hv1": False, "lab-hv2": True, "lab-hv3": False}
+    assert changed.recap["lab-hv1"]["changed"] == 0 and changed.recap["lab-hv2"]["changed"] == 1, changed.recap
 
 
 def test_play_role_and_extra_vars_are_every_hosts_value(healthy_lab: Lab, tmp_path: Path) -> None:
@@ -154,7 +156,7 @@ def test_a_failed_group_fails_its_own_hosts_only(lab_factory: t.Callable[[str], 
     assert {host: stats["failures"] for host, stats in run.recap.items()} == {"hv01-vm1": 0, "hv01-vm2": 1, "hv01-vm3": 1}
     assert acted(run) == {"hv01-vm1", "hv01-vm2"}
     assert "more than the 32 logical processors" in run.task_results(TASK)["hv01-vm2"]["msg"]
-    stopped = run.task_results("Stop when the task on the parent failed")["hv01-vm3"]["msg"]
+    stopped = run.task_results("changed by the task on its parent")["hv01-vm3"]["msg"]
     assert stopped.startswith("The settings of HV01-VM3 were not applied: the task on hv01 for its VMs (run for hv01-vm2) failed: ")
     assert "more than the 32 logical processors" in stopped
 

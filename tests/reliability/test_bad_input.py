@@ -388,7 +388,7 @@ ROLE_CASES: list[tuple[str, str, dict[str, t.Any], str]] = [
     ("role-vm-settings-shutdown-timeout", "nested_vm_settings", {"nested_vm_settings_shutdown_timeout": 0}, "shutdown_timeout"),
     ("role-networking-state", "nested_networking", {"nested_networking_state": "removed"}, "nested_networking_state"),
     ("role-networking-mode", "nested_networking", {"nested_network_mode": "bridge"}, "nested_network_mode"),
-    ("role-networking-default-mode", "nested_networking", {"nested_networking_default_mode": "none"}, "nested_networking_default_mode"),
+    ("role-networking-mode-case", "nested_networking", {"nested_network_mode": "NAT"}, "nested_network_mode"),
     ("role-networking-prefix", "nested_networking", {"nested_networking_nat_prefix": "10.0.0.0/33", "nested_networking_start_guests": False}, "prefix"),
     ("role-networking-gateway", "nested_networking", {"nested_networking_nat_gateway": "8.8.8.8", "nested_networking_start_guests": False}, "gateway"),
     (

@@ -83,7 +83,7 @@ def test_role_variables_used_in_tasks_are_defined(role: str) -> None:
     """A `<role>_...` name in the tasks is a default, a registered result or a fact/var set there."""
     tasks_dir = ROLES_DIR / role / "tasks"
     text = "\n".join(path.read_text(encoding="utf-8") for path in tasks_dir.glob("*.yml"))
-    used = set(re.findall(rf"\b{role}_[a-z0-9_]+\b", text))
+    used = set(re.findall(rf"(?<![.\w]){role}_[a-z0-9_]+\b", text))  # not the collection's filters (hyperv.nested.nested_report_row)
     defined = set(defaults(role))
     defined |= set(re.findall(r"register:\s*([a-z0-9_]+)", text))
     defined |= set(re.findall(r"^\s+([a-z0-9_]+):", text, flags=re.MULTILINE))  # set_fact keys and task vars

@@ -1,0 +1,478 @@
+# Copyright (c) hyperv.nested contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The nested virtualization report: rows, merging with the file of earlier runs, rendering.
+
+Documentation: nested_report_row.yml, nested_report_rows.yml, nested_report_merge.yml,
+nested_report_render.yml; the JSON it makes is described in docs/report.md.
+"""
+
+from __future__ import annotations
+
+import json
+import typing as t
+from collections.abc import Iterable, Mapping
+
+from ansible.errors import AnsibleError, AnsibleFilterError
+
+from ansible_collections.hyperv.nested.plugins.filter.nested_findings import nested_l1_findings
+
+SCHEMA_VERSION = 1
+STATUSES = ("ready", "not_ready", "failed", "unreachable")
+
+
+def _mapping(value: t.Any) -> Mapping[str, t.Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _answer(result: t.Any) -> Mapping[str, t.Any]:
+    """A win_nested_info result that holds an answer, else {}."""
+    result = _mapping(result)
+    return result if isinstance(result.get("host"), Mapping) else {}
+
+
+def _ran(result: t.Any) -> bool:
+    """A registered result of a task that ran (not skipped, not missing)."""
+    result = _mapping(result)
+    return bool(result) and not result.get("skipped")
+
+
+def _find(items: Iterable[t.Any], name: str, key: str = "name") -> Mapping[str, t.Any]:
+    for item in items or []:
+        if isinstance(item, Mapping) and str(item.get(key, "")).casefold() == name.casefold():
+            return item
+    return {}
+
+
+def _l1_note(answer: Mapping[str, t.Any], result: t.Any, vm_state: str | None) -> str:
+    result = _mapping(result)
+    if answer:
+        return "reached"
+    if vm_state and vm_state != "Running":
+        return "not running"
+    if result.get("unreachable"):
+        return "unreachable"
+    if result.get("failed"):
+        return f"error: {result.get('msg') or 'no message'}"
+    return "not read"
+
+
+def _networking_state(networking: Mapping[str, t.Any]) -> str | None:
+    """present or absent when nested_networking ran for the host in this play (from its NAT or switch result), else None."""
+    nat = _mapping(networking.get("nat"))
+    switch = _mapping(networking.get("switch"))
+    if _ran(nat) and isinstance(nat.get("nat"), Mapping) and nat["nat"].get("state") in ("present", "absent"):
+        return str(nat["nat"]["state"])
+    if _ran(switch) and isinstance(switch.get("switch"), Mapping) and "present" in switch["switch"]:
+        return "present" if switch["switch"]["present"] else "absent"
+    return None
+
+
+def _guest_rows(
+    guests: list[Mapping[str, t.Any]],
+    mode: str | None,
+    l1_answer: Mapping[str, t.Any],
+    l1_host: str,
+    vm: Mapping[str, t.Any],
+    networking: Mapping[str, t.Any],
+) -> list[dict[str, t.Any]]:
+    state = _networking_state(networking)
+    nat_result = _mapping(networking.get("nat"))
+    switch_result = _mapping(networking.get("switch"))
+    nat_switch = str(_mapping(nat_result.get("nat")).get("switch_name") or networking.get("nat_switch") or "VmNAT")
+    external_switch = str(_mapping(switch_result.get("switch")).get("name") or networking.get("external_switch") or "NestedExternal")
+    nat_ok = _ran(nat_result) and not nat_result.get("failed") and not nat_result.get("unreachable")
+    spoofing = {str(adapter.get("mac_address_spoofing")) for adapter in vm.get("adapters") or [] if isinstance(adapter, Mapping)}
+    rows = []
+    for guest in guests:
+        name = str(guest.get("vm_name") or "")
+        entry = _find(l1_answer.get("vms") or [], name) if l1_answer else {}
+        adapters = [adapter for adapter in entry.get("adapters") or [] if isinstance(adapter, Mapping)]
+        switches = sorted({str(adapter["switch_name"]) for adapter in adapters if adapter.get("switch_name")})
+        row: dict[str, t.Any] = {
+            "host": guest.get("host"),
+            "vm_name": name,
+            "state": entry.get("state") if entry else None,
+            "switches": switches,
+            "configured_ip": guest.get("ip"),
+            "ip": None,
+            "gateway": None,
+            "connected": None,
+            "note": "",
+        }
+        if mode == "nat" and nat_ok and state == "present":
+            addressed = _find(nat_result.get("guests") or [], name, key="vm")
+            row["ip"], row["gateway"] = addressed.get("ip"), addressed.get("gateway")
+            row["connected"] = bool(addressed.get("ip")) and row["state"] in (None, "Running")
+            row["note"] = "addressed on the NAT network in this run" if row["connected"] else "not addressed in this run"
+        elif state == "absent" and (_ran(nat_result) or _ran(switch_result)):
+            row["connected"], row["note"] = False, "guest networking removed in this run"
+        elif not l1_answer:
+            row["note"] = f"{l1_host} was not read"
+        elif not entry:
+            row["connected"], row["note"] = False, f"no VM named {name} on {l1_host}"
+        elif entry.get("state") != "Running":
+            row["connected"], row["note"] = False, f"the guest is {entry.get('state')}"
+        elif mode == "nat":
+            row["ip"] = guest.get("ip")
+            if nat_switch in switches:
+                row["note"] = f"on {nat_switch}; its address was not read in this run"
+            else:
+                row["connected"], row["note"] = False, f"not connected to {nat_switch}"
+        elif mode == "mac_spoofing":
+            if external_switch not in switches:
+                row["connected"], row["note"] = False, f"not connected to {external_switch}"
+            elif spoofing and spoofing != {"On"}:
+                row["connected"], row["note"] = False, f"MAC address spoofing is off on {vm.get('name')}'s adapters"
+            elif spoofing == {"On"}:
+                row["connected"], row["note"] = True, f"on {external_switch} (address from the network's DHCP)"
+            else:
+                row["note"] = f"on {external_switch}; MAC address spoofing of its L1 VM was not read"
+        rows.append(row)
+    return rows
+
+
+def _network(mode: str | None, guests: list[dict[str, t.Any]], networking: Mapping[str, t.Any]) -> dict[str, t.Any]:
+    state = _networking_state(networking)
+    ran = _ran(networking.get("nat")) or _ran(networking.get("switch"))
+    failed = any(_mapping(networking.get(key)).get("failed") for key in ("nat", "switch"))
+    if mode is None:
+        status = "unknown"
+    elif state == "absent" and ran:
+        status = "removed"
+    elif failed:
+        status = "failed"
+    elif guests:
+        connected = [guest["connected"] for guest in guests]
+        if all(value is True for value in connected):
+            status = "up"
+        elif all(value is False for value in connected):
+            status = "down"
+        elif False in connected:
+            status = "partial"
+        else:
+            status = "unknown"
+    else:
+        status = "up" if (ran and state == "present") else "unknown"
+    return {"mode": mode, "state": status}
+
+
+def nested_report_row(facts: Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """One L1 host's report row, from what the roles read and did for it (see docs/report.md)."""
+    facts = _mapping(facts)
+    for name in ("host", "parent", "vm_name"):
+        if not isinstance(facts.get(name), str) or not facts.get(name):
+            raise AnsibleFilterError(f"nested_report_row: {name!r} must be a non-empty string.")
+    host, parent, vm_name = str(facts["host"]), str(facts["parent"]), str(facts["vm_name"])
+    mode = facts.get("network_mode") if facts.get("network_mode") in ("nat", "mac_spoofing") else None
+    parent_answer = _answer(facts.get("parent_result"))
+    l1_answer = _answer(facts.get("l1_result"))
+    findings = nested_l1_findings(parent_answer, host, parent, vm_name, l1_answer, network_mode=mode)
+    vm = _mapping(findings["vm"])
+    networking = _mapping(facts.get("networking"))
+    guests = _guest_rows([g for g in facts.get("guests") or [] if isinstance(g, Mapping)], mode, l1_answer, host, vm, networking)
+    parent_host = _mapping(parent_answer.get("host"))
+    l1_host = _mapping(l1_answer.get("host"))
+
+    def part(level: str, kind: str) -> list[dict[str, t.Any]]:
+        return [dict(finding) for finding in findings[kind] if finding.get("level") == level]
+
+    nested_ready = bool(vm.get("expose_virtualization_extensions")) and bool(l1_host.get("hypervisor_present"))
+    failure = _mapping(facts.get("failure"))
+    if failure.get("unreachable"):
+        status = "unreachable"
+    elif failure.get("failed"):
+        status = "failed"
+    elif nested_ready and not any(guest["connected"] is False for guest in guests):
+        status = "ready"
+    else:
+        status = "not_ready"
+    return {
+        "host": host,
+        "reported_at": facts.get("at"),
+        "status": status,
+        "error": ((_text(failure.get("msg")) or "it failed earlier in the play; see the play output") if status in ("failed", "unreachable") else None),
+        "parent": parent,
+        "vm_name": vm_name,
+        "network_mode": mode,
+        "network": _network(mode, guests, networking),
+        "nested_ready": nested_ready,
+        "vm": {
+            "found": bool(vm.get("name")) and vm.get("state") is not None,
+            "state": vm.get("state") or ("missing" if parent_answer else None),
+            "version": vm.get("version"),
+            "processor_count": vm.get("processor_count"),
+            "startup_memory_bytes": vm.get("startup_memory_bytes"),
+            "expose_virtualization_extensions": vm.get("expose_virtualization_extensions"),
+            "dynamic_memory_enabled": vm.get("dynamic_memory_enabled"),
+            "mac_address_spoofing": sorted({str(a.get("mac_address_spoofing")) for a in vm.get("adapters") or [] if isinstance(a, Mapping)}),
+            "blockers": part("L1 VM", "blockers"),
+            "warnings": part("L1 VM", "warnings"),
+        },
+        "l1": {
+            "reached": bool(l1_answer),
+            "note": _l1_note(l1_answer, facts.get("l1_result"), vm.get("state")),
+            "build": _mapping(l1_host.get("os")).get("build"),
+            "hyperv_feature": l1_host.get("hyperv_feature"),
+            "hypervisor_present": l1_host.get("hypervisor_present"),
+            "blockers": part("L1 host", "blockers"),
+            "warnings": part("L1 host", "warnings"),
+        },
+        "parent_host": {
+            "reached": bool(parent_answer),
+            "build": _mapping(parent_host.get("os")).get("build"),
+            "processor": _mapping(parent_host.get("processor")).get("manufacturer"),
+            "blockers": part("L0 host", "blockers"),
+            "warnings": part("L0 host", "warnings"),
+        },
+        "guests": guests,
+    }
+
+
+# Registered results of tasks that run on the L1 host's parent (delegate_to): their failure is the parent's.
+_ON_PARENT = {
+    "nested_prerequisites_parent_info": "the check of its parent {parent}",
+    "nested_vm_settings_result": "the VM settings task on its parent {parent}",
+    "nested_networking_spoofing_result": "turning MAC address spoofing on, on its parent {parent}",
+}
+
+
+def _text(value: t.Any) -> str:
+    if isinstance(value, list):
+        return " ".join(str(item) for item in value)
+    return str(value or "")
+
+
+def _failure_of(variables: Mapping[str, t.Any], sources: Iterable[str]) -> dict[str, t.Any]:
+    """The failed or unreachable result among a host's registered results named in `sources` (last one wins)."""
+    found: dict[str, t.Any] = {}
+    for name in sources or []:
+        if name not in variables:
+            continue
+        try:
+            value = variables[name]
+        except AnsibleError:
+            continue
+        if isinstance(value, Mapping) and isinstance(value.get("hosts"), Mapping) and "attention" in value:
+            # A role's per-host outcomes (nested_batch_outcomes): this host's entry.
+            host = variables.get("inventory_hostname") if "inventory_hostname" in variables else None
+            value = value["hosts"].get(host) if host is not None else None
+        if not isinstance(value, Mapping) or not (value.get("failed") or value.get("unreachable")):
+            continue
+        message = _text(value.get("msg"))
+        if name in _ON_PARENT:
+            parent = variables.get("nested_parent") if "nested_parent" in variables else "?"
+            what = _ON_PARENT[name].format(parent=parent)
+            found = {"failed": True, "unreachable": False, "msg": f"{what} {'was not reached' if value.get('unreachable') else 'failed'}: {message}"}
+        else:
+            found = {"failed": True, "unreachable": bool(value.get("unreachable")), "msg": message}
+    return found
+
+
+def nested_report_failure(variables: Mapping[str, t.Any], sources: Iterable[str]) -> dict[str, t.Any]:
+    """Why this host failed, from its registered results named in `sources`; {} when none of them failed."""
+    return _failure_of(_mapping(variables), sources)
+
+
+def nested_report_rows(
+    hosts: Iterable[str],
+    hostvars: Mapping[str, t.Any],
+    mark: str,
+    run: str,
+    live: Iterable[str],
+    failure_sources: Iterable[str] = (),
+    at: str | None = None,
+) -> list[dict[str, t.Any]]:
+    """The rows of this run: each host's own row (its `mark` of this `run`), and a row for each failed or
+    unreachable host of `hosts` that is no longer in `live` and made none."""
+    if isinstance(hosts, (str, bytes)) or not isinstance(hosts, Iterable):
+        raise AnsibleFilterError("nested_report_rows expects a list of inventory host names as input, e.g. ansible_play_hosts_all.")
+    live_hosts = {str(host) for host in live or []}
+    rows = []
+    for host in (str(name) for name in hosts):
+        try:
+            variables = hostvars[host]
+        except (KeyError, AnsibleError):
+            continue
+        if not isinstance(variables, Mapping):
+            continue
+        row = variables[mark] if mark in variables else None
+        if isinstance(row, Mapping) and row.get("run") == run and isinstance(row.get("row"), Mapping):
+            rows.append(dict(row["row"]))
+        elif host not in live_hosts:
+            failure = _failure_of(variables, failure_sources)
+            rows.append({
+                "host": host,
+                "reported_at": at,
+                "status": "unreachable" if failure.get("unreachable") else "failed",
+                "error": failure.get("msg") or "it failed or became unreachable before the report; see the play output",
+                "parent": variables.get("nested_parent") if "nested_parent" in variables else None,
+                "vm_name": variables.get("nested_vm_name") if "nested_vm_name" in variables else None,
+                "network_mode": variables.get("nested_network_mode") if "nested_network_mode" in variables else None,
+                "network": {"mode": None, "state": "unknown"},
+                "nested_ready": False,
+                "vm": None,
+                "l1": None,
+                "parent_host": None,
+                "guests": [],
+            })
+    return rows
+
+
+def _previous(previous: t.Any) -> Mapping[str, t.Any]:
+    if isinstance(previous, (str, bytes)):
+        try:
+            previous = json.loads(previous) if previous.strip() else {}
+        except ValueError:
+            return {}
+    previous = _mapping(previous)
+    return previous if previous.get("schema_version") == SCHEMA_VERSION else {}
+
+
+def nested_report_merge(previous: t.Any, rows: Iterable[Mapping[str, t.Any]], run: Mapping[str, t.Any], inventory_hosts: Iterable[str]) -> dict[str, t.Any]:
+    """The report file's new content: this run's rows replace the same hosts' rows of the earlier report,
+    the other rows stay (they say when they were made); rows of hosts no longer in the inventory go."""
+    inventory = {str(host) for host in inventory_hosts or []}
+    merged: dict[str, dict[str, t.Any]] = {}
+    for row in _previous(previous).get("hosts") or []:
+        if isinstance(row, Mapping) and row.get("host") in inventory and row.get("status") in STATUSES:
+            merged[str(row["host"])] = dict(row)
+    rows = [row for row in rows or [] if isinstance(row, Mapping) and row.get("host")]
+    for row in rows:
+        merged[str(row["host"])] = dict(row)
+    run = dict(_mapping(run))
+    run.setdefault("hosts", [str(row["host"]) for row in rows or [] if isinstance(row, Mapping) and row.get("host")])
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "collection": "hyperv.nested",
+        "generated_at": run.get("at"),
+        "last_run": run,
+        "hosts": [merged[host] for host in sorted(merged)],
+    }
+
+
+def _on_off(value: t.Any) -> str:
+    return "-" if value is None else ("on" if value else "off")
+
+
+def _cells(row: Mapping[str, t.Any]) -> list[str]:
+    vm = _mapping(row.get("vm"))
+    l1 = _mapping(row.get("l1"))
+    network = _mapping(row.get("network"))
+    guests = [guest for guest in row.get("guests") or [] if isinstance(guest, Mapping)]
+    if row.get("status") in ("failed", "unreachable"):
+        problem = str(row.get("error") or "")
+    else:
+        codes = [str(f.get("code")) for part in ("parent_host", "vm", "l1") for f in _mapping(row.get(part)).get("blockers") or [] if isinstance(f, Mapping)]
+        problem = ", ".join(dict.fromkeys(codes)) or "-"
+    connected = sum(1 for guest in guests if guest.get("connected") is True)
+    unknown = sum(1 for guest in guests if guest.get("connected") is None)
+    hyperv = "running" if l1.get("hypervisor_present") else (str(l1.get("hyperv_feature") or l1.get("note") or "-") if l1 else "-")
+    mode = row.get("network_mode")
+    return [
+        str(row.get("host") or "-"),
+        str(row.get("parent") or "-"),
+        str(row.get("vm_name") or "-"),
+        str(vm.get("state") or "-"),
+        _on_off(vm.get("expose_virtualization_extensions")),
+        _on_off(vm.get("dynamic_memory_enabled")),
+        "/".join(str(value).lower() for value in vm.get("mac_address_spoofing") or []) or "-",
+        hyperv,
+        f"{mode} {network.get('state') or 'unknown'}" if mode else "-",
+        (f"{connected}/{len(guests)}" + (f" ({unknown} ?)" if unknown else "")) if guests else "-",
+        {"ready": "yes", "not_ready": "no"}.get(str(row.get("status")), str(row.get("status") or "-").upper()),
+        problem,
+    ]
+
+
+HEADERS = ["L1 HOST", "PARENT", "VM", "STATE", "EXT", "DYNMEM", "MACSPOOF", "HYPERV(L1)", "NETWORK", "GUESTS", "READY", "BLOCKERS / ERROR"]
+
+
+def _text_table(report: Mapping[str, t.Any], rows: list[Mapping[str, t.Any]], others: int) -> list[str]:
+    table = [HEADERS] + [_cells(row) for row in rows]
+    widths = [max(len(line[column]) for line in table) for column in range(len(HEADERS) - 1)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line[:-1], widths, strict=True)) + "  " + line[-1] for line in table]
+    run = _mapping(report.get("last_run"))
+    lines.append(
+        f"{len(rows)} L1 host(s) in this run ({_run_words(run)})"
+        + (f"; {others} more in the report file from earlier runs" if others else "")
+    )
+    return [line.rstrip() for line in lines]
+
+
+def _run_words(run: Mapping[str, t.Any]) -> str:
+    words = [f"at {run.get('at') or '?'}"]
+    words.append(f"limit {run['limit']}" if run.get("limit") else "no limit")
+    if run.get("check_mode"):
+        words.append("check mode")
+    return ", ".join(words)
+
+
+def _markdown(report: Mapping[str, t.Any]) -> str:
+    run = _mapping(report.get("last_run"))
+    rows = [row for row in report.get("hosts") or [] if isinstance(row, Mapping)]
+    out = [
+        "# Nested virtualization report",
+        "",
+        "Written by the role `hyperv.nested.nested_report`. Reason codes are explained in the collection's",
+        "`docs/troubleshooting.md` and `docs/reason-codes.md`; the JSON next to this file is described in `docs/report.md`.",
+        "",
+        f"Last run: {run.get('play') or '?'} ({_run_words(run)}); it reported {len(run.get('hosts') or [])} L1 host(s).",
+        "Rows of hosts that run did not target are kept from earlier runs: see each row's time.",
+        "",
+        "| " + " | ".join(HEADERS + ["as of"]) + " |",
+        "|" + "---|" * (len(HEADERS) + 1),
+    ]
+    for row in rows:
+        cells = [cell.replace("|", "\\|") for cell in _cells(row)] + [str(row.get("reported_at") or "-")]
+        out.append("| " + " | ".join(cells) + " |")
+    for row in rows:
+        out += ["", f"## {row.get('host')} ({row.get('vm_name')} on {row.get('parent')})", ""]
+        if row.get("status") in ("failed", "unreachable"):
+            out.append(f"- {str(row.get('status')).upper()}: {row.get('error')}")
+        l1 = _mapping(row.get("l1"))
+        if l1:
+            build = f", build {l1.get('build')}" if l1.get("build") else ""
+            parent_build = _mapping(row.get("parent_host")).get("build")
+            out.append(f"- L1 host: {l1.get('note')}{build}" + (f" (parent build {parent_build})" if parent_build else ""))
+        network = _mapping(row.get("network"))
+        out.append(f"- Network: {row.get('network_mode') or 'not set'}, {network.get('state') or 'unknown'}")
+        guests = [guest for guest in row.get("guests") or [] if isinstance(guest, Mapping)]
+        if guests:
+            out.append("- L2 guests:")
+            for guest in guests:
+                connected = {True: "connected", False: "NOT connected", None: "connectivity unknown"}[guest.get("connected")]
+                address = guest.get("ip") or (f"{guest.get('configured_ip')} (configured)" if guest.get("configured_ip") else "no address read")
+                out.append(f"  - {guest.get('host')} ({guest.get('vm_name')}): {guest.get('state') or 'state unknown'}, {address}, {connected}"
+                           + (f": {guest.get('note')}" if guest.get("note") else ""))
+        for kind, title in (("blockers", "Blockers"), ("warnings", "Warnings")):
+            findings = [f for part in ("parent_host", "vm", "l1") for f in _mapping(row.get(part)).get(kind) or [] if isinstance(f, Mapping)]
+            if findings:
+                out += ["", f"{title}:", ""]
+                out += [f"- `{f.get('code')}` ({f.get('where')}): {f.get('msg')} Fix: {f.get('fix')}" for f in findings]
+    return "\n".join(out) + "\n"
+
+
+def nested_report_render(report: Mapping[str, t.Any], form: str = "text", hosts: Iterable[str] | None = None) -> t.Any:
+    """The report as console lines (`text`, the rows of `hosts`, default all) or as one Markdown document (`markdown`)."""
+    report = _mapping(report)
+    if form == "markdown":
+        return _markdown(report)
+    if form != "text":
+        raise AnsibleFilterError("nested_report_render: form must be 'text' or 'markdown'.")
+    rows = [row for row in report.get("hosts") or [] if isinstance(row, Mapping)]
+    wanted = None if hosts is None else {str(host) for host in hosts}
+    shown = [row for row in rows if wanted is None or row.get("host") in wanted]
+    return _text_table(report, shown, len(rows) - len(shown))
+
+
+class FilterModule:
+    """hyperv.nested filters for the report."""
+
+    def filters(self) -> dict[str, t.Callable[..., t.Any]]:
+        return {
+            "nested_report_row": nested_report_row,
+            "nested_report_rows": nested_report_rows,
+            "nested_report_failure": nested_report_failure,
+            "nested_report_merge": nested_report_merge,
+            "nested_report_render": nested_report_render,
+        }

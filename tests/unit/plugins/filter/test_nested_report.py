@@ -9,6 +9,7 @@ import typing as t
 from ansible_collections.hyperv.nested.plugins.filter.nested_findings import nested_finding_line, nested_l1_findings
 from ansible_collections.hyperv.nested.plugins.filter.nested_report import (
     FilterModule,
+    collection_version,
     nested_report_merge,
     nested_report_render,
     nested_report_row,
@@ -123,7 +124,7 @@ def test_a_limited_run_merges_into_the_earlier_report_and_gone_hosts_drop_out() 
     earlier = nested_report_merge(None, [row("a", "T1"), row("b", "T1"), row("gone", "T1")], {"at": "T1", "limit": None}, ["a", "b", "gone"])
     merged = nested_report_merge(json.dumps(earlier), [row("b", "T2", "failed")], {"at": "T2", "limit": "b"}, ["a", "b"])
     assert [(r["host"], r["reported_at"], r["status"]) for r in merged["hosts"]] == [("a", "T1", "ready"), ("b", "T2", "failed")]
-    assert merged["last_run"] == {"at": "T2", "limit": "b", "hosts": ["b"]} and merged["generated_at"] == "T2"
+    assert merged["last_run"] == {"at": "T2", "limit": "b", "hosts": ["b"], "collection_version": collection_version()} and merged["generated_at"] == "T2"
     assert merged["schema_version"] == 1
     # An unreadable or older file is not merged.
     assert [r["host"] for r in nested_report_merge("{not json", [row("a", "T3")], {"at": "T3"}, ["a", "b"])["hosts"]] == ["a"]

@@ -252,6 +252,10 @@ _ON_PARENT = {
     "nested_networking_spoofing_result": "turning MAC address spoofing on, on its parent {parent}",
 }
 
+# Registered results of tasks that only wait until the L1 host answers (wait_for_connection): their
+# failure means the host was not reached, although Ansible counts it as failed.
+_REACHING = frozenset({"nested_hyperv_connection"})
+
 
 def _text(value: t.Any) -> str:
     if isinstance(value, list):
@@ -281,7 +285,7 @@ def _failure_of(variables: Mapping[str, t.Any], sources: Iterable[str]) -> dict[
             what = _ON_PARENT[name].format(parent=parent)
             found = {"failed": True, "unreachable": False, "msg": f"{what} {'was not reached' if value.get('unreachable') else 'failed'}: {message}"}
         else:
-            found = {"failed": True, "unreachable": bool(value.get("unreachable")), "msg": message}
+            found = {"failed": True, "unreachable": bool(value.get("unreachable")) or name in _REACHING, "msg": message}
     return found
 
 

@@ -180,7 +180,8 @@ def _guest(guest: Mapping[str, t.Any]) -> str:
 
 
 def _search_text(row: Mapping[str, t.Any], verdict: str) -> str:
-    words = [row.get("host"), row.get("vm_name"), row.get("parent"), verdict, VERDICTS[verdict][0], row.get("status"), row.get("network_mode")]
+    # The verdict, not the status: "ready" must not find not_ready hosts.
+    words = [row.get("host"), row.get("vm_name"), row.get("parent"), verdict, VERDICTS[verdict][0], row.get("network_mode")]
     words += [f.get("code") for kind in ("blockers", "warnings") for f in findings(row, kind)]
     for guest in row.get("guests") or []:
         if isinstance(guest, Mapping):
@@ -208,7 +209,11 @@ def _l1(row: Mapping[str, t.Any], index: int, verdict: str, docs_url: str, open_
     body += [f"<dt>{_e(name)}</dt><dd>{_e(value)}</dd>" for name, value in facts]
     body.append("</dl>")
     if row.get("error"):
-        body.append(f'<p class="error"><strong>{_e(str(row.get("status")).upper())}:</strong> {_e(row.get("error"))}</p>')
+        error, status = str(row.get("error")), _e(str(row.get("status")).upper())
+        if len(error) > SHORT:
+            body.append(f'<details class="error"><summary><strong>{status}:</strong> {_e(_short(error))}</summary>{_e(error)}</details>')
+        else:
+            body.append(f'<p class="error"><strong>{status}:</strong> {_e(error)}</p>')
     if verdict == "blocked" and not findings(row, "blockers") and not row.get("error"):
         body.append(f'<p class="error"><strong>Not ready:</strong> {_e(_not_ready_words(row))}</p>')
     body.append(_finding_items(findings(row, "blockers", ("vm", "l1")), "blockers", docs_url))
@@ -222,6 +227,13 @@ def _l1(row: Mapping[str, t.Any], index: int, verdict: str, docs_url: str, open_
         f' <strong class="name">{_e(row.get("host"))}</strong> <span class="level">L1</span>'
         f' <span class="sum">{_e(" · ".join(summary_bits))}</span></summary>{"".join(body)}</details></li>'
     )
+
+
+SHORT = 240  # longer errors show their start, and the whole text in a box that opens
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= SHORT else text[: text.rfind(" ", 0, SHORT) if " " in text[:SHORT] else SHORT] + " \u2026"
 
 
 def _not_ready_words(row: Mapping[str, t.Any]) -> str:
@@ -275,7 +287,7 @@ summary{cursor:pointer}.level{color:#57606a;font-size:.8rem;border:1px solid #d0
 .sum,.note,.where,.stale-was{color:#57606a;font-size:.9rem}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:0 .8rem;margin:.4rem 0;font-size:.9rem}dl.facts dt{color:#57606a}dl.facts dd{margin:0}
 .findings ul{margin:.2rem 0;padding-left:1.2rem}.findings li{margin:.25rem 0}.fix{color:#1f2328}
-.error{border-left:.3rem solid var(--failed);padding:.2rem .5rem;background:#fff5f5;margin:.3rem 0}
+.error{border-left:.3rem solid var(--failed);padding:.2rem .5rem;background:#fff5f5;margin:.3rem 0;overflow-wrap:anywhere}
 #filter-form{margin:.8rem 0}#filter{font-size:1rem;padding:.3rem .5rem;width:min(32rem,90%)}
 code{background:#f6f8fa;padding:0 .2rem;border-radius:.2rem}.problems li{margin:.2rem 0}
 """
@@ -372,7 +384,7 @@ def render_html(report: Mapping[str, t.Any], docs_url: str = DEFAULT_DOCS_URL, c
         out.append('<ul class="problems">')
         out += [
             f'<li>{_badge(l1_verdict(row, current))} <a href="#l1-{index}">{_e(row.get("host"))}</a>: '
-            f"{_e(row.get('error'))}</li>"
+            f"{_e(_short(str(row.get('error') or '')))}</li>"
             for index, row in problems
         ]
         out.append("</ul>")

@@ -10,6 +10,7 @@ from ansible_collections.hyperv.nested.plugins.filter.nested_findings import nes
 from ansible_collections.hyperv.nested.plugins.filter.nested_report import (
     FilterModule,
     collection_version,
+    nested_report_failure,
     nested_report_merge,
     nested_report_render,
     nested_report_row,
@@ -143,3 +144,15 @@ def test_console_columns_stay_aligned_with_fqdn_names_and_words_match_the_markdo
     assert "True" not in markdown and "False" not in markdown
     assert nested_report_render(report, "text", hosts=["b"])[-1].endswith("1 more in the report file from earlier runs")
     assert set(FilterModule().filters()) == {"nested_report_row", "nested_report_rows", "nested_report_failure", "nested_report_merge", "nested_report_render"}
+
+
+def test_an_l1_host_that_never_answered_is_unreachable_not_failed() -> None:
+    """nested_hyperv waits for the L1 host (wait_for_connection); when that times out, the host was not reached."""
+    timed_out = {"failed": True, "msg": "timed out waiting for ping module test: Connection refused", "elapsed": 600}
+    failure = nested_report_failure({"nested_hyperv_connection": timed_out}, ["nested_hyperv_before", "nested_hyperv_connection"])
+    assert failure == {"failed": True, "unreachable": True, "msg": "timed out waiting for ping module test: Connection refused"}
+    assert nested_report_row(facts(failure=failure))["status"] == "unreachable"
+    # A later failure of another task (the host was reached then) is a failure.
+    later = nested_report_failure({"nested_hyperv_connection": timed_out, "nested_hyperv_after": {"failed": True, "msg": "no hypervisor"}},
+                                  ["nested_hyperv_connection", "nested_hyperv_after"])
+    assert later["unreachable"] is False

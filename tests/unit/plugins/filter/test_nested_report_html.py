@@ -71,7 +71,7 @@ def report(rows: list[dict[str, t.Any]], this_run: list[str] | None = None, **ru
 def every_verdict() -> dict[str, t.Any]:
     rows = [
         row("lab-hv1", guests=[guest("lab-vm1", "192.168.100.11", True), guest("lab-vm2", "192.168.100.12", None)]),
-        row("lab-hv2", status="not_ready", blockers=[SAVED]),
+        row("lab-hv2", status="not_ready", blockers=[SAVED], vm_name="LAB-HV2"),
         row("lab-hv3", warnings=[DYNMEM]),
         row("lab-hv4", parent="hv02", status="failed", error="the VM settings task on its parent hv02 failed: access denied", parent_warnings=[BCD]),
         row("lab-hv5", parent="hv02", status="unreachable", error="ntlm: the specified credentials were rejected by the server"),
@@ -252,6 +252,7 @@ def test_the_filter_form_is_hidden_without_script_and_every_box_says_what_it_mat
     search = {a["id"]: a["data-search"] or "" for a in page.all("li") if a.get("data-search") is not None}
     hv2 = next(text for text in search.values() if text.startswith("lab-hv2 "))
     assert {"lab-hv2", "hv01", "blocked", "vm.saved_state"} <= set(hv2.split())
+    assert "ready" not in hv2  # its status not_ready is not searchable, its verdict is
     hv1 = next(text for text in search.values() if text.startswith("lab-hv1 "))
     assert {"lab-vm1", "192.168.100.11", "ready"} <= set(hv1.split())
 
@@ -270,3 +271,12 @@ def test_bad_options_are_named() -> None:
 def test_an_empty_report_renders() -> None:
     text = Page(html(report([]))).text
     assert "The report has no L1 host yet." in text and "L1 hosts by state 0" in text
+
+
+def test_a_long_error_shows_its_start_and_opens_to_the_whole_text() -> None:
+    long_error = "lab-hv2 cannot become a Hyper-V host: " + " ".join(f"BLOCKER [vm.code_{n}] a sentence." for n in range(40)) + " THE END"
+    page = Page(html(report([row("lab-hv2", status="failed", error=long_error)])))
+    problems = page.text.split("Failed or unreachable in this run", 1)[1].split("Topology", 1)[0]
+    assert "lab-hv2 cannot become a Hyper-V host" in problems and "THE END" not in problems and "\u2026" in problems
+    assert page.text.count("THE END") == 1  # the whole text, once, inside the host's box
+    assert page.all("details", **{"class": "error"})

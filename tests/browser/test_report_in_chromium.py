@@ -54,6 +54,12 @@ def fleet_run(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Path]:
     reports = tmp_path_factory.mktemp("reports")
     with started_labs(lambda lab_file, _count: tmp_path_factory.mktemp(f"lab-{lab_file.stem}")) as start:
         lab: Lab = start(LAB)
+        # check.yml (read-only) writes the HTML report too, and says where.
+        checked = tmp_path_factory.mktemp("check-reports")
+        check = lab.playbook(REPO / "playbooks" / "check.yml", "-e", f"nested_report_dir={checked}")
+        said = check.task_results("Say where the report files are")
+        assert any(f"Report (HTML): {checked}/nested-report.html" in result.get("msg", []) for result in said.values()), check.stdout[-3000:]
+        assert "lab-hv1" in (checked / "nested-report.html").read_text(encoding="utf-8")
         host_vars = lab.inventory.parent / "host_vars"
         host_vars.mkdir(exist_ok=True)
         (host_vars / "lab-hv3.yml").write_text(yaml.safe_dump({"ansible_port": closed_port(), "nested_hyperv_connect_timeout": 5}), encoding="utf-8")
@@ -147,7 +153,7 @@ def type_filter(page: Page, text: str) -> str:
 
 def test_the_filter_box_narrows_the_list_and_the_page_fetches_nothing(chromium: str, fleet_run: Path) -> None:
     url = (fleet_run / "nested-report.html").as_uri()
-    with Browser(chromium, window="1280,900") as browser:
+    with Browser(chromium, window="1280,1200") as browser:
         page = browser.page()
         page.call("Network.enable")
         page.call("Log.enable")
@@ -155,6 +161,7 @@ def test_the_filter_box_narrows_the_list_and_the_page_fetches_nothing(chromium: 
         page.open(url)
         OUTPUT.mkdir(parents=True, exist_ok=True)
         page.screenshot(OUTPUT / "nested-report.png")
+        page.screenshot(OUTPUT / "nested-report-top.png", whole_page=False)
         assert visible_hosts(page) == ["lab-hv1", "lab-hv2", "lab-hv3"]
 
         assert type_filter(page, "saved_state") == "1 of 3 L1 hosts match"  # a reason code

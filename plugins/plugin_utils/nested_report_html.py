@@ -246,20 +246,28 @@ def _not_ready_words(row: Mapping[str, t.Any]) -> str:
     return "; ".join(reasons) or "see the details"
 
 
-def _l0(parent: str, rows: list[tuple[int, Mapping[str, t.Any], str]], current: set[str], docs_url: str, collapsed: bool) -> str:
-    verdict = l0_verdict([row for _, row, _ in rows], current)
+class Placed(t.NamedTuple):
+    """An L1 host's row, its place in the report (for its box's id) and its verdict."""
+
+    position: int
+    row: Mapping[str, t.Any]
+    verdict: str
+
+
+def _l0(parent: str, rows: list[Placed], current: set[str], docs_url: str, collapsed: bool) -> str:
+    verdict = l0_verdict([item.row for item in rows], current)
     tally: dict[str, int] = {}
-    for _, _, child in rows:
-        tally[child] = tally.get(child, 0) + 1
+    for item in rows:
+        tally[item.verdict] = tally.get(item.verdict, 0) + 1
     children = ", ".join(f"{n} {VERDICTS[v][0].lower()}" for v, n in sorted(tally.items(), key=lambda item: L1_VERDICTS.index(item[0])))
-    host_info = next((_mapping(row.get("parent_host")) for _, row, _ in rows if _mapping(row.get("parent_host")).get("reached")), {})
+    host_info = next((_mapping(item.row.get("parent_host")) for item in rows if _mapping(item.row.get("parent_host")).get("reached")), {})
     about = ", ".join(bit for bit in (f"build {host_info.get('build')}" if host_info.get("build") else "", str(host_info.get("processor") or "")) if bit)
     # Its own findings as this run read them (those of earlier runs when this run read none).
-    read = [row for _, row, child in rows if child != "stale" and _mapping(row.get("parent_host")).get("reached")] or [row for _, row, _ in rows]
+    read = [item.row for item in rows if item.verdict != "stale" and _mapping(item.row.get("parent_host")).get("reached")] or [item.row for item in rows]
     own = "".join(
         _finding_items(_unique(f for row in read for f in findings(row, kind, ("parent_host",))), kind, docs_url) for kind in ("blockers", "warnings")
     )
-    items = "".join(_l1(row, index, child, docs_url, not collapsed) for index, row, child in rows)
+    items = "".join(_l1(item.row, item.position, item.verdict, docs_url, not collapsed) for item in rows)
     return (
         f'<section class="l0 v-{verdict}"><details{"" if collapsed else " open data-default-open"}><summary>{_badge(verdict)}'
         f' <strong class="name">{_e(parent)}</strong> <span class="level">L0</span>'
@@ -274,7 +282,7 @@ body{font-family:"DejaVu Sans",system-ui,sans-serif;margin:1.5rem;color:#1f2328;
 h1{font-size:1.5rem;margin:0 0 .5rem}h2{font-size:1.15rem;margin:1.2rem 0 .4rem}h4{margin:.5rem 0 .2rem;font-size:.95rem}
 .meta{display:grid;grid-template-columns:max-content 1fr;gap:.1rem 1rem;margin:0 0 1rem}.meta dt{font-weight:bold}.meta dd{margin:0}
 .counts{display:flex;flex-wrap:wrap;gap:.5rem;list-style:none;padding:0;margin:.5rem 0}
-.counts li{border:2px solid var(--c);border-radius:.4rem;padding:.3rem .7rem;background:#f6f8fa}
+.counts li{border:2px solid var(--c);border-radius:.4rem;padding:.3rem .7rem;background:#f6f8fa}.counts li[role=button]{cursor:pointer}
 .counts .n{font-size:1.3rem;font-weight:bold;margin-right:.3rem}
 .badge{display:inline-block;border-radius:.3rem;padding:0 .4rem;color:#fff;background:var(--c);font-size:.85rem;font-weight:bold;white-space:nowrap}
 .v-ready{--c:var(--ready)}.v-warnings{--c:var(--warnings)}.v-blocked{--c:var(--blocked)}.v-failed{--c:var(--failed)}
@@ -322,6 +330,14 @@ SCRIPT = """
     });
     shown.textContent = terms.length ? count + " of " + items.length + " L1 hosts match" : items.length + " L1 hosts";
   }
+  Array.prototype.slice.call(document.querySelectorAll("li[data-count-of]")).forEach(function (count) {
+    var pick = function () { box.value = count.getAttribute("data-count-of"); apply(); box.focus(); };
+    count.setAttribute("role", "button");
+    count.setAttribute("tabindex", "0");
+    count.title = "Show only these";
+    count.addEventListener("click", pick);
+    count.addEventListener("keydown", function (event) { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); pick(); } });
+  });
   box.addEventListener("input", apply);
   form.addEventListener("submit", function (event) { event.preventDefault(); apply(); });
   apply();
@@ -344,9 +360,9 @@ def render_html(report: Mapping[str, t.Any], docs_url: str = DEFAULT_DOCS_URL, c
     collapsed = len(rows) > collapse_above
     tally = counts(report)
 
-    by_parent: dict[str, list[tuple[int, Mapping[str, t.Any], str]]] = {}
+    by_parent: dict[str, list[Placed]] = {}
     for index, row in enumerate(rows):
-        by_parent.setdefault(str(row.get("parent") or "(parent unknown)"), []).append((index, row, l1_verdict(row, current)))
+        by_parent.setdefault(str(row.get("parent") or "(parent unknown)"), []).append(Placed(index, row, l1_verdict(row, current)))
 
     guests = [g for row in rows for g in row.get("guests") or [] if isinstance(g, Mapping)]
     guest_words = (

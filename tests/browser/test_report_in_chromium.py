@@ -177,6 +177,10 @@ def test_the_filter_box_narrows_the_list_and_the_page_fetches_nothing(chromium: 
         assert visible_hosts(page) == [] and page.evaluate("document.querySelectorAll('section.l0:not([hidden])').length") == 0
         assert type_filter(page, "") == "3 L1 hosts"
         assert visible_hosts(page) == ["lab-hv1", "lab-hv2", "lab-hv3"]
+        # A count at the top filters on its state when clicked.
+        page.evaluate("document.querySelector('li[data-count-of=blocked]').click()")
+        assert visible_hosts(page) == ["lab-hv1"] and page.evaluate("document.getElementById('filter').value") == "blocked"
+        assert type_filter(page, "") == "3 L1 hosts"
 
         requests = [event["params"]["request"]["url"] for event in page.events if event["method"] == "Network.requestWillBeSent"]
         assert requests == [url], requests

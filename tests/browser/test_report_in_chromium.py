@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import re
 import socket
+import subprocess
+import sys
 import typing as t
 from html.parser import HTMLParser
 from pathlib import Path
@@ -218,3 +220,37 @@ def test_a_large_report_starts_collapsed_and_the_filter_opens_what_matches(chrom
         assert "lab-hv1" in text and "vm.saved_state" in text and "lab-hv2" not in text
         assert type_filter(page, "") == "3 L1 hosts"
         assert page.evaluate("document.querySelectorAll('details[open]').length") == 0
+
+
+HOSTILE_NAME = "<script>document.title='INJECTED'</script><img src=x onerror=\"document.title='INJECTED'\">{{ 7 * 191 }}"
+
+
+def test_a_hostile_vm_name_is_text_in_the_browser_after_ansible_wrote_the_page(chromium: str, fleet_run: Path, tmp_path: Path) -> None:
+    """The page written the way the role writes it (copy content from the filter), with a VM name, an
+    error and a play name that are markup, script and a Jinja expression: chromium shows them as text."""
+    report = json.loads((fleet_run / "nested-report.json").read_text(encoding="utf-8"))
+    report["last_run"]["play"] = HOSTILE_NAME
+    for row in report["hosts"]:
+        row["vm_name"] = HOSTILE_NAME
+        row["error"] = HOSTILE_NAME if row["error"] else None
+    (tmp_path / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    playbook = tmp_path / "write.yml"
+    playbook.write_text(yaml.safe_dump([{
+        "hosts": "localhost", "gather_facts": False,
+        "tasks": [{"ansible.builtin.copy": {
+            "content": "{{ lookup('ansible.builtin.file', '" + str(tmp_path / "report.json") + "') | from_json"
+                       " | hyperv.nested.nested_report_render('html') }}",
+            "dest": str(tmp_path / "hostile.html"), "mode": "0644"}}],
+    }]), encoding="utf-8")
+    done = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+                           "-e", f"ansible_python_interpreter={sys.executable}", str(playbook)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    written = (tmp_path / "hostile.html").read_text(encoding="utf-8")
+    assert "{{ 7 * 191 }}" in written and "1337" not in written  # not templated again by Ansible
+
+    dom = Dom(dump_dom(chromium, (tmp_path / "hostile.html").as_uri()))
+    assert dom.find("title")[0][1].startswith("Nested virtualization report")
+    assert not dom.find("img") and len(dom.find("script")) == 1
+    texts = " ".join(text for _, text in dom.find("body"))
+    assert texts.count("<script>document.title='INJECTED'</script>") >= 4  # the play and three VM names, as text

@@ -165,6 +165,12 @@ def test_the_filter_box_narrows_the_list_and_the_page_fetches_nothing(chromium: 
         page.screenshot(OUTPUT / "nested-report.png")
         page.screenshot(OUTPUT / "nested-report-top.png", whole_page=False)
         assert visible_hosts(page) == ["lab-hv1", "lab-hv2", "lab-hv3"]
+        # The page's own style applies (its hash is allowed): each verdict has its colour.
+        colours = page.evaluate(
+            "Object.fromEntries(Array.from(document.querySelectorAll('li.l1')).map("
+            "li => [li.dataset.verdict, getComputedStyle(li).borderLeftColor]))"
+        )
+        assert colours == {"blocked": "rgb(207, 34, 46)", "ready": "rgb(26, 127, 55)", "unreachable": "rgb(130, 80, 223)"}, colours
 
         assert type_filter(page, "saved_state") == "1 of 3 L1 hosts match"  # a reason code
         assert visible_hosts(page) == ["lab-hv1"]

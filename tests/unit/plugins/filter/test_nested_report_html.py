@@ -228,7 +228,8 @@ def test_no_fetch_is_possible_and_the_script_is_allowed_by_its_hash_only() -> No
     text = html(every_verdict())
     page = Page(text)
     policy = page.all("meta", **{"http-equiv": "Content-Security-Policy"})[0]["content"] or ""
-    assert "default-src 'none'" in policy and re.search(r"script-src 'sha256-[A-Za-z0-9+/=]+'", policy)
+    assert "default-src 'none'" in policy and re.search(r"script-src 'sha256-[A-Za-z0-9+/=]+';", policy)
+    assert re.search(r"style-src 'sha256-[A-Za-z0-9+/=]+';", policy) and "unsafe" not in policy
     assert not page.all("link") and not page.all("img") and not page.all("iframe")
     assert all(a.get("src") is None for a in page.all("script"))
     assert not re.search(r"(src|href)=\"(https?:)?//", text.replace(f'href="{DOCS}', ""))

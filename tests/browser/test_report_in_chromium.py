@@ -120,7 +120,7 @@ def test_the_rendered_page_counts_the_fleet_and_shows_the_blocker_and_the_unreac
     assert "hidden" not in form and dom.find("output", id="filter-shown")[0][1] == "3 L1 hosts"
 
     boxes = {text.split()[2]: (attrs, text) for attrs, text in dom.find("li") if (attrs.get("class") or "").startswith("l1 ")}
-    assert {host: attrs["data-verdict"] for host, (attrs, _) in boxes.items()} == {"lab-hv1": "blocked", "lab-hv2": "ready", "lab-hv3": "unreachable"}
+    assert {host: attrs["data-verdict"] for host, (attrs, _text) in boxes.items()} == {"lab-hv1": "blocked", "lab-hv2": "ready", "lab-hv3": "unreachable"}
     blocked = boxes["lab-hv1"][1]
     assert "Blocked lab-hv1" in blocked and "vm.saved_state" in blocked and "Fix:" in blocked
     links = {attrs["href"] for attrs, text in dom.find("a", **{"class": "code"}) if text == "vm.saved_state"}
@@ -258,5 +258,5 @@ def test_a_hostile_vm_name_is_text_in_the_browser_after_ansible_wrote_the_page(c
     dom = Dom(dump_dom(chromium, (tmp_path / "hostile.html").as_uri()))
     assert dom.find("title")[0][1].startswith("Nested virtualization report")
     assert not dom.find("img") and len(dom.find("script")) == 1
-    texts = " ".join(text for _, text in dom.find("body"))
+    texts = " ".join(text for _attrs, text in dom.find("body"))
     assert texts.count("<script>document.title='INJECTED'</script>") >= 4  # the play and three VM names, as text

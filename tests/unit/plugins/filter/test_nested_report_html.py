@@ -216,7 +216,7 @@ def test_everything_from_the_report_is_escaped() -> None:
     page = Page(text)
     # The one script is the page's own; no element or attribute came from the data.
     assert len(page.all("script")) == 1 and not page.all("img")
-    assert all(not key.startswith("on") for _, attrs in page.elements for key in attrs)
+    assert all(not key.startswith("on") for _tag, attrs in page.elements for key in attrs)
     assert "<script>alert" not in text and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in text
     assert evil in page.text  # shown as text, whole
     assert all(a["href"] and a["href"].startswith((DOCS, "#")) for a in page.all("a"))

@@ -58,10 +58,14 @@ def fleet_run(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Path]:
         lab: Lab = start(LAB)
         # check.yml (read-only) writes the HTML report too, and says where.
         checked = tmp_path_factory.mktemp("check-reports")
-        check = lab.playbook(REPO / "playbooks" / "check.yml", "-e", f"nested_report_dir={checked}")
+        # The role's options reach the page: the docs' URL and the collapse threshold.
+        check = lab.playbook(REPO / "playbooks" / "check.yml", "-e", f"nested_report_dir={checked}",
+                             "-e", "nested_report_docs_url=https://docs.example/hyperv.nested/", "-e", "nested_report_html_collapse_above=2")
         said = check.task_results("Say where the report files are")
         assert any(f"Report (HTML): {checked}/nested-report.html" in result.get("msg", []) for result in said.values()), check.stdout[-3000:]
-        assert "lab-hv1" in (checked / "nested-report.html").read_text(encoding="utf-8")
+        checked_page = (checked / "nested-report.html").read_text(encoding="utf-8")
+        assert 'href="https://docs.example/hyperv.nested/reason-codes.md#vmsaved_state"' in checked_page
+        assert "<details open" not in checked_page and "3 L1 hosts: the boxes are collapsed" in checked_page
         host_vars = lab.inventory.parent / "host_vars"
         host_vars.mkdir(exist_ok=True)
         (host_vars / "lab-hv3.yml").write_text(yaml.safe_dump({"ansible_port": closed_port(), "nested_hyperv_connect_timeout": 5}), encoding="utf-8")

@@ -19,6 +19,7 @@ from ansible_collections.hyperv.nested.plugins.plugin_utils.nested_report_html i
     L1_VERDICTS,
     counts,
     github_anchor,
+    l0_verdict,
     l1_verdict,
     reason_code_link,
 )
@@ -281,3 +282,29 @@ def test_a_long_error_shows_its_start_and_opens_to_the_whole_text() -> None:
     assert "lab-hv2 cannot become a Hyper-V host" in problems and "THE END" not in problems and "\u2026" in problems
     assert page.text.count("THE END") == 1  # the whole text, once, inside the host's box
     assert page.all("details", **{"class": "error"})
+
+
+def test_an_l0_host_has_its_own_verdict_from_what_this_run_read_of_it() -> None:
+    hardware = {**BCD, "code": "host.slat_missing", "msg": "No SLAT.", "fix": "Use another host."}
+    blocked_parent = row("lab-hv1", parent="hv01")
+    blocked_parent["parent_host"]["blockers"] = [hardware]
+    unread = row("lab-hv2", parent="hv02", status="unreachable", error="no route")
+    unread["parent_host"] = None
+    old = row("lab-hv3", parent="hv03")
+    rep = report([blocked_parent, unread, old], this_run=["lab-hv1", "lab-hv2"])
+    current = set(rep["last_run"]["hosts"])
+    rows = {r["parent"]: r for r in rep["hosts"]}
+    assert [l0_verdict([rows[parent]], current) for parent in ("hv01", "hv02", "hv03")] == ["blocked", "unknown", "stale"]
+    text = Page(html(rep)).text
+    assert "Blocked hv01 L0" in text and "Not read hv02 L0" in text and "Not checked in this run hv03 L0" in text
+    assert "host.slat_missing (hv02) : No SLAT. Fix: Use another host." in text
+
+
+def test_a_not_ready_host_without_a_code_says_why() -> None:
+    off = guest("lab-vm9", None, False)
+    off["note"] = "the guest is Off"
+    ready_inside = row("lab-hv1", guests=[off])
+    ready_inside["status"] = "not_ready"  # nested virtualization works, a guest is not connected
+    text = Page(html(report([ready_inside]))).text
+    assert "Not ready: L2 guest lab-vm9 is not connected (the guest is Off)" in text
+    assert "NOT connected lab-vm9" in text

@@ -8,6 +8,7 @@ translation, ...); the test of the report also records every request the page ma
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -69,14 +70,21 @@ def why_missing() -> tuple[bool, str]:
 def dump_dom(binary: str, url: str, *, window: str = "1280,1000", timeout: float = 60) -> str:
     """The DOM after load (and after the page's script ran), serialised by chromium itself."""
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        done = subprocess.run(
+        process = subprocess.Popen(
             [binary, *FLAGS, f"--user-data-dir={profile}", f"--window-size={window}", "--dump-dom", url],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
             stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # its helper processes go with it
         )
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    done = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     if done.returncode != 0 or "<html" not in done.stdout:
         raise RuntimeError(f"chromium --dump-dom exit {done.returncode}: {done.stderr[-2000:]}")
     return done.stdout

@@ -9,15 +9,32 @@ nested_report_render.yml; the JSON it makes is described in docs/report.md.
 from __future__ import annotations
 
 import json
+import re
 import typing as t
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from ansible.errors import AnsibleError, AnsibleFilterError
 
 from ansible_collections.hyperv.nested.plugins.filter.nested_findings import nested_l1_findings
+from ansible_collections.hyperv.nested.plugins.plugin_utils.nested_report_html import DEFAULT_COLLAPSE_ABOVE, DEFAULT_DOCS_URL, render_html
 
 SCHEMA_VERSION = 1
 STATUSES = ("ready", "not_ready", "failed", "unreachable")
+COLLECTION_ROOT = Path(__file__).resolve().parents[2]
+
+
+def collection_version(root: Path = COLLECTION_ROOT) -> str | None:
+    """The version of this collection: MANIFEST.json of an installed one, else galaxy.yml of a source tree."""
+    try:
+        return str(json.loads((root / "MANIFEST.json").read_text(encoding="utf-8"))["collection_info"]["version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    try:
+        found = re.search(r"^version:\s*['\"]?([^'\"\s#]+)", (root / "galaxy.yml").read_text(encoding="utf-8"), re.MULTILINE)
+    except OSError:
+        return None
+    return found.group(1) if found else None
 
 
 def _mapping(value: t.Any) -> Mapping[str, t.Any]:
@@ -235,6 +252,10 @@ _ON_PARENT = {
     "nested_networking_spoofing_result": "turning MAC address spoofing on, on its parent {parent}",
 }
 
+# Registered results of tasks that only wait until the L1 host answers (wait_for_connection): their
+# failure means the host was not reached, although Ansible counts it as failed.
+_REACHING = frozenset({"nested_hyperv_connection"})
+
 
 def _text(value: t.Any) -> str:
     if isinstance(value, list):
@@ -264,7 +285,7 @@ def _failure_of(variables: Mapping[str, t.Any], sources: Iterable[str]) -> dict[
             what = _ON_PARENT[name].format(parent=parent)
             found = {"failed": True, "unreachable": False, "msg": f"{what} {'was not reached' if value.get('unreachable') else 'failed'}: {message}"}
         else:
-            found = {"failed": True, "unreachable": bool(value.get("unreachable")), "msg": message}
+            found = {"failed": True, "unreachable": bool(value.get("unreachable")) or name in _REACHING, "msg": message}
     return found
 
 
@@ -340,6 +361,7 @@ def nested_report_merge(previous: t.Any, rows: Iterable[Mapping[str, t.Any]], ru
     for row in rows:
         merged[str(row["host"])] = dict(row)
     run = dict(_mapping(run))
+    run.setdefault("collection_version", collection_version())
     run.setdefault("hosts", [str(row["host"]) for row in rows or [] if isinstance(row, Mapping) and row.get("host")])
     return {
         "schema_version": SCHEMA_VERSION,
@@ -452,13 +474,31 @@ def _markdown(report: Mapping[str, t.Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def nested_report_render(report: Mapping[str, t.Any], form: str = "text", hosts: Iterable[str] | None = None) -> t.Any:
-    """The report as console lines (`text`, the rows of `hosts`, default all) or as one Markdown document (`markdown`)."""
+def nested_report_render(
+    report: Mapping[str, t.Any],
+    form: str = "text",
+    hosts: Iterable[str] | None = None,
+    docs_url: str = DEFAULT_DOCS_URL,
+    collapse_above: int = DEFAULT_COLLAPSE_ABOVE,
+) -> t.Any:
+    """The report as console lines (`text`, the rows of `hosts`, default all), as one Markdown document
+    (`markdown`) or as one self-contained HTML page (`html`: reason codes link into `docs_url`, boxes
+    collapsed above `collapse_above` L1 hosts)."""
     report = _mapping(report)
     if form == "markdown":
         return _markdown(report)
+    if form == "html":
+        if not isinstance(docs_url, str) or not docs_url:
+            raise AnsibleFilterError("nested_report_render: docs_url must be a non-empty string (the URL of the collection's docs/ folder).")
+        try:
+            threshold = int(collapse_above)
+        except (TypeError, ValueError):
+            raise AnsibleFilterError(f"nested_report_render: collapse_above must be a whole number, got {collapse_above!r}.") from None
+        if threshold < 0:
+            raise AnsibleFilterError(f"nested_report_render: collapse_above must be 0 or more, got {threshold}.")
+        return render_html(report, docs_url=docs_url, collapse_above=threshold)
     if form != "text":
-        raise AnsibleFilterError("nested_report_render: form must be 'text' or 'markdown'.")
+        raise AnsibleFilterError("nested_report_render: form must be 'text', 'markdown' or 'html'.")
     rows = [row for row in report.get("hosts") or [] if isinstance(row, Mapping)]
     wanted = None if hosts is None else {str(host) for host in hosts}
     shown = [row for row in rows if wanted is None or row.get("host") in wanted]

@@ -9,6 +9,8 @@ import typing as t
 from ansible_collections.hyperv.nested.plugins.filter.nested_findings import nested_finding_line, nested_l1_findings
 from ansible_collections.hyperv.nested.plugins.filter.nested_report import (
     FilterModule,
+    collection_version,
+    nested_report_failure,
     nested_report_merge,
     nested_report_render,
     nested_report_row,
@@ -123,7 +125,7 @@ def test_a_limited_run_merges_into_the_earlier_report_and_gone_hosts_drop_out() 
     earlier = nested_report_merge(None, [row("a", "T1"), row("b", "T1"), row("gone", "T1")], {"at": "T1", "limit": None}, ["a", "b", "gone"])
     merged = nested_report_merge(json.dumps(earlier), [row("b", "T2", "failed")], {"at": "T2", "limit": "b"}, ["a", "b"])
     assert [(r["host"], r["reported_at"], r["status"]) for r in merged["hosts"]] == [("a", "T1", "ready"), ("b", "T2", "failed")]
-    assert merged["last_run"] == {"at": "T2", "limit": "b", "hosts": ["b"]} and merged["generated_at"] == "T2"
+    assert merged["last_run"] == {"at": "T2", "limit": "b", "hosts": ["b"], "collection_version": collection_version()} and merged["generated_at"] == "T2"
     assert merged["schema_version"] == 1
     # An unreadable or older file is not merged.
     assert [r["host"] for r in nested_report_merge("{not json", [row("a", "T3")], {"at": "T3"}, ["a", "b"])["hosts"]] == ["a"]
@@ -142,3 +144,15 @@ def test_console_columns_stay_aligned_with_fqdn_names_and_words_match_the_markdo
     assert "True" not in markdown and "False" not in markdown
     assert nested_report_render(report, "text", hosts=["b"])[-1].endswith("1 more in the report file from earlier runs")
     assert set(FilterModule().filters()) == {"nested_report_row", "nested_report_rows", "nested_report_failure", "nested_report_merge", "nested_report_render"}
+
+
+def test_an_l1_host_that_never_answered_is_unreachable_not_failed() -> None:
+    """nested_hyperv waits for the L1 host (wait_for_connection); when that times out, the host was not reached."""
+    timed_out = {"failed": True, "msg": "timed out waiting for ping module test: Connection refused", "elapsed": 600}
+    failure = nested_report_failure({"nested_hyperv_connection": timed_out}, ["nested_hyperv_before", "nested_hyperv_connection"])
+    assert failure == {"failed": True, "unreachable": True, "msg": "timed out waiting for ping module test: Connection refused"}
+    assert nested_report_row(facts(failure=failure))["status"] == "unreachable"
+    # A later failure of another task (the host was reached then) is a failure.
+    later = nested_report_failure({"nested_hyperv_connection": timed_out, "nested_hyperv_after": {"failed": True, "msg": "no hypervisor"}},
+                                  ["nested_hyperv_connection", "nested_hyperv_after"])
+    assert later["unreachable"] is False

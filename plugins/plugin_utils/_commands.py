@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import typing as t
 
+from ansible_collections.hyperv.nested.plugins.plugin_utils._wire import Operation
+
 # PowerShell treats these as quote characters too, so they must be doubled inside '...'.
 _SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
 # Wildcard characters of -Name patterns, and the backtick that escapes them.
@@ -57,7 +59,7 @@ def _parameters(parameters: dict[str, t.Any]) -> str:
 _SWITCHES = frozenset({"Force", "TurnOff", "AsJob", "Passthru", "Confirm", "WhatIf", "ResetServerAddresses"})
 
 
-def render(operation: dict[str, t.Any]) -> str:
+def render(operation: Operation) -> str:
     kind = operation["kind"]
     if kind == "cmdlet":
         selector = ""
@@ -91,5 +93,5 @@ def render(operation: dict[str, t.Any]) -> str:
     raise ValueError(f"unknown operation kind {kind!r}")
 
 
-def render_all(operations: t.Iterable[dict[str, t.Any]]) -> list[str]:
+def render_all(operations: t.Iterable[Operation]) -> list[str]:
     return [render(operation) for operation in operations]

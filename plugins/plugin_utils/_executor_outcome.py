@@ -9,6 +9,7 @@ import typing as t
 from collections.abc import Callable
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._commands import render
+from ansible_collections.hyperv.nested.plugins.plugin_utils._wire import Operation
 
 
 def _unchanged(text: t.Any) -> t.Any:
@@ -16,7 +17,7 @@ def _unchanged(text: t.Any) -> t.Any:
 
 
 def operation_reports(
-    operations: list[dict[str, t.Any]], outcome: dict[str, t.Any], scrub: Callable[[t.Any], t.Any] = _unchanged
+    operations: t.Sequence[Operation], outcome: dict[str, t.Any], scrub: Callable[[t.Any], t.Any] = _unchanged
 ) -> list[dict[str, t.Any]]:
     """One entry per planned operation: its command line, status (ok, failed, not_run), the
     host's message and how long it took. Operations the host did not report count as not run."""

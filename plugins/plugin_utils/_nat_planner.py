@@ -27,7 +27,23 @@ from ansible_collections.hyperv.nested.plugins.plugin_utils._addressing import (
     prefix_overlaps,
 )
 from ansible_collections.hyperv.nested.plugins.plugin_utils._nested_rules import AZURE_DNS, platform_of
+from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import Planned, PlanningError
 from ansible_collections.hyperv.nested.plugins.plugin_utils._validation import name_problem, vm_name_problem
+from ansible_collections.hyperv.nested.plugins.plugin_utils._wire import (
+    FirewallRule,
+    GuestAdapter,
+    GuestIpv4,
+    IpAddress,
+    NatInfo,
+    NetworkSection,
+    Operation,
+    ProbeAnswer,
+    StaticMapping,
+    SwitchInfo,
+    VmAdapter,
+    VmInfo,
+    same_name,
+)
 
 DEFAULT_DNS = ("1.1.1.1", "8.8.8.8")
 _WILDCARDS = frozenset("*?[]")
@@ -35,14 +51,6 @@ _WILDCARDS = frozenset("*?[]")
 # mapping's protocol, external address and port (unique on a host: Windows maps each only once).
 FIREWALL_GROUP = "hyperv.nested NAT port mappings"
 _ANY_ADDRESS = "0.0.0.0"
-
-
-class PlanError(Exception):
-    """The task cannot be carried out as asked; nothing has been sent to the target."""
-
-    def __init__(self, msg: str) -> None:
-        super().__init__(msg)
-        self.msg = msg
 
 
 @dataclass(frozen=True)
@@ -87,37 +95,26 @@ class NatSpec:
         return f"vEthernet ({self.switch_name})"
 
 
-@dataclass
-class Plan:
-    operations: list[dict[str, t.Any]]
-    before: dict[str, t.Any]
-    after: dict[str, t.Any]
-    warnings: list[str]
-    guests: list[dict[str, t.Any]]
-    port_mappings: list[dict[str, t.Any]]
-    notes: list[str] = field(default_factory=list)
-
-
 # --------------------------------------------------------------------------- arguments
 
 
 def _name(value: t.Any, option: str) -> str:
     problem = name_problem(value)
     if problem:
-        raise PlanError(f"{option}: the name {value!r} {problem}")
+        raise PlanningError(f"{option}: the name {value!r} {problem}")
     text = str(value).strip()
     if _WILDCARDS.intersection(text):
         # The removal cmdlets select switches and NATs by name, and Windows reads *?[] there as wildcards.
-        raise PlanError(f"{option}: {text!r} contains a wildcard character (* ? [ ]); use a plain name")
+        raise PlanningError(f"{option}: {text!r} contains a wildcard character (* ? [ ]); use a plain name")
     return text
 
 
 def _dns(values: t.Any, option: str) -> tuple[IPv4Address, ...]:
     if not values:
-        raise PlanError(f"{option}: give at least one DNS server address")
+        raise PlanningError(f"{option}: give at least one DNS server address")
     servers = tuple(parse_address(value, f"{option}[{index}]") for index, value in enumerate(values))
     if len(set(servers)) != len(servers):
-        raise PlanError(f"{option}: lists the same server more than once")
+        raise PlanningError(f"{option}: lists the same server more than once")
     return servers
 
 
@@ -125,9 +122,9 @@ def _port(value: t.Any, option: str) -> int:
     try:
         port = int(value)
     except (TypeError, ValueError):
-        raise PlanError(f"{option}: {value!r} is not a port number") from None
+        raise PlanningError(f"{option}: {value!r} is not a port number") from None
     if not 1 <= port <= 65535:
-        raise PlanError(f"{option}: {port} is not a port number between 1 and 65535")
+        raise PlanningError(f"{option}: {port} is not a port number between 1 and 65535")
     return port
 
 
@@ -136,7 +133,7 @@ def build_spec(args: dict[str, t.Any]) -> NatSpec:
     try:
         return _build_spec(args)
     except AddressError as exc:
-        raise PlanError(str(exc)) from None
+        raise PlanningError(str(exc)) from None
 
 
 def _build_spec(args: dict[str, t.Any]) -> NatSpec:
@@ -154,16 +151,16 @@ def _build_spec(args: dict[str, t.Any]) -> NatSpec:
         vm = raw.get("vm")
         problem = vm_name_problem(vm)
         if problem:
-            raise PlanError(f"{where}.vm: the VM name {vm!r} {problem}")
+            raise PlanningError(f"{where}.vm: the VM name {vm!r} {problem}")
         key = vm.casefold()
         if key in seen_vms:
-            raise PlanError(f"{where}.vm: {vm} is already listed as guests[{seen_vms[key]}]")
+            raise PlanningError(f"{where}.vm: {vm} is already listed as guests[{seen_vms[key]}]")
         seen_vms[key] = index
         ip = None
         if raw.get("ip") not in (None, ""):
             ip = parse_guest_address(raw["ip"], network, gateway, f"{where}.ip")
             if ip in seen_ips:
-                raise PlanError(f"{where}.ip: {ip} is already the address of guests[{seen_ips[ip]}]")
+                raise PlanningError(f"{where}.ip: {ip} is already the address of guests[{seen_ips[ip]}]")
             seen_ips[ip] = index
         dns = _dns(raw["dns"], f"{where}.dns") if raw.get("dns") is not None else default_dns
         username = raw.get("username") or args.get("guest_username")
@@ -177,25 +174,25 @@ def _build_spec(args: dict[str, t.Any]) -> NatSpec:
         where = f"port_mappings[{index}]"
         protocol = str(raw.get("protocol") or "tcp").upper()
         if protocol not in ("TCP", "UDP"):
-            raise PlanError(f"{where}.protocol: {raw.get('protocol')!r} is not tcp or udp")
+            raise PlanningError(f"{where}.protocol: {raw.get('protocol')!r} is not tcp or udp")
         external_port = _port(raw.get("external_port"), f"{where}.external_port")
         internal_port = _port(raw.get("internal_port"), f"{where}.internal_port")
         external_ip = parse_address(raw.get("external_ip") or "0.0.0.0", f"{where}.external_ip")
         internal_ip = None
         target_vm: str | None = None
         if raw.get("internal_ip") not in (None, "") and raw.get("vm"):
-            raise PlanError(f"{where}: give internal_ip or vm, not both")
+            raise PlanningError(f"{where}: give internal_ip or vm, not both")
         if raw.get("internal_ip") not in (None, ""):
             internal_ip = parse_guest_address(raw["internal_ip"], network, gateway, f"{where}.internal_ip")
         elif raw.get("vm"):
             target_vm = str(raw["vm"])
             if target_vm.casefold() not in seen_vms:
-                raise PlanError(f"{where}.vm: {target_vm} is not one of the guests; list it under guests or give internal_ip")
+                raise PlanningError(f"{where}.vm: {target_vm} is not one of the guests; list it under guests or give internal_ip")
         else:
-            raise PlanError(f"{where}: give internal_ip or vm (a guest listed under guests)")
+            raise PlanningError(f"{where}: give internal_ip or vm (a guest listed under guests)")
         mapping_key = (protocol, external_ip, external_port)
         if mapping_key in seen_keys:
-            raise PlanError(f"{where}: {protocol} {external_ip}:{external_port} is already mapped by port_mappings[{seen_keys[mapping_key]}]")
+            raise PlanningError(f"{where}: {protocol} {external_ip}:{external_port} is already mapped by port_mappings[{seen_keys[mapping_key]}]")
         seen_keys[mapping_key] = index
         mappings.append(MappingSpec(index, protocol, external_ip, external_port, internal_ip, target_vm, internal_port))
 
@@ -221,9 +218,9 @@ def require_credentials(spec: NatSpec) -> None:
         return
     for guest in spec.guests:
         if not guest.username:
-            raise PlanError(f"guests[{guest.index}].username: no user for {guest.vm}; set it or guest_username")
+            raise PlanningError(f"guests[{guest.index}].username: no user for {guest.vm}; set it or guest_username")
         if not guest.password:
-            raise PlanError(f"guests[{guest.index}].password: no password for {guest.vm}; set it or guest_password")
+            raise PlanningError(f"guests[{guest.index}].password: no password for {guest.vm}; set it or guest_password")
 
 
 def probe_parameters(spec: NatSpec) -> dict[str, t.Any]:
@@ -242,10 +239,6 @@ def probe_parameters(spec: NatSpec) -> dict[str, t.Any]:
 # --------------------------------------------------------------------------- helpers
 
 
-def _same(left: t.Any, right: t.Any) -> bool:
-    return str(left or "").casefold() == str(right or "").casefold()
-
-
 def _same_prefix(value: t.Any, network: IPv4Network) -> bool:
     try:
         return parse_prefix(str(value)) == network
@@ -257,18 +250,24 @@ def _mac(value: t.Any) -> str:
     return "".join(ch for ch in str(value or "").upper() if ch in "0123456789ABCDEF")
 
 
-def _cmdlet(cmdlet: str, parameters: dict[str, t.Any], **selector: t.Any) -> dict[str, t.Any]:
-    return {"kind": "cmdlet", "cmdlet": cmdlet, **selector, "parameters": parameters}
+def _cmdlet(cmdlet: str, parameters: dict[str, t.Any], *, vm: str | None = None, adapter_id: str | None = None) -> Operation:
+    operation: Operation = {"kind": "cmdlet", "cmdlet": cmdlet}
+    if vm is not None:
+        operation["vm"] = vm
+    if adapter_id is not None:
+        operation["adapter_id"] = adapter_id
+    operation["parameters"] = parameters
+    return operation
 
 
-def _mapping_text(mapping: dict[str, t.Any]) -> str:
+def _mapping_text(mapping: StaticMapping) -> str:
     return (
         f"{str(mapping['protocol']).upper()} {mapping['external_ip_address']}:{mapping['external_port']}"
         f" -> {mapping['internal_ip_address']}:{mapping['internal_port']}"
     )
 
 
-def _ipv4(entry: dict[str, t.Any]) -> IPv4Address | None:
+def _ipv4(entry: IpAddress | GuestIpv4) -> IPv4Address | None:
     try:
         return parse_address(entry.get("ip_address"), "ip_address")
     except AddressError:
@@ -277,37 +276,37 @@ def _ipv4(entry: dict[str, t.Any]) -> IPv4Address | None:
 
 @dataclass
 class _HostState:
-    switch: dict[str, t.Any] | None
-    nat: dict[str, t.Any] | None
+    switch: SwitchInfo | None
+    nat: NatInfo | None
     adapter_index: int | None
-    addresses: list[dict[str, t.Any]]  # IPv4 addresses of vEthernet (switch) inside the prefix
-    mappings: list[dict[str, t.Any]]  # static mappings of our NAT
+    addresses: list[IpAddress]  # IPv4 addresses of vEthernet (switch) inside the prefix
+    mappings: list[StaticMapping]  # static mappings of our NAT
 
 
-def _host_state(spec: NatSpec, network_section: dict[str, t.Any]) -> _HostState:
-    switches = [s for s in network_section.get("switches") or [] if _same(s.get("name"), spec.switch_name)]
+def _host_state(spec: NatSpec, network_section: NetworkSection) -> _HostState:
+    switches = [s for s in network_section.get("switches") or [] if same_name(s.get("name"), spec.switch_name)]
     if len(switches) > 1:
         # Hyper-V allows that, and Remove-VMSwitch -Name would take all of them.
         kinds = ", ".join(str(s.get("switch_type")) for s in switches)
-        raise PlanError(f"switch_name: {len(switches)} switches are named {spec.switch_name} ({kinds}); rename or remove the extra ones first")
-    nats = [n for n in network_section.get("nats") or [] if _same(n.get("name"), spec.nat_name)]
+        raise PlanningError(f"switch_name: {len(switches)} switches are named {spec.switch_name} ({kinds}); rename or remove the extra ones first")
+    nats = [n for n in network_section.get("nats") or [] if same_name(n.get("name"), spec.nat_name)]
     adapter_index = None
     for adapter in network_section.get("adapters") or []:
-        if _same(adapter.get("name"), spec.interface_alias):
+        if same_name(adapter.get("name"), spec.interface_alias):
             adapter_index = adapter.get("interface_index")
     addresses = []
     for entry in network_section.get("ip_addresses") or []:
         address = _ipv4(entry)
-        on_ours = (adapter_index is not None and entry.get("interface_index") == adapter_index) or _same(entry.get("interface_alias"), spec.interface_alias)
+        on_ours = (adapter_index is not None and entry.get("interface_index") == adapter_index) or same_name(entry.get("interface_alias"), spec.interface_alias)
         if on_ours and address is not None and address in spec.network:
             addresses.append(entry)
             if adapter_index is None:
                 adapter_index = entry.get("interface_index")
-    mappings = [m for m in network_section.get("static_mappings") or [] if _same(m.get("nat_name"), spec.nat_name)]
+    mappings = [m for m in network_section.get("static_mappings") or [] if same_name(m.get("nat_name"), spec.nat_name)]
     return _HostState(switches[0] if switches else None, nats[0] if nats else None, adapter_index, addresses, mappings)
 
 
-def _addresses_in(network_section: dict[str, t.Any], interface_index: int, prefix: t.Any) -> list[dict[str, t.Any]]:
+def _addresses_in(network_section: NetworkSection, interface_index: int, prefix: t.Any) -> list[IpAddress]:
     try:
         network = parse_prefix(str(prefix))
     except AddressError:
@@ -320,7 +319,7 @@ def _addresses_in(network_section: dict[str, t.Any], interface_index: int, prefi
     return found
 
 
-def _describe_host(spec: NatSpec, state: _HostState, network_section: dict[str, t.Any]) -> dict[str, t.Any]:
+def _describe_host(spec: NatSpec, state: _HostState, network_section: NetworkSection) -> dict[str, t.Any]:
     described = {
         "switch": {"name": state.switch["name"], "switch_type": state.switch.get("switch_type")} if state.switch else None,
         "nat": {"name": state.nat["name"], "prefix": state.nat.get("internal_ip_interface_address_prefix")} if state.nat else None,
@@ -338,17 +337,16 @@ def _describe_host(spec: NatSpec, state: _HostState, network_section: dict[str, 
 # --------------------------------------------------------------------------- planning
 
 
-def plan(spec: NatSpec, probe: dict[str, t.Any]) -> Plan:
+def plan(spec: NatSpec, probe: ProbeAnswer) -> Planned:
     network_section = probe.get("network") or {}
     if network_section.get("hyperv_module") is False:
-        raise PlanError("Hyper-V is not installed on this host (no Hyper-V PowerShell module): install it and reboot before configuring NAT")
+        raise PlanningError("Hyper-V is not installed on this host (no Hyper-V PowerShell module): install it and reboot before configuring NAT")
     state = _host_state(spec, network_section)
     if spec.state == "absent":
         return _plan_absent(spec, state, network_section)
     spec, notes = _with_default_dns(spec, probe.get("platform"))
     result = _plan_present(spec, state, network_section, probe)
-    result.notes = notes + result.notes
-    return result
+    return dataclasses.replace(result, notes=notes + result.notes)
 
 
 def _with_default_dns(spec: NatSpec, platform: t.Any) -> tuple[NatSpec, list[str]]:
@@ -371,27 +369,27 @@ def _with_default_dns(spec: NatSpec, platform: t.Any) -> tuple[NatSpec, list[str
     return dataclasses.replace(spec, guests=tuple(guest if guest.dns is not None else dataclasses.replace(guest, dns=default) for guest in spec.guests)), notes
 
 
-def _firewall_rule_name(mapping: dict[str, t.Any]) -> str:
+def _firewall_rule_name(mapping: StaticMapping) -> str:
     protocol, address, port = _mapping_key(mapping)
     return f"hyperv.nested-nat-{protocol}-{address}-{port}"
 
 
-def _rule_admits(rule: dict[str, t.Any], mapping: dict[str, t.Any]) -> bool:
+def _rule_admits(rule: FirewallRule, mapping: StaticMapping) -> bool:
     """Whether a probed rule (wire protocol `firewall_rules`) admits the mapping's inbound traffic."""
     protocol, address, port = _mapping_key(mapping)
     addresses = [str(value).casefold() for value in rule.get("local_address") or []]
     wanted_addresses = ([], ["any"]) if address == _ANY_ADDRESS else ([address],)
     return (
         rule.get("enabled") is True
-        and _same(rule.get("direction"), "Inbound")
-        and _same(rule.get("action"), "Allow")
-        and _same(rule.get("protocol"), protocol)
+        and same_name(rule.get("direction"), "Inbound")
+        and same_name(rule.get("action"), "Allow")
+        and same_name(rule.get("protocol"), protocol)
         and [str(value) for value in rule.get("local_port") or []] == [str(port)]
         and addresses in wanted_addresses
     )
 
 
-def _new_firewall_rule(spec: NatSpec, mapping: dict[str, t.Any]) -> dict[str, t.Any]:
+def _new_firewall_rule(spec: NatSpec, mapping: StaticMapping) -> Operation:
     protocol, address, port = _mapping_key(mapping)
     parameters: dict[str, t.Any] = {
         "Name": _firewall_rule_name(mapping),
@@ -411,25 +409,25 @@ def _new_firewall_rule(spec: NatSpec, mapping: dict[str, t.Any]) -> dict[str, t.
     return _cmdlet("New-NetFirewallRule", parameters)
 
 
-def _remove_firewall_rule(name: str) -> dict[str, t.Any]:
+def _remove_firewall_rule(name: str) -> Operation:
     return _cmdlet("Remove-NetFirewallRule", {"Name": name})
 
 
-def _firewall_rules(network_section: dict[str, t.Any]) -> dict[str, dict[str, t.Any]]:
+def _firewall_rules(network_section: NetworkSection) -> dict[str, FirewallRule]:
     """The probed rules of our group, by name (case-insensitively, as Windows compares them)."""
     return {str(rule.get("name")).casefold(): rule for rule in network_section.get("firewall_rules") or [] if rule.get("name")}
 
 
-def _other_nats(spec: NatSpec, network_section: dict[str, t.Any]) -> list[dict[str, t.Any]]:
-    return [nat for nat in network_section.get("nats") or [] if not _same(nat.get("name"), spec.nat_name)]
+def _other_nats(spec: NatSpec, network_section: NetworkSection) -> list[NatInfo]:
+    return [nat for nat in network_section.get("nats") or [] if not same_name(nat.get("name"), spec.nat_name)]
 
 
-def _nat_list(nats: list[dict[str, t.Any]]) -> str:
+def _nat_list(nats: list[NatInfo]) -> str:
     return ", ".join(f"{nat.get('name')} ({nat.get('internal_ip_interface_address_prefix')})" for nat in nats)
 
 
-def _plan_absent(spec: NatSpec, state: _HostState, network_section: dict[str, t.Any]) -> Plan:
-    operations: list[dict[str, t.Any]] = []
+def _plan_absent(spec: NatSpec, state: _HostState, network_section: NetworkSection) -> Planned:
+    operations: list[Operation] = []
     warnings: list[str] = []
     before = _describe_host(spec, state, network_section)
     after: dict[str, t.Any] = {"switch": None, "nat": None, "host_addresses": [], "port_mappings": []}
@@ -465,30 +463,30 @@ def _plan_absent(spec: NatSpec, state: _HostState, network_section: dict[str, t.
     if nat_ours and state.nat is not None:
         operations.append(_cmdlet("Remove-NetNat", {"Name": state.nat["name"], "Confirm": False}))
     if state.switch is not None:
-        if _same(state.switch.get("switch_type"), "Internal"):
+        if same_name(state.switch.get("switch_type"), "Internal"):
             operations.append(_cmdlet("Remove-VMSwitch", {"Name": state.switch["name"], "Force": True}))
         else:
             warnings.append(f"Switch {state.switch['name']} is {state.switch.get('switch_type')}, not an internal switch this module creates: left in place")
             after["switch"] = before["switch"]
-    return Plan(operations, before, after, warnings, [], [])
+    return Planned(operations, before, after, warnings, values=_values(spec, [], []))
 
 
-def _remove_address(interface_index: int, ip_address: str) -> dict[str, t.Any]:
+def _remove_address(interface_index: int, ip_address: str) -> Operation:
     return _cmdlet("Remove-NetIPAddress", {"InterfaceIndex": interface_index, "IPAddress": ip_address, "Confirm": False})
 
 
-def _check_host_conflicts(spec: NatSpec, state: _HostState, network_section: dict[str, t.Any]) -> tuple[bool, bool]:
+def _check_host_conflicts(spec: NatSpec, state: _HostState, network_section: NetworkSection) -> tuple[bool, bool]:
     """Fail on what must not be touched; return (recreate switch, recreate NAT)."""
     recreate_switch = False
-    if state.switch is not None and not _same(state.switch.get("switch_type"), "Internal"):
+    if state.switch is not None and not same_name(state.switch.get("switch_type"), "Internal"):
         kind = state.switch.get("switch_type")
-        if _same(kind, "External"):
-            raise PlanError(
+        if same_name(kind, "External"):
+            raise PlanningError(
                 f"switch_name: a switch named {state.switch['name']} exists and is External; it carries a physical network "
                 "(maybe this host's own connection), so it is never replaced: choose another switch_name"
             )
         if not spec.replace:
-            raise PlanError(
+            raise PlanningError(
                 f"switch_name: a switch named {state.switch['name']} exists and is {kind}, not Internal; "
                 "set replace: true to replace it or choose another switch_name"
             )
@@ -499,7 +497,7 @@ def _check_host_conflicts(spec: NatSpec, state: _HostState, network_section: dic
         current = state.nat.get("internal_ip_interface_address_prefix")
         if not _same_prefix(current, spec.network):
             if not spec.replace:
-                raise PlanError(
+                raise PlanningError(
                     f"prefix: NAT {state.nat['name']} exists with prefix {current}, not {spec.network}; "
                     "set replace: true to replace it or choose another nat_name"
                 )
@@ -508,7 +506,7 @@ def _check_host_conflicts(spec: NatSpec, state: _HostState, network_section: dic
     others = _other_nats(spec, network_section)
     if state.nat is None and others and not spec.allow_multiple_nats:
         first = others[0]
-        raise PlanError(
+        raise PlanningError(
             f"nat_name: this host already has the NAT network {_nat_list(others)}, which this task does not manage, so "
             f"{spec.nat_name} is not added: Windows supports one NAT network per host (Microsoft, 'Set up a NAT network': "
             "'Multiple NAT networks are not supported'). Manage that one instead "
@@ -517,29 +515,29 @@ def _check_host_conflicts(spec: NatSpec, state: _HostState, network_section: dic
         )
 
     for nat in network_section.get("nats") or []:
-        if _same(nat.get("name"), spec.nat_name):
+        if same_name(nat.get("name"), spec.nat_name):
             continue
         other = prefix_overlaps(spec.network, nat.get("internal_ip_interface_address_prefix") or "")
         if other is not None:
-            raise PlanError(f"prefix: {spec.network} overlaps {other} of NAT {nat.get('name')}, which this task does not manage")
+            raise PlanningError(f"prefix: {spec.network} overlaps {other} of NAT {nat.get('name')}, which this task does not manage")
 
     for entry in network_section.get("ip_addresses") or []:
-        if not _same(entry.get("address_family") or "IPv4", "IPv4"):
+        if not same_name(entry.get("address_family") or "IPv4", "IPv4"):
             continue
         if state.adapter_index is not None and entry.get("interface_index") == state.adapter_index and not recreate_switch:
             continue
-        if _same(entry.get("interface_alias"), spec.interface_alias) and not recreate_switch:
+        if same_name(entry.get("interface_alias"), spec.interface_alias) and not recreate_switch:
             continue
         other = overlaps(spec.network, str(entry.get("ip_address")), int(entry.get("prefix_length") or 32))
         if other is not None:
-            raise PlanError(
+            raise PlanningError(
                 f"prefix: {spec.network} overlaps the network {other} of {entry.get('ip_address')} "
                 f"on {entry.get('interface_alias')}, which is already on this host"
             )
     return recreate_switch, recreate_nat
 
 
-def _plan_present(spec: NatSpec, state: _HostState, network_section: dict[str, t.Any], probe: dict[str, t.Any]) -> Plan:
+def _plan_present(spec: NatSpec, state: _HostState, network_section: NetworkSection, probe: ProbeAnswer) -> Planned:
     recreate_switch, recreate_nat = _check_host_conflicts(spec, state, network_section)
     guests = _resolve_guests(spec, probe)
     addresses = allocate(
@@ -552,7 +550,7 @@ def _plan_present(spec: NatSpec, state: _HostState, network_section: dict[str, t
     wanted_mappings = _wanted_mappings(spec, by_vm)
     _check_mapping_conflicts(spec, wanted_mappings, network_section)
 
-    operations: list[dict[str, t.Any]] = []
+    operations: list[Operation] = []
     warnings: list[str] = []
     before = _describe_host(spec, state, network_section)
     others = _other_nats(spec, network_section)
@@ -576,9 +574,9 @@ def _plan_present(spec: NatSpec, state: _HostState, network_section: dict[str, t
 
     # Mappings first: a replaced NAT takes its mappings along, a kept one may have stale ones.
     existing = [] if recreate_nat else list(state.mappings)
-    kept: list[dict[str, t.Any]] = []
-    stale: list[dict[str, t.Any]] = []
-    to_add: list[dict[str, t.Any]] = []
+    kept: list[StaticMapping] = []
+    stale: list[StaticMapping] = []
+    to_add: list[StaticMapping] = []
     for wanted in wanted_mappings:
         same_key = [m for m in existing if _mapping_key(m) == _mapping_key(wanted)]
         if len(same_key) == 1 and _mapping_target(same_key[0]) == _mapping_target(wanted):
@@ -717,23 +715,37 @@ def _plan_present(spec: NatSpec, state: _HostState, network_section: dict[str, t
         }
         for w in wanted_mappings
     ]
-    return Plan(operations, before, after, warnings, guest_results, mapping_results)
+    return Planned(operations, before, after, warnings, values=_values(spec, guest_results, mapping_results))
 
 
-def _guest_op(guest: GuestSpec, operations: list[dict[str, t.Any]]) -> dict[str, t.Any]:
-    return {"kind": "guest", "vm": guest.vm, "username": guest.username, "password": guest.password, "operations": operations}
+def _values(spec: NatSpec, guests: list[dict[str, t.Any]], port_mappings: list[dict[str, t.Any]]) -> dict[str, t.Any]:
+    """The module's own return values: the NAT network, the guests' addresses, the port mappings."""
+    nat = {
+        "switch_name": spec.switch_name,
+        "nat_name": spec.nat_name,
+        "prefix": str(spec.network),
+        "gateway": str(spec.gateway),
+        "interface_alias": spec.interface_alias,
+        "state": spec.state,
+    }
+    return {"nat": nat, "guests": guests, "port_mappings": port_mappings}
 
 
-def _mapping_key(mapping: dict[str, t.Any]) -> tuple[str, str, int]:
+def _guest_op(guest: GuestSpec, operations: list[Operation]) -> Operation:
+    # require_credentials has made sure every guest has both.
+    return {"kind": "guest", "vm": guest.vm, "username": str(guest.username), "password": str(guest.password), "operations": operations}
+
+
+def _mapping_key(mapping: StaticMapping) -> tuple[str, str, int]:
     return (str(mapping["protocol"]).upper(), str(mapping["external_ip_address"]), int(mapping["external_port"]))
 
 
-def _mapping_target(mapping: dict[str, t.Any]) -> tuple[str, int]:
+def _mapping_target(mapping: StaticMapping) -> tuple[str, int]:
     return (str(mapping["internal_ip_address"]), int(mapping["internal_port"]))
 
 
-def _wanted_mappings(spec: NatSpec, by_vm: dict[str, IPv4Address]) -> list[dict[str, t.Any]]:
-    wanted = []
+def _wanted_mappings(spec: NatSpec, by_vm: dict[str, IPv4Address]) -> list[StaticMapping]:
+    wanted: list[StaticMapping] = []
     for mapping in spec.port_mappings:
         internal = mapping.internal_ip if mapping.internal_ip is not None else by_vm[str(mapping.vm).casefold()]
         wanted.append(
@@ -748,18 +760,18 @@ def _wanted_mappings(spec: NatSpec, by_vm: dict[str, IPv4Address]) -> list[dict[
     return wanted
 
 
-def _check_mapping_conflicts(spec: NatSpec, wanted: list[dict[str, t.Any]], network_section: dict[str, t.Any]) -> None:
+def _check_mapping_conflicts(spec: NatSpec, wanted: list[StaticMapping], network_section: NetworkSection) -> None:
     """A port another NAT already forwards cannot be forwarded here too."""
     any_ip = "0.0.0.0"
     for index, mapping in enumerate(wanted):
         for other in network_section.get("static_mappings") or []:
-            if _same(other.get("nat_name"), spec.nat_name):
+            if same_name(other.get("nat_name"), spec.nat_name):
                 continue
             if str(other.get("protocol")).upper() != mapping["protocol"] or int(other.get("external_port") or 0) != mapping["external_port"]:
                 continue
             ips = {str(other.get("external_ip_address")), mapping["external_ip_address"]}
             if any_ip in ips or len(ips) == 1:
-                raise PlanError(
+                raise PlanningError(
                     f"port_mappings[{index}].external_port: {mapping['protocol']} port {mapping['external_port']} is already "
                     f"forwarded by NAT {other.get('nat_name')} to {other.get('internal_ip_address')}:{other.get('internal_port')}"
                 )
@@ -771,12 +783,12 @@ def _check_mapping_conflicts(spec: NatSpec, wanted: list[dict[str, t.Any]], netw
 @dataclass
 class _Guest:
     spec: GuestSpec
-    vm_adapter: dict[str, t.Any]
-    os_adapter: dict[str, t.Any]
+    vm_adapter: VmAdapter
+    os_adapter: GuestAdapter
     network: IPv4Network
 
     @property
-    def ipv4(self) -> list[dict[str, t.Any]]:
+    def ipv4(self) -> list[GuestIpv4]:
         return list(self.os_adapter.get("ipv4") or [])
 
     @property
@@ -784,12 +796,12 @@ class _Guest:
         found = []
         for entry in self.ipv4:
             address = _ipv4(entry)
-            if address is not None and address in self.network and not _same(entry.get("prefix_origin"), "Dhcp"):
+            if address is not None and address in self.network and not same_name(entry.get("prefix_origin"), "Dhcp"):
                 found.append(address)
         return tuple(found)
 
     @property
-    def kept_outside_prefix(self) -> list[dict[str, t.Any]]:
+    def kept_outside_prefix(self) -> list[GuestIpv4]:
         """Addresses outside the prefix are never touched (DHCP ones go with DHCP)."""
         dhcp = bool(self.os_adapter.get("dhcp"))
         kept = []
@@ -797,7 +809,7 @@ class _Guest:
             address = _ipv4(entry)
             if address is None or address in self.network:
                 continue
-            if dhcp and _same(entry.get("prefix_origin"), "Dhcp"):
+            if dhcp and same_name(entry.get("prefix_origin"), "Dhcp"):
                 continue
             kept.append(entry)
         return kept
@@ -813,7 +825,7 @@ class _Guest:
         }
 
 
-def _resolve_guests(spec: NatSpec, probe: dict[str, t.Any]) -> list[_Guest]:
+def _resolve_guests(spec: NatSpec, probe: ProbeAnswer) -> list[_Guest]:
     if not spec.guests:
         return []
     vms_section = probe.get("vms") or {}
@@ -825,23 +837,23 @@ def _resolve_guests(spec: NatSpec, probe: dict[str, t.Any]) -> list[_Guest]:
         where = f"guests[{guest.index}]"
         key = guest.vm.casefold()
         if key in duplicates:
-            raise PlanError(f"{where}.vm: more than one VM is named {guest.vm} on this host")
+            raise PlanningError(f"{where}.vm: more than one VM is named {guest.vm} on this host")
         vm = vms.get(key)
         if vm is None:
             known = ", ".join(vms_section.get("all_names") or []) or "none"
-            raise PlanError(f"{where}.vm: no VM named {guest.vm} on this host (VMs: {known})")
+            raise PlanningError(f"{where}.vm: no VM named {guest.vm} on this host (VMs: {known})")
         if vm.get("state") != "Running":
-            raise PlanError(
+            raise PlanningError(
                 f"{where}.vm: {guest.vm} is {vm.get('state')}; start it first (its network is configured through PowerShell Direct, which needs the VM running)"
             )
         vm_adapter = _choose_adapter(spec, guest, vm)
         report = reports.get(key)
         if report is None or not report.get("reachable"):
             reason = (report or {}).get("error") or "the probe returned nothing for it"
-            raise PlanError(f"{where}: cannot reach {guest.vm} through PowerShell Direct: {reason}")
+            raise PlanningError(f"{where}: cannot reach {guest.vm} through PowerShell Direct: {reason}")
         os_adapters = [a for a in report.get("adapters") or [] if _mac(a.get("mac_address")) == _mac(vm_adapter.get("mac_address"))]
         if len(os_adapters) != 1:
-            raise PlanError(
+            raise PlanningError(
                 f"{where}: found no network adapter inside {guest.vm} with the MAC address {vm_adapter.get('mac_address')} "
                 f"of its VM adapter {vm_adapter.get('name')}"
             )
@@ -849,44 +861,44 @@ def _resolve_guests(spec: NatSpec, probe: dict[str, t.Any]) -> list[_Guest]:
     return resolved
 
 
-def _choose_adapter(spec: NatSpec, guest: GuestSpec, vm: dict[str, t.Any]) -> dict[str, t.Any]:
+def _choose_adapter(spec: NatSpec, guest: GuestSpec, vm: VmInfo) -> VmAdapter:
     where = f"guests[{guest.index}]"
     adapters = list(vm.get("adapters") or [])
     if guest.adapter is not None:
         named = [a for a in adapters if a.get("name") == guest.adapter]
         if len(named) != 1:
             names = ", ".join(str(a.get("name")) for a in adapters) or "none"
-            raise PlanError(f"{where}.adapter: {guest.vm} has {'no' if not named else 'more than one'} adapter named {guest.adapter} (adapters: {names})")
-        chosen: dict[str, t.Any] = named[0]
+            raise PlanningError(f"{where}.adapter: {guest.vm} has {'no' if not named else 'more than one'} adapter named {guest.adapter} (adapters: {names})")
+        chosen: VmAdapter = named[0]
     else:
-        ours = [a for a in adapters if _same(a.get("switch_name"), spec.switch_name)]
+        ours = [a for a in adapters if same_name(a.get("switch_name"), spec.switch_name)]
         if len(ours) == 1:
             chosen = ours[0]
         elif len(adapters) == 1:
             chosen = adapters[0]
         elif not adapters:
-            raise PlanError(f"{where}.vm: {guest.vm} has no network adapter")
+            raise PlanningError(f"{where}.vm: {guest.vm} has no network adapter")
         else:
             names = ", ".join(str(a.get("name")) for a in adapters)
-            raise PlanError(f"{where}.adapter: {guest.vm} has several network adapters ({names}); name the one for switch {spec.switch_name}")
+            raise PlanningError(f"{where}.adapter: {guest.vm} has several network adapters ({names}); name the one for switch {spec.switch_name}")
     connected = chosen.get("switch_name")
-    if connected and not _same(connected, spec.switch_name):
-        raise PlanError(
+    if connected and not same_name(connected, spec.switch_name):
+        raise PlanningError(
             f"{where}.adapter: adapter {chosen.get('name')} of {guest.vm} is connected to switch {connected}; "
             f"moving it to {spec.switch_name} would cut it off that network: disconnect it first or name another adapter"
         )
     return chosen
 
 
-def _plan_guest(spec: NatSpec, guest: _Guest, address: IPv4Address, switch_new: bool) -> tuple[list[dict[str, t.Any]], list[dict[str, t.Any]]]:
+def _plan_guest(spec: NatSpec, guest: _Guest, address: IPv4Address, switch_new: bool) -> tuple[list[Operation], list[Operation]]:
     """Host ops (connect the VM adapter) and guest ops (address, gateway, DNS on its own adapter)."""
     host_ops = []
-    if switch_new or not _same(guest.vm_adapter.get("switch_name"), spec.switch_name):
+    if switch_new or not same_name(guest.vm_adapter.get("switch_name"), spec.switch_name):
         host_ops.append(_cmdlet("Connect-VMNetworkAdapter", {"SwitchName": spec.switch_name}, vm=guest.spec.vm, adapter_id=guest.vm_adapter.get("id")))
 
     index = int(guest.os_adapter.get("interface_index") or 0)
     prefix_length = spec.network.prefixlen
-    ops: list[dict[str, t.Any]] = []
+    ops: list[Operation] = []
     dhcp = bool(guest.os_adapter.get("dhcp"))
 
     # Everything is removed while it certainly exists (as probed), before DHCP is turned off.
@@ -895,7 +907,7 @@ def _plan_guest(spec: NatSpec, guest: _Guest, address: IPv4Address, switch_new: 
         current = _ipv4(entry)
         if current is None:
             continue
-        if dhcp and _same(entry.get("prefix_origin"), "Dhcp"):
+        if dhcp and same_name(entry.get("prefix_origin"), "Dhcp"):
             ops.append(_remove_address(index, str(current)))  # a lease of the DHCP client being turned off
             continue
         if current not in spec.network:

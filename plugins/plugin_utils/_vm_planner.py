@@ -14,12 +14,22 @@ was cut off between the two, and `power_after=previous` starts it again.
 
 from __future__ import annotations
 
-import difflib
 import typing as t
 from dataclasses import dataclass, field
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._nested_rules import RECOMMENDED_MEMORY_BYTES, RECOMMENDED_PROCESSORS, VCPU_LIMIT_2019_GUESTS
+from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import PlanningError
 from ansible_collections.hyperv.nested.plugins.plugin_utils._sizes import format_size
+from ansible_collections.hyperv.nested.plugins.plugin_utils._wire import (
+    HostSection,
+    Operation,
+    VmInfo,
+    VmsSection,
+    did_you_mean,
+    integration_service,
+    parse_version,
+    vendor_label,
+)
 
 State = t.Literal["enabled", "disabled", "unchanged"]
 Spoofing = t.Literal["on", "off", "unchanged"]
@@ -58,7 +68,7 @@ class Step:
     """One executor operation and what it means for a person."""
 
     action: str
-    operation: dict[str, t.Any]
+    operation: Operation
 
 
 @dataclass
@@ -78,9 +88,9 @@ class VmPlan:
 
 
 @dataclass
-class Plan:
+class PlannedVms:
     vms: list[VmPlan]
-    on_failure: list[dict[str, t.Any]]
+    on_failure: list[Operation]
     warnings: list[str]
     # Execution order across VMs when it is not VM after VM (several VMs powered at once).
     order: list[tuple[str, Step]] | None = None
@@ -99,29 +109,11 @@ class Plan:
         return [(vm.name, step) for vm in self.vms for step in vm.steps]
 
     @property
-    def operations(self) -> list[dict[str, t.Any]]:
+    def operations(self) -> list[Operation]:
         return [step.operation for _vm, step in self.steps]
 
 
-class PlanError(Exception):
-    """The request cannot be carried out; nothing has been changed. `problems` are sentences."""
-
-    def __init__(self, problems: list[str], warnings: list[str] | None = None) -> None:
-        super().__init__(" ".join(problems))
-        self.problems = problems
-        self.warnings = warnings or []
-
-
-def parse_version(text: t.Any) -> tuple[int, int] | None:
-    """'9.0' -> (9, 0); None for anything that is not 'major.minor'."""
-    try:
-        major, minor = str(text).split(".")
-        return int(major), int(minor)
-    except ValueError:
-        return None
-
-
-def check_selection(vms_section: dict[str, t.Any], names: list[str], host_name: str) -> list[str]:
+def check_selection(vms_section: VmsSection, names: list[str], host_name: str) -> list[str]:
     """Problems with which VMs the probe found for the requested names."""
     problems = []
     if not vms_section.get("hyperv_module", True):
@@ -133,7 +125,7 @@ def check_selection(vms_section: dict[str, t.Any], names: list[str], host_name: 
         ]
     all_names = [str(name) for name in vms_section.get("all_names") or []]
     for missing in vms_section.get("missing") or []:
-        close = difflib.get_close_matches(missing, all_names, n=3, cutoff=0.6)
+        close = did_you_mean(missing, all_names)
         hint = f" Did you mean {', '.join(repr(name) for name in close)}?" if close else ""
         problems.append(f"No VM named {missing!r} on {host_name} (name).{hint}")
     for duplicate in vms_section.get("duplicates") or []:
@@ -148,7 +140,7 @@ def check_selection(vms_section: dict[str, t.Any], names: list[str], host_name: 
     return problems
 
 
-def check_host_limits(host: dict[str, t.Any], options: Options) -> list[str]:
+def check_host_limits(host: HostSection, options: Options) -> list[str]:
     """Problems with sizes the host cannot give any VM."""
     problems = []
     host_name = host.get("computer_name") or "the host"
@@ -175,7 +167,7 @@ def input_warnings(options: Options) -> list[str]:
     return warnings
 
 
-def _snapshot(vm: dict[str, t.Any]) -> dict[str, t.Any]:
+def _snapshot(vm: VmInfo) -> dict[str, t.Any]:
     return {
         "power_state": vm["state"],
         "version": vm.get("version"),
@@ -189,17 +181,10 @@ def _snapshot(vm: dict[str, t.Any]) -> dict[str, t.Any]:
     }
 
 
-def _integration_service(vm: dict[str, t.Any], name: str) -> dict[str, t.Any] | None:
-    for service in vm.get("integration_services") or []:
-        if str(service.get("name", "")).casefold() == name.casefold():
-            return t.cast(dict[str, t.Any], service)
-    return None
-
-
 class _VmPlanner:
     """Plans one VM; problems and warnings accumulate on the instance."""
 
-    def __init__(self, vm: dict[str, t.Any], options: Options, host: dict[str, t.Any], min_version: tuple[int, int] | None) -> None:
+    def __init__(self, vm: VmInfo, options: Options, host: HostSection, min_version: tuple[int, int] | None) -> None:
         self.vm = vm
         self.options = options
         self.host = host
@@ -273,8 +258,8 @@ class _VmPlanner:
             return steps  # Starting, Stopping...: a stop may be under way; leave the mark alone
         return [Step(action, {"kind": "clear_restart_mark", "vm": self.name}), *steps]
 
-    def _cmdlet(self, cmdlet: str, parameters: dict[str, t.Any], adapter_id: str | None = None) -> dict[str, t.Any]:
-        operation: dict[str, t.Any] = {"kind": "cmdlet", "cmdlet": cmdlet, "vm": self.name}
+    def _cmdlet(self, cmdlet: str, parameters: dict[str, t.Any], adapter_id: str | None = None) -> Operation:
+        operation: Operation = {"kind": "cmdlet", "cmdlet": cmdlet, "vm": self.name}
         if adapter_id is not None:
             operation["adapter_id"] = adapter_id
         operation["parameters"] = parameters
@@ -290,7 +275,7 @@ class _VmPlanner:
         if current >= self.min_version:
             return None
         needed = "{}.{}".format(*self.min_version)
-        vendor = _vendor(self.host)
+        vendor = vendor_label(self.host)
         requirement = f"VM {self.name!r} has configuration version {before['version']}; nested virtualization on this {vendor} host needs {needed} or higher."
         if not self.options.upgrade_version:
             self.problems.append(f"{requirement} Set upgrade_version=true to run Update-VMVersion (irreversible: the VM will no longer run on older hosts).")
@@ -437,7 +422,7 @@ class _VmPlanner:
             after["power_state"] = "Off"
 
         last: list[Step] = []
-        start = {"kind": "start_vm", "vm": self.name, "timeout_seconds": options.start_timeout}
+        start: Operation = {"kind": "start_vm", "vm": self.name, "timeout_seconds": options.start_timeout}
         if (stopped and options.power_after != "off") or (options.power_after == "running" and after["power_state"] in ("Off", "Saved")):
             last.append(Step("start", start))
             after["power_state"] = "Running"
@@ -469,10 +454,10 @@ class _VmPlanner:
                 )
                 return None
             self.warnings.append(refusal.replace("This module does not stop", "clustered=allow: this module stops it anyway; it normally does not stop"))
-        mark = {"mark_for_restart": options.power_after != "off"}
+        mark_for_restart = options.power_after != "off"
         if options.power == "turn_off":
-            return Step("turn off (unsaved guest data is lost)", {"kind": "stop_vm", "vm": self.name, "mode": "turn_off", **mark})
-        service = _integration_service(self.vm, "Shutdown")
+            return Step("turn off (unsaved guest data is lost)", {"kind": "stop_vm", "vm": self.name, "mode": "turn_off", "mark_for_restart": mark_for_restart})
+        service = integration_service(self.vm, "Shutdown")
         if service is None or not service.get("enabled"):
             self.problems.append(
                 f"VM {self.name!r} cannot be shut down gracefully: its Shutdown integration service is disabled (power=shutdown). "
@@ -481,24 +466,19 @@ class _VmPlanner:
             return None
         return Step(
             f"shut down through the guest (up to {options.shutdown_timeout}s)",
-            {"kind": "stop_vm", "vm": self.name, "mode": "shutdown", "timeout_seconds": options.shutdown_timeout, **mark},
+            {"kind": "stop_vm", "vm": self.name, "mode": "shutdown", "timeout_seconds": options.shutdown_timeout, "mark_for_restart": mark_for_restart},
         )
 
 
-def _vendor(host: dict[str, t.Any]) -> str:
-    manufacturer = str((host.get("processor") or {}).get("manufacturer") or "")
-    return {"GenuineIntel": "Intel", "AuthenticAMD": "AMD"}.get(manufacturer, manufacturer or "unknown-vendor")
-
-
 def plan(
-    host: dict[str, t.Any],
-    vms_section: dict[str, t.Any],
+    host: HostSection,
+    vms_section: VmsSection,
     options: Options,
     *,
     min_version: tuple[int, int] | None = None,
     host_problems: t.Sequence[str] = (),
-) -> Plan:
-    """Plan every requested VM, or raise PlanError with every problem found.
+) -> PlannedVms:
+    """Plan every requested VM, or raise PlanningError with every problem found.
 
     `min_version` is the configuration version this host's processor vendor needs for nested
     virtualization; `host_problems` are reasons the host cannot run nested at all. Both come
@@ -526,13 +506,13 @@ def plan(
         warnings.extend(planner.warnings)
         notes.extend(planner.notes)
     if problems:
-        raise PlanError(problems, warnings)
-    on_failure = [
+        raise PlanningError(problems, warnings=warnings)
+    on_failure: list[Operation] = [
         {"kind": "ensure_running", "vm": vm.name, "timeout_seconds": options.start_timeout}
         for vm in vm_plans
         if options.power_after != "off" and (vm.name in interrupted or (vm.before["power_state"] == "Running" and _stops(vm)))
     ]
-    return Plan(vm_plans, on_failure, warnings, order=_power_order(vm_plans, options), notes=notes)
+    return PlannedVms(vm_plans, on_failure, warnings, order=_power_order(vm_plans, options), notes=notes)
 
 
 _POWER_KINDS = ("stop_vm", "start_vm")
@@ -595,7 +575,7 @@ def _power_together(vm_plans: list[VmPlan], options: Options) -> list[tuple[str,
     return before_stops + stops + middle + waits_for_start
 
 
-def _wait_step(vm_name: str, state: str, timeout: int, action: str) -> Step:
+def _wait_step(vm_name: str, state: t.Literal["Off", "Running"], timeout: int, action: str) -> Step:
     return Step(action, {"kind": "wait_vm", "vm": vm_name, "state": state, "timeout_seconds": timeout})
 
 

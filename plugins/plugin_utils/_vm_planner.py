@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from ansible_collections.hyperv.nested.plugins.plugin_utils._nested_rules import RECOMMENDED_MEMORY_BYTES, RECOMMENDED_PROCESSORS, VCPU_LIMIT_2019_GUESTS
 from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import PlanningError
 from ansible_collections.hyperv.nested.plugins.plugin_utils._sizes import format_size
+from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_power import power_order, stops
+from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_steps import Step, VmPlan
 from ansible_collections.hyperv.nested.plugins.plugin_utils._wire import (
     HostSection,
     Operation,
@@ -61,30 +63,6 @@ class Options:
     shutdown_timeout: int = 300
     start_timeout: int = 300
     power_concurrency: int = 0  # VMs powered at once; 0 = all of them
-
-
-@dataclass(frozen=True)
-class Step:
-    """One executor operation and what it means for a person."""
-
-    action: str
-    operation: Operation
-
-
-@dataclass
-class VmPlan:
-    name: str
-    before: dict[str, t.Any]
-    after: dict[str, t.Any]
-    steps: list[Step] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.steps)
-
-    @property
-    def actions(self) -> list[str]:
-        return [step.action for step in self.steps]
 
 
 @dataclass
@@ -510,74 +488,7 @@ def plan(
     on_failure: list[Operation] = [
         {"kind": "ensure_running", "vm": vm.name, "timeout_seconds": options.start_timeout}
         for vm in vm_plans
-        if options.power_after != "off" and (vm.name in interrupted or (vm.before["power_state"] == "Running" and _stops(vm)))
+        if options.power_after != "off" and (vm.name in interrupted or (vm.before["power_state"] == "Running" and stops(vm)))
     ]
-    return PlannedVms(vm_plans, on_failure, warnings, order=_power_order(vm_plans, options), notes=notes)
-
-
-_POWER_KINDS = ("stop_vm", "start_vm")
-
-
-def _power_order(vm_plans: list[VmPlan], options: Options) -> list[tuple[str, Step]] | None:
-    """The execution order when several VMs are powered: the VMs without a power step first, then
-    the powered ones in batches of `power_concurrency` (0: one batch), each batch powered at once
-    and one batch after another. None keeps the plain VM-after-VM order."""
-    powered = [vm for vm in vm_plans if _powers(vm)]
-    size = options.power_concurrency or len(powered)
-    if len(powered) < 2 or size < 2:
-        return None
-    order = [(vm.name, step) for vm in vm_plans if not _powers(vm) for step in vm.steps]
-    for start in range(0, len(powered), size):
-        batch = powered[start : start + size]
-        together = _power_together(batch, options)
-        order.extend(together if together is not None else [(vm.name, step) for vm in batch for step in vm.steps])
-    return order
-
-
-def _powers(vm: VmPlan) -> bool:
-    return any(step.operation["kind"] in _POWER_KINDS for step in vm.steps)
-
-
-def _power_together(vm_plans: list[VmPlan], options: Options) -> list[tuple[str, Step]] | None:
-    """With two or more VMs to stop or start, power them at once instead of one after another:
-    every stop is issued first, each VM is changed as soon as it is off and started again right
-    away, and the waits for the starts come last. One VM keeps the plain order (None).
-
-    What a VM's plan does before its stop (removing a stale restart mark) still comes before any
-    stop, and each VM's own steps gain the waits, so its actions still read in order."""
-    if sum(1 for vm in vm_plans if _powers(vm)) < 2:
-        return None
-    before_stops: list[tuple[str, Step]] = []
-    stops: list[tuple[str, Step]] = []
-    middle: list[tuple[str, Step]] = []
-    waits_for_start: list[tuple[str, Step]] = []
-    for vm in vm_plans:
-        kinds = [step.operation["kind"] for step in vm.steps]
-        stop_at = kinds.index("stop_vm") if "stop_vm" in kinds else 0
-        own: list[Step] = []
-        for index, step in enumerate(vm.steps):
-            kind = step.operation["kind"]
-            if kind not in _POWER_KINDS:
-                own.append(step)
-                (before_stops if index < stop_at else middle).append((vm.name, step))
-                continue
-            issued = Step(step.action, {**step.operation, "wait": False})
-            if kind == "stop_vm":
-                waited = _wait_step(vm.name, "Off", options.shutdown_timeout, f"wait until it is off (up to {options.shutdown_timeout}s)")
-                stops.append((vm.name, issued))
-                middle.append((vm.name, waited))
-            else:
-                waited = _wait_step(vm.name, "Running", options.start_timeout, f"wait until it runs (up to {options.start_timeout}s)")
-                middle.append((vm.name, issued))
-                waits_for_start.append((vm.name, waited))
-            own.extend([issued, waited])
-        vm.steps = own
-    return before_stops + stops + middle + waits_for_start
-
-
-def _wait_step(vm_name: str, state: t.Literal["Off", "Running"], timeout: int, action: str) -> Step:
-    return Step(action, {"kind": "wait_vm", "vm": vm_name, "state": state, "timeout_seconds": timeout})
-
-
-def _stops(vm: VmPlan) -> bool:
-    return any(step.operation["kind"] == "stop_vm" for step in vm.steps)
+    vm_plans, order = power_order(vm_plans, options.power_concurrency, options.shutdown_timeout, options.start_timeout)
+    return PlannedVms(vm_plans, on_failure, warnings, order=order, notes=notes)

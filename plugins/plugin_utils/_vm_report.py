@@ -7,7 +7,8 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import Planned
-from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_planner import PlannedVms, VmPlan
+from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_planner import PlannedVms
+from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_steps import VmPlan
 
 
 def vm_results(plan: PlannedVms, vm_states: dict[str, t.Any] | None = None) -> list[dict[str, t.Any]]:

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-for path in (REPO, REPO / "tests" / "simulator"):  # the repository's tests, and hvsim
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
+if str(REPO) not in sys.path:  # the repository's tests (hvsim itself is installed: tests/simulator/pyproject.toml)
+    sys.path.insert(0, str(REPO))
 
 from tests.integration.conftest import Lab, hvsim, start_lab  # noqa: E402
 

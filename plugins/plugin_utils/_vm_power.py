@@ -1,5 +1,7 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the hyperv.nested collection: not an API for other collections, roles or playbooks.
+# Anything here may change in any release, bug fixes included.
 """When win_nested_vm powers several VMs: the order of their steps across VMs.
 
 Pure code over planned VM steps; it returns new VM plans and never changes the ones it is given.

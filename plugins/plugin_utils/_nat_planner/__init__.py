@@ -1,5 +1,7 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the hyperv.nested collection: not an API for other collections, roles or playbooks.
+# Anything here may change in any release, bug fixes included.
 """Plan win_nested_nat: NAT networking on a nested Hyper-V host (L1) and its guests (L2).
 
 Pure code, in the order a task uses it: `spec` (the arguments, the probe to ask for), `host`

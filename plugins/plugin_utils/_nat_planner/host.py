@@ -1,5 +1,7 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the hyperv.nested collection: not an API for other collections, roles or playbooks.
+# Anything here may change in any release, bug fixes included.
 """The NAT host (L1) as probed: its switch, NAT, gateway addresses, port mappings and their firewall
 rules, the conflicts that stop a task, and the operations that change them.
 """

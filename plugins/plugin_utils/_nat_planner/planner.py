@@ -1,5 +1,7 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the hyperv.nested collection: not an API for other collections, roles or playbooks.
+# Anything here may change in any release, bug fixes included.
 """Plan NAT networking on a nested Hyper-V host (L1) and its guests (L2): `plan` compares the spec
 with one probe answer (sections network, vms, guests, platform) and returns the `Planned`
 operations, the before/after state for diff mode, and the warnings.

@@ -1,5 +1,7 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the hyperv.nested collection: not an API for other collections, roles or playbooks.
+# Anything here may change in any release, bug fixes included.
 """The task's arguments as a NAT spec: `build_spec` validates what does not depend on the target and
 fails naming the option; `probe_parameters` is the one probe the task needs.
 """

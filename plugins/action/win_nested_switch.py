@@ -8,8 +8,7 @@ import typing as t
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import NestedActionBase
 from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import Planned
-from ansible_collections.hyperv.nested.plugins.plugin_utils._switch_planner import plan, probe_parameters
-from ansible_collections.hyperv.nested.plugins.plugin_utils._validation import validate_name, validate_vm_names
+from ansible_collections.hyperv.nested.plugins.plugin_utils._switch_planner import build_spec, plan, probe_parameters
 
 
 class ActionModule(NestedActionBase):
@@ -23,10 +22,5 @@ class ActionModule(NestedActionBase):
     }
 
     def plan(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> Planned:
-        validate_name("name", args["name"], "switch name")
-        if args["net_adapter_name"] is not None:
-            validate_name("net_adapter_name", args["net_adapter_name"], "network adapter name")
-        args["vms"] = validate_vm_names("vms", args["vms"])
-        for adapter in args["adapters"] or []:
-            validate_name("adapters", adapter, "adapter name")
-        return plan(args, self.probe(probe_parameters(args)))
+        spec = build_spec(args)
+        return plan(spec, self.probe(probe_parameters(spec)))

@@ -45,6 +45,7 @@ from ansible_collections.hyperv.nested.plugins.plugin_utils._nat_planner.report 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._nat_planner.spec import NatSpec, with_default_dns
 from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import Planned, PlanningError
 from ansible_collections.hyperv.nested.plugins.plugin_utils._wire import (
+    FirewallRule,
     NatInfo,
     NetworkSection,
     Operation,
@@ -180,22 +181,7 @@ class _MappingPlan:
 def _plan_mappings(
     spec: NatSpec, state: HostState, network_section: NetworkSection, wanted_mappings: list[StaticMapping], recreate_nat: bool
 ) -> _MappingPlan:
-    # Mappings first: a replaced NAT takes its mappings along, a kept one may have stale ones.
-    existing = [] if recreate_nat else list(state.mappings)
-    kept: list[StaticMapping] = []
-    stale: list[StaticMapping] = []
-    to_add: list[StaticMapping] = []
-    for wanted in wanted_mappings:
-        same_key = [m for m in existing if mapping_key(m) == mapping_key(wanted)]
-        if len(same_key) == 1 and mapping_target(same_key[0]) == mapping_target(wanted):
-            kept.append(same_key[0])
-        else:
-            stale.extend(same_key)
-            to_add.append(wanted)
-    unlisted = [m for m in existing if m not in kept and m not in stale]
-    if spec.purge_port_mappings:
-        stale.extend(unlisted)
-        unlisted = []
+    kept, stale, to_add, unlisted = _sort_mappings(spec, state, wanted_mappings, recreate_nat)
     rules = firewall_rules(network_section) if spec.firewall_rules else {}
     wanted_rules = {firewall_rule_name(m).casefold() for m in wanted_mappings}
     removals: list[Operation] = []
@@ -216,7 +202,35 @@ def _plan_mappings(
     if spec.firewall_rules:
         kept_rules = [firewall_rule_name(m) for m in unlisted if firewall_rule_name(m).casefold() in rules]
         after["firewall_rules"] = sorted({*kept_rules, *(firewall_rule_name(m) for m in wanted_mappings)})
+    return _MappingPlan(removals, _mapping_additions(spec, to_add, wanted_mappings, rules), after)
 
+
+def _sort_mappings(
+    spec: NatSpec, state: HostState, wanted_mappings: list[StaticMapping], recreate_nat: bool
+) -> tuple[list[StaticMapping], list[StaticMapping], list[StaticMapping], list[StaticMapping]]:
+    """The NAT's mappings as (kept, stale, to add, unlisted-and-left-alone)."""
+    # Mappings first: a replaced NAT takes its mappings along, a kept one may have stale ones.
+    existing = [] if recreate_nat else list(state.mappings)
+    kept: list[StaticMapping] = []
+    stale: list[StaticMapping] = []
+    to_add: list[StaticMapping] = []
+    for wanted in wanted_mappings:
+        same_key = [m for m in existing if mapping_key(m) == mapping_key(wanted)]
+        if len(same_key) == 1 and mapping_target(same_key[0]) == mapping_target(wanted):
+            kept.append(same_key[0])
+        else:
+            stale.extend(same_key)
+            to_add.append(wanted)
+    unlisted = [m for m in existing if m not in kept and m not in stale]
+    if spec.purge_port_mappings:
+        return kept, stale + unlisted, to_add, []
+    return kept, stale, to_add, unlisted
+
+
+def _mapping_additions(
+    spec: NatSpec, to_add: list[StaticMapping], wanted_mappings: list[StaticMapping], rules: dict[str, FirewallRule]
+) -> list[Operation]:
+    """The mappings to add, then the firewall rules that admit them (`rules`: the ones left in place)."""
     additions = [
         cmdlet(
             "Add-NetNatStaticMapping",
@@ -240,7 +254,7 @@ def _plan_mappings(
             if rule is not None:
                 additions.append(remove_firewall_rule(str(rule["name"])))
             additions.append(new_firewall_rule(spec, wanted))
-    return _MappingPlan(removals, additions, after)
+    return additions
 
 
 def _plan_switch_and_nat(spec: NatSpec, state: HostState, recreate_switch: bool, recreate_nat: bool) -> list[Operation]:

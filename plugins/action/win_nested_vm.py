@@ -9,14 +9,10 @@ import typing as t
 from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import ModuleFailure, NestedActionBase, Stage
 from ansible_collections.hyperv.nested.plugins.plugin_utils._nested_rules import Finding, host_verdict, required_version
 from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import Planned, PlanningError
-from ansible_collections.hyperv.nested.plugins.plugin_utils._sizes import SizeError, parse_size
-from ansible_collections.hyperv.nested.plugins.plugin_utils._validation import validate_vm_names
-from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_planner import Options, PlannedVms, plan
+from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_planner import PlannedVms, build_options, plan
 from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_report import diff, failure_report, planned, success_message, vm_results
 from ansible_collections.hyperv.nested.plugins.plugin_utils._wire import HostSection, VmsSection, parse_version
 
-# Hyper-V allocates VM memory in 2 MB pages; Set-VMMemory refuses other sizes.
-MEMORY_ALIGNMENT = 2 * 1024**2
 # Host findings that stop this module whatever it is asked; the others only stop state=enabled.
 UNUSABLE_HOST = frozenset({"host.not_hyperv_admin", "host.hyperv_not_installed", "host.hyperv_powershell_missing"})
 
@@ -44,7 +40,7 @@ class ActionModule(NestedActionBase):
     _vms: PlannedVms | None = None
 
     def plan(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> Planned:
-        options = options_from_args(args)
+        options = build_options(args)
         probe = self.probe({"sections": ["host", "vms"], "vm_names": options.names})
         host: HostSection = probe.get("host") or {}
         vms_section: VmsSection = probe.get("vms") or {}
@@ -88,45 +84,3 @@ class ActionModule(NestedActionBase):
 
 def sentence(finding: Finding) -> str:
     return f"{finding.code}: {finding.msg} {finding.fix}"
-
-
-def options_from_args(args: dict[str, t.Any]) -> Options:
-    """Check what the argument spec cannot express; every error names its option."""
-    names = validate_vm_names("name", args["name"])
-    if not names:
-        raise PlanningError("Option 'name' must list at least one VM.")
-    startup_memory = None
-    if args["startup_memory"] is not None:
-        try:
-            startup_memory = parse_size("startup_memory", args["startup_memory"])
-        except SizeError as exc:
-            raise PlanningError(str(exc)) from None
-        if startup_memory % MEMORY_ALIGNMENT:
-            raise PlanningError(f"startup_memory must be a multiple of 2MB (Hyper-V allocates memory in 2 MB pages), got {args['startup_memory']!r}.")
-    for option in ("processor_count", "shutdown_timeout", "start_timeout"):
-        if args[option] is not None and args[option] < 1:
-            raise PlanningError(f"{option} must be 1 or more, got {args[option]}.")
-    if args["power_concurrency"] < 0:
-        raise PlanningError(f"power_concurrency must be 0 (every VM at once) or more, got {args['power_concurrency']}.")
-    if args["adapters"] is not None and args["mac_address_spoofing"] == "unchanged":
-        raise PlanningError("adapters selects the adapters for mac_address_spoofing; set mac_address_spoofing to on or off, or leave adapters out.")
-    if args["adapters"] is not None and not args["adapters"]:
-        raise PlanningError("adapters must name at least one adapter; leave it out to mean every adapter of each VM.")
-    return Options(
-        names=names,
-        state=args["state"],
-        startup_memory=startup_memory,
-        processor_count=args["processor_count"],
-        mac_address_spoofing=args["mac_address_spoofing"],
-        adapters=args["adapters"],
-        power=args["power"],
-        power_after=args["power_after"],
-        saved_state=args["saved_state"],
-        checkpoints=args["checkpoints"],
-        dynamic_memory=args["dynamic_memory"],
-        clustered=args["clustered"],
-        upgrade_version=args["upgrade_version"],
-        shutdown_timeout=args["shutdown_timeout"],
-        start_timeout=args["start_timeout"],
-        power_concurrency=args["power_concurrency"],
-    )

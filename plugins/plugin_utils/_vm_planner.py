@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._nested_rules import RECOMMENDED_MEMORY_BYTES, RECOMMENDED_PROCESSORS, VCPU_LIMIT_2019_GUESTS
 from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import PlanningError
-from ansible_collections.hyperv.nested.plugins.plugin_utils._sizes import format_size
+from ansible_collections.hyperv.nested.plugins.plugin_utils._sizes import SizeError, format_size, parse_size
+from ansible_collections.hyperv.nested.plugins.plugin_utils._validation import validate_vm_names
 from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_power import power_order, stops
 from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_steps import Step, VmPlan
 from ansible_collections.hyperv.nested.plugins.plugin_utils._wire import (
@@ -65,6 +66,52 @@ class Options:
     shutdown_timeout: int = 300
     start_timeout: int = 300
     power_concurrency: int = 0  # VMs powered at once; 0 = all of them
+
+
+# Hyper-V allocates VM memory in 2 MB pages; Set-VMMemory refuses other sizes.
+MEMORY_ALIGNMENT = 2 * 1024**2
+
+
+def build_options(args: t.Mapping[str, t.Any]) -> Options:
+    """Check what the argument spec cannot express; every error names its option."""
+    names = validate_vm_names("name", args["name"])
+    if not names:
+        raise PlanningError("Option 'name' must list at least one VM.")
+    startup_memory = None
+    if args["startup_memory"] is not None:
+        try:
+            startup_memory = parse_size("startup_memory", args["startup_memory"])
+        except SizeError as exc:
+            raise PlanningError(str(exc)) from None
+        if startup_memory % MEMORY_ALIGNMENT:
+            raise PlanningError(f"startup_memory must be a multiple of 2MB (Hyper-V allocates memory in 2 MB pages), got {args['startup_memory']!r}.")
+    for option in ("processor_count", "shutdown_timeout", "start_timeout"):
+        if args[option] is not None and args[option] < 1:
+            raise PlanningError(f"{option} must be 1 or more, got {args[option]}.")
+    if args["power_concurrency"] < 0:
+        raise PlanningError(f"power_concurrency must be 0 (every VM at once) or more, got {args['power_concurrency']}.")
+    if args["adapters"] is not None and args["mac_address_spoofing"] == "unchanged":
+        raise PlanningError("adapters selects the adapters for mac_address_spoofing; set mac_address_spoofing to on or off, or leave adapters out.")
+    if args["adapters"] is not None and not args["adapters"]:
+        raise PlanningError("adapters must name at least one adapter; leave it out to mean every adapter of each VM.")
+    return Options(
+        names=names,
+        state=args["state"],
+        startup_memory=startup_memory,
+        processor_count=args["processor_count"],
+        mac_address_spoofing=args["mac_address_spoofing"],
+        adapters=args["adapters"],
+        power=args["power"],
+        power_after=args["power_after"],
+        saved_state=args["saved_state"],
+        checkpoints=args["checkpoints"],
+        dynamic_memory=args["dynamic_memory"],
+        clustered=args["clustered"],
+        upgrade_version=args["upgrade_version"],
+        shutdown_timeout=args["shutdown_timeout"],
+        start_timeout=args["start_timeout"],
+        power_concurrency=args["power_concurrency"],
+    )
 
 
 @dataclass

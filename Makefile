@@ -8,7 +8,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.hyperv-nested-requirements
-REQUIREMENTS := requirements/test.txt requirements/runtime.txt
+REQUIREMENTS := requirements/test.txt requirements/runtime.txt tests/simulator/pyproject.toml
 COLLECTIONS := build/collections
 LINK := $(COLLECTIONS)/ansible_collections/hyperv/nested
 LAB ?= tests/simulator/labs/healthy-intel.yml
@@ -37,12 +37,12 @@ $(STAMP): $(REQUIREMENTS)
 	@if ! $(VPY) -c 'import sys' >/dev/null 2>&1; then \
 		echo "creating $(VENV) with $(PYTHON)"; rm -rf $(VENV); $(PYTHON) -m venv $(VENV); fi
 	$(VPY) -m pip install --quiet -r requirements/test.txt
+	$(VPY) -m pip install --quiet --no-deps -e tests/simulator
 	@touch $@
 
 # The working tree as the installed collection hyperv.nested (ANSIBLE_COLLECTIONS_PATH above).
 link:
-	@mkdir -p $(dir $(LINK))
-	@[ -L $(LINK) ] || ln -sfn ../../../.. $(LINK)
+	@$(PYTHON) tools/collection_link.py >/dev/null
 
 lab: venv link
 	$(VPY) tools/lab.py --lab $(LAB)

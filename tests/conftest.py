@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-COLLECTIONS_ROOT = REPO / "build" / "collections"
-LINK = COLLECTIONS_ROOT / "ansible_collections" / "hyperv" / "nested"
+_spec = importlib.util.spec_from_file_location("collection_link", Path(__file__).resolve().parent.parent / "tools" / "collection_link.py")
+assert _spec is not None and _spec.loader is not None
+collection_link = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(collection_link)
 
 
 def _link_collection() -> None:
-    LINK.parent.mkdir(parents=True, exist_ok=True)
-    if not LINK.is_symlink():
-        try:
-            LINK.symlink_to(REPO, target_is_directory=True)
-        except FileExistsError:
-            pass
-    if str(COLLECTIONS_ROOT) not in sys.path:
-        sys.path.insert(0, str(COLLECTIONS_ROOT))
+    root = str(collection_link.link_collection())
+    # pyproject.toml puts build/collections on sys.path (pytest's `pythonpath`). On a fresh clone
+    # it did not exist yet when Python first looked there and cached "nothing here" for it: forget
+    # that, so the very first run imports the collection.
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    sys.path_importer_cache.pop(root, None)
+    importlib.invalidate_caches()
     # ansible-playbook subprocesses started by integration tests find the collection here.
     paths = os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")
-    if str(COLLECTIONS_ROOT) not in paths.split(os.pathsep):
-        os.environ["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join(p for p in (str(COLLECTIONS_ROOT), paths) if p)
+    if root not in paths.split(os.pathsep):
+        os.environ["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join(p for p in (root, paths) if p)
 
 
 _link_collection()

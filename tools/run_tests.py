@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import dataclasses
 import fcntl
+import importlib.util
 import json
 import os
 import re
@@ -168,13 +169,12 @@ def has_python(path: Path) -> bool:
 
 
 def ensure_collection_link() -> None:
-    """build/collections/ansible_collections/hyperv/nested -> the working tree (relative link)."""
-    COLLECTION_LINK.parent.mkdir(parents=True, exist_ok=True)
-    if COLLECTION_LINK.is_symlink() and COLLECTION_LINK.resolve() == REPO:
-        return
-    if COLLECTION_LINK.is_symlink() or COLLECTION_LINK.exists():
-        COLLECTION_LINK.unlink()
-    COLLECTION_LINK.symlink_to(os.path.relpath(REPO, COLLECTION_LINK.parent), target_is_directory=True)
+    """build/collections/ansible_collections/hyperv/nested -> the working tree (tools/collection_link.py)."""
+    spec = importlib.util.spec_from_file_location("collection_link", Path(__file__).resolve().parent / "collection_link.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.link_collection()
 
 
 # ----------------------------------------------------------------------------------------------

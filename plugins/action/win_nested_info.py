@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import ModuleFailure, NestedActionBase
+from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import NestedActionBase
 from ansible_collections.hyperv.nested.plugins.plugin_utils._nested_rules import NETWORK_MODES, evaluate, platform_of, summarize
+from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import PlanningError
 from ansible_collections.hyperv.nested.plugins.plugin_utils._validation import validate_vm_names, vm_name_problem
 
 
@@ -50,5 +51,5 @@ def network_modes(value: t.Mapping[str, t.Any]) -> dict[str, str]:
         elif mode not in NETWORK_MODES:
             problems.append(f"{name!r} has the mode {mode!r}; use {' or '.join(NETWORK_MODES)}")
     if problems:
-        raise ModuleFailure("Option 'network_modes': " + "; ".join(problems) + ".")
+        raise PlanningError("Option 'network_modes': " + "; ".join(problems) + ".")
     return {str(name): str(mode) for name, mode in value.items()}

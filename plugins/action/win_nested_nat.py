@@ -6,17 +6,9 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import ModuleFailure, NestedActionBase
-from ansible_collections.hyperv.nested.plugins.plugin_utils._commands import render_all
-from ansible_collections.hyperv.nested.plugins.plugin_utils._executor_outcome import applied_any, failure_sentence, operation_reports
-from ansible_collections.hyperv.nested.plugins.plugin_utils._nat_planner import (
-    PlanError,
-    build_spec,
-    plan,
-    probe_parameters,
-    require_credentials,
-)
-from ansible_collections.hyperv.nested.plugins.plugin_utils._target import ScriptName, TargetError
+from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import NestedActionBase, Stage
+from ansible_collections.hyperv.nested.plugins.plugin_utils._nat_planner import build_spec, plan, probe_parameters, require_credentials
+from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import Planned
 
 _GUEST_OPTIONS: dict[str, t.Any] = {
     "vm": {"type": "str", "required": True},
@@ -38,7 +30,6 @@ _MAPPING_OPTIONS: dict[str, t.Any] = {
 
 
 class ActionModule(NestedActionBase):
-    _secrets: tuple[str, ...] = ()
     argument_spec: t.ClassVar[dict[str, t.Any]] = {
         "switch_name": {"type": "str", "default": "VmNAT"},
         "nat_name": {"type": "str", "default": "LocalNAT"},
@@ -61,66 +52,14 @@ class ActionModule(NestedActionBase):
         "allow_multiple_nats": {"type": "bool", "default": False},
     }
 
-    def act(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
-        try:
-            spec = build_spec(args)
-            require_credentials(spec)
-        except PlanError as exc:
-            raise ModuleFailure(exc.msg) from None
-        self._secrets = tuple(sorted({guest.password for guest in spec.guests if guest.password}, key=len, reverse=True))
-        probe = self._call("probe", probe_parameters(spec))
-        try:
-            planned = plan(spec, probe)
-        except PlanError as exc:
-            raise ModuleFailure(exc.msg) from None
+    def plan(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> Planned:
+        spec = build_spec(args)
+        require_credentials(spec)
+        return plan(spec, self.probe(probe_parameters(spec)))
 
-        result: dict[str, t.Any] = {
-            "changed": bool(planned.operations),
-            "commands": render_all(planned.operations),
-            "nat": {
-                "switch_name": spec.switch_name,
-                "nat_name": spec.nat_name,
-                "prefix": str(spec.network),
-                "gateway": str(spec.gateway),
-                "interface_alias": spec.interface_alias,
-                "state": spec.state,
-            },
-            "guests": planned.guests,
-            "port_mappings": planned.port_mappings,
-        }
-        if planned.warnings:
-            result["warnings"] = list(planned.warnings)
-        if planned.notes:
-            result["notes"] = list(planned.notes)
-        if self.diff_mode:
-            result["diff"] = {"before": planned.before, "after": planned.after}
-
-        if not planned.operations:
-            result["msg"] = "NAT networking is already as requested." if spec.state == "present" else "Nothing of the NAT network to remove."
-            return result
-        if self.check_mode:
-            result["msg"] = f"{len(planned.operations)} change(s) would be made (check mode)."
-            return result
-
-        outcome = self._call("execute", {"operations": planned.operations, "on_failure": []})
-        result["operations"] = operation_reports(planned.operations, outcome, self._scrub)
-        failed_index = outcome.get("failed_index")
-        if failed_index is not None:
-            result["changed"] = applied_any(result["operations"])
-            raise ModuleFailure(failure_sentence(result["operations"], failed_index), **result)
-        result["msg"] = f"{len(planned.operations)} change(s) made."
-        return result
-
-    def _call(self, script_name: ScriptName, parameters: dict[str, t.Any]) -> dict[str, t.Any]:
-        try:
-            return self.call_target(script_name, parameters)
-        except TargetError as exc:
-            raise TargetError(str(self._scrub(exc.message)), unreachable=exc.unreachable, changes_unknown=exc.changes_unknown) from None
-
-    def _scrub(self, text: t.Any) -> t.Any:
-        """Target messages are the target's words: make sure no guest password is among them."""
-        if not isinstance(text, str):
-            return text
-        for secret in self._secrets:
-            text = text.replace(secret, "********")
-        return text
+    def summary(self, planned: Planned, stage: Stage) -> str | None:
+        if stage == "unchanged":
+            return "NAT networking is already as requested." if planned.values["nat"]["state"] == "present" else "Nothing of the NAT network to remove."
+        if stage == "check":
+            return f"{len(planned.operations)} change(s) would be made (check mode)."
+        return f"{len(planned.operations)} change(s) made."

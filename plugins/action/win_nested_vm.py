@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import ModuleFailure, NestedActionBase
-from ansible_collections.hyperv.nested.plugins.plugin_utils._commands import render_all
-from ansible_collections.hyperv.nested.plugins.plugin_utils._executor_outcome import operation_reports
+from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import ModuleFailure, NestedActionBase, Stage
 from ansible_collections.hyperv.nested.plugins.plugin_utils._nested_rules import Finding, host_verdict, required_version
-from ansible_collections.hyperv.nested.plugins.plugin_utils._sizes import SizeError, parse_size
-from ansible_collections.hyperv.nested.plugins.plugin_utils._validation import validate_vm_names
-from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_planner import Options, PlanError, parse_version, plan
-from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_report import diff, failure_report, success_message, vm_results
+from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import Planned, PlanningError
+from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_planner import PlannedVms, build_options, plan
+from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_report import diff, failure_report, planned, success_message, vm_results
+from ansible_collections.hyperv.nested.plugins.plugin_utils._wire import HostSection, VmsSection, parse_version
 
-# Hyper-V allocates VM memory in 2 MB pages; Set-VMMemory refuses other sizes.
-MEMORY_ALIGNMENT = 2 * 1024**2
 # Host findings that stop this module whatever it is asked; the others only stop state=enabled.
 UNUSABLE_HOST = frozenset({"host.not_hyperv_admin", "host.hyperv_not_installed", "host.hyperv_powershell_missing"})
 
@@ -41,99 +37,50 @@ class ActionModule(NestedActionBase):
         "power_concurrency": {"type": "int", "default": 0},
     }
 
-    def act(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
-        options = options_from_args(args)
-        probe = self.call_target("probe", {"sections": ["host", "vms"], "vm_names": options.names})
-        host = probe.get("host") or {}
-        vms_section = probe.get("vms") or {}
+    _vms: PlannedVms | None = None
+
+    def plan(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> Planned:
+        options = build_options(args)
+        probe = self.probe({"sections": ["host", "vms"], "vm_names": options.names})
+        host: HostSection = probe.get("host") or {}
+        vms_section: VmsSection = probe.get("vms") or {}
         blockers = host_verdict(host, hyperv_module=bool(vms_section.get("hyperv_module", True))).blockers
         unusable = [finding for finding in blockers if finding.code in UNUSABLE_HOST]
         if unusable:
-            problems = [sentence(finding) for finding in unusable]
-            raise ModuleFailure(" ".join(problems), changed=False, problems=problems)
+            raise PlanningError([sentence(finding) for finding in unusable])
         try:
-            planned = plan(
+            self._vms = plan(
                 host,
                 vms_section,
                 options,
                 min_version=parse_version(required_version(host)),
                 host_problems=[sentence(finding) for finding in blockers],
             )
-        except PlanError as exc:
-            raise ModuleFailure(" ".join(exc.problems), changed=False, problems=exc.problems, warnings=exc.warnings) from None
         except (KeyError, TypeError, ValueError) as exc:
             # The probe answered outside the wire contract: nothing was changed; say what was odd.
-            raise ModuleFailure(f"The host's probe answer is not what this module expects ({type(exc).__name__}: {exc}); nothing was changed.") from None
+            raise PlanningError(f"The host's probe answer is not what this module expects ({type(exc).__name__}: {exc}); nothing was changed.") from None
+        return planned(self._vms)
 
-        vms = vm_results(planned)
-        result: dict[str, t.Any] = {
-            "changed": planned.changed,
-            "vms": vms,
-            "commands": render_all(planned.operations),
-            "msg": success_message(planned, self.check_mode),
-        }
-        if planned.warnings:
-            result["warnings"] = planned.warnings
-        if planned.notes:
-            result["notes"] = planned.notes
-        if self.diff_mode:
-            result["diff"] = diff(planned, vms)
-        if not planned.changed or self.check_mode:
-            return result
+    @property
+    def vms(self) -> PlannedVms:
+        if self._vms is None:
+            raise RuntimeError("plan() has not run")
+        return self._vms
 
-        outcome = self.call_target("execute", {"operations": planned.operations, "on_failure": planned.on_failure})
-        result["operations"] = operation_reports(planned.operations, outcome)
-        if outcome.get("failed_index") is not None:
-            msg, applied, progress = failure_report(planned, outcome)
-            details = {key: value for key, value in result.items() if key not in ("msg", "diff")}
-            raise ModuleFailure(msg, **{**details, "changed": applied, "vms": progress, "on_failure": outcome.get("on_failure") or []})
-        result["vms"] = vm_results(planned, outcome.get("vm_states"))
-        if self.diff_mode:
-            result["diff"] = diff(planned, result["vms"])
-        return result
+    def summary(self, planned: Planned, stage: Stage) -> str | None:
+        return success_message(self.vms, self.check_mode)
+
+    def applied(self, planned: Planned, outcome: dict[str, t.Any]) -> dict[str, t.Any]:
+        """The power states the executor reports win over the planned ones."""
+        vms = vm_results(self.vms, outcome.get("vm_states"))
+        return {"vms": vms, "diff": diff(self.vms, vms)} if self.diff_mode else {"vms": vms}
+
+    def failure(self, planned: Planned, outcome: dict[str, t.Any], result: dict[str, t.Any]) -> ModuleFailure:
+        """Per VM what was applied and what was not, and which VMs were started again."""
+        msg, applied, progress = failure_report(self.vms, outcome)
+        details = {key: value for key, value in result.items() if key not in ("msg", "diff")}
+        return ModuleFailure(msg, **{**details, "changed": applied, "vms": progress, "on_failure": outcome.get("on_failure") or []})
 
 
 def sentence(finding: Finding) -> str:
     return f"{finding.code}: {finding.msg} {finding.fix}"
-
-
-def options_from_args(args: dict[str, t.Any]) -> Options:
-    """Check what the argument spec cannot express; every error names its option."""
-    names = validate_vm_names("name", args["name"])
-    if not names:
-        raise ModuleFailure("Option 'name' must list at least one VM.")
-    startup_memory = None
-    if args["startup_memory"] is not None:
-        try:
-            startup_memory = parse_size("startup_memory", args["startup_memory"])
-        except SizeError as exc:
-            raise ModuleFailure(str(exc)) from None
-        if startup_memory % MEMORY_ALIGNMENT:
-            raise ModuleFailure(f"startup_memory must be a multiple of 2MB (Hyper-V allocates memory in 2 MB pages), got {args['startup_memory']!r}.")
-    for option in ("processor_count", "shutdown_timeout", "start_timeout"):
-        if args[option] is not None and args[option] < 1:
-            raise ModuleFailure(f"{option} must be 1 or more, got {args[option]}.")
-    if args["power_concurrency"] < 0:
-        raise ModuleFailure(f"power_concurrency must be 0 (every VM at once) or more, got {args['power_concurrency']}.")
-    if args["adapters"] is not None and args["mac_address_spoofing"] == "unchanged":
-        raise ModuleFailure("adapters selects the adapters for mac_address_spoofing; set mac_address_spoofing to on or off, or leave adapters out.")
-    if args["adapters"] is not None and not args["adapters"]:
-        raise ModuleFailure("adapters must name at least one adapter; leave it out to mean every adapter of each VM.")
-    return Options(
-        names=names,
-        state=args["state"],
-        startup_memory=startup_memory,
-        processor_count=args["processor_count"],
-        mac_address_spoofing=args["mac_address_spoofing"],
-        adapters=args["adapters"],
-        power=args["power"],
-        power_after=args["power_after"],
-        saved_state=args["saved_state"],
-        checkpoints=args["checkpoints"],
-        dynamic_memory=args["dynamic_memory"],
-        clustered=args["clustered"],
-        upgrade_version=args["upgrade_version"],
-        shutdown_timeout=args["shutdown_timeout"],
-        start_timeout=args["start_timeout"],
-        power_concurrency=args["power_concurrency"],
-    )

@@ -207,8 +207,16 @@ options:
         the host, and External switches are never replaced.
     type: bool
     default: false
+extends_documentation_fragment:
+  - hyperv.nested.connection
+attributes:
+  check_mode:
+    support: full
+    description: Plans the change and returns the commands it would run; only the read-only probe is sent to the host.
+  diff_mode:
+    support: full
+    description: Shows the switch, NAT, gateway address, port mappings, firewall rules and each guest's adapter before and after.
 notes:
-  - Check mode and diff mode are supported. Check mode sends only the read-only probe.
   - Opening firewall rules needs an administrator on the host, as the rest of the host's networking does.
   - Run it against the nested host itself (the L1), for example over WinRM.
   - Microsoft's current guide assigns the guest address to the switch adapter; this module configures

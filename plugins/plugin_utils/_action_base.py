@@ -1,20 +1,36 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What every hyperv.nested action plugin shares: argument validation, error shaping, modes."""
+# Private to the hyperv.nested collection: not an API for other collections, roles or playbooks.
+# Anything here may change in any release, bug fixes included.
+"""What every hyperv.nested action plugin shares: argument validation, the planned-change tail
+(check mode, diff, execute, operation reports, failure) and secret masking.
+
+A changing module's action plugin implements `plan` (validate what the argument spec cannot
+express, probe once, call its pure planner) and, where its result says more than the shared
+one, the `summary`, `applied` and `failure` hooks. docs/internals/planner-contract.md.
+"""
 
 from __future__ import annotations
 
 import typing as t
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.errors import UnsupportedError
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.hyperv.nested.plugins.plugin_utils._commands import render_all
+from ansible_collections.hyperv.nested.plugins.plugin_utils._executor_outcome import applied_any, failure_sentence, operation_reports
+from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import Planned, PlanningError
 from ansible_collections.hyperv.nested.plugins.plugin_utils._target import ScriptName, TargetError, run_script
+from ansible_collections.hyperv.nested.plugins.plugin_utils._wire import ProbeAnswer
+
+# When the module's message is asked for: nothing to change, check mode, or changes made.
+Stage = t.Literal["unchanged", "check", "applied"]
 
 
 class ModuleFailure(Exception):
-    """A failure the user can act on: `msg` says what is wrong; `details` go into the result."""
+    """A failure after planning (the executor stopped part-way): `msg` says what is wrong;
+    `details` go into the result (`changed` among them)."""
 
     def __init__(self, msg: str, **details: t.Any) -> None:
         super().__init__(msg)
@@ -23,7 +39,7 @@ class ModuleFailure(Exception):
 
 
 class NestedActionBase(ActionBase):
-    """Validate the task's arguments, run `act`, and shape the result the Ansible way."""
+    """Validate the task's arguments, run `act`, and shape and mask the result the Ansible way."""
 
     TRANSFERS_FILES = False
     _requires_connection = True
@@ -44,29 +60,78 @@ class NestedActionBase(ActionBase):
     def call_target(self, script_name: ScriptName, parameters: dict[str, t.Any]) -> dict[str, t.Any]:
         return run_script(self, script_name, parameters)
 
-    def act(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+    def probe(self, parameters: dict[str, t.Any]) -> ProbeAnswer:
+        """The one probe round trip of a task; its answer is the wire contract's `ProbeAnswer`."""
+        return t.cast(ProbeAnswer, self.call_target("probe", parameters))
+
+    # ------------------------------------------------------------------ what a module provides
+
+    def plan(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> Planned:
+        """Probe the target once and plan; raise PlanningError naming every problem."""
         raise NotImplementedError
+
+    def summary(self, planned: Planned, stage: Stage) -> str | None:
+        """The result's `msg` when the task succeeds (None: no msg)."""
+        return None
+
+    def applied(self, planned: Planned, outcome: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Result values that change once the executor has run every operation."""
+        return {}
+
+    def failure(self, planned: Planned, outcome: dict[str, t.Any], result: dict[str, t.Any]) -> ModuleFailure:
+        """The failure when the executor stopped at `outcome['failed_index']`."""
+        reports = result["operations"]
+        return ModuleFailure(failure_sentence(reports, outcome.get("failed_index")), **{**result, "changed": applied_any(reports)})
+
+    # ------------------------------------------------------------------ the shared tail
+
+    def act(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Plan, then report (check mode, nothing to do) or execute and report."""
+        planned = self.plan(args, task_vars)
+        result: dict[str, t.Any] = {"changed": planned.changed, **planned.values, "commands": render_all(planned.operations)}
+        if planned.warnings:
+            result["warnings"] = list(planned.warnings)
+        if planned.notes:
+            result["notes"] = list(planned.notes)
+        if self.diff_mode:
+            result["diff"] = planned.diff
+        if not planned.changed or self.check_mode:
+            return self._with_summary(result, planned, "check" if planned.changed else "unchanged")
+
+        outcome = self.call_target("execute", {"operations": planned.operations, "on_failure": planned.on_failure})
+        result["operations"] = operation_reports(planned.operations, outcome)
+        if outcome.get("failed_index") is not None:
+            raise self.failure(planned, outcome, result)
+        result.update(self.applied(planned, outcome))
+        return self._with_summary(result, planned, "applied")
+
+    def _with_summary(self, result: dict[str, t.Any], planned: Planned, stage: Stage) -> dict[str, t.Any]:
+        msg = self.summary(planned, stage)
+        if msg is not None:
+            result["msg"] = msg
+        return result
 
     def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         self._supports_check_mode = True
         self._supports_async = False
         result: dict[str, t.Any] = super().run(tmp, task_vars)
         del tmp
-        validator = ArgumentSpecValidator(
-            self.argument_spec,
-            mutually_exclusive=self.mutually_exclusive,
-            required_if=self.required_if,
-            required_together=self.required_together,
-        )
-        validation = validator.validate(dict(self._task.args))
-        if validation.error_messages:
-            message = validation.errors.msg
-            if isinstance(validation.errors[0], UnsupportedError):
-                message = f"Unsupported parameters for ({self._task.action}) module: {message}"
-            return {**result, "failed": True, "changed": False, "msg": message}
-        args: dict[str, t.Any] = validation.validated_parameters
+        try:
+            # ansible-core's own validation (what AnsibleModule does), unannotated there.
+            validation, args = self.validate_argument_spec(  # type: ignore[no-untyped-call]
+                self.argument_spec,
+                mutually_exclusive=self.mutually_exclusive,
+                required_if=self.required_if,
+                required_together=self.required_together,
+            )
+        except AnsibleActionFail as exc:
+            return {**result, "failed": True, "changed": False, "msg": exc.message}
         try:
             result.update(self.act(args, task_vars or {}))
+        except PlanningError as exc:
+            result.update({"failed": True, "changed": False, "msg": exc.msg, "problems": exc.problems})
+            if exc.warnings:
+                result["warnings"] = exc.warnings
         except ModuleFailure as exc:
             result.update(exc.details)
             result.update({"failed": True, "msg": exc.msg})
@@ -75,4 +140,7 @@ class NestedActionBase(ActionBase):
             result.update({"failed": True, "changed": exc.changes_unknown, "msg": exc.message})
             if exc.unreachable:
                 result["unreachable"] = True
-        return result
+        # What AnsibleModule.exit_json does: no value of a no_log option anywhere in the result,
+        # the target's own words included.
+        no_log_values: set[str] = validation._no_log_values
+        return t.cast(dict[str, t.Any], remove_values(result, no_log_values)) if no_log_values else result

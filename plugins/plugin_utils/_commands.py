@@ -1,5 +1,7 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the hyperv.nested collection: not an API for other collections, roles or playbooks.
+# Anything here may change in any release, bug fixes included.
 """Render executor operations as the PowerShell lines an operator would type.
 
 The lines are for people (the `commands` return value); the executor never runs them.
@@ -9,6 +11,8 @@ from __future__ import annotations
 
 import re
 import typing as t
+
+from ansible_collections.hyperv.nested.plugins.plugin_utils._wire import Operation
 
 # PowerShell treats these as quote characters too, so they must be doubled inside '...'.
 _SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
@@ -57,7 +61,7 @@ def _parameters(parameters: dict[str, t.Any]) -> str:
 _SWITCHES = frozenset({"Force", "TurnOff", "AsJob", "Passthru", "Confirm", "WhatIf", "ResetServerAddresses"})
 
 
-def render(operation: dict[str, t.Any]) -> str:
+def render(operation: Operation) -> str:
     kind = operation["kind"]
     if kind == "cmdlet":
         selector = ""
@@ -91,5 +95,5 @@ def render(operation: dict[str, t.Any]) -> str:
     raise ValueError(f"unknown operation kind {kind!r}")
 
 
-def render_all(operations: t.Iterable[dict[str, t.Any]]) -> list[str]:
+def render_all(operations: t.Iterable[Operation]) -> list[str]:
     return [render(operation) for operation in operations]

@@ -1,5 +1,7 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the hyperv.nested collection: not an API for other collections, roles or playbooks.
+# Anything here may change in any release, bug fixes included.
 """Turn the executor's per-operation report (docs/internals/wire-protocol.md §3) into the
 `operations` return value every changing module shares, and into the sentence of a failure."""
 
@@ -9,6 +11,7 @@ import typing as t
 from collections.abc import Callable
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._commands import render
+from ansible_collections.hyperv.nested.plugins.plugin_utils._wire import Operation
 
 
 def _unchanged(text: t.Any) -> t.Any:
@@ -16,7 +19,7 @@ def _unchanged(text: t.Any) -> t.Any:
 
 
 def operation_reports(
-    operations: list[dict[str, t.Any]], outcome: dict[str, t.Any], scrub: Callable[[t.Any], t.Any] = _unchanged
+    operations: t.Sequence[Operation], outcome: dict[str, t.Any], scrub: Callable[[t.Any], t.Any] = _unchanged
 ) -> list[dict[str, t.Any]]:
     """One entry per planned operation: its command line, status (ok, failed, not_run), the
     host's message and how long it took. Operations the host did not report count as not run."""

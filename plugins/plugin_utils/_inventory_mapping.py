@@ -1,5 +1,7 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the hyperv.nested collection: not an API for other collections, roles or playbooks.
+# Anything here may change in any release, bug fixes included.
 """Turn the probe answers of the L0 hosts into inventory: hosts, their variables and groups.
 
 Input: the settings of the inventory source and one Reading per L0 host (a probe answer with the

@@ -1,5 +1,7 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the hyperv.nested collection: not an API for other collections, roles or playbooks.
+# Anything here may change in any release, bug fixes included.
 """Read every L0 Hyper-V host of an inventory source: one probe each, several hosts at a time.
 
 The inventory plugin has no task connection, so it talks to the hosts itself, through the same

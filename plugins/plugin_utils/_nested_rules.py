@@ -1,5 +1,7 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the hyperv.nested collection: not an API for other collections, roles or playbooks.
+# Anything here may change in any release, bug fixes included.
 """Can this host run nested virtualization, and can each VM be a Hyper-V host? The verdict rules.
 
 Input is the probe's `host` and `vms` sections (docs/internals/wire-protocol.md); output is a
@@ -9,12 +11,12 @@ Pure functions: no I/O, so every rule is unit-tested on Linux.
 
 from __future__ import annotations
 
-import difflib
 import re
 import typing as t
 from dataclasses import dataclass, field
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._commands import quote, vm_reference
+from ansible_collections.hyperv.nested.plugins.plugin_utils._wire import did_you_mean, integration_service, processor_manufacturer, version_key
 
 Facts = t.Mapping[str, t.Any]
 
@@ -134,23 +136,11 @@ class Verdict:
         return shaped
 
 
-def version_key(version: t.Any) -> tuple[int, int]:
-    """'9.3' -> (9, 3); anything unparsable sorts lowest."""
-    match = re.fullmatch(r"\s*(\d+)(?:\.(\d+))?\s*", str(version or ""))
-    if not match:
-        return (0, 0)
-    return int(match.group(1)), int(match.group(2) or 0)
-
-
 def _build(host: Facts) -> int:
     try:
         return int((host.get("os") or {}).get("build") or 0)
     except (TypeError, ValueError):
         return 0
-
-
-def _vendor(host: Facts) -> str:
-    return str((host.get("processor") or {}).get("manufacturer") or "")
 
 
 def _is_client(host: Facts) -> bool:
@@ -163,7 +153,7 @@ def amd_min_build(host: Facts) -> int:
 
 def required_version(host: Facts) -> str | None:
     """The lowest VM configuration version that can nest on this host's processor."""
-    vendor = _vendor(host)
+    vendor = processor_manufacturer(host)
     if vendor == INTEL:
         return MIN_VERSION_INTEL
     if vendor == AMD:
@@ -243,7 +233,7 @@ def _parent_fix(platform: Platform) -> str:
 def host_verdict(host: Facts, *, hyperv_module: bool = True) -> Verdict:
     verdict = Verdict()
     build = _build(host)
-    vendor = _vendor(host)
+    vendor = processor_manufacturer(host)
     cpu = host.get("processor") or {}
     hypervisor_present = bool(host.get("hypervisor_present"))
     platform = platform_of(host)
@@ -423,13 +413,6 @@ def _gib(size: t.Any) -> str:
     return f"{value:g} GB" if value >= 1 else f"{int(size or 0) // 1024**2} MB"
 
 
-def _service(vm: Facts, name: str) -> Facts | None:
-    for service in vm.get("integration_services") or []:
-        if str(service.get("name", "")).casefold() == name.casefold():
-            return t.cast(Facts, service)
-    return None
-
-
 def vm_verdict(host: Facts, vm: Facts, host_result: Verdict | None = None, *, network_mode: str | None = None) -> Verdict:
     """The verdict for one VM on `host` (`host_result`: the host's verdict, when already known;
     `network_mode`: how its guests reach the network, "nat" or "mac_spoofing", None when unknown)."""
@@ -454,7 +437,7 @@ def vm_verdict(host: Facts, vm: Facts, host_result: Verdict | None = None, *, ne
     minimum = required_version(host)
     if minimum and version and version_key(version) < version_key(minimum):
         needs_changes = True
-        vendor = "Intel" if _vendor(host) == INTEL else "AMD"
+        vendor = "Intel" if processor_manufacturer(host) == INTEL else "AMD"
         default = host.get("default_version")
         target = f" (it upgrades to this host's default version, {default})" if default else ""
         verdict.block(
@@ -560,7 +543,7 @@ def vm_verdict(host: Facts, vm: Facts, host_result: Verdict | None = None, *, ne
             f"Set mac_address_spoofing: on with hyperv.nested.win_nested_vm{both}.",
         )
 
-    shutdown = _service(vm, "Shutdown")
+    shutdown = integration_service(vm, "Shutdown")
     if shutdown is None or not shutdown.get("enabled"):
         verdict.warn(
             "vm.shutdown_service_missing",
@@ -568,7 +551,7 @@ def vm_verdict(host: Facts, vm: Facts, host_result: Verdict | None = None, *, ne
             f"Enable-VMIntegrationService {by_name} -Name Shutdown.",
         )
 
-    heartbeat = _service(vm, "Heartbeat")
+    heartbeat = integration_service(vm, "Heartbeat")
     if heartbeat is None or not heartbeat.get("enabled"):
         verdict.warn(
             "vm.heartbeat_missing",
@@ -634,11 +617,6 @@ def _why_not_starting(verdict: Verdict, host_result: Verdict, state: str, expose
             )
         )
     return reasons
-
-
-def did_you_mean(name: str, candidates: t.Sequence[str]) -> list[str]:
-    by_key = {candidate.casefold(): candidate for candidate in candidates}
-    return [by_key[key] for key in difflib.get_close_matches(name.casefold(), list(by_key), n=3, cutoff=0.6)]
 
 
 @dataclass
@@ -712,7 +690,7 @@ def summarize(host: Facts, report: Report) -> str:
     runs_on = f", a VM on {platform.cloud or platform.hypervisor}" if platform.virtual else ""
     label = (
         f"{host.get('computer_name') or 'The host'} ({os_facts.get('caption') or 'Windows'}, build {os_facts.get('build')}, "
-        f"{_vendor(host) or 'unknown processor'}{runs_on})"
+        f"{processor_manufacturer(host) or 'unknown processor'}{runs_on})"
     )
     if report.host.ready:
         parts = [f"{label} can run nested virtualization."]

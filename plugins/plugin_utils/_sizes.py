@@ -1,5 +1,7 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the hyperv.nested collection: not an API for other collections, roles or playbooks.
+# Anything here may change in any release, bug fixes included.
 """Memory sizes as users write them ('8GB', '512MB', 4294967296) and as Hyper-V shows them.
 
 Units are binary, the way Hyper-V Manager and PowerShell's 8GB literal count: 1GB = 1024**3 bytes.

@@ -1,5 +1,7 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the hyperv.nested collection: not an API for other collections, roles or playbooks.
+# Anything here may change in any release, bug fixes included.
 """Input checks shared by the modules: every error names the option, nothing reaches the target."""
 
 from __future__ import annotations
@@ -7,7 +9,7 @@ from __future__ import annotations
 import typing as t
 import unicodedata
 
-from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import ModuleFailure
+from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import PlanningError
 
 # Hyper-V Manager and New-VM refuse longer names.
 VM_NAME_MAX_LENGTH = 100
@@ -33,18 +35,18 @@ def vm_name_problem(name: t.Any) -> str | None:
 
 
 def validate_name(option: str, name: t.Any, what: str = "name") -> str:
-    """Return `name` unchanged, or raise ModuleFailure naming `option` (switches, NATs, adapters)."""
+    """Return `name` unchanged, or raise PlanningError naming `option` (switches, NATs, adapters)."""
     problem = name_problem(name)
     if problem:
-        raise ModuleFailure(f"Option '{option}': the {what} {name!r} {problem}.")
+        raise PlanningError(f"Option '{option}': the {what} {name!r} {problem}.")
     return t.cast(str, name)
 
 
 def validate_vm_name(option: str, name: t.Any) -> str:
-    """Return `name` unchanged, or raise ModuleFailure naming `option`."""
+    """Return `name` unchanged, or raise PlanningError naming `option`."""
     problem = vm_name_problem(name)
     if problem:
-        raise ModuleFailure(f"Option '{option}': the VM name {name!r} {problem}.")
+        raise PlanningError(f"Option '{option}': the VM name {name!r} {problem}.")
     return t.cast(str, name)
 
 
@@ -59,7 +61,7 @@ def validate_vm_names(option: str, names: t.Sequence[t.Any]) -> list[str]:
         if problem:
             problems.append(f"item {index + 1} ({name!r}) {problem}")
     if problems:
-        raise ModuleFailure(f"Option '{option}': " + "; ".join(problems) + ".")
+        raise PlanningError(f"Option '{option}': " + "; ".join(problems) + ".")
     unique: list[str] = []
     seen: set[str] = set()
     for name in names:

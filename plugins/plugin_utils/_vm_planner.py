@@ -1,5 +1,7 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the hyperv.nested collection: not an API for other collections, roles or playbooks.
+# Anything here may change in any release, bug fixes included.
 """Plan win_nested_vm: probed VM state x options -> ordered executor operations.
 
 Pure code: no I/O. The plan says, per VM, what the settings are before and after, what has to
@@ -14,12 +16,25 @@ was cut off between the two, and `power_after=previous` starts it again.
 
 from __future__ import annotations
 
-import difflib
 import typing as t
 from dataclasses import dataclass, field
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._nested_rules import RECOMMENDED_MEMORY_BYTES, RECOMMENDED_PROCESSORS, VCPU_LIMIT_2019_GUESTS
-from ansible_collections.hyperv.nested.plugins.plugin_utils._sizes import format_size
+from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import PlanningError
+from ansible_collections.hyperv.nested.plugins.plugin_utils._sizes import SizeError, format_size, parse_size
+from ansible_collections.hyperv.nested.plugins.plugin_utils._validation import validate_vm_names
+from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_power import power_order, stops
+from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_steps import Step, VmPlan
+from ansible_collections.hyperv.nested.plugins.plugin_utils._wire import (
+    HostSection,
+    Operation,
+    VmInfo,
+    VmsSection,
+    did_you_mean,
+    integration_service,
+    parse_version,
+    vendor_label,
+)
 
 State = t.Literal["enabled", "disabled", "unchanged"]
 Spoofing = t.Literal["on", "off", "unchanged"]
@@ -53,34 +68,56 @@ class Options:
     power_concurrency: int = 0  # VMs powered at once; 0 = all of them
 
 
-@dataclass(frozen=True)
-class Step:
-    """One executor operation and what it means for a person."""
+# Hyper-V allocates VM memory in 2 MB pages; Set-VMMemory refuses other sizes.
+MEMORY_ALIGNMENT = 2 * 1024**2
 
-    action: str
-    operation: dict[str, t.Any]
+
+def build_options(args: t.Mapping[str, t.Any]) -> Options:
+    """Check what the argument spec cannot express; every error names its option."""
+    names = validate_vm_names("name", args["name"])
+    if not names:
+        raise PlanningError("Option 'name' must list at least one VM.")
+    startup_memory = None
+    if args["startup_memory"] is not None:
+        try:
+            startup_memory = parse_size("startup_memory", args["startup_memory"])
+        except SizeError as exc:
+            raise PlanningError(str(exc)) from None
+        if startup_memory % MEMORY_ALIGNMENT:
+            raise PlanningError(f"startup_memory must be a multiple of 2MB (Hyper-V allocates memory in 2 MB pages), got {args['startup_memory']!r}.")
+    for option in ("processor_count", "shutdown_timeout", "start_timeout"):
+        if args[option] is not None and args[option] < 1:
+            raise PlanningError(f"{option} must be 1 or more, got {args[option]}.")
+    if args["power_concurrency"] < 0:
+        raise PlanningError(f"power_concurrency must be 0 (every VM at once) or more, got {args['power_concurrency']}.")
+    if args["adapters"] is not None and args["mac_address_spoofing"] == "unchanged":
+        raise PlanningError("adapters selects the adapters for mac_address_spoofing; set mac_address_spoofing to on or off, or leave adapters out.")
+    if args["adapters"] is not None and not args["adapters"]:
+        raise PlanningError("adapters must name at least one adapter; leave it out to mean every adapter of each VM.")
+    return Options(
+        names=names,
+        state=args["state"],
+        startup_memory=startup_memory,
+        processor_count=args["processor_count"],
+        mac_address_spoofing=args["mac_address_spoofing"],
+        adapters=args["adapters"],
+        power=args["power"],
+        power_after=args["power_after"],
+        saved_state=args["saved_state"],
+        checkpoints=args["checkpoints"],
+        dynamic_memory=args["dynamic_memory"],
+        clustered=args["clustered"],
+        upgrade_version=args["upgrade_version"],
+        shutdown_timeout=args["shutdown_timeout"],
+        start_timeout=args["start_timeout"],
+        power_concurrency=args["power_concurrency"],
+    )
 
 
 @dataclass
-class VmPlan:
-    name: str
-    before: dict[str, t.Any]
-    after: dict[str, t.Any]
-    steps: list[Step] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.steps)
-
-    @property
-    def actions(self) -> list[str]:
-        return [step.action for step in self.steps]
-
-
-@dataclass
-class Plan:
+class PlannedVms:
     vms: list[VmPlan]
-    on_failure: list[dict[str, t.Any]]
+    on_failure: list[Operation]
     warnings: list[str]
     # Execution order across VMs when it is not VM after VM (several VMs powered at once).
     order: list[tuple[str, Step]] | None = None
@@ -99,29 +136,11 @@ class Plan:
         return [(vm.name, step) for vm in self.vms for step in vm.steps]
 
     @property
-    def operations(self) -> list[dict[str, t.Any]]:
+    def operations(self) -> list[Operation]:
         return [step.operation for _vm, step in self.steps]
 
 
-class PlanError(Exception):
-    """The request cannot be carried out; nothing has been changed. `problems` are sentences."""
-
-    def __init__(self, problems: list[str], warnings: list[str] | None = None) -> None:
-        super().__init__(" ".join(problems))
-        self.problems = problems
-        self.warnings = warnings or []
-
-
-def parse_version(text: t.Any) -> tuple[int, int] | None:
-    """'9.0' -> (9, 0); None for anything that is not 'major.minor'."""
-    try:
-        major, minor = str(text).split(".")
-        return int(major), int(minor)
-    except ValueError:
-        return None
-
-
-def check_selection(vms_section: dict[str, t.Any], names: list[str], host_name: str) -> list[str]:
+def check_selection(vms_section: VmsSection, names: list[str], host_name: str) -> list[str]:
     """Problems with which VMs the probe found for the requested names."""
     problems = []
     if not vms_section.get("hyperv_module", True):
@@ -133,7 +152,7 @@ def check_selection(vms_section: dict[str, t.Any], names: list[str], host_name: 
         ]
     all_names = [str(name) for name in vms_section.get("all_names") or []]
     for missing in vms_section.get("missing") or []:
-        close = difflib.get_close_matches(missing, all_names, n=3, cutoff=0.6)
+        close = did_you_mean(missing, all_names)
         hint = f" Did you mean {', '.join(repr(name) for name in close)}?" if close else ""
         problems.append(f"No VM named {missing!r} on {host_name} (name).{hint}")
     for duplicate in vms_section.get("duplicates") or []:
@@ -148,7 +167,7 @@ def check_selection(vms_section: dict[str, t.Any], names: list[str], host_name: 
     return problems
 
 
-def check_host_limits(host: dict[str, t.Any], options: Options) -> list[str]:
+def check_host_limits(host: HostSection, options: Options) -> list[str]:
     """Problems with sizes the host cannot give any VM."""
     problems = []
     host_name = host.get("computer_name") or "the host"
@@ -175,7 +194,7 @@ def input_warnings(options: Options) -> list[str]:
     return warnings
 
 
-def _snapshot(vm: dict[str, t.Any]) -> dict[str, t.Any]:
+def _snapshot(vm: VmInfo) -> dict[str, t.Any]:
     return {
         "power_state": vm["state"],
         "version": vm.get("version"),
@@ -189,17 +208,10 @@ def _snapshot(vm: dict[str, t.Any]) -> dict[str, t.Any]:
     }
 
 
-def _integration_service(vm: dict[str, t.Any], name: str) -> dict[str, t.Any] | None:
-    for service in vm.get("integration_services") or []:
-        if str(service.get("name", "")).casefold() == name.casefold():
-            return t.cast(dict[str, t.Any], service)
-    return None
-
-
 class _VmPlanner:
     """Plans one VM; problems and warnings accumulate on the instance."""
 
-    def __init__(self, vm: dict[str, t.Any], options: Options, host: dict[str, t.Any], min_version: tuple[int, int] | None) -> None:
+    def __init__(self, vm: VmInfo, options: Options, host: HostSection, min_version: tuple[int, int] | None) -> None:
         self.vm = vm
         self.options = options
         self.host = host
@@ -273,8 +285,8 @@ class _VmPlanner:
             return steps  # Starting, Stopping...: a stop may be under way; leave the mark alone
         return [Step(action, {"kind": "clear_restart_mark", "vm": self.name}), *steps]
 
-    def _cmdlet(self, cmdlet: str, parameters: dict[str, t.Any], adapter_id: str | None = None) -> dict[str, t.Any]:
-        operation: dict[str, t.Any] = {"kind": "cmdlet", "cmdlet": cmdlet, "vm": self.name}
+    def _cmdlet(self, cmdlet: str, parameters: dict[str, t.Any], adapter_id: str | None = None) -> Operation:
+        operation: Operation = {"kind": "cmdlet", "cmdlet": cmdlet, "vm": self.name}
         if adapter_id is not None:
             operation["adapter_id"] = adapter_id
         operation["parameters"] = parameters
@@ -290,7 +302,7 @@ class _VmPlanner:
         if current >= self.min_version:
             return None
         needed = "{}.{}".format(*self.min_version)
-        vendor = _vendor(self.host)
+        vendor = vendor_label(self.host)
         requirement = f"VM {self.name!r} has configuration version {before['version']}; nested virtualization on this {vendor} host needs {needed} or higher."
         if not self.options.upgrade_version:
             self.problems.append(f"{requirement} Set upgrade_version=true to run Update-VMVersion (irreversible: the VM will no longer run on older hosts).")
@@ -437,7 +449,7 @@ class _VmPlanner:
             after["power_state"] = "Off"
 
         last: list[Step] = []
-        start = {"kind": "start_vm", "vm": self.name, "timeout_seconds": options.start_timeout}
+        start: Operation = {"kind": "start_vm", "vm": self.name, "timeout_seconds": options.start_timeout}
         if (stopped and options.power_after != "off") or (options.power_after == "running" and after["power_state"] in ("Off", "Saved")):
             last.append(Step("start", start))
             after["power_state"] = "Running"
@@ -469,10 +481,10 @@ class _VmPlanner:
                 )
                 return None
             self.warnings.append(refusal.replace("This module does not stop", "clustered=allow: this module stops it anyway; it normally does not stop"))
-        mark = {"mark_for_restart": options.power_after != "off"}
+        mark_for_restart = options.power_after != "off"
         if options.power == "turn_off":
-            return Step("turn off (unsaved guest data is lost)", {"kind": "stop_vm", "vm": self.name, "mode": "turn_off", **mark})
-        service = _integration_service(self.vm, "Shutdown")
+            return Step("turn off (unsaved guest data is lost)", {"kind": "stop_vm", "vm": self.name, "mode": "turn_off", "mark_for_restart": mark_for_restart})
+        service = integration_service(self.vm, "Shutdown")
         if service is None or not service.get("enabled"):
             self.problems.append(
                 f"VM {self.name!r} cannot be shut down gracefully: its Shutdown integration service is disabled (power=shutdown). "
@@ -481,24 +493,19 @@ class _VmPlanner:
             return None
         return Step(
             f"shut down through the guest (up to {options.shutdown_timeout}s)",
-            {"kind": "stop_vm", "vm": self.name, "mode": "shutdown", "timeout_seconds": options.shutdown_timeout, **mark},
+            {"kind": "stop_vm", "vm": self.name, "mode": "shutdown", "timeout_seconds": options.shutdown_timeout, "mark_for_restart": mark_for_restart},
         )
 
 
-def _vendor(host: dict[str, t.Any]) -> str:
-    manufacturer = str((host.get("processor") or {}).get("manufacturer") or "")
-    return {"GenuineIntel": "Intel", "AuthenticAMD": "AMD"}.get(manufacturer, manufacturer or "unknown-vendor")
-
-
 def plan(
-    host: dict[str, t.Any],
-    vms_section: dict[str, t.Any],
+    host: HostSection,
+    vms_section: VmsSection,
     options: Options,
     *,
     min_version: tuple[int, int] | None = None,
     host_problems: t.Sequence[str] = (),
-) -> Plan:
-    """Plan every requested VM, or raise PlanError with every problem found.
+) -> PlannedVms:
+    """Plan every requested VM, or raise PlanningError with every problem found.
 
     `min_version` is the configuration version this host's processor vendor needs for nested
     virtualization; `host_problems` are reasons the host cannot run nested at all. Both come
@@ -526,78 +533,11 @@ def plan(
         warnings.extend(planner.warnings)
         notes.extend(planner.notes)
     if problems:
-        raise PlanError(problems, warnings)
-    on_failure = [
+        raise PlanningError(problems, warnings=warnings)
+    on_failure: list[Operation] = [
         {"kind": "ensure_running", "vm": vm.name, "timeout_seconds": options.start_timeout}
         for vm in vm_plans
-        if options.power_after != "off" and (vm.name in interrupted or (vm.before["power_state"] == "Running" and _stops(vm)))
+        if options.power_after != "off" and (vm.name in interrupted or (vm.before["power_state"] == "Running" and stops(vm)))
     ]
-    return Plan(vm_plans, on_failure, warnings, order=_power_order(vm_plans, options), notes=notes)
-
-
-_POWER_KINDS = ("stop_vm", "start_vm")
-
-
-def _power_order(vm_plans: list[VmPlan], options: Options) -> list[tuple[str, Step]] | None:
-    """The execution order when several VMs are powered: the VMs without a power step first, then
-    the powered ones in batches of `power_concurrency` (0: one batch), each batch powered at once
-    and one batch after another. None keeps the plain VM-after-VM order."""
-    powered = [vm for vm in vm_plans if _powers(vm)]
-    size = options.power_concurrency or len(powered)
-    if len(powered) < 2 or size < 2:
-        return None
-    order = [(vm.name, step) for vm in vm_plans if not _powers(vm) for step in vm.steps]
-    for start in range(0, len(powered), size):
-        batch = powered[start : start + size]
-        together = _power_together(batch, options)
-        order.extend(together if together is not None else [(vm.name, step) for vm in batch for step in vm.steps])
-    return order
-
-
-def _powers(vm: VmPlan) -> bool:
-    return any(step.operation["kind"] in _POWER_KINDS for step in vm.steps)
-
-
-def _power_together(vm_plans: list[VmPlan], options: Options) -> list[tuple[str, Step]] | None:
-    """With two or more VMs to stop or start, power them at once instead of one after another:
-    every stop is issued first, each VM is changed as soon as it is off and started again right
-    away, and the waits for the starts come last. One VM keeps the plain order (None).
-
-    What a VM's plan does before its stop (removing a stale restart mark) still comes before any
-    stop, and each VM's own steps gain the waits, so its actions still read in order."""
-    if sum(1 for vm in vm_plans if _powers(vm)) < 2:
-        return None
-    before_stops: list[tuple[str, Step]] = []
-    stops: list[tuple[str, Step]] = []
-    middle: list[tuple[str, Step]] = []
-    waits_for_start: list[tuple[str, Step]] = []
-    for vm in vm_plans:
-        kinds = [step.operation["kind"] for step in vm.steps]
-        stop_at = kinds.index("stop_vm") if "stop_vm" in kinds else 0
-        own: list[Step] = []
-        for index, step in enumerate(vm.steps):
-            kind = step.operation["kind"]
-            if kind not in _POWER_KINDS:
-                own.append(step)
-                (before_stops if index < stop_at else middle).append((vm.name, step))
-                continue
-            issued = Step(step.action, {**step.operation, "wait": False})
-            if kind == "stop_vm":
-                waited = _wait_step(vm.name, "Off", options.shutdown_timeout, f"wait until it is off (up to {options.shutdown_timeout}s)")
-                stops.append((vm.name, issued))
-                middle.append((vm.name, waited))
-            else:
-                waited = _wait_step(vm.name, "Running", options.start_timeout, f"wait until it runs (up to {options.start_timeout}s)")
-                middle.append((vm.name, issued))
-                waits_for_start.append((vm.name, waited))
-            own.extend([issued, waited])
-        vm.steps = own
-    return before_stops + stops + middle + waits_for_start
-
-
-def _wait_step(vm_name: str, state: str, timeout: int, action: str) -> Step:
-    return Step(action, {"kind": "wait_vm", "vm": vm_name, "state": state, "timeout_seconds": timeout})
-
-
-def _stops(vm: VmPlan) -> bool:
-    return any(step.operation["kind"] == "stop_vm" for step in vm.steps)
+    vm_plans, order = power_order(vm_plans, options.power_concurrency, options.shutdown_timeout, options.start_timeout)
+    return PlannedVms(vm_plans, on_failure, warnings, order=order, notes=notes)

@@ -1,15 +1,19 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the hyperv.nested collection: not an API for other collections, roles or playbooks.
+# Anything here may change in any release, bug fixes included.
 """Shape win_nested_vm's result from its plan and, after a run, from the executor's report."""
 
 from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_planner import Plan, VmPlan
+from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import Planned
+from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_planner import PlannedVms
+from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_steps import VmPlan
 
 
-def vm_results(plan: Plan, vm_states: dict[str, t.Any] | None = None) -> list[dict[str, t.Any]]:
+def vm_results(plan: PlannedVms, vm_states: dict[str, t.Any] | None = None) -> list[dict[str, t.Any]]:
     """Per VM: name, changed, before, after, actions. `vm_states` (from the executor) wins for power."""
     results = []
     for vm in plan.vms:
@@ -20,10 +24,26 @@ def vm_results(plan: Plan, vm_states: dict[str, t.Any] | None = None) -> list[di
     return results
 
 
+def planned(plan: PlannedVms) -> Planned:
+    """The VM plan as the planner contract: the per-VM steps read as operations, `vms` as values."""
+    vms = vm_results(plan)
+    shown = diff(plan, vms)
+    return Planned(
+        operations=plan.operations,
+        before=shown["before"],
+        after=shown["after"],
+        after_header=shown.get("after_header"),
+        warnings=plan.warnings,
+        notes=plan.notes,
+        values={"vms": vms},
+        on_failure=plan.on_failure,
+    )
+
+
 _POWER_KINDS = {"stop_vm": "stopped", "start_vm": "started"}
 
 
-def diff(plan: Plan, vms: list[dict[str, t.Any]]) -> dict[str, t.Any]:
+def diff(plan: PlannedVms, vms: list[dict[str, t.Any]]) -> dict[str, t.Any]:
     """Settings before and after per VM; the header names power cycles, which the states alone hide."""
     cycles = []
     for vm in plan.vms:
@@ -48,7 +68,7 @@ def _names(vms: list[VmPlan]) -> str:
     return _shortlist([vm.name for vm in vms])
 
 
-def success_message(plan: Plan, check_mode: bool) -> str:
+def success_message(plan: PlannedVms, check_mode: bool) -> str:
     changed = [vm for vm in plan.vms if vm.changed]
     total = len(plan.vms)
     noun = "VM" if total == 1 else "VMs"
@@ -64,7 +84,7 @@ def success_message(plan: Plan, check_mode: bool) -> str:
     return message + ". See vms[].actions for what " + ("would happen." if check_mode else "was done.")
 
 
-def failure_report(plan: Plan, outcome: dict[str, t.Any]) -> tuple[str, bool, list[dict[str, t.Any]]]:
+def failure_report(plan: PlannedVms, outcome: dict[str, t.Any]) -> tuple[str, bool, list[dict[str, t.Any]]]:
     """(msg, whether anything was applied, per-VM progress) after the executor stopped part-way."""
     reports = list(outcome.get("operations") or [])
     status = [str(report.get("status")) for report in reports]
@@ -106,7 +126,7 @@ def failure_report(plan: Plan, outcome: dict[str, t.Any]) -> tuple[str, bool, li
     return " ".join(parts), applied_any, per_vm
 
 
-def _restore_sentences(plan: Plan, outcome: dict[str, t.Any]) -> list[str]:
+def _restore_sentences(plan: PlannedVms, outcome: dict[str, t.Any]) -> list[str]:
     restore_reports = list(outcome.get("on_failure") or [])
     states = outcome.get("vm_states") or {}
     restored, failed = [], []

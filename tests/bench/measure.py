@@ -7,6 +7,7 @@ took on the controller).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -35,10 +36,12 @@ def hvsim(*args: str) -> str:
 
 
 def link_collection() -> None:
-    link = COLLECTIONS / "ansible_collections" / "hyperv" / "nested"
-    link.parent.mkdir(parents=True, exist_ok=True)
-    if not link.is_symlink():
-        link.symlink_to(REPO, target_is_directory=True)
+    """tools/collection_link.py, the one function that links the tree as hyperv.nested."""
+    spec = importlib.util.spec_from_file_location("collection_link", REPO / "tools" / "collection_link.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.link_collection()
 
 
 @dataclass

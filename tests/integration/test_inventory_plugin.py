@@ -15,12 +15,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hvsim.pytest_plugin import Lab, requests_in, started_labs
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from tests.integration.conftest import Lab, requests_in, started_labs  # noqa: E402
 
 LAB_FILE = Path(__file__).parent / "labs" / "inventory-fleet.yml"
 VENV_BIN = Path(sys.executable).parent

@@ -11,13 +11,12 @@ from datetime import datetime
 from pathlib import Path
 
 import yaml
+from hvsim.pytest_plugin import Lab, PlaybookRun, hvsim, start_lab
+from hvsim.pytest_plugin import requests_in as requests
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:
+if str(REPO) not in sys.path:  # test modules import tests.<suite>.* (a module run by path has no package)
     sys.path.insert(0, str(REPO))
-
-from tests.integration.conftest import Lab, PlaybookRun, hvsim, start_lab  # noqa: E402
-from tests.integration.conftest import requests_in as requests  # noqa: E402
 
 __all__ = [
     "HOSTILE_LAB",

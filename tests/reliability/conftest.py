@@ -7,12 +7,11 @@ import typing as t
 from pathlib import Path
 
 import pytest
+from hvsim.pytest_plugin import Lab, started_labs
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:
+if str(REPO) not in sys.path:  # test modules import tests.<suite>.* (a module run by path has no package)
     sys.path.insert(0, str(REPO))
-
-from tests.integration.conftest import Lab, started_labs  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -15,13 +15,11 @@ import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hvsim.pytest_plugin import Lab, hvsim, start_lab
+
 REPO = Path(__file__).resolve().parents[2]
-for path in (REPO, REPO / "tests" / "simulator"):  # the repository's tests, and hvsim
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
-
-from tests.integration.conftest import Lab, hvsim, start_lab  # noqa: E402
-
+if str(REPO) not in sys.path:  # test modules import tests.<suite>.* (a module run by path has no package)
+    sys.path.insert(0, str(REPO))
 VENV_BIN = Path(sys.executable).parent
 TRANSPORTS = ("winrm", "psrp", "ssh", "kerberos", "credssp", "https")
 _RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)

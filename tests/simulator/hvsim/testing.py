@@ -1,7 +1,7 @@
 """A running lab as tests see it: start one in a state dir, query it, stop it.
 
 Used by the `running_lab` fixture (tests/simulator/tests/conftest.py); other test suites can
-use `started_lab` directly with `tests/simulator` on sys.path.
+use `started_lab` directly (hvsim is installed editable by `make venv`).
 """
 
 from __future__ import annotations

@@ -1,20 +1,13 @@
-"""Put tests/simulator on sys.path so the simulator's tests import `hvsim` directly."""
+"""The simulator's own fixtures (hvsim is installed editable by `make venv`: tests/simulator/pyproject.toml)."""
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-SIMULATOR_ROOT = Path(__file__).resolve().parent.parent
-if str(SIMULATOR_ROOT) not in sys.path:
-    sys.path.insert(0, str(SIMULATOR_ROOT))
-
-# Imported after the path setup above.
-from collections.abc import Iterator  # noqa: E402
-from typing import Any  # noqa: E402
-
-import pytest  # noqa: E402
-from hvsim.testing import RunningLab, started_lab  # noqa: E402
+import pytest
+from hvsim.testing import RunningLab, started_lab
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -106,21 +106,6 @@ def test_target_error_is_a_failed_result_with_the_sentence() -> None:
     assert result["msg"] == "Could not list the virtual machines: Access denied."
 
 
-def _documentation() -> dict[str, t.Any]:
-    module = importlib.import_module("ansible_collections.hyperv.nested.plugins.modules.win_nested_info")
-    return t.cast(dict[str, t.Any], yaml.safe_load(module.DOCUMENTATION))
-
-
-def _normalise(spec: dict[str, t.Any]) -> dict[str, dict[str, t.Any]]:
-    keys = ("type", "elements", "default", "choices", "required", "aliases")
-    return {name: {k: option[k] for k in keys if option.get(k) not in (None, False)} for name, option in spec.items()}
-
-
-def test_documented_options_match_the_argument_spec() -> None:
-    # validate-modules skips doc-only module files, so hold the two together here.
-    assert _normalise(_documentation()["options"]) == _normalise(ActionModule.argument_spec)
-
-
 def test_documented_return_values_match_the_result() -> None:
     module = importlib.import_module("ansible_collections.hyperv.nested.plugins.modules.win_nested_info")
     documented = set(yaml.safe_load(module.RETURN))

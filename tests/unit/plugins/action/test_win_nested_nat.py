@@ -4,10 +4,8 @@ import json
 import typing as t
 
 import pytest
-import yaml
 
 from ansible_collections.hyperv.nested.plugins.action.win_nested_nat import ActionModule
-from ansible_collections.hyperv.nested.plugins.modules import win_nested_nat as module_doc
 from ansible_collections.hyperv.nested.plugins.plugin_utils._target import TargetError
 
 from ...probe_fixtures import (
@@ -288,41 +286,6 @@ def test_absent_commands_use_confirm_false() -> None:
         "Remove-NetNat -Name 'LocalNAT' -Confirm:$false",
         "Remove-VMSwitch -Name 'VmNAT' -Force",
     ]
-
-
-# ----------------------------------------------------------------------------- documentation = argument spec
-
-
-def _doc_to_spec(options: dict[str, t.Any]) -> dict[str, t.Any]:
-    spec = {}
-    for name, doc in options.items():
-        entry: dict[str, t.Any] = {"type": doc.get("type", "str")}
-        for key in ("default", "choices", "elements", "required"):
-            if key in doc:
-                entry[key] = doc[key]
-        if "suboptions" in doc:
-            entry["options"] = _doc_to_spec(doc["suboptions"])
-        spec[name] = entry
-    return spec
-
-
-def _comparable(spec: dict[str, t.Any]) -> dict[str, t.Any]:
-    out = {}
-    for name, entry in spec.items():
-        item = {k: v for k, v in entry.items() if k not in ("no_log", "options")}
-        if item.get("required") is False:
-            del item["required"]
-        if "options" in entry:
-            item["options"] = _comparable(entry["options"])
-        out[name] = item
-    return out
-
-
-def test_documentation_matches_the_argument_spec() -> None:
-    documented = yaml.safe_load(module_doc.DOCUMENTATION)["options"]
-    assert _comparable(_doc_to_spec(documented)) == _comparable(ActionModule.argument_spec)
-    yaml.safe_load(module_doc.EXAMPLES)
-    yaml.safe_load(module_doc.RETURN)
 
 
 def test_every_password_option_is_no_log() -> None:

@@ -7,12 +7,12 @@ import typing as t
 import pytest
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._nat_planner import (
-    PlanError,
     build_spec,
     plan,
     probe_parameters,
     require_credentials,
 )
+from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import PlanningError
 
 from ...probe_fixtures import (
     AZURE_PLATFORM,
@@ -162,7 +162,7 @@ def cmdlets(operations: list[dict[str, t.Any]]) -> list[str]:
     ],
 )
 def test_bad_arguments_fail_naming_the_option(overrides: dict[str, t.Any], message: str) -> None:
-    with pytest.raises(PlanError) as caught:
+    with pytest.raises(PlanningError) as caught:
         build_spec(args(**overrides))
     assert caught.value.msg == message
 
@@ -175,7 +175,7 @@ def test_bad_arguments_fail_naming_the_option(overrides: dict[str, t.Any], messa
     ],
 )
 def test_missing_credentials(overrides: dict[str, t.Any], message: str) -> None:
-    with pytest.raises(PlanError) as caught:
+    with pytest.raises(PlanningError) as caught:
         require_credentials(build_spec(args(**overrides)))
     assert caught.value.msg == message
 
@@ -269,7 +269,7 @@ def test_gateway_with_wrong_prefix_length_is_readded() -> None:
 
 
 def _failure(overrides: dict[str, t.Any], net: dict[str, t.Any]) -> str:
-    with pytest.raises(PlanError) as caught:
+    with pytest.raises(PlanningError) as caught:
         plan(build_spec(args(**overrides)), probe(net))
     return caught.value.msg
 
@@ -485,8 +485,8 @@ def test_new_guests_are_connected_and_addressed_with_allocation_in_order() -> No
         {"kind": "cmdlet", "cmdlet": "Set-DnsClientServerAddress", "parameters": {"InterfaceIndex": 6, "ServerAddresses": ["1.1.1.1", "8.8.8.8"]}},
     ]
     assert result.operations[3]["parameters"]["InternalIPAddress"] == "192.168.100.3"
-    assert [g["ip"] for g in result.guests] == ["192.168.100.3", "192.168.100.2"]
-    assert result.port_mappings[0]["internal_ip"] == "192.168.100.3"
+    assert [g["ip"] for g in result.values["guests"]] == ["192.168.100.3", "192.168.100.2"]
+    assert result.values["port_mappings"][0]["internal_ip"] == "192.168.100.3"
     assert result.after["guests"]["LAB-VM1"] == {
         "adapter": "Network Adapter",
         "switch": "VmNAT",
@@ -495,7 +495,7 @@ def test_new_guests_are_connected_and_addressed_with_allocation_in_order() -> No
         "dns_servers": ["1.1.1.1", "8.8.8.8"],
         "dhcp": False,
     }
-    assert SECRET not in json.dumps([result.before, result.after, result.guests, result.warnings, result.port_mappings])
+    assert SECRET not in json.dumps([result.before, result.after, result.values["guests"], result.warnings, result.values["port_mappings"]])
 
 
 def test_converged_guests_plan_nothing() -> None:
@@ -509,7 +509,7 @@ def test_converged_guests_plan_nothing() -> None:
         ),
     )
     assert result.operations == []
-    assert result.guests[0]["ip"] == "192.168.100.40"  # kept, not moved to the lowest free
+    assert result.values["guests"][0]["ip"] == "192.168.100.40"  # kept, not moved to the lowest free
     assert result.before == result.after
 
 
@@ -583,7 +583,7 @@ def test_switch_created_reconnects_even_connected_adapters() -> None:
 
 
 def _guest_failure(spec_overrides: dict[str, t.Any], vms: list[dict[str, t.Any]], reports: list[dict[str, t.Any]]) -> str:
-    with pytest.raises(PlanError) as caught:
+    with pytest.raises(PlanningError) as caught:
         plan(build_spec(args(**spec_overrides)), probe(network(converged=True), vms, reports))
     return caught.value.msg
 
@@ -635,7 +635,7 @@ def test_swapped_addresses_are_released_before_they_are_taken() -> None:
         ("LAB-VM1", [("Remove-NetRoute", None), ("New-NetIPAddress", "192.168.100.6")]),
         ("LAB-VM2", [("Remove-NetRoute", None), ("New-NetIPAddress", "192.168.100.5")]),
     ]
-    assert [g["changed"] for g in result.guests] == [True, True, False]
+    assert [g["changed"] for g in result.values["guests"]] == [True, True, False]
 
 
 @pytest.mark.parametrize("state", ["present", "absent"])
@@ -702,7 +702,7 @@ def test_a_new_mapping_opens_a_matching_inbound_rule_after_it() -> None:
         "LocalPort": ["50022"],
     }
     assert result.after["firewall_rules"] == [RULE]
-    assert result.port_mappings[0]["firewall_rule"] == RULE
+    assert result.values["port_mappings"][0]["firewall_rule"] == RULE
 
 
 def test_a_mapping_on_one_address_opens_the_port_on_that_address_only() -> None:
@@ -790,17 +790,17 @@ def _dns_plan(platform: dict[str, t.Any], **overrides: t.Any) -> t.Any:
 
 def test_on_azure_the_guests_use_azures_resolver_and_the_module_says_so() -> None:
     result = _dns_plan(AZURE_PLATFORM)
-    assert result.guests[0]["dns"] == ["168.63.129.16"]
+    assert result.values["guests"][0]["dns"] == ["168.63.129.16"]
     (note,) = result.notes
     assert "Azure" in note and "168.63.129.16" in note and "guest_dns" in note
 
 
 def test_elsewhere_the_default_dns_stays_the_public_pair() -> None:
     result = _dns_plan(HYPERV_VM_PLATFORM)
-    assert result.guests[0]["dns"] == ["1.1.1.1", "8.8.8.8"]
+    assert result.values["guests"][0]["dns"] == ["1.1.1.1", "8.8.8.8"]
     assert result.notes == []
 
 
 def test_dns_given_by_the_user_wins_on_azure() -> None:
     result = _dns_plan(AZURE_PLATFORM, guest_dns=["10.0.0.53"])
-    assert result.guests[0]["dns"] == ["10.0.0.53"] and result.notes == []
+    assert result.values["guests"][0]["dns"] == ["10.0.0.53"] and result.notes == []

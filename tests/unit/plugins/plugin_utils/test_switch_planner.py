@@ -8,7 +8,8 @@ import typing as t
 import pytest
 
 from ansible_collections.hyperv.nested.plugins.action.win_nested_switch import ActionModule
-from ansible_collections.hyperv.nested.plugins.plugin_utils._switch_planner import SwitchPlanError, plan, probe_parameters
+from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import PlanningError
+from ansible_collections.hyperv.nested.plugins.plugin_utils._switch_planner import build_spec, plan, probe_parameters
 
 from ..action.action_harness import ActionHarness
 
@@ -56,26 +57,26 @@ ARGS: dict[str, t.Any] = {
 
 
 def test_probe_asks_for_network_and_the_named_vms_only() -> None:
-    assert probe_parameters(ARGS) == {"sections": ["vms", "network"], "vm_names": ["LAB-VM3"]}
-    assert probe_parameters({**ARGS, "vms": []}) == {"sections": ["network"], "vm_names": []}
-    assert probe_parameters({**ARGS, "state": "absent"}) == {"sections": ["network"], "vm_names": []}
+    assert probe_parameters(build_spec(ARGS)) == {"sections": ["vms", "network"], "vm_names": ["LAB-VM3"]}
+    assert probe_parameters(build_spec({**ARGS, "vms": []})) == {"sections": ["network"], "vm_names": []}
+    assert probe_parameters(build_spec({**ARGS, "state": "absent"})) == {"sections": ["network"], "vm_names": []}
 
 
 def test_missing_switch_is_created_then_adapters_connected() -> None:
-    planned = plan(ARGS, probe(vms=[vm("LAB-VM3", adapter())]))
+    planned = plan(build_spec(ARGS), probe(vms=[vm("LAB-VM3", adapter())]))
     assert planned.operations == [
         {"kind": "cmdlet", "cmdlet": "New-VMSwitch", "parameters": {"Name": "NestedExternal", "NetAdapterName": "Ethernet", "AllowManagementOS": True}},
         {"kind": "cmdlet", "cmdlet": "Connect-VMNetworkAdapter", "vm": "LAB-VM3", "adapter_id": ADAPTER_ID, "parameters": {"SwitchName": "NestedExternal"}},
     ]
-    assert planned.switch == {"name": "NestedExternal", "present": True, "created": True}
-    assert planned.connected == [{"vm": "LAB-VM3", "adapter": "Network Adapter", "adapter_id": ADAPTER_ID, "previous_switch": None}]
+    assert planned.values["switch"] == {"name": "NestedExternal", "present": True, "created": True}
+    assert planned.values["connected"] == [{"vm": "LAB-VM3", "adapter": "Network Adapter", "adapter_id": ADAPTER_ID, "previous_switch": None}]
     assert any("interrupted" in warning for warning in planned.warnings)
     assert planned.before["vms"] == {"LAB-VM3": {"Network Adapter": None}}
     assert planned.after["vms"] == {"LAB-VM3": {"Network Adapter": "NestedExternal"}}
 
 
 def test_converged_state_plans_nothing() -> None:
-    planned = plan(ARGS, probe([EXTERNAL], [vm("LAB-VM3", adapter(switch="NestedExternal"))]))
+    planned = plan(build_spec(ARGS), probe([EXTERNAL], [vm("LAB-VM3", adapter(switch="NestedExternal"))]))
     assert planned.operations == []
     assert not planned.changed
     assert planned.warnings == []
@@ -83,68 +84,68 @@ def test_converged_state_plans_nothing() -> None:
 
 
 def test_existing_switch_matches_case_insensitively_and_keeps_its_spelling() -> None:
-    planned = plan({**ARGS, "name": "nestedexternal"}, probe([EXTERNAL], [vm("LAB-VM3", adapter(switch="Other"))]))
+    planned = plan(build_spec({**ARGS, "name": "nestedexternal"}), probe([EXTERNAL], [vm("LAB-VM3", adapter(switch="Other"))]))
     assert planned.operations[0]["parameters"] == {"SwitchName": "NestedExternal"}
-    assert planned.connected[0]["previous_switch"] == "Other"
+    assert planned.values["connected"][0]["previous_switch"] == "Other"
 
 
 def test_existing_internal_switch_of_that_name_is_refused() -> None:
-    with pytest.raises(SwitchPlanError, match="exists but is Internal, not External"):
-        plan(ARGS, probe([{"name": "NestedExternal", "switch_type": "Internal", "net_adapter_interface_description": None}], [vm("LAB-VM3")]))
+    with pytest.raises(PlanningError, match="exists but is Internal, not External"):
+        plan(build_spec(ARGS), probe([{"name": "NestedExternal", "switch_type": "Internal", "net_adapter_interface_description": None}], [vm("LAB-VM3")]))
 
 
 def test_switch_bound_to_another_adapter_is_refused_when_the_probe_can_tell() -> None:
     answer = probe([EXTERNAL], [vm("LAB-VM3", adapter())])
     answer["network"]["adapters"][0]["interface_description"] = "Intel(R) 82574L"
-    with pytest.raises(SwitchPlanError, match="is bound to 'Microsoft Hyper-V Network Adapter'"):
-        plan(ARGS, answer)
+    with pytest.raises(PlanningError, match="is bound to 'Microsoft Hyper-V Network Adapter'"):
+        plan(build_spec(ARGS), answer)
 
 
 def test_unknown_net_adapter_lists_the_adapters() -> None:
-    with pytest.raises(SwitchPlanError, match=r"no network adapter named 'Ethernet 9' \(its adapters: Ethernet\)"):
-        plan({**ARGS, "net_adapter_name": "Ethernet 9"}, probe(vms=[vm("LAB-VM3")]))
+    with pytest.raises(PlanningError, match=r"no network adapter named 'Ethernet 9' \(its adapters: Ethernet\)"):
+        plan(build_spec({**ARGS, "net_adapter_name": "Ethernet 9"}), probe(vms=[vm("LAB-VM3")]))
 
 
 def test_creating_needs_a_net_adapter_name() -> None:
-    with pytest.raises(SwitchPlanError, match="set net_adapter_name"):
-        plan({**ARGS, "net_adapter_name": None}, probe(vms=[vm("LAB-VM3")]))
+    with pytest.raises(PlanningError, match="set net_adapter_name"):
+        plan(build_spec({**ARGS, "net_adapter_name": None}), probe(vms=[vm("LAB-VM3")]))
 
 
 def test_missing_vm_lists_the_vms_there() -> None:
-    with pytest.raises(SwitchPlanError, match=r"vms: no virtual machine named 'LAB-VM9' on this host \(VMs here: LAB-VM3\)"):
-        plan({**ARGS, "vms": ["LAB-VM9"]}, probe([EXTERNAL], [vm("LAB-VM3")], missing=["LAB-VM9"]))
+    with pytest.raises(PlanningError, match=r"vms: no virtual machine named 'LAB-VM9' on this host \(VMs here: LAB-VM3\)"):
+        plan(build_spec({**ARGS, "vms": ["LAB-VM9"]}), probe([EXTERNAL], [vm("LAB-VM3")], missing=["LAB-VM9"]))
 
 
 def test_duplicate_vm_names_are_refused() -> None:
-    with pytest.raises(SwitchPlanError, match="vms: more than one virtual machine is named 'LAB-VM3'"):
-        plan(ARGS, probe([EXTERNAL], [vm("LAB-VM3")], duplicates=["LAB-VM3"]))
+    with pytest.raises(PlanningError, match="vms: more than one virtual machine is named 'LAB-VM3'"):
+        plan(build_spec(ARGS), probe([EXTERNAL], [vm("LAB-VM3")], duplicates=["LAB-VM3"]))
 
 
 def test_named_adapters_only_and_missing_adapter_is_an_error() -> None:
     second = adapter("Second", adapter_id="Microsoft:2")
-    planned = plan({**ARGS, "adapters": ["second"]}, probe([EXTERNAL], [vm("LAB-VM3", adapter(), second)]))
+    planned = plan(build_spec({**ARGS, "adapters": ["second"]}), probe([EXTERNAL], [vm("LAB-VM3", adapter(), second)]))
     assert [op["adapter_id"] for op in planned.operations] == ["Microsoft:2"]
-    with pytest.raises(SwitchPlanError, match="has no network adapter named 'Third'"):
-        plan({**ARGS, "adapters": ["Third"]}, probe([EXTERNAL], [vm("LAB-VM3", adapter(), second)]))
+    with pytest.raises(PlanningError, match="has no network adapter named 'Third'"):
+        plan(build_spec({**ARGS, "adapters": ["Third"]}), probe([EXTERNAL], [vm("LAB-VM3", adapter(), second)]))
 
 
 def test_two_adapters_with_one_name_are_both_connected_by_id() -> None:
     twins = [adapter(adapter_id="Microsoft:1"), adapter(adapter_id="Microsoft:2")]
-    planned = plan(ARGS, probe([EXTERNAL], [vm("LAB-VM3", *twins)]))
+    planned = plan(build_spec(ARGS), probe([EXTERNAL], [vm("LAB-VM3", *twins)]))
     assert [op["adapter_id"] for op in planned.operations] == ["Microsoft:1", "Microsoft:2"]
     assert set(planned.after["vms"]["LAB-VM3"]) == {"Network Adapter (Microsoft:1)", "Network Adapter (Microsoft:2)"}
 
 
 def test_saved_vm_is_refused_before_anything_runs() -> None:
     saved = {**vm("LAB-VM3", adapter()), "state": "Saved"}
-    with pytest.raises(SwitchPlanError, match="'LAB-VM3' is Saved, and Hyper-V cannot change its network adapters"):
-        plan(ARGS, probe(vms=[saved]))
+    with pytest.raises(PlanningError, match="'LAB-VM3' is Saved, and Hyper-V cannot change its network adapters"):
+        plan(build_spec(ARGS), probe(vms=[saved]))
     connected = {**vm("LAB-VM3", adapter(switch="NestedExternal")), "state": "Saved"}
-    assert plan(ARGS, probe([EXTERNAL], [connected])).operations == []
+    assert plan(build_spec(ARGS), probe([EXTERNAL], [connected])).operations == []
 
 
 def test_vm_without_adapters_is_a_warning() -> None:
-    planned = plan(ARGS, probe([EXTERNAL], [vm("LAB-VM3")]))
+    planned = plan(build_spec(ARGS), probe([EXTERNAL], [vm("LAB-VM3")]))
     assert planned.operations == []
     assert planned.warnings == ["The VM 'LAB-VM3' has no network adapter to connect to the switch 'NestedExternal'."]
 
@@ -152,20 +153,20 @@ def test_vm_without_adapters_is_a_warning() -> None:
 def test_without_hyperv_the_error_says_to_install_it() -> None:
     answer = probe()
     answer["network"] = {"hyperv_module": False}
-    with pytest.raises(SwitchPlanError, match="nested_hyperv"):
-        plan(ARGS, answer)
+    with pytest.raises(PlanningError, match="nested_hyperv"):
+        plan(build_spec(ARGS), answer)
 
 
 def test_absent_removes_an_existing_switch_and_nothing_otherwise() -> None:
-    planned = plan({**ARGS, "state": "absent"}, probe([EXTERNAL]))
+    planned = plan(build_spec({**ARGS, "state": "absent"}), probe([EXTERNAL]))
     assert planned.operations == [{"kind": "cmdlet", "cmdlet": "Remove-VMSwitch", "parameters": {"Name": "NestedExternal", "Force": True}}]
-    assert planned.switch == {"name": "NestedExternal", "present": False, "removed": True}
-    assert plan({**ARGS, "state": "absent"}, probe()).operations == []
+    assert planned.values["switch"] == {"name": "NestedExternal", "present": False, "removed": True}
+    assert plan(build_spec({**ARGS, "state": "absent"}), probe()).operations == []
 
 
 def test_absent_refuses_a_name_that_is_a_wildcard_pattern() -> None:
-    with pytest.raises(SwitchPlanError, match="wildcard"):
-        plan({**ARGS, "name": "lab[1]", "state": "absent"}, probe([{**EXTERNAL, "name": "lab[1]"}]))
+    with pytest.raises(PlanningError, match="wildcard"):
+        plan(build_spec({**ARGS, "name": "lab[1]", "state": "absent"}), probe([{**EXTERNAL, "name": "lab[1]"}]))
 
 
 # The action plugin, with a scripted target.

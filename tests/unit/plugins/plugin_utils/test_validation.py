@@ -4,7 +4,7 @@ import typing as t
 
 import pytest
 
-from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import ModuleFailure
+from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import PlanningError
 from ansible_collections.hyperv.nested.plugins.plugin_utils._validation import (
     VM_NAME_MAX_LENGTH,
     validate_vm_name,
@@ -37,14 +37,14 @@ def test_acceptable_names_pass_unchanged(name: str) -> None:
     ],
 )
 def test_bad_names_are_refused_naming_the_option(name: t.Any, fragment: str) -> None:
-    with pytest.raises(ModuleFailure) as caught:
+    with pytest.raises(PlanningError) as caught:
         validate_vm_name("vm", name)
     assert caught.value.msg.startswith("Option 'vm': ")
     assert fragment in caught.value.msg
 
 
 def test_list_reports_every_bad_item_with_its_position() -> None:
-    with pytest.raises(ModuleFailure) as caught:
+    with pytest.raises(PlanningError) as caught:
         validate_vm_names("name", ["ok", "", "x\x01"])
     msg = caught.value.msg
     assert msg.startswith("Option 'name': ")

@@ -4,7 +4,8 @@ import typing as t
 
 import pytest
 
-from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_planner import Options, Plan, PlanError, parse_version, plan
+from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import PlanningError
+from ansible_collections.hyperv.nested.plugins.plugin_utils._vm_planner import Options, PlannedVms, parse_version, plan
 
 from ...probe_fixtures import GB, NESTED, probe_host, probe_vm, vms_section
 
@@ -17,18 +18,18 @@ def make_host(**overrides: t.Any) -> dict[str, t.Any]:
     return probe_host(**{"logical_processor_count": 16, "memory_capacity_bytes": 64 * GB, **overrides})
 
 
-def run(vms: list[dict[str, t.Any]], host: dict[str, t.Any] | None = None, **options: t.Any) -> Plan:
+def run(vms: list[dict[str, t.Any]], host: dict[str, t.Any] | None = None, **options: t.Any) -> PlannedVms:
     names = options.pop("names", [vm["name"] for vm in vms])
     return plan(host or make_host(), vms_section(*vms), Options(names=names, **options), min_version=(8, 0))
 
 
 def problems(vms: list[dict[str, t.Any]], **options: t.Any) -> list[str]:
-    with pytest.raises(PlanError) as caught:
+    with pytest.raises(PlanningError) as caught:
         run(vms, **options)
     return caught.value.problems
 
 
-def kinds(result: Plan) -> list[str]:
+def kinds(result: PlannedVms) -> list[str]:
     """Each operation as a short token: the op kind, or the cmdlet name."""
     return [op["cmdlet"] if op["kind"] == "cmdlet" else f"{op['kind']}:{op.get('mode', '')}".rstrip(":") for op in result.operations]
 
@@ -176,7 +177,7 @@ def test_upgrade_version_beyond_host_default_is_refused() -> None:
 
 def test_amd_host_needs_93() -> None:
     host = make_host(processor={"manufacturer": "AuthenticAMD"})
-    with pytest.raises(PlanError) as caught:
+    with pytest.raises(PlanningError) as caught:
         plan(host, vms_section(probe_vm(version="9.0", state="Off")), Options(names=["LAB-HV1"]), min_version=(9, 3))
     assert "this AMD host needs 9.3 or higher" in caught.value.problems[0]
 
@@ -195,7 +196,7 @@ def test_version_is_not_checked_when_disabling() -> None:
 
 def test_host_problems_block_enabling_only() -> None:
     vms = vms_section(probe_vm(state="Off"))
-    with pytest.raises(PlanError) as caught:
+    with pytest.raises(PlanningError) as caught:
         plan(make_host(), vms, Options(names=["LAB-HV1"]), min_version=(8, 0), host_problems=["host.vbs_running: VBS is running."])
     assert caught.value.problems == ["host.vbs_running: VBS is running."]
     disabling = plan(make_host(), vms_section(probe_vm(state="Off", **NESTED)), Options(names=["LAB-HV1"], state="disabled"), host_problems=["x"])
@@ -207,7 +208,7 @@ def test_host_problems_block_enabling_only() -> None:
 
 def test_missing_vm_suggests_close_names() -> None:
     vms = vms_section(probe_vm("LAB-HV1"), probe_vm("LAB-HV2"), missing=["LAB-HV3x"], all_names=["LAB-HV1", "LAB-HV2", "DC01"])
-    with pytest.raises(PlanError) as caught:
+    with pytest.raises(PlanningError) as caught:
         plan(make_host(), vms, Options(names=["LAB-HV3x"]))
     (problem,) = caught.value.problems
     assert problem.startswith("No VM named 'LAB-HV3x' on HV01 (name). Did you mean ")
@@ -216,26 +217,26 @@ def test_missing_vm_suggests_close_names() -> None:
 
 def test_missing_vm_without_close_names_has_no_hint() -> None:
     vms = vms_section(probe_vm("LAB-HV1"), missing=["zzz"])
-    with pytest.raises(PlanError) as caught:
+    with pytest.raises(PlanningError) as caught:
         plan(make_host(), vms, Options(names=["zzz"]))
     assert caught.value.problems == ["No VM named 'zzz' on HV01 (name)."]
 
 
 def test_duplicate_vm_names_on_host_fail() -> None:
     vms = vms_section(duplicates=["DUP"], all_names=["DUP", "DUP"])
-    with pytest.raises(PlanError) as caught:
+    with pytest.raises(PlanningError) as caught:
         plan(make_host(), vms, Options(names=["DUP"]))
     assert "More than one VM on HV01 is named 'DUP'" in caught.value.problems[0]
 
 
 def test_vm_the_probe_did_not_mention_is_a_problem_not_a_silent_skip() -> None:
-    with pytest.raises(PlanError) as caught:
+    with pytest.raises(PlanningError) as caught:
         plan(make_host(), vms_section(probe_vm("A", state="Off")), Options(names=["A", "B"]))
     assert caught.value.problems == ["The host did not report VM 'B' (name)."]
 
 
 def test_missing_hyperv_module() -> None:
-    with pytest.raises(PlanError) as caught:
+    with pytest.raises(PlanningError) as caught:
         plan(make_host(), {"hyperv_module": False}, Options(names=["A"]))
     assert "Hyper-V PowerShell module is not available on HV01" in caught.value.problems[0]
 

@@ -25,7 +25,7 @@ from ansible_collections.hyperv.nested.plugins.plugin_utils._sizes import SizeEr
 from ansible_collections.hyperv.nested.plugins.plugin_utils._validation import validate_name, validate_vm_name
 
 _ADAPTER_SPEC: dict[str, t.Any] = {
-    "switch": {"type": "str", "required": True},
+    "switch": {"type": "str"},
     "mac_address_spoofing": {"type": "bool"},
 }
 _VM_SPEC: dict[str, t.Any] = {
@@ -79,14 +79,16 @@ def _check_vm(index: int, vm: dict[str, t.Any], state: str) -> dict[str, t.Any]:
     if vm["memory_bytes"] < 512 * 1024 * 1024 or vm["memory_bytes"] % (2 * 1024 * 1024):
         raise ModuleFailure(f"Option '{where}.memory': {vm['memory']!r} must be at least 512MB and a multiple of 2MB.")
     for position, adapter in enumerate(vm["adapters"]):
-        validate_name(f"{where}.adapters[{position}].switch", adapter["switch"], "switch name")
+        if adapter["switch"] is not None:
+            validate_name(f"{where}.adapters[{position}].switch", adapter["switch"], "switch name")
     if state == "present":
         if not vm["image"]:
             raise ModuleFailure(f"Option '{where}.image' is required with state=present: the golden VHDX on this host.")
         if not vm["image"].lower().endswith((".vhdx", ".vhd")) or "\n" in vm["image"]:
             raise ModuleFailure(f"Option '{where}.image': {vm['image']!r} is not the path of a .vhdx or .vhd file.")
         if not vm["adapters"]:
-            raise ModuleFailure(f"Option '{where}.adapters': give at least one adapter with its 'switch'.")
+            raise ModuleFailure(f"Option '{where}.adapters': give at least one adapter (with its 'switch', or none to "
+                                "leave it unconnected).")
     if vm["generation"] == 1 and vm["secure_boot_template"]:
         raise ModuleFailure(f"Option '{where}.secure_boot_template': generation 1 VMs have no Secure Boot.")
     vm["secure_boot_template"] = vm["secure_boot_template"] or SECURE_BOOT_DEFAULTS[vm["os_family"]]

@@ -108,9 +108,11 @@ options:
         default: []
         suboptions:
           switch:
-            description: Name of the virtual switch on this host.
+            description:
+              - Name of the virtual switch on this host.
+              - Leave it out to create the adapter unconnected, for a role that connects it later (the NAT or
+                MAC spoofing networking of an L1 host connects its guests).
             type: str
-            required: true
           mac_address_spoofing:
             description: MAC address spoofing on this adapter; default follows O(vms[].network_mode).
             type: bool

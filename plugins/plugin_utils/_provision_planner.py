@@ -132,8 +132,10 @@ def _differences(wanted: dict[str, t.Any], found: dict[str, t.Any]) -> list[str]
         if key == "adapters":
             have = [{"switch_name": a.get("switch_name"), "mac_address_spoofing": a.get("mac_address_spoofing")}
                     for a in found.get("adapters") or []]
-            if [(str(a["switch_name"] or "").casefold(), a["mac_address_spoofing"]) for a in value] != \
-                    [(str(a["switch_name"] or "").casefold(), a["mac_address_spoofing"]) for a in have]:
+            # An adapter asked without a switch is connected later (by the networking roles): any switch is fine.
+            if len(value) != len(have) or any(
+                    (w["switch_name"] is not None and not _same(w["switch_name"], h["switch_name"]))
+                    or w["mac_address_spoofing"] != h["mac_address_spoofing"] for w, h in zip(value, have)):
                 problems.append(f"adapters: {have} (inventory: {value})")
         elif found.get(key) != value:
             problems.append(f"{key}: {found.get(key)!r} (inventory: {value!r})")
@@ -243,7 +245,7 @@ def _plan_present(vm_args: dict[str, t.Any], found: dict[str, t.Any] | None, ins
                                  "exist on this host.")
     switches = [str(s) for s in inspected.get("switches") or []]
     for adapter in vm_args["adapters"]:
-        if not any(_same(adapter["switch"], s) for s in switches):
+        if adapter["switch"] is not None and not any(_same(adapter["switch"], s) for s in switches):
             raise ProvisionPlanError(f"VM {name!r}: no virtual switch named {adapter['switch']!r} (option "
                                      f"'vms[].adapters[].switch') on this host; it has: {', '.join(switches) or 'none'}.")
     version = vm_args.get("version")
@@ -369,7 +371,8 @@ def render_step(step: dict[str, t.Any]) -> str:
         if step["index"] == 0:
             return (f"Set-VMNetworkAdapter -VMNetworkAdapter (Get-VMNetworkAdapter -VM {vm})[0] "
                     f"-MacAddressSpoofing {step['mac_address_spoofing']}")
-        return (f"Add-VMNetworkAdapter -VM {vm} -Name {literal(step['name'])} -SwitchName {literal(step['switch_name'])} "
+        switch = f" -SwitchName {literal(step['switch_name'])}" if step.get("switch_name") else ""
+        return (f"Add-VMNetworkAdapter -VM {vm} -Name {literal(step['name'])}{switch} "
                 f"-Passthru | Set-VMNetworkAdapter -MacAddressSpoofing {step['mac_address_spoofing']}")
     if kind == "start":
         return f"Start-VM -VM {vm}; while ({vm}.Heartbeat -notlike 'Ok*') {{ Start-Sleep -Seconds 1 }}"

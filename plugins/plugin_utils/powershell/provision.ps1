@@ -195,7 +195,9 @@ function Invoke-Step($Step) {
                 $adapter = @(Hyper-V\Get-VMNetworkAdapter -VM $vm)[0]
             }
             else {
-                $adapter = Hyper-V\Add-VMNetworkAdapter -VM $vm -Name ([string]$Step.name) -SwitchName ([string]$Step.switch_name) -Passthru
+                $add = @{ VM = $vm; Name = [string]$Step.name; Passthru = $true }
+                if ($Step.switch_name) { $add.SwitchName = [string]$Step.switch_name }
+                $adapter = Hyper-V\Add-VMNetworkAdapter @add
             }
             Hyper-V\Set-VMNetworkAdapter -VMNetworkAdapter $adapter -MacAddressSpoofing ([string]$Step.mac_address_spoofing)
         }

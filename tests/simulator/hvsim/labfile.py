@@ -123,16 +123,19 @@ def _collect_vms(found: list[Machine], parent: str, vms: list[dict[str, Any]], l
             _collect_vms(found, name, nested.get("vms") or [], level + 1)
 
 
-def _collect_planned(found: list[Machine], parent: str, planned: list[dict[str, Any]]) -> None:
+def _collect_planned(found: list[Machine], parent: str, planned: list[dict[str, Any]], level: int = 1) -> None:
     """`planned_vms:` of a host: VMs the inventory creates (model/provisioning.py). Their endpoints
     listen from `up` and answer once the VM's first boot made it a Windows host with WinRM."""
     for vm in planned:
         inventory = dict(vm.get("inventory") or {})
         name = str(inventory.pop("name", None) or vm["name"].lower())
-        nested = vm.get("nested_host") or {}
+        nested = vm.get("nested_host")
         try:
-            found.append(Machine(name=name, level=1, username=vm["username"], password=vm["password"], parent=parent,
-                                 vm_name=vm["name"], address=nested.get("address", "127.0.0.1"),
-                                 port=int(nested.get("port", 0)), extra_vars=inventory))
+            found.append(Machine(name=name, level=level, username=vm["username"], password=vm["password"],
+                                 parent=parent, vm_name=vm["name"],
+                                 address=nested.get("address", "127.0.0.1") if nested is not None else None,
+                                 port=int((nested or {}).get("port", 0)), extra_vars=inventory))
         except KeyError as missing:
             raise LabError(f"planned VM {vm.get('name', '?')} of host {parent}: missing {missing}") from None
+        if nested is not None:
+            _collect_planned(found, name, nested.get("planned_vms") or [], level + 1)

@@ -65,15 +65,32 @@ def load_lab_storage(host: Host, spec: dict[str, Any]) -> None:
             "image": {"family": family, "os": dict(image.get("os") or {}),
                       "sysprepped": bool(image.get("sysprepped", family == "windows"))}}
     for planned in spec.get("planned_vms") or []:
-        nested = planned.get("nested_host") or {}
+        nested = planned.get("nested_host")
         storage["planned"].append({
             "vm_name": planned["name"],
             "inventory_name": str((planned.get("inventory") or {}).get("name") or planned["name"].lower()),
-            "address": nested.get("address", "127.0.0.1"), "port": int(nested.get("port", 0))})
+            # An L1 has an endpoint (and may plan golden images and guests of its own); an L2 has none.
+            "endpoint": nested is not None,
+            "address": (nested or {}).get("address", "127.0.0.1"), "port": int((nested or {}).get("port", 0)),
+            "nested": {"golden_images": list((nested or {}).get("golden_images") or []),
+                       "planned_vms": list((nested or {}).get("planned_vms") or [])}})
 
 
 def planned_names(hosts: list[Host]) -> list[str]:
-    return [p["inventory_name"] for host in hosts for p in (host.storage or {}).get("planned", [])]
+    """Inventory names of the planned machines with an endpoint (L1 hosts), at any depth of the plan."""
+    found: list[str] = []
+
+    def walk(planned: list[dict[str, Any]]) -> None:
+        for entry in planned:
+            if entry.get("endpoint", True):
+                found.append(entry["inventory_name"])
+            for nested in (entry.get("nested") or {}).get("planned_vms") or []:
+                if nested.get("nested_host") is not None:
+                    found.append(str((nested.get("inventory") or {}).get("name") or nested["name"].lower()))
+
+    for host in hosts:
+        walk((host.storage or {}).get("planned", []))
+    return list(dict.fromkeys(found))
 
 
 # -- files -----------------------------------------------------------------------------------
@@ -412,7 +429,7 @@ def _first_boot_windows(host: Host, vm: VM, entry: dict[str, Any], image: dict[s
     vm.guest = state
     planned = next((p for p in _storage(host)["planned"] if p["vm_name"].lower() == vm.name.lower()), None)
     vm.inventory_name = planned["inventory_name"] if planned else (answer["computer_name"] or vm.name).lower()
-    if planned is None or answer["winrm_https"] != "on":
+    if planned is None or not planned.get("endpoint", True) or answer["winrm_https"] != "on":
         return    # a guest only (PowerShell Direct); no endpoint the controller can reach
     nested = Host(
         name=planned["inventory_name"], username=state.username, password=state.password,
@@ -421,6 +438,8 @@ def _first_boot_windows(host: Host, vm: VM, entry: dict[str, Any], image: dict[s
         vbs={"configured": False, "running": False}, is_virtual_machine=True, platform=hyperv_vm_platform(vm.id),
         parent=host.name, vm_name=vm.name)
     nested.supported_versions = supported_versions(int(state.os.get("build", 0)))
+    # What the image brings for the nested lab: golden images on its disk, the guests its inventory plans.
+    load_lab_storage(nested, planned.get("nested") or {})
     vm.nested_host = nested
 
 

@@ -191,10 +191,13 @@ def _step_unlocked(session: Session, step: dict[str, Any]) -> VM | None:
                 raise OpFailed(f"VM '{vm.name}' has no network adapter.")
             adapter = vm.adapters[0]
         else:
-            _call(session, "Add-VMNetworkAdapter", {"VM": [vm_ref(vm)], "Name": str(step["name"]),
-                                                    "SwitchName": str(step["switch_name"]), "Passthru": True})
+            switch = str(step["switch_name"]) if step.get("switch_name") else None
+            add: dict[str, Any] = {"VM": [vm_ref(vm)], "Name": str(step["name"]), "Passthru": True}
+            if switch is not None:
+                add["SwitchName"] = switch
+            _call(session, "Add-VMNetworkAdapter", add)
             adapter = _model(session, "Add-VMNetworkAdapter", lambda: provisioning.add_adapter(
-                host, vm, str(step["name"]), str(step["switch_name"])))
+                host, vm, str(step["name"]), switch))
         run_cmdlet(session, "Set-VMNetworkAdapter", {"VMNetworkAdapter": adapter_ref(vm, adapter),
                                                      "MacAddressSpoofing": str(step["mac_address_spoofing"]),
                                                      "ErrorAction": "Stop"})

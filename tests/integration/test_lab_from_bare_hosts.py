@@ -1,0 +1,43 @@
+"""The main job from bare hosts: site.yml creates the L1 VMs and the L2 guests the inventory describes,
+nests them and networks the guests; the second run changes nothing; playbooks/remove.yml leaves the L0
+host as it was."""
+
+from __future__ import annotations
+
+import typing as t
+from pathlib import Path
+
+import pytest
+
+if t.TYPE_CHECKING:
+    from .conftest import Lab
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def lab(lab_factory: t.Callable[[str], Lab]) -> Lab:
+    return lab_factory("bare-hosts")
+
+
+def test_site_builds_the_lab_from_bare_hosts_and_remove_restores_them(lab: Lab, tmp_path: Path) -> None:
+    before = lab.show("hv01")
+    report = ("-e", f"nested_report_dir={tmp_path}")
+    first = lab.playbook(REPO / "playbooks" / "site.yml", *report)
+    first.assert_ok()
+    assert lab.connectivity("lab-vm1")["connected"] is True and lab.connectivity("lab-vm1")["path"] == "nat"
+    assert lab.connectivity("lab-vm2")["connected"] is True and lab.connectivity("lab-vm2")["path"] == "mac_spoofing"
+    l1 = {vm["name"]: vm for vm in lab.show("lab-hv1")["vms"]["vms"]}
+    assert l1["LAB-VM1"]["notes"].startswith("hyperv.nested: created by win_nested_vm_provision")
+
+    second = lab.playbook(REPO / "playbooks" / "site.yml", *report)
+    second.assert_ok()
+    assert second.total("changed") == 0
+
+    removal = lab.playbook(REPO / "playbooks" / "remove.yml")
+    removal.assert_ok()
+    after = lab.show("hv01")
+    assert after["vms"] == before["vms"] and after["network"] == before["network"] and after["host"] == before["host"]
+    again = lab.playbook(REPO / "playbooks" / "remove.yml")
+    again.assert_ok()
+    assert again.total("changed") == 0

@@ -135,7 +135,7 @@ def _differences(wanted: dict[str, t.Any], found: dict[str, t.Any]) -> list[str]
             # An adapter asked without a switch is connected later (by the networking roles): any switch is fine.
             if len(value) != len(have) or any(
                     (w["switch_name"] is not None and not _same(w["switch_name"], h["switch_name"]))
-                    or w["mac_address_spoofing"] != h["mac_address_spoofing"] for w, h in zip(value, have)):
+                    or w["mac_address_spoofing"] != h["mac_address_spoofing"] for w, h in zip(value, have, strict=True)):
                 problems.append(f"adapters: {have} (inventory: {value})")
         elif found.get(key) != value:
             problems.append(f"{key}: {found.get(key)!r} (inventory: {value!r})")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .labfile import timing_model_config
-from .model import lifecycle, provisioning
+from .model import dhcp, lifecycle, provisioning
 from .model.accounts import credentials as _account_credentials
 from .model.accounts import rights_of
 from .model.connectivity import connectivity as _connectivity
@@ -95,6 +95,8 @@ class Fleet:
 
     def _refresh(self) -> None:
         if lifecycle.settle(self._world, self._clock()):
+            self._changed()
+        if dhcp.renew(self._world):    # DHCP clients take the leases their hosts' DHCP servers offer
             self._changed()
 
     def _session(self, host: Host, user: str | None = None) -> Session:

@@ -29,7 +29,7 @@ _INT_RANGES: dict[str, tuple[int, int, str]] = {
     "UInt64": (0, 2**64 - 1, "Value was either too large or too small for a UInt64."),
 }
 # Feature (ServerManager) converts from a feature's name, as every Install-WindowsFeature example passes it.
-_STRINGISH = {"String", "TimeSpan", "Feature"}
+_STRINGISH = {"String", "TimeSpan", "Feature", "IPAddress"}   # IPAddress: PowerShell converts its text form
 _PASS_THROUGH = {"Object", "PSObject", "IDictionary"}   # any value binds as it is
 _FULL_TYPE = {"Boolean": "System.Boolean", "String": "System.String", "SwitchParameter":
               "System.Management.Automation.SwitchParameter"}

@@ -150,6 +150,14 @@ SET_VM: list[Spec] = [
 ]
 
 
+# Set-DhcpServerv4OptionValue: what both of its parameter sets begin with.
+DHCP_OPTION_COMMON: list[Spec] = [
+    ("PolicyName", "String", False, None, [], None), ("PassThru", "SwitchParameter", False, None, [], None),
+    ("Force", "SwitchParameter", False, None, [], None), ("ReservedIP", "IPAddress", False, None, ["IPAddress"], None),
+    ("ScopeId", "IPAddress", False, 3, [], None),
+]
+
+
 def _p(spec: Spec) -> dict[str, Any]:
     name, typ, required, position, aliases, accepted = spec
     return {"name": name, "type": typ, "required": bool(required), "position": position,
@@ -363,6 +371,48 @@ TRANSCRIBED: dict[str, dict[str, Any]] = {
             "Name": HV_REMOTE + [("Name", "String[]", True, 0, ["VMName"], None)] + SET_VM + RISK,
             "VMObject": [("VM", "VirtualMachine[]", True, 0, [], None)] + SET_VM + RISK,
         }, "default": "Name"},
+    # DHCP inside an L1 host (win_nested_dhcp's script, plugins/plugin_utils/powershell/dhcp.ps1).
+    "Add-DhcpServerv4Scope": {
+        "module": "DhcpServer", "path": "docset/winserver2022-ps/dhcpserver/Add-DhcpServerv4Scope.md",
+        "commit": "974e9d52fc9e77e474b89db361606d17d607a29b", "should_process": True,
+        "sets": {"__AllParameterSets": [
+            ("ComputerName", "String", False, None, ["Cn"], None),
+            ("StartRange", "IPAddress", True, 1, [], None), ("EndRange", "IPAddress", True, 2, [], None),
+            ("Name", "String", True, 4, [], None), ("Description", "String", False, None, [], None),
+            ("State", "String", False, None, [], ["Active", "InActive"]),
+            ("SuperscopeName", "String", False, None, [], None), ("MaxBootpClients", "UInt32", False, None, [], None),
+            ("ActivatePolicies", "Boolean", False, None, [], None), ("PassThru", "SwitchParameter", False, None, [], None),
+            ("NapEnable", "SwitchParameter", False, None, [], None), ("NapProfile", "String", False, None, [], None),
+            ("Delay", "UInt16", False, None, [], None), ("LeaseDuration", "TimeSpan", False, None, [], None),
+            ("SubnetMask", "IPAddress", True, 3, [], None), ("Type", "String", False, None, [], ["Dhcp", "Bootp", "Both"]),
+        ] + CIM + RISK}, "default": "__AllParameterSets"},
+    "Add-DhcpServerv4Reservation": {
+        "module": "DhcpServer", "path": "docset/winserver2022-ps/dhcpserver/Add-DhcpServerv4Reservation.md",
+        "commit": "974e9d52fc9e77e474b89db361606d17d607a29b", "should_process": True,
+        "sets": {"__AllParameterSets": [
+            ("ComputerName", "String", False, None, ["Cn", "ReservationServer"], None),
+            ("ScopeId", "IPAddress", True, 1, ["ReservationScopeID"], None),
+            ("IPAddress", "IPAddress", True, 2, ["ReservedIP"], None),
+            ("ClientId", "String", True, 3, [], None),
+            ("Name", "String", False, None, ["HostName", "ReservationName"], None),
+            ("Description", "String", False, None, ["ReservationDescription"], None),
+            ("Type", "String", False, None, ["ReservationType"], ["Dhcp", "Bootp", "Both"]),
+            ("PassThru", "SwitchParameter", False, None, [], None),
+        ] + CIM + RISK}, "default": "__AllParameterSets"},
+    "Set-DhcpServerv4OptionValue": {
+        "module": "DhcpServer", "path": "docset/winserver2022-ps/dhcpserver/Set-DhcpServerv4OptionValue.md",
+        "commit": "5ad383a7b255f2f473d4d5d2bf68198b38dae6cd", "should_process": True,
+        "sets": {
+            "OptionIds": DHCP_OPTION_COMMON + [
+                ("UserClass", "String", False, None, [], None), ("ComputerName", "String", False, None, ["Cn"], None),
+                ("VendorClass", "String", False, None, [], None), ("Value", "String[]", True, 2, [], None),
+                ("OptionId", "UInt32", True, 1, [], None)] + CIM + RISK,
+            "CommonOptions": DHCP_OPTION_COMMON + [
+                ("DnsDomain", "String", False, None, [], None), ("DnsServer", "IPAddress[]", False, None, [], None),
+                ("Router", "IPAddress[]", False, None, [], None), ("UserClass", "String", False, None, [], None),
+                ("WinsServer", "IPAddress[]", False, None, [], None), ("Wpad", "String", False, None, [], None),
+                ("ComputerName", "String", False, None, ["Cn"], None)] + CIM + RISK,
+        }, "default": "OptionIds"},
     # Windows PowerShell 5.1 built-ins that plain scripts use around the Hyper-V cmdlets (credentials for
     # PowerShell Direct, discarding or writing output). Switches listed with a position on a page
     # (ConvertTo-SecureString -AsPlainText/-Force) are transcribed as named: a switch never binds positionally.

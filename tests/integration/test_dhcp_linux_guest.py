@@ -27,12 +27,12 @@ TASKS = [
     {"name": "DHCP Server role", "ansible.windows.win_feature": {"name": "DHCP", "include_management_tools": True}},
     {"name": "Linux guest", "hyperv.nested.win_nested_vm_provision": {
         "admin_password": "Linux-Passw0rd!",
-        "vms": [{"name": "LAB-LNX1", "image": "C:\\Golden\\ubuntu-24.04.vhdx", "os_family": "linux",
-                 "computer_name": "lab-lnx1", "memory": "1GB", "expose_virtualization_extensions": False,
+        "vms": [{"name": "LAB-LNX2", "image": "C:\\Golden\\ubuntu-24.04.vhdx", "os_family": "linux",
+                 "computer_name": "lab-lnx2", "memory": "1GB", "expose_virtualization_extensions": False,
                  "adapters": [{"switch": "VmNAT"}], "ssh_authorized_keys": ["ssh-ed25519 AAAAC3Nza lab"]}]}},
     {"name": "DHCP scope and reservation", "hyperv.nested.win_nested_dhcp": {
         "prefix": "192.168.100.0/24", "dns_servers": ["1.1.1.1"],
-        "reservations": [{"vm": "LAB-LNX1", "ip": "192.168.100.20"}]}, "register": "dhcp"},
+        "reservations": [{"vm": "LAB-LNX2", "ip": "192.168.100.21"}]}, "register": "dhcp"},
 ]
 
 
@@ -45,10 +45,10 @@ def test_a_linux_guest_gets_its_reserved_address_from_the_l1(lab: Lab, tmp_path:
     result = first.task_results("DHCP scope and reservation")[L1]
     assert result["changed"] is True
     (reservation,) = result["reservations"]
-    vm = next(v for v in lab.show(L1)["vms"]["vms"] if v["name"] == "LAB-LNX1")
+    vm = next(v for v in lab.show(L1)["vms"]["vms"] if v["name"] == "LAB-LNX2")
     assert reservation["client_id"].replace("-", "") == vm["adapters"][0]["mac_address"]
-    assert "192.168.100.20" in vm["adapters"][0]["ip_addresses"]
-    connectivity = lab.connectivity("lab-lnx1")
+    assert "192.168.100.21" in vm["adapters"][0]["ip_addresses"]
+    connectivity = lab.connectivity("lab-lnx2")
     assert connectivity["connected"] is True and connectivity["path"] == "nat", connectivity
 
     second = lab.playbook(playbook)

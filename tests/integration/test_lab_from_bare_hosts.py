@@ -1,5 +1,5 @@
 """The main job from bare hosts: site.yml creates the L1 VMs and the L2 guests the inventory describes,
-nests them and networks the guests; the second run changes nothing; playbooks/remove.yml leaves the L0
+nests them and networks the guests (a Linux guest by DHCP); the second run changes nothing; playbooks/remove.yml leaves the L0
 host as it was."""
 
 from __future__ import annotations
@@ -27,6 +27,11 @@ def test_site_builds_the_lab_from_bare_hosts_and_remove_restores_them(lab: Lab, 
     first.assert_ok()
     assert lab.connectivity("lab-vm1")["connected"] is True and lab.connectivity("lab-vm1")["path"] == "nat"
     assert lab.connectivity("lab-vm2")["connected"] is True and lab.connectivity("lab-vm2")["path"] == "mac_spoofing"
+    # The Linux guest has no PowerShell Direct: its address is the L1's DHCP reservation for its MAC address.
+    linux = lab.connectivity("lab-lnx1")
+    assert linux["connected"] is True and linux["path"] == "nat", linux
+    lnx = next(vm for vm in lab.show("lab-hv1")["vms"]["vms"] if vm["name"] == "LAB-LNX1")
+    assert "192.168.100.20" in lnx["adapters"][0]["ip_addresses"]
     l1 = {vm["name"]: vm for vm in lab.show("lab-hv1")["vms"]["vms"]}
     assert l1["LAB-VM1"]["notes"].startswith("hyperv.nested: created by win_nested_vm_provision")
 

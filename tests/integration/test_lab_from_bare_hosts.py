@@ -35,6 +35,13 @@ def test_site_builds_the_lab_from_bare_hosts_and_remove_restores_them(lab: Lab, 
     l1 = {vm["name"]: vm for vm in lab.show("lab-hv1")["vms"]["vms"]}
     assert l1["LAB-VM1"]["notes"].startswith("hyperv.nested: created by win_nested_vm_provision")
 
+    proof = first.task_results("Prove the L2 guests' network")
+    rows = {row["vm"]: row for row in proof["lab-hv1"]["guests"]}
+    assert proof["lab-hv1"]["ok"] is True, rows
+    assert rows["LAB-VM1"]["view"] == "inside" and rows["LAB-VM1"]["gateway"] == "192.168.100.1"
+    assert rows["LAB-LNX1"]["view"] == "l1" and rows["LAB-LNX1"]["address"] == "192.168.100.20"
+    assert "L2-Passw0rd!" not in first.stdout
+
     second = lab.playbook(REPO / "playbooks" / "site.yml", *report)
     second.assert_ok()
     assert second.total("changed") == 0

@@ -150,7 +150,8 @@ def _answer_step(vm_args: dict[str, t.Any], disk: str, seed: str | None, admin_p
         content = unattend_xml(vm_args["computer_name"], admin_password, vm_args["time_zone"])
         return {"kind": "write_unattend", "vm": vm_args["name"], "disk_path": disk,
                 "file": "Windows\\Panther\\unattend.xml", "content": content}
-    assert seed is not None
+    if seed is None:
+        raise ProvisionPlanError(f"VM {vm_args['name']!r}: a Linux VM needs its seed disk path.")
     files = nocloud_seed(vm_args["name"], vm_args["computer_name"], vm_args["linux_user"], admin_password,
                          vm_args["ssh_authorized_keys"])
     return {"kind": "new_seed_disk", "vm": vm_args["name"], "path": seed, "label": "cidata", "files": files}

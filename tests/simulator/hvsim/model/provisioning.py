@@ -21,8 +21,8 @@ import base64
 import ntpath
 import re
 import uuid
-import xml.etree.ElementTree as ElementTree
 from typing import Any
+from xml.etree import ElementTree
 
 import yaml
 

@@ -29,8 +29,9 @@ def _inspect(session: Session, parameters: dict[str, Any]) -> dict[str, Any]:
                 reservations.append({"scope_id": scope["scope_id"], "ip_address": ip, "client_id": entry["client_id"],
                                      "name": entry["name"]})
         names = {str(n).lower() for n in parameters.get("vm_names") or []}
-        vms = [{"name": vm.name, "adapters": [{"name": a.name, "mac_address": a.mac_address,
-                                                "switch_name": a.switch_name or ""} for a in vm.adapters]}
+        vms = [{"name": vm.name,
+                "adapters": [{"name": a.name, "mac_address": a.mac_address, "switch_name": a.switch_name or ""}
+                             for a in vm.adapters]}
                for vm in host.vms if vm.name.lower() in names]
         return {"dhcp_module": dhcp.installed(host), "scopes": scopes, "reservations": reservations, "vms": vms,
                 "all_names": [vm.name for vm in host.vms]}

@@ -11,7 +11,7 @@ STAMP := $(VENV)/.hyperv-nested-requirements
 REQUIREMENTS := requirements/test.txt requirements/runtime.txt tests/simulator/pyproject.toml
 COLLECTIONS := build/collections
 LINK := $(COLLECTIONS)/ansible_collections/hyperv/nested
-LAB ?= tests/simulator/labs/healthy-intel.yml
+LAB ?= tests/simulator/labs/bare-hosts.yml
 
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1

@@ -201,7 +201,7 @@ def smoke(inventory: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
-    parser.add_argument("--lab", default="tests/simulator/labs/healthy-intel.yml", help="lab file (default: %(default)s)")
+    parser.add_argument("--lab", default="tests/simulator/labs/bare-hosts.yml", help="lab file (default: %(default)s)")
     parser.add_argument("--state", help="state directory (default: .lab/<lab file name>)")
     parser.add_argument("--keep-state", action="store_true", help="resume the lab's saved state instead of starting fresh")
     parser.add_argument("--playbook", default=str(SITE), help="playbook to converge with (default: playbooks/site.yml)")

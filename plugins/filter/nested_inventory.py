@@ -242,7 +242,11 @@ def nested_inventory_problems(
         elif dns is not _MISSING and dns is not None:
             if isinstance(dns, (str, bytes)) or not isinstance(dns, Iterable) or any(_ipv4(server) is None for server in dns):
                 problems.append(f"{name}'s nested_dns must be a list of IPv4 addresses, got {_quoted(dns) if not isinstance(dns, list) else dns!r}.")
-        if parent and mode == "nat" and guest_credentials_required:
+        addressing = host.value("nested_addressing")
+        if addressing not in (_MISSING, None, "static", "dhcp"):
+            problems.append(f"{name}'s nested_addressing must be static or dhcp, got {_quoted(addressing)}.")
+        # A DHCP guest gets its address from the L1's DHCP server (win_nested_dhcp): no guest credentials needed.
+        if parent and mode == "nat" and guest_credentials_required and addressing != "dhcp":
             problems.extend(_credential_problems(name, host, parent, hosts[parent], guest_username, guest_password))
     return problems
 

@@ -24,7 +24,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._target_scripts import SCRIPTS, STUB
 
-ScriptName = t.Literal["probe", "execute"]
+ScriptName = t.Literal["probe", "execute", "provision", "dhcp"]
 
 
 class TargetError(Exception):
@@ -105,7 +105,7 @@ def run_script(action: ActionBase, script_name: ScriptName, parameters: dict[str
     except (AnsibleConnectionFailure, OSError) as exc:
         # Transports raise their own errors (requests' ConnectionError is an OSError) when a
         # connection drops mid-command; the task must still end in a sentence.
-        if script_name == "execute":
+        if script_name == "execute" or (script_name in ("provision", "dhcp") and parameters.get("action") == "apply"):
             raise TargetError(
                 f"Could not reach the host: the connection was lost while the changes were being applied ({exc}). "
                 "Some or all of them may have been made; run the task again to finish them.",

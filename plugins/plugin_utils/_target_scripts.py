@@ -31,5 +31,7 @@ def _without_comment_lines(script: str) -> str:
 STUB = _without_comment_lines(load_script("stub.ps1"))
 PROBE = load_script("probe.ps1")
 EXECUTE = load_script("execute.ps1")
+PROVISION = load_script("provision.ps1")
+DHCP = load_script("dhcp.ps1")
 
-SCRIPTS: dict[str, str] = {"probe": PROBE, "execute": EXECUTE}
+SCRIPTS: dict[str, str] = {"probe": PROBE, "execute": EXECUTE, "provision": PROVISION, "dhcp": DHCP}

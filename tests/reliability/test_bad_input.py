@@ -242,7 +242,37 @@ def switch_cases() -> list[Case]:
     return [Case(case_id, SWITCH, args, option, sent, host=L1) for case_id, args, option, sent in raw]
 
 
-MODULE_CASES = vm_cases() + info_cases() + nat_cases() + switch_cases()
+PROVISION = "hyperv.nested.win_nested_vm_provision"
+DHCP = "hyperv.nested.win_nested_dhcp"
+GUEST_CHECK = "hyperv.nested.win_nested_guest_check"
+
+
+def provisioning_cases() -> list[Case]:
+    """win_nested_vm_provision on the L0, win_nested_dhcp and win_nested_guest_check on the L1."""
+    vm = {"name": "NEW-1", "image": "C:\\Golden\\ws2022.vhdx", "adapters": [{"switch": "External"}]}
+    secret = {"admin_password": "Adm1n-S3cret-plugh"}
+    raw: list[tuple[str, str, dict[str, t.Any], str, tuple[str, ...], str]] = [
+        ("provision-name-slash", PROVISION, {**secret, "vms": [{**vm, "name": f"a/b{MARK}"}]}, "vms[0].name", NONE, L0),
+        ("provision-name-newline", PROVISION, {**secret, "vms": [{**vm, "name": f"NEW\n{MARK}"}]}, "vms[0].name", NONE, L0),
+        ("provision-computer-name", PROVISION, {**secret, "vms": [{**vm, "computer_name": f"$(x){MARK}"}]},
+         "vms[0].computer_name", NONE, L0),
+        ("provision-memory-text", PROVISION, {**secret, "vms": [{**vm, "memory": "lots"}]}, "vms[0].memory", NONE, L0),
+        ("provision-generation", PROVISION, {**secret, "vms": [{**vm, "generation": 3}]}, "generation", NONE, L0),
+        ("provision-path-relative", PROVISION, {**secret, "path": f"VMs; calc {MARK}", "vms": [vm]}, "path", NONE, L0),
+        ("provision-image-missing", PROVISION,
+         {**secret, "vms": [{**vm, "name": f"$(Stop-Computer){MARK}", "computer_name": "HOSTILE1",
+                             "image": f"C:\\Golden\\nope'; calc {MARK}.vhdx"}]},
+         "vms[].image", ("provision",), L0),
+        ("dhcp-prefix", DHCP, {"prefix": f"192.168.100.0/24; calc {MARK}"}, "prefix", NONE, L1),
+        ("dhcp-dns", DHCP, {"prefix": "192.168.100.0/24", "dns_servers": [f"1.1.1.1`n{MARK}"]}, "dns_servers[0]", NONE, L1),
+        ("guest-check-ip", GUEST_CHECK, {"guests": [{"vm": "GUEST-A", "ip": f"192.168.100.9 {MARK}"}]}, "guests[0].ip",
+         NONE, L1),
+        ("guest-check-prefix", GUEST_CHECK, {"prefix": "lab", "guests": [{"vm": "GUEST-A"}]}, "prefix", NONE, L1),
+    ]
+    return [Case(case_id, module, args, option, sent, host=host) for case_id, module, args, option, sent, host in raw]
+
+
+MODULE_CASES = vm_cases() + info_cases() + nat_cases() + switch_cases() + provisioning_cases()
 
 # Known bugs: the case stays in the suite, marked, so the bug stays visible (pytest xfail strict).
 BUGS: dict[str, str] = {}

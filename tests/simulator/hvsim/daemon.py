@@ -163,7 +163,7 @@ class Daemon:
         return lab
 
     def _check_names(self) -> None:
-        known = set(self.fleet.host_names())
+        known = set(self.fleet.host_names()) | set(getattr(self.fleet, "planned_names", list)())
         missing = [m.name for m in self._machines if m.has_endpoint and m.name not in known]
         if missing:
             raise labfile.LabError(f"the Fleet does not know hosts {missing}; it has {sorted(known)}")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .labfile import timing_model_config
-from .model import lifecycle
+from .model import dhcp, lifecycle, provisioning
 from .model.accounts import credentials as _account_credentials
 from .model.accounts import rights_of
 from .model.connectivity import connectivity as _connectivity
@@ -96,6 +96,8 @@ class Fleet:
     def _refresh(self) -> None:
         if lifecycle.settle(self._world, self._clock()):
             self._changed()
+        if dhcp.renew(self._world):    # DHCP clients take the leases their hosts' DHCP servers offer
+            self._changed()
 
     def _session(self, host: Host, user: str | None = None) -> Session:
         return Session(world=self._world, host=host, lock=self._lock, faults=self._faults,
@@ -129,7 +131,19 @@ class Fleet:
     def reachable(self, host: str) -> bool:
         with self._lock:
             self._refresh()
-            return lifecycle.host_reachable(self._world, self._world.host(host), self._clock())
+            try:
+                found = self._world.host(host)
+            except KeyError:
+                # A machine the lab plans (model/provisioning.py) exists once its VM has booted.
+                if host.lower() in (name.lower() for name in self.planned_names()):
+                    return False
+                raise
+            return lifecycle.host_reachable(self._world, found, self._clock())
+
+    def planned_names(self) -> list[str]:
+        """Inventory names of the machines the lab plans to create (`planned_vms:`), existing or not."""
+        with self._lock:
+            return provisioning.planned_names(list(self._world.hosts()))
 
     def generation(self) -> int:
         with self._lock:

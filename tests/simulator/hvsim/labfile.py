@@ -95,6 +95,7 @@ def machines(lab: dict[str, Any]) -> list[Machine]:
         except KeyError as missing:
             raise LabError(f"host {host.get('name', '?')}: missing {missing}") from None
         _collect_vms(found, host["name"], host.get("vms") or [], level=1)
+        _collect_planned(found, host["name"], host.get("planned_vms") or [])
     names = [machine.name for machine in found]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
@@ -120,3 +121,21 @@ def _collect_vms(found: list[Machine], parent: str, vms: list[dict[str, Any]], l
         ))
         if nested:
             _collect_vms(found, name, nested.get("vms") or [], level + 1)
+
+
+def _collect_planned(found: list[Machine], parent: str, planned: list[dict[str, Any]], level: int = 1) -> None:
+    """`planned_vms:` of a host: VMs the inventory creates (model/provisioning.py). Their endpoints
+    listen from `up` and answer once the VM's first boot made it a Windows host with WinRM."""
+    for vm in planned:
+        inventory = dict(vm.get("inventory") or {})
+        name = str(inventory.pop("name", None) or vm["name"].lower())
+        nested = vm.get("nested_host")
+        try:
+            found.append(Machine(name=name, level=level, username=vm["username"], password=vm["password"],
+                                 parent=parent, vm_name=vm["name"],
+                                 address=nested.get("address", "127.0.0.1") if nested is not None else None,
+                                 port=int((nested or {}).get("port", 0)), extra_vars=inventory))
+        except KeyError as missing:
+            raise LabError(f"planned VM {vm.get('name', '?')} of host {parent}: missing {missing}") from None
+        if nested is not None:
+            _collect_planned(found, name, nested.get("planned_vms") or [], level + 1)

@@ -35,7 +35,8 @@ def validator_spec(options: dict[str, t.Any]) -> dict[str, t.Any]:
 
 
 def test_the_five_roles_exist() -> None:
-    assert ROLES == ["nested_hyperv", "nested_networking", "nested_prerequisites", "nested_report", "nested_vm_settings"]
+    assert ROLES == ["nested_dhcp", "nested_hyperv", "nested_networking", "nested_prerequisites", "nested_provision",
+                     "nested_report", "nested_vm_settings"]
 
 
 @pytest.mark.parametrize("role", ROLES)

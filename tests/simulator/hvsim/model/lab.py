@@ -141,6 +141,8 @@ def _finish_host(host: Host, spec: dict[str, Any], macs: MacAllocator, now: floa
             vnic.switch_name = switch.name
     for vm_spec in spec.get("vms") or []:
         host.vms.append(_vm(host, vm_spec, macs, now))
+    from .provisioning import load_lab_storage  # provisioning builds on this module
+    load_lab_storage(host, spec)
 
 
 def _vm(host: Host, spec: dict[str, Any], macs: MacAllocator, now: float) -> VM:

@@ -9,6 +9,7 @@ from .errors import HyperVError
 from .lab import filetime
 from .objects import VM, Host
 from .platform import nested_blockers
+from .provisioning import prepare_boot
 from .world import World
 
 
@@ -57,6 +58,8 @@ def start_vm(world: World, host: Host, vm: VM, now: float) -> None:
     in_use = sum(other.startup_memory_bytes for other in host.vms if other.state == "Running" and other is not vm)
     if in_use + vm.startup_memory_bytes > host.memory_bytes:
         raise _failed_to_start(vm, f"Not enough memory in the system to start the virtual machine {vm.name}.")
+    # Its disks must open; a created VM's first boot applies its answer file (model/provisioning.py).
+    prepare_boot(host, vm, now)
     restoring = vm.state == "Saved"
     vm.state = "Running"
     vm.shutdown_at = None

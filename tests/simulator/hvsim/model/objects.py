@@ -173,6 +173,8 @@ class Host:
     # lower case: {"vm_id", "vm_name", "stopped_at", "stopped_by"}. Written by the executor only.
     restart_marks: dict[str, dict[str, Any]] = field(default_factory=dict)
     program_data_read_only: bool = False      # ProgramData locked down for the connecting account
+    # Virtual disk files, the disks attached to VMs, golden images and planned machines: model/provisioning.py.
+    storage: dict[str, Any] = field(default_factory=dict)
 
 
 def to_dict(obj: Any) -> Any:

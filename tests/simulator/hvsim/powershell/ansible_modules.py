@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ..model import dhcp
 from .features import HYPERV_FEATURES, HYPERV_OPTIONAL, TOOLS, enable_hyperv
 from .script_modules import win_powershell, win_shell
 from .session import Session
@@ -85,6 +86,14 @@ def win_feature(session: Session, args: dict[str, Any]) -> tuple[int, dict[str, 
             changed, restart = changed or did, restart or needs
             if did:
                 results.append({"display_name": "Hyper-V", "id": 20, "message": [], "reboot_required": needs,
+                                "skip_reason": "NotSkipped", "success": True})
+        elif lowered == "dhcp":
+            # The DHCP Server role (model/dhcp.py): no restart needed.
+            did = dhcp.install(session.host) if not check_mode else not dhcp.installed(session.host)
+            changed = changed or did
+            if did:
+                session.changed()
+                results.append({"display_name": "DHCP Server", "id": 67, "message": [], "reboot_required": False,
                                 "skip_reason": "NotSkipped", "success": True})
         elif lowered not in TOOLS:
             return 1, {"failed": True, "changed": False,

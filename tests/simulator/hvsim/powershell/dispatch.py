@@ -6,9 +6,11 @@ from typing import Any
 
 from ..winrm.backend import CommandResult
 from . import ansible_modules, commandline, costs, raw
+from .dhcp import run_dhcp
 from .errors import PSError, clixml_error, clixml_for
 from .executor import execute
 from .probe import probe
+from .provision import provision
 from .session import Session
 
 
@@ -61,6 +63,10 @@ def _answer_request(session: Session, request: dict[str, Any]) -> CommandResult:
             result = probe(session, parameters)
         elif name == "execute":
             result = execute(session, parameters)
+        elif name == "provision":
+            result = provision(session, parameters)
+        elif name == "dhcp":
+            result = run_dhcp(session, parameters)
         else:
             return CommandResult(0, _json_line({"ok": False, "error": {
                 "message": f"Unknown script '{name}'.", "category": "InvalidArgument", "id": "UnknownScript"}}), b"")

@@ -22,13 +22,14 @@ DATA = Path(__file__).with_name("data") / "cmdlets.json"
 _INT_RANGES: dict[str, tuple[int, int, str]] = {
     "Byte": (0, 255, "Value was either too large or too small for an unsigned byte."),
     "UInt16": (0, 65535, "Value was either too large or too small for a UInt16."),
+    "Int16": (-2**15, 2**15 - 1, "Value was either too large or too small for an Int16."),
     "Int32": (-2**31, 2**31 - 1, "Value was either too large or too small for an Int32."),
     "UInt32": (0, 2**32 - 1, "Value was either too large or too small for a UInt32."),
     "Int64": (-2**63, 2**63 - 1, "Value was either too large or too small for an Int64."),
     "UInt64": (0, 2**64 - 1, "Value was either too large or too small for a UInt64."),
 }
 # Feature (ServerManager) converts from a feature's name, as every Install-WindowsFeature example passes it.
-_STRINGISH = {"String", "TimeSpan", "Feature"}
+_STRINGISH = {"String", "TimeSpan", "Feature", "IPAddress"}   # IPAddress: PowerShell converts its text form
 _PASS_THROUGH = {"Object", "PSObject", "IDictionary"}   # any value binds as it is
 _FULL_TYPE = {"Boolean": "System.Boolean", "String": "System.String", "SwitchParameter":
               "System.Management.Automation.SwitchParameter"}
@@ -171,6 +172,12 @@ def _convert_scalar(cmdlet: str, param: str, value: Any, type_name: str,
         if value.is_a(type_name):
             return value
         raise _type_error(cmdlet, param, value.type_name, type_name)
+    if accepted and type_name in _INT_RANGES:
+        # An integer with a ValidateSet (New-VM -Generation 1, 2): converted first, then checked.
+        number = _convert_int(cmdlet, param, value, type_name)
+        if str(number) in accepted:
+            return number
+        return _convert_enum(cmdlet, param, str(number), "String", accepted)
     if accepted:
         return _convert_enum(cmdlet, param, value, type_name, accepted)
     if type_name == "Boolean":

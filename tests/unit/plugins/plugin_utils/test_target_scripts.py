@@ -42,7 +42,7 @@ def test_executor_never_calls_cmdlets_by_wildcard_name() -> None:
 
 
 def test_every_named_script_is_registered() -> None:
-    assert set(_target_scripts.SCRIPTS) == {"probe", "execute"}
+    assert set(_target_scripts.SCRIPTS) == {"probe", "execute", "provision", "dhcp"}
     assert all(script.strip() for script in _target_scripts.SCRIPTS.values())
 
 

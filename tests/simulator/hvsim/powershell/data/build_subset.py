@@ -84,6 +84,80 @@ FW_TAIL: list[Spec] = CIM + [("PassThru", "SwitchParameter", False, None, [], No
 FW_FILTERS = ["Address", "Application", "Interface", "InterfaceType", "Port", "Security", "Service"]
 
 
+# Provisioning cmdlets' shared parameter groups (each page's SYNTAX and PARAMETERS blocks).
+HV_ALL_REMOTE: list[Spec] = [
+    ("CimSession", "CimSession[]", None, None, [], None),
+    ("ComputerName", "String[]", None, None, [], None),
+    ("Credential", "PSCredential[]", None, None, [], None),
+]
+VHD_SIZING: list[Spec] = [
+    ("BlockSizeBytes", "UInt32", False, None, [], None),
+    ("LogicalSectorSizeBytes", "UInt32", False, None, [], ["512", "4096"]),
+    ("PhysicalSectorSizeBytes", "UInt32", False, None, [], ["512", "4096"]),
+]
+VHD_TAIL: list[Spec] = [("AsJob", "SwitchParameter", False, None, [], None)] + HV_ALL_REMOTE + RISK
+DRIVE_CONTROLLER: list[Spec] = [
+    ("ControllerType", "ControllerType", False, 1, [], ["IDE", "SCSI"]),
+    ("ControllerNumber", "Int32", False, 2, [], None),
+]
+DRIVE_TAIL: list[Spec] = [
+    ("ControllerLocation", "Int32", False, 3, [], None),
+    ("Path", "String", False, 4, [], None),
+    ("DiskNumber", "UInt32", False, None, ["Number"], None),
+    ("ResourcePoolName", "String", False, None, [], None),
+    ("SupportPersistentReservations", "SwitchParameter", False, None, ["ShareVirtualDisk"], None),
+    ("AllowUnverifiedPaths", "SwitchParameter", False, None, [], None),
+    ("MaximumIOPS", "UInt64", False, None, [], None),
+    ("MinimumIOPS", "UInt64", False, None, [], None),
+    ("QoSPolicyID", "String", False, None, [], None),
+    ("QoSPolicy", "CimInstance", False, None, [], None),
+    ("Passthru", "SwitchParameter", False, None, [], None),
+    ("OverrideCacheAttributes", "CacheAttributes", False, None, [],
+     ["Default", "WriteCacheEnabled", "WriteCacheAndFUAEnabled", "WriteCacheDisabled"]),
+] + RISK
+NIC_COMMON: list[Spec] = [
+    ("SwitchName", "String", False, None, [], None),
+    ("Name", "String", False, None, ["VMNetworkAdapterName"], None),
+    ("DynamicMacAddress", "SwitchParameter", False, None, [], None),
+    ("StaticMacAddress", "String", False, None, [], None),
+    ("Passthru", "SwitchParameter", False, None, [], None),
+    ("DeviceNaming", "OnOffState", False, None, [], ["On", "Off"]),
+]
+SET_VM: list[Spec] = [
+    ("GuestControlledCacheTypes", "Boolean", False, None, [], None),
+    ("LowMemoryMappedIoSpace", "UInt32", False, None, [], None),
+    ("HighMemoryMappedIoSpace", "UInt64", False, None, [], None),
+    ("ProcessorCount", "Int64", False, None, [], None),
+    ("DynamicMemory", "SwitchParameter", False, None, [], None),
+    ("StaticMemory", "SwitchParameter", False, None, [], None),
+    ("MemoryMinimumBytes", "Int64", False, None, [], None),
+    ("MemoryMaximumBytes", "Int64", False, None, [], None),
+    ("MemoryStartupBytes", "Int64", False, None, [], None),
+    ("AutomaticStartAction", "StartAction", False, None, [], ["Nothing", "StartIfRunning", "Start"]),
+    ("AutomaticStopAction", "StopAction", False, None, [], ["TurnOff", "Save", "ShutDown"]),
+    ("AutomaticStartDelay", "Int32", False, None, [], None),
+    ("AutomaticCriticalErrorAction", "CriticalErrorAction", False, None, [], ["None", "Pause"]),
+    ("AutomaticCriticalErrorActionTimeout", "Int32", False, None, [], None),
+    ("AutomaticCheckpointsEnabled", "Boolean", False, None, [], None),
+    ("LockOnDisconnect", "OnOffState", False, None, [], ["On", "Off"]),
+    ("Notes", "String", False, None, [], None),
+    ("NewVMName", "String", False, None, [], None),
+    ("SnapshotFileLocation", "String", False, None, [], None),
+    ("SmartPagingFilePath", "String", False, None, [], None),
+    ("CheckpointType", "CheckpointType", False, None, [], ["Disabled", "Production", "ProductionOnly", "Standard"]),
+    ("Passthru", "SwitchParameter", False, None, [], None),
+    ("AllowUnverifiedPaths", "SwitchParameter", False, None, [], None),
+]
+
+
+# Set-DhcpServerv4OptionValue: what both of its parameter sets begin with.
+DHCP_OPTION_COMMON: list[Spec] = [
+    ("PolicyName", "String", False, None, [], None), ("PassThru", "SwitchParameter", False, None, [], None),
+    ("Force", "SwitchParameter", False, None, [], None), ("ReservedIP", "IPAddress", False, None, ["IPAddress"], None),
+    ("ScopeId", "IPAddress", False, 3, [], None),
+]
+
+
 def _p(spec: Spec) -> dict[str, Any]:
     name, typ, required, position, aliases, accepted = spec
     return {"name": name, "type": typ, "required": bool(required), "position": position,
@@ -233,6 +307,112 @@ TRANSCRIBED: dict[str, dict[str, Any]] = {
             "InputObject (cdxml)": [("InputObject", "CimInstance[]", True, None, [], None)] + CIM
                                    + [("PassThru", "SwitchParameter", False, None, [], None)] + RISK,
         }, "default": "ByName"},
+    # Provisioning (win_nested_vm_provision's own script, plugins/plugin_utils/powershell/provision.ps1).
+    "New-VHD": {
+        "module": "Hyper-V", "path": "docset/winserver2022-ps/hyper-v/New-VHD.md",
+        "commit": "24c52e572438b84acd00d33f2444078605e86f11", "should_process": True,
+        "sets": {
+            "DynamicWithoutSource": [("Path", "String[]", True, 0, [], None), ("SizeBytes", "UInt64", True, 1, [], None),
+                                     ("Dynamic", "SwitchParameter", False, None, [], None)] + VHD_SIZING + VHD_TAIL,
+            "Differencing": [("Path", "String[]", True, 0, [], None), ("ParentPath", "String", True, 1, [], None),
+                             ("SizeBytes", "UInt64", False, 1, [], None),
+                             ("Differencing", "SwitchParameter", False, None, [], None),
+                             ("BlockSizeBytes", "UInt32", False, None, [], None),
+                             ("PhysicalSectorSizeBytes", "UInt32", False, None, [], ["512", "4096"])] + VHD_TAIL,
+            "FixedWithoutSource": [("Path", "String[]", True, 0, [], None), ("SizeBytes", "UInt64", True, 1, [], None),
+                                   ("Fixed", "SwitchParameter", True, None, [], None)] + VHD_SIZING + VHD_TAIL,
+            "FixedWithSource": [("Path", "String[]", True, 0, [], None), ("SourceDisk", "UInt32", True, None, ["Number"], None),
+                                ("Fixed", "SwitchParameter", True, None, [], None),
+                                ("BlockSizeBytes", "UInt32", False, None, [], None)] + VHD_TAIL,
+            "DynamicWithSource": [("Path", "String[]", True, 0, [], None),
+                                  ("SourceDisk", "UInt32", True, None, ["Number"], None),
+                                  ("Dynamic", "SwitchParameter", True, None, [], None),
+                                  ("BlockSizeBytes", "UInt32", False, None, [], None)] + VHD_TAIL,
+        }, "default": "DynamicWithoutSource"},
+    "Mount-VHD": {
+        "module": "Hyper-V", "path": "docset/winserver2022-ps/hyper-v/Mount-VHD.md",
+        "commit": "4d29a49b123cfa8262749a165c730f99e9712e77", "should_process": True,
+        "sets": {"__AllParameterSets": [
+            ("Path", "String[]", True, 0, ["FullName"], None), ("NoDriveLetter", "SwitchParameter", False, None, [], None),
+            ("ReadOnly", "SwitchParameter", False, None, [], None), ("SnapshotId", "Guid", False, None, [], None),
+            ("PassThru", "SwitchParameter", False, None, [], None)] + HV_ALL_REMOTE + RISK},
+        "default": "__AllParameterSets"},
+    "Dismount-VHD": {
+        "module": "Hyper-V", "path": "docset/winserver2022-ps/hyper-v/Dismount-VHD.md",
+        "commit": "4d29a49b123cfa8262749a165c730f99e9712e77", "should_process": True,
+        "sets": {
+            "Path": [("Path", "String[]", True, 0, ["FullName"], None), ("SnapshotId", "Guid", False, None, [], None),
+                     ("PassThru", "SwitchParameter", False, None, [], None)] + HV_ALL_REMOTE + RISK,
+            "Disk": [("DiskNumber", "UInt32", True, 0, ["Number"], None),
+                     ("PassThru", "SwitchParameter", False, None, [], None)] + HV_ALL_REMOTE + RISK,
+        }, "default": "Path"},
+    "Add-VMHardDiskDrive": {
+        "module": "Hyper-V", "path": "docset/winserver2022-ps/hyper-v/Add-VMHardDiskDrive.md",
+        "commit": "270c58a30ff59814b2a641e823d0b629c2a20c77", "should_process": True,
+        "sets": {
+            "VMName": HV_REMOTE + [("VMName", "String[]", True, 0, [], None)] + DRIVE_CONTROLLER + DRIVE_TAIL,
+            "VMObject": [("VM", "VirtualMachine[]", True, 0, [], None)] + DRIVE_CONTROLLER + DRIVE_TAIL,
+            "VMDriveController": [("VMDriveController", "VMDriveController", True, 0, [], None)] + DRIVE_TAIL,
+        }, "default": "VMName"},
+    "Add-VMNetworkAdapter": {
+        "module": "Hyper-V", "path": "docset/winserver2022-ps/hyper-v/Add-VMNetworkAdapter.md",
+        "commit": "1e2660c10052bbf8da4b08d1987ed53ae6d581fd", "should_process": True,
+        "sets": {
+            "VMName": HV_REMOTE + [("VMName", "String[]", True, 0, [], None), ("IsLegacy", "Boolean", False, None, [], None),
+                                   ("ResourcePoolName", "String", False, None, [], None)] + NIC_COMMON + RISK,
+            "ManagementOS": HV_REMOTE + [("ManagementOS", "SwitchParameter", False, None, [], None)] + NIC_COMMON + RISK,
+            "VMObject": [("VM", "VirtualMachine[]", True, 0, [], None), ("IsLegacy", "Boolean", False, None, [], None),
+                         ("ResourcePoolName", "String", False, None, [], None)] + NIC_COMMON + RISK,
+        }, "default": "VMName"},
+    "Set-VM": {
+        "module": "Hyper-V", "path": "docset/winserver2022-ps/hyper-v/Set-VM.md",
+        "commit": "071b3ece17c983ca7b9b9a0c101591ae1d44db8e", "should_process": True,
+        "sets": {
+            "Name": HV_REMOTE + [("Name", "String[]", True, 0, ["VMName"], None)] + SET_VM + RISK,
+            "VMObject": [("VM", "VirtualMachine[]", True, 0, [], None)] + SET_VM + RISK,
+        }, "default": "Name"},
+    # DHCP inside an L1 host (win_nested_dhcp's script, plugins/plugin_utils/powershell/dhcp.ps1).
+    "Add-DhcpServerv4Scope": {
+        "module": "DhcpServer", "path": "docset/winserver2022-ps/dhcpserver/Add-DhcpServerv4Scope.md",
+        "commit": "974e9d52fc9e77e474b89db361606d17d607a29b", "should_process": True,
+        "sets": {"__AllParameterSets": [
+            ("ComputerName", "String", False, None, ["Cn"], None),
+            ("StartRange", "IPAddress", True, 1, [], None), ("EndRange", "IPAddress", True, 2, [], None),
+            ("Name", "String", True, 4, [], None), ("Description", "String", False, None, [], None),
+            ("State", "String", False, None, [], ["Active", "InActive"]),
+            ("SuperscopeName", "String", False, None, [], None), ("MaxBootpClients", "UInt32", False, None, [], None),
+            ("ActivatePolicies", "Boolean", False, None, [], None), ("PassThru", "SwitchParameter", False, None, [], None),
+            ("NapEnable", "SwitchParameter", False, None, [], None), ("NapProfile", "String", False, None, [], None),
+            ("Delay", "UInt16", False, None, [], None), ("LeaseDuration", "TimeSpan", False, None, [], None),
+            ("SubnetMask", "IPAddress", True, 3, [], None), ("Type", "String", False, None, [], ["Dhcp", "Bootp", "Both"]),
+        ] + CIM + RISK}, "default": "__AllParameterSets"},
+    "Add-DhcpServerv4Reservation": {
+        "module": "DhcpServer", "path": "docset/winserver2022-ps/dhcpserver/Add-DhcpServerv4Reservation.md",
+        "commit": "974e9d52fc9e77e474b89db361606d17d607a29b", "should_process": True,
+        "sets": {"__AllParameterSets": [
+            ("ComputerName", "String", False, None, ["Cn", "ReservationServer"], None),
+            ("ScopeId", "IPAddress", True, 1, ["ReservationScopeID"], None),
+            ("IPAddress", "IPAddress", True, 2, ["ReservedIP"], None),
+            ("ClientId", "String", True, 3, [], None),
+            ("Name", "String", False, None, ["HostName", "ReservationName"], None),
+            ("Description", "String", False, None, ["ReservationDescription"], None),
+            ("Type", "String", False, None, ["ReservationType"], ["Dhcp", "Bootp", "Both"]),
+            ("PassThru", "SwitchParameter", False, None, [], None),
+        ] + CIM + RISK}, "default": "__AllParameterSets"},
+    "Set-DhcpServerv4OptionValue": {
+        "module": "DhcpServer", "path": "docset/winserver2022-ps/dhcpserver/Set-DhcpServerv4OptionValue.md",
+        "commit": "5ad383a7b255f2f473d4d5d2bf68198b38dae6cd", "should_process": True,
+        "sets": {
+            "OptionIds": DHCP_OPTION_COMMON + [
+                ("UserClass", "String", False, None, [], None), ("ComputerName", "String", False, None, ["Cn"], None),
+                ("VendorClass", "String", False, None, [], None), ("Value", "String[]", True, 2, [], None),
+                ("OptionId", "UInt32", True, 1, [], None)] + CIM + RISK,
+            "CommonOptions": DHCP_OPTION_COMMON + [
+                ("DnsDomain", "String", False, None, [], None), ("DnsServer", "IPAddress[]", False, None, [], None),
+                ("Router", "IPAddress[]", False, None, [], None), ("UserClass", "String", False, None, [], None),
+                ("WinsServer", "IPAddress[]", False, None, [], None), ("Wpad", "String", False, None, [], None),
+                ("ComputerName", "String", False, None, ["Cn"], None)] + CIM + RISK,
+        }, "default": "OptionIds"},
     # Windows PowerShell 5.1 built-ins that plain scripts use around the Hyper-V cmdlets (credentials for
     # PowerShell Direct, discarding or writing output). Switches listed with a position on a page
     # (ConvertTo-SecureString -AsPlainText/-Force) are transcribed as named: a switch never binds positionally.

@@ -1,0 +1,174 @@
+# Copyright (c) hyperv.nested contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Plan win_nested_dhcp: a DHCP scope on an L1 host's NAT prefix, its router and DNS options, and a
+reservation per L2 guest from its inventory address and the MAC address Hyper-V gave its adapter.
+
+Pure functions over the DHCP script's `inspect` answer (docs/internals/provisioning.md, "DHCP");
+self-contained like the provisioning planner. A scope, option or reservation that exists with
+other values than asked is reported, never replaced (it may serve machines this task does not know).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import typing as t
+from dataclasses import dataclass, field
+
+SCOPE_NAME = "hyperv.nested NAT"
+
+
+class DhcpPlanError(ValueError):
+    """The request cannot be planned; the message says what to change."""
+
+
+@dataclass
+class DhcpPlan:
+    steps: list[dict[str, t.Any]]
+    scope: dict[str, t.Any]
+    reservations: list[dict[str, t.Any]]
+    before: dict[str, t.Any]
+    after: dict[str, t.Any]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.steps)
+
+
+def network_of(option: str, prefix: str) -> ipaddress.IPv4Network:
+    try:
+        network = ipaddress.IPv4Network(prefix, strict=True)
+    except ValueError as exc:
+        raise DhcpPlanError(f"Option '{option}': {prefix!r} is not an IPv4 network prefix such as 192.168.100.0/24 "
+                            f"({exc}).") from None
+    if network.prefixlen > 29:
+        raise DhcpPlanError(f"Option '{option}': {prefix} is too small for a gateway and guests (at most /29).")
+    return network
+
+
+def address_in(option: str, value: str, network: ipaddress.IPv4Network) -> ipaddress.IPv4Address:
+    try:
+        address = ipaddress.IPv4Address(value)
+    except ValueError:
+        raise DhcpPlanError(f"Option '{option}': {value!r} is not an IPv4 address.") from None
+    if address not in network or address in (network.network_address, network.broadcast_address):
+        raise DhcpPlanError(f"Option '{option}': {value} is not a host address of {network}.")
+    return address
+
+
+def wanted_scope(args: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The scope asked for: by default every host address after the gateway (reservations must lie in the range)."""
+    network = network_of("prefix", args["prefix"])
+    hosts = list(network.hosts())
+    gateway = address_in("gateway", args["gateway"], network) if args.get("gateway") else hosts[0]
+    start = address_in("range_start", args["range_start"], network) if args.get("range_start") else hosts[1]
+    end = address_in("range_end", args["range_end"], network) if args.get("range_end") else hosts[-1]
+    if int(start) > int(end):
+        raise DhcpPlanError(f"Option 'range_start': {start} comes after range_end {end}.")
+    if int(start) <= int(gateway) <= int(end):
+        raise DhcpPlanError(f"Option 'gateway': {gateway} lies inside the lease range {start}-{end}.")
+    dns: list[str] = []
+    for index, server in enumerate(args.get("dns_servers") or []):
+        try:
+            dns.append(str(ipaddress.IPv4Address(server)))
+        except ValueError:
+            raise DhcpPlanError(f"Option 'dns_servers[{index}]': {server!r} is not an IPv4 address.") from None
+    dns = dns or [str(gateway)]
+    return {"scope_id": str(network.network_address), "subnet_mask": str(network.netmask),
+            "start_range": str(start), "end_range": str(end), "router": [str(gateway)], "dns_server": dns,
+            "name": SCOPE_NAME}
+
+
+def inspect_parameters(args: dict[str, t.Any]) -> dict[str, t.Any]:
+    return {"action": "inspect", "vm_names": [r["vm"] for r in args["reservations"]]}
+
+
+def _mac(vm: dict[str, t.Any], adapter_name: str | None) -> str | None:
+    adapters = vm.get("adapters") or []
+    if adapter_name is not None:
+        adapters = [a for a in adapters if str(a.get("name", "")).casefold() == adapter_name.casefold()]
+    if not adapters:
+        return None
+    raw = str(adapters[0].get("mac_address") or "").replace("-", "").upper()
+    return "-".join(raw[i:i + 2] for i in range(0, 12, 2)) if len(raw) == 12 else None
+
+
+def plan(args: dict[str, t.Any], inspected: dict[str, t.Any]) -> DhcpPlan:
+    if not inspected.get("dhcp_module"):
+        raise DhcpPlanError("The DHCP Server role is not installed on this host (no DhcpServer PowerShell module): "
+                            "install the DHCP feature with its management tools first (ansible.windows.win_feature "
+                            "name=DHCP include_management_tools=true).")
+    scope = wanted_scope(args)
+    network = ipaddress.IPv4Network(f"{scope['scope_id']}/{scope['subnet_mask']}")
+    steps: list[dict[str, t.Any]] = []
+    warnings: list[str] = []
+    found = next((s for s in inspected.get("scopes") or [] if s.get("scope_id") == scope["scope_id"]), None)
+    if found is None:
+        steps.append({"kind": "scope", "parameters": {
+            "Name": scope["name"], "StartRange": scope["start_range"], "EndRange": scope["end_range"],
+            "SubnetMask": scope["subnet_mask"], "State": "Active"}})
+        steps.append({"kind": "options", "parameters": {
+            "ScopeId": scope["scope_id"], "Router": scope["router"], "DnsServer": scope["dns_server"], "Force": True}})
+    else:
+        differs = [f"{key} {found.get(key)} (asked {scope[key]})" for key in ("subnet_mask", "start_range", "end_range")
+                   if found.get(key) != scope[key]]
+        if differs:
+            warnings.append(f"DHCP scope {scope['scope_id']} exists with " + ", ".join(differs) + ": it is left as it is.")
+        if list(found.get("router") or []) != scope["router"] or list(found.get("dns_server") or []) != scope["dns_server"]:
+            steps.append({"kind": "options", "parameters": {
+                "ScopeId": scope["scope_id"], "Router": scope["router"], "DnsServer": scope["dns_server"], "Force": True}})
+    vms = {str(vm["name"]).casefold(): vm for vm in inspected.get("vms") or []}
+    existing = [r for r in inspected.get("reservations") or [] if r.get("scope_id") == scope["scope_id"]]
+    reservations: list[dict[str, t.Any]] = []
+    seen: set[str] = set()
+    for index, wanted in enumerate(args["reservations"]):
+        option = f"reservations[{index}]"
+        address = address_in(f"{option}.ip", wanted["ip"], network)
+        if str(address) in seen:
+            raise DhcpPlanError(f"Option '{option}.ip': {address} is reserved twice.")
+        seen.add(str(address))
+        if str(address) in (scope["router"][0],):
+            raise DhcpPlanError(f"Option '{option}.ip': {address} is the gateway address.")
+        vm = vms.get(wanted["vm"].casefold())
+        if vm is None:
+            names = ", ".join(sorted(str(v) for v in inspected.get("all_names") or [])) or "none"
+            raise DhcpPlanError(f"Option '{option}.vm': no VM named {wanted['vm']!r} on this host (it has: {names}).")
+        mac = _mac(vm, wanted.get("adapter"))
+        if mac is None:
+            raise DhcpPlanError(f"Option '{option}': VM {vm['name']!r} has no network adapter"
+                                + (f" named {wanted['adapter']!r}." if wanted.get("adapter") else "."))
+        if not int(ipaddress.IPv4Address(scope["start_range"])) <= int(address) <= int(ipaddress.IPv4Address(scope["end_range"])):
+            raise DhcpPlanError(f"Option '{option}.ip': {address} is outside the scope's range {scope['start_range']}-"
+                                f"{scope['end_range']}; a reservation must lie in it.")
+        entry = {"vm": vm["name"], "ip": str(address), "client_id": mac}
+        reservations.append(entry)
+        same_ip = next((r for r in existing if r.get("ip_address") == str(address)), None)
+        same_mac = next((r for r in existing if str(r.get("client_id", "")).upper() == mac), None)
+        if same_ip is not None and str(same_ip.get("client_id", "")).upper() == mac:
+            continue
+        if same_ip is not None:
+            raise DhcpPlanError(f"Option '{option}.ip': {address} is reserved for client {same_ip.get('client_id')} "
+                                f"({same_ip.get('name')}), not for {vm['name']}'s adapter {mac}; remove that "
+                                "reservation or choose another address.")
+        if same_mac is not None:
+            raise DhcpPlanError(f"Option '{option}.ip': {vm['name']}'s adapter {mac} is reserved at "
+                                f"{same_mac.get('ip_address')} already; remove that reservation or use that address.")
+        steps.append({"kind": "reservation", "vm": vm["name"], "parameters": {
+            "ScopeId": scope["scope_id"], "IPAddress": str(address), "ClientId": mac, "Name": vm["name"]}})
+    before = {"scope": found, "reservations": existing}
+    after = {"scope": {**(found or {}), **scope} if found is None else found,
+             "reservations": existing + [{"scope_id": scope["scope_id"], "ip_address": s["parameters"]["IPAddress"],
+                                          "client_id": s["parameters"]["ClientId"], "name": s["vm"]}
+                                         for s in steps if s["kind"] == "reservation"]}
+    return DhcpPlan(steps=steps, scope=scope, reservations=reservations, before=before, after=after, warnings=warnings)
+
+
+def render_step(step: dict[str, t.Any]) -> str:
+    from ansible_collections.hyperv.nested.plugins.plugin_utils._commands import literal
+
+    cmdlet = {"scope": "Add-DhcpServerv4Scope", "options": "Set-DhcpServerv4OptionValue",
+              "reservation": "Add-DhcpServerv4Reservation"}[step["kind"]]
+    words = [cmdlet]
+    for name, value in step["parameters"].items():
+        words.append(f"-{name}" if value is True else f"-{name} {literal(value)}")
+    return " ".join(words)

@@ -1,0 +1,121 @@
+# Copyright (c) hyperv.nested contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Judge win_nested_guest_check: does each L2 guest of a NAT-mode L1 host really have its network?
+
+Pure functions over the probe's `vms`, `network` and `guests` sections (wire-protocol.md section 2).
+A Windows guest with credentials is read from inside through PowerShell Direct (its adapter's
+address, gateway and DNS servers); any other guest (Linux, appliances, DHCP) is judged from the L1's
+view: the address the guest reports through KVP on its adapter, the switch the adapter is on, the
+NAT and its gateway. Each problem is a finding with a reason code and a fix.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import typing as t
+
+FIXES = {
+    "guest.vm_missing": "Create the guest (nested_provision) or correct nested_vm_name.",
+    "guest.not_running": "Start the guest: site.yml starts the L2 guests in its networking phase.",
+    "guest.not_on_nat_switch": "Connect the guest's adapter to the NAT switch (site.yml networking phase).",
+    "guest.no_address": "Static guests: run the networking phase with guest credentials; DHCP guests: check the "
+                        "L1's DHCP scope and the guest's reservation (nested_dhcp).",
+    "guest.wrong_address": "Set nested_ip to the address the guest should have, and run the networking phase again.",
+    "guest.address_outside_nat": "Give the guest an address inside the NAT prefix (nested_ip).",
+    "guest.wrong_gateway": "The guest's default gateway must be the NAT gateway; run the networking phase again.",
+    "guest.no_dns": "Give the guest DNS servers (nested_dns, or nested_networking_nat_dns / DHCP's DNS option).",
+    "guest.unreachable": "Check the guest credentials (nested_guest_username/password) and that the guest has booted.",
+    "nat.missing": "Create the NAT inside the L1 host (site.yml networking phase, win_nested_nat).",
+    "nat.gateway_missing": "The NAT gateway address is missing on the internal switch's vEthernet adapter; run the "
+                           "networking phase again.",
+}
+
+
+def _finding(code: str, message: str) -> dict[str, str]:
+    return {"code": code, "message": message, "fix": FIXES[code]}
+
+
+def _ipv4(value: t.Any) -> ipaddress.IPv4Address | None:
+    try:
+        return ipaddress.IPv4Address(str(value))
+    except ValueError:
+        return None
+
+
+def probe_parameters(guests: list[dict[str, t.Any]]) -> dict[str, t.Any]:
+    direct = [{"vm": g["vm"], "username": g["username"], "password": g["password"]}
+              for g in guests if g.get("username") and g.get("password")]
+    sections = ["vms", "network"] + (["guests"] if direct else [])
+    return {"sections": sections, "vm_names": [g["vm"] for g in guests], "guests": direct}
+
+
+def _nat(network: dict[str, t.Any], prefix: ipaddress.IPv4Network, switch_name: str) -> tuple[str | None, list[dict[str, str]]]:
+    """The NAT gateway on the switch's vEthernet adapter, and what is wrong with the NAT itself."""
+    nats = [n for n in network.get("nats") or []
+            if str(n.get("internal_ip_interface_address_prefix")) == str(prefix)]
+    if not nats:
+        return None, [_finding("nat.missing", f"No NetNat for {prefix} exists on this host.")]
+    alias = f"vEthernet ({switch_name})"
+    gateways = [a for a in network.get("ip_addresses") or []
+                if a.get("interface_alias") == alias and _ipv4(a.get("ip_address")) in prefix]
+    if not gateways:
+        return None, [_finding("nat.gateway_missing", f"{alias} has no address in {prefix}.")]
+    return str(gateways[0]["ip_address"]), []
+
+
+def judge(guests: list[dict[str, t.Any]], probe: dict[str, t.Any], prefix_text: str,
+          switch_name: str) -> list[dict[str, t.Any]]:
+    prefix = ipaddress.IPv4Network(prefix_text, strict=False)
+    gateway, nat_findings = _nat(probe.get("network") or {}, prefix, switch_name)
+    vms = {str(vm["name"]).casefold(): vm for vm in (probe.get("vms") or {}).get("vms") or []}
+    inside = {str(g["vm"]).casefold(): g for g in probe.get("guests") or []}
+    results = []
+    for guest in guests:
+        findings: list[dict[str, str]] = list(nat_findings)
+        row: dict[str, t.Any] = {"vm": guest["vm"], "view": "l1", "address": None, "gateway": None, "dns": []}
+        vm = vms.get(guest["vm"].casefold())
+        if vm is None:
+            findings.append(_finding("guest.vm_missing", f"No VM named {guest['vm']!r} on this host."))
+        elif vm.get("state") != "Running":
+            findings.append(_finding("guest.not_running", f"{vm['name']} is {vm.get('state')}."))
+        else:
+            adapters = vm.get("adapters") or []
+            on_nat = [a for a in adapters if str(a.get("switch_name") or "").casefold() == switch_name.casefold()]
+            if not on_nat:
+                findings.append(_finding("guest.not_on_nat_switch",
+                                         f"No adapter of {vm['name']} is on the NAT switch {switch_name!r}."))
+            report = inside.get(guest["vm"].casefold())
+            addresses: list[str] = []
+            if report is not None and report.get("reachable"):
+                row["view"] = "inside"
+                mac = str((on_nat or adapters or [{}])[0].get("mac_address") or "").replace("-", "").upper()
+                own = [a for a in report.get("adapters") or []
+                       if str(a.get("mac_address", "")).replace("-", "").upper() == mac] or report.get("adapters") or []
+                first = own[0] if own else {}
+                addresses = [str(a.get("ip_address")) for a in first.get("ipv4") or []]
+                row["gateway"] = first.get("default_gateway")
+                row["dns"] = list(first.get("dns_servers") or [])
+                if gateway is not None and row["gateway"] != gateway:
+                    findings.append(_finding("guest.wrong_gateway", f"The default gateway of {vm['name']} is "
+                                             f"{row['gateway'] or 'not set'}, the NAT gateway is {gateway}."))
+                if not row["dns"]:
+                    findings.append(_finding("guest.no_dns", f"{vm['name']} has no DNS server."))
+            else:
+                if report is not None:
+                    findings.append(_finding("guest.unreachable", f"PowerShell Direct into {vm['name']} failed: "
+                                             f"{report.get('error')}"))
+                addresses = [ip for a in on_nat for ip in a.get("ip_addresses") or [] if _ipv4(ip) is not None]
+            in_prefix = [ip for ip in addresses if _ipv4(ip) in prefix]
+            row["address"] = in_prefix[0] if in_prefix else (addresses[0] if addresses else None)
+            if not addresses:
+                findings.append(_finding("guest.no_address", f"{vm['name']} reports no IPv4 address."))
+            elif not in_prefix:
+                findings.append(_finding("guest.address_outside_nat",
+                                         f"{vm['name']}'s addresses {', '.join(addresses)} are outside {prefix}."))
+            elif guest.get("ip") and guest["ip"] not in in_prefix:
+                findings.append(_finding("guest.wrong_address",
+                                         f"{vm['name']} has {row['address']}, the inventory says {guest['ip']}."))
+        row["findings"] = findings
+        row["ok"] = not findings
+        results.append(row)
+    return results

@@ -1,0 +1,42 @@
+"""provision.ps1 (win_nested_vm_provision's script): parses, selects VMs exactly, keeps secrets out of cmdlet parameters."""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.hyperv.nested.plugins.plugin_utils import _target_scripts
+
+from .powershell_syntax import command_names, syntax_errors
+
+CODE = "\n".join(line for line in _target_scripts.PROVISION.splitlines() if not line.strip().startswith("#"))
+
+
+def test_the_script_parses_and_is_registered() -> None:
+    assert syntax_errors(_target_scripts.PROVISION) == []
+    assert _target_scripts.SCRIPTS["provision"] is _target_scripts.PROVISION
+
+
+def test_hyperv_and_storage_cmdlets_are_module_qualified() -> None:
+    names = command_names(_target_scripts.PROVISION)
+    for bare in ("Get-VM", "New-VM", "Remove-VM", "New-VHD", "Mount-VHD", "Dismount-VHD", "Start-VM", "Stop-VM",
+                 "Get-Partition", "Format-Volume"):
+        assert bare not in names, bare
+    assert {"Hyper-V\\New-VM", "Hyper-V\\Set-VM", "Hyper-V\\Remove-VM", "Hyper-V\\New-VHD"} <= names
+
+
+def test_vms_are_never_selected_by_wildcard_names() -> None:
+    assert "-VMName" not in CODE
+    assert not re.search(r"Get-VM\s+-Name", CODE)
+
+
+def test_answer_file_content_reaches_no_cmdlet_parameter() -> None:
+    # Module logging records every cmdlet's parameter bindings: the content goes through .NET only.
+    assert "Set-Content" not in CODE and "Out-File" not in CODE and "Add-Content" not in CODE
+    assert "[System.IO.File]::WriteAllText($Path, $Content" in CODE
+    uses = [line for line in CODE.splitlines() if ".content" in line.lower()]
+    assert all("Write-TextFile" in line for line in uses), uses
+
+
+def test_every_changing_step_checks_the_mark_first() -> None:
+    assert "Test-OurVM $vm" in CODE.split("function Invoke-Step", 1)[1]
+    assert CODE.count("was not created by win_nested_vm_provision") >= 3

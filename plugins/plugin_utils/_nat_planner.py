@@ -291,14 +291,20 @@ def _host_state(spec: NatSpec, network_section: dict[str, t.Any]) -> _HostState:
         kinds = ", ".join(str(s.get("switch_type")) for s in switches)
         raise PlanError(f"switch_name: {len(switches)} switches are named {spec.switch_name} ({kinds}); rename or remove the extra ones first")
     nats = [n for n in network_section.get("nats") or [] if _same(n.get("name"), spec.nat_name)]
-    adapter_index = None
-    for adapter in network_section.get("adapters") or []:
-        if _same(adapter.get("name"), spec.interface_alias):
-            adapter_index = adapter.get("interface_index")
+    # The switch's own host adapter, as the probe found it through the switch; the alias
+    # "vEthernet (<switch>)" only for probes that do not say (Windows may suffix it with " 2").
+    adapter_index = switches[0].get("host_interface_index") if switches else None
+    by_switch = adapter_index is not None
+    if not by_switch:
+        for adapter in network_section.get("adapters") or []:
+            if _same(adapter.get("name"), spec.interface_alias):
+                adapter_index = adapter.get("interface_index")
     addresses = []
     for entry in network_section.get("ip_addresses") or []:
         address = _ipv4(entry)
-        on_ours = (adapter_index is not None and entry.get("interface_index") == adapter_index) or _same(entry.get("interface_alias"), spec.interface_alias)
+        on_ours = (adapter_index is not None and entry.get("interface_index") == adapter_index) or (
+            not by_switch and _same(entry.get("interface_alias"), spec.interface_alias)
+        )
         if on_ours and address is not None and address in spec.network:
             addresses.append(entry)
             if adapter_index is None:
@@ -342,6 +348,11 @@ def plan(spec: NatSpec, probe: dict[str, t.Any]) -> Plan:
     network_section = probe.get("network") or {}
     if network_section.get("hyperv_module") is False:
         raise PlanError("Hyper-V is not installed on this host (no Hyper-V PowerShell module): install it and reboot before configuring NAT")
+    if network_section.get("service_unavailable"):
+        raise PlanError(
+            "The Hyper-V PowerShell module is installed but the Virtual Machine Management service does not answer "
+            f"(Hyper-V waits for a restart, or only its management tools are installed): {network_section['service_unavailable']}"
+        )
     state = _host_state(spec, network_section)
     if spec.state == "absent":
         return _plan_absent(spec, state, network_section)
@@ -635,10 +646,12 @@ def _plan_present(spec: NatSpec, state: _HostState, network_section: dict[str, t
             else:
                 operations.append(_remove_address(int(state.adapter_index), entry["ip_address"]))
     if not gateway_ok:
-        selector: dict[str, t.Any] = (
-            {"InterfaceIndex": int(state.adapter_index)} if state.adapter_index is not None and not switch_new else {"InterfaceAlias": spec.interface_alias}
-        )
-        operations.append(_cmdlet("New-NetIPAddress", {**selector, "IPAddress": str(spec.gateway), "PrefixLength": prefix_length, "AddressFamily": "IPv4"}))
+        gateway_address = {"IPAddress": str(spec.gateway), "PrefixLength": prefix_length, "AddressFamily": "IPv4"}
+        if state.adapter_index is not None and not switch_new:
+            operations.append(_cmdlet("New-NetIPAddress", {"InterfaceIndex": int(state.adapter_index), **gateway_address}))
+        else:
+            # A new switch's adapter: the executor waits for it and finds it through the switch (wire protocol §3).
+            operations.append(_cmdlet("New-NetIPAddress", gateway_address, switch_adapter=spec.switch_name))
 
     for wanted in to_add:
         operations.append(

@@ -65,12 +65,20 @@ def _find_adapter(network: dict[str, t.Any], name: str) -> dict[str, t.Any] | No
     return None
 
 
+_NO_SERVICE = (
+    "The Hyper-V PowerShell module is installed but the Virtual Machine Management service does not answer: "
+    "Hyper-V waits for a restart, or only its management tools are installed"
+)
+
+
 def _require_hyperv(section: dict[str, t.Any]) -> None:
     if section.get("hyperv_module") is False:
         raise SwitchPlanError(
             "Hyper-V and its PowerShell module are not installed on this host, so it has no virtual switches; "
             "install Hyper-V first (role hyperv.nested.nested_hyperv) and reboot."
         )
+    if section.get("service_unavailable"):
+        raise SwitchPlanError(f"{_NO_SERVICE} ({section['service_unavailable']})")
 
 
 def _switch_view(switch: dict[str, t.Any] | None) -> dict[str, t.Any]:

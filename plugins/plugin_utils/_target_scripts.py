@@ -28,8 +28,20 @@ def _without_comment_lines(script: str) -> str:
     return "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("#")) + "\n"
 
 
+PARAMETERS_LINE = "param($Parameters)"
+
+
+def compose(file_name: str) -> str:
+    """A named script as sent: its `param($Parameters)` line, then common.ps1 (what the probe and
+    the executor share), then the rest of its file. A script block's param block must come first."""
+    head, separator, body = load_script(file_name).partition(f"\n{PARAMETERS_LINE}\n")
+    if not separator:  # pragma: no cover - a unit test keeps every named script in this shape
+        raise ValueError(f"powershell/{file_name} must declare {PARAMETERS_LINE} on a line of its own.")
+    return f"{head}\n{PARAMETERS_LINE}\n{load_script('common.ps1')}\n{body}"
+
+
 STUB = _without_comment_lines(load_script("stub.ps1"))
-PROBE = load_script("probe.ps1")
-EXECUTE = load_script("execute.ps1")
+PROBE = compose("probe.ps1")
+EXECUTE = compose("execute.ps1")
 
 SCRIPTS: dict[str, str] = {"probe": PROBE, "execute": EXECUTE}

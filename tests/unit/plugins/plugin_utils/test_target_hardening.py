@@ -178,3 +178,39 @@ def test_shutdown_through_a_service_the_guest_does_not_answer_is_refused() -> No
 def test_shutdown_through_an_answered_service_is_planned() -> None:
     answered = [integration_service("Shutdown", primary_status="Ok"), integration_service("Heartbeat", primary_status="Ok")]
     assert _plan(probe_vm(integration_services=answered)) == []
+
+
+# ---- localisation: no comparison with text Windows translates -------------------------------------
+
+# Every literal the scripts compare anything with, and why it is the same on every host language.
+LANGUAGE_NEUTRAL = {
+    "Off": "VMState enum name (Get-VM State)",
+    "Running": "VMState / ServiceControllerStatus enum name",
+    "Completed": "JobState enum name",
+    "Failed": "JobState enum name",
+    "Stopped": "JobState enum name",
+    "Ok*": "VMHeartbeatStatus enum names (OkApplicationsHealthy, OkApplicationsUnknown)",
+    "Enabled": "NetIPInterface Dhcp enum name",
+    "True": "NetFirewallRule Enabled (GpoBoolean enum name)",
+    "FullLanguage": "PSLanguageMode enum name",
+    "Virtual Machine": "the SMBIOS model string of Hyper-V's virtual firmware (data, not a label)",
+    "OFFERNESTEDVIRT\\s*=\\s*FALSE": "the value of the hypervisorloadoptions element (data, not a label)",
+    "turn_off": "the wire protocol's own value",
+    "guest": "the wire protocol's own value",
+}
+
+
+def _code(path: Path) -> str:
+    return "\n".join(line for line in path.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("#"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.name)
+def test_scripts_compare_only_with_language_neutral_values(path: Path) -> None:
+    import re
+
+    code = _code(path)
+    compared = set(re.findall(r"-(?:c?eq|ne|c?like|notlike|match|notmatch)\s+'([^']*)'", code))
+    for listing in re.findall(r"@\(([^()]*)\)\s+-(?:not)?contains", code):
+        compared |= set(re.findall(r"'([^']*)'", listing))
+    unexplained = sorted(compared - set(LANGUAGE_NEUTRAL))
+    assert unexplained == [], f"compare only with enum names, GUIDs or data: {unexplained}"

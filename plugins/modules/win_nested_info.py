@@ -191,6 +191,12 @@ host:
       description: C(Win32_ComputerSystem.HypervisorPresent) as Windows reports it.
       type: bool
       sample: true
+    hypervisor_root_partition:
+      description:
+        - Whether the Hyper-V root-partition performance counters exist (this OS is the root partition of a running
+          hypervisor); null when they cannot be read.
+      type: bool
+      sample: true
     vmms:
       description: State of the Virtual Machine Management service (C(vmms)), or V(Absent) when it is not installed.
       type: str

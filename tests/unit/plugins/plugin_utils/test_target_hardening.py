@@ -214,3 +214,66 @@ def test_scripts_compare_only_with_language_neutral_values(path: Path) -> None:
         compared |= set(re.findall(r"'([^']*)'", listing))
     unexplained = sorted(compared - set(LANGUAGE_NEUTRAL))
     assert unexplained == [], f"compare only with enum names, GUIDs or data: {unexplained}"
+
+
+# ---- every cmdlet and parameter the scripts use is a documented one ---------------------------------
+
+CATALOG = json.loads((ROOT / "tests" / "simulator" / "hvsim" / "powershell" / "data" / "cmdlets.json").read_text(encoding="utf-8"))
+NATIVE = {"bcdedit.exe"}
+
+
+def _parameters_of(cmdlet: str) -> set[str]:
+    entry = SIGNATURES[cmdlet]
+    names = {p["name"] for parameter_set in entry["parameter_sets"] for p in parameter_set["parameters"]}
+    names |= {alias for parameter_set in entry["parameter_sets"] for p in parameter_set["parameters"] for alias in p["aliases"]}
+    if entry.get("common_parameters", True):
+        common = CATALOG["common_parameters_reference"]["parameters"]
+        names |= set(common) | {alias for p in common.values() for alias in p["aliases"]}
+    return {name.lower() for name in names}
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.name)
+def test_every_cmdlet_and_parameter_the_scripts_use_is_in_cmdlets_json(path: Path) -> None:
+    import re
+
+    text = path.read_text(encoding="utf-8")
+    functions = {name.lower() for script in SHIPPED for name in re.findall(r"^\s*function ([\w-]+)", script.read_text(encoding="utf-8"), re.MULTILINE)}
+    unknown = []
+    for command, parameters in commands(text):
+        cmdlet = command.rsplit("\\", 1)[-1]
+        if cmdlet.lower() in functions or cmdlet.lower() in NATIVE:
+            continue
+        if cmdlet not in SIGNATURES:
+            unknown.append(command)
+            continue
+        known = _parameters_of(cmdlet)
+        unknown += [f"{command} -{parameter}" for parameter in parameters if parameter.lower() not in known]
+    assert unknown == []
+
+
+# ---- every member the scripts read is a documented one ------------------------------------------
+
+MEMBERS_TABLE = ROOT / "docs" / "internals" / "powershell-members.md"
+
+
+def _documented_members() -> set[str]:
+    rows = [line for line in MEMBERS_TABLE.read_text(encoding="utf-8").splitlines() if line.startswith("| ") and not line.startswith("| member")]
+    names: set[str] = set()
+    for row in rows:
+        cell = row.split("|")[1].strip()
+        if cell and not cell.startswith("---"):
+            assert row.split("|")[3].strip(), f"no source for {cell}"
+            names |= {name.strip() for name in cell.split(",")}
+    return names
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.name)
+def test_every_member_the_scripts_read_is_in_the_documented_table(path: Path) -> None:
+    import re
+
+    code = _code(path)
+    read: set[str] = set()
+    for chain in re.findall(r"\$[A-Za-z_]+(?:\[\d+\])?((?:\.[A-Za-z_]+)+)", code):
+        read |= {member for member in chain.split(".") if member}
+    missing = sorted(read - _documented_members())
+    assert missing == [], f"members with no documented source in docs/internals/powershell-members.md: {missing}"

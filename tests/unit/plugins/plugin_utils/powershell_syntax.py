@@ -82,3 +82,18 @@ def commands(script: str) -> list[tuple[str, list[str]]]:
                         parameters.append(element.text.decode("utf-8").lstrip("-").split(":", 1)[0])
         found.append((name_node.text.decode("utf-8"), parameters))
     return found
+
+
+def switch_clause_body(script: str, label: str) -> str:
+    """The body of the one switch clause whose condition is the string `label` (`'stop_vm' { ... }`):
+    the text after its opening brace, through its closing brace, found by parsing."""
+    matches = []
+    for node in _nodes(script, "switch_clause"):
+        condition = next((child for child in node.children if child.type == "switch_clause_condition"), None)
+        if condition is not None and condition.text is not None and condition.text.decode("utf-8").strip("'\"") == label:
+            matches.append(node)
+    assert len(matches) == 1, f"{len(matches)} switch clauses labelled {label!r}"
+    block = next(child for child in matches[0].children if child.type == "statement_block")
+    text = block.text
+    assert text is not None
+    return text.decode("utf-8")[1:]

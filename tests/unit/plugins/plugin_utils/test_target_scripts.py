@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils import _target_scripts
 
-from .powershell_syntax import command_names, function_text, syntax_errors
+from .powershell_syntax import command_names, function_text, switch_clause_body, syntax_errors
 
 
 @pytest.mark.parametrize("name", ["STUB", "EXECUTE"])
@@ -51,8 +51,8 @@ EXECUTE_CODE = "\n".join(line for line in _target_scripts.EXECUTE.splitlines() i
 
 
 def _branch(kind: str) -> str:
-    """The text of one operation kind's branch in Invoke-Operation."""
-    return EXECUTE_CODE.split(f"        '{kind}' {{", 1)[1].split("\n        '", 1)[0]
+    """The text of one operation kind's branch in Invoke-Operation (found by parsing)."""
+    return switch_clause_body(function_text(EXECUTE_CODE, "Invoke-Operation"), kind)
 
 
 def _function(name: str) -> str:

@@ -521,6 +521,13 @@ def step_ansible_doc() -> Result:
     return Result("passed", counts)
 
 
+def step_acceptance() -> Result:
+    """The acceptance targets (tests/integration/targets/) against the simulated hosts, through
+    ansible-test windows-integration, as an operator runs them against a real host."""
+    rc, _out = run([sys.executable, str(REPO / "tools" / "acceptance.py"), "--simulated"], "acceptance")
+    return Result("passed" if rc == 0 else "failed", "ansible-test windows-integration on the simulated hosts")
+
+
 # ----------------------------------------------------------------------------------------------
 
 
@@ -536,6 +543,7 @@ def steps() -> list[Step]:
     ]
     result += [Step(f"pytest {d}", pytest_step(d), 1800) for d in pytest_dirs()]
     result += [Step("coverage", step_coverage, 120), Step("sanity", step_sanity, 2400)]
+    result += [Step("acceptance", step_acceptance, 1800)]
     return result
 
 

@@ -168,7 +168,12 @@ host:
       sample: {manufacturer: GenuineIntel, name: Intel(R) Xeon(R) Gold 6338, virtualization_firmware_enabled: true,
                vm_monitor_mode_extensions: true, second_level_address_translation: true}
     logical_processor_count:
-      description: Logical processors of the host.
+      description:
+        - Logical processors of the host (C(Get-VMHost)), which under minroot are more than the root partition's.
+      type: int
+      sample: 32
+    root_partition_processor_count:
+      description: Logical processors the host's own OS sees (C(Win32_ComputerSystem)).
       type: int
       sample: 32
     memory_capacity_bytes:
@@ -176,9 +181,26 @@ host:
       type: int
       sample: 274877906944
     hypervisor_present:
-      description: Whether the Hyper-V hypervisor is running.
+      description:
+        - Whether this host's own Hyper-V hypervisor is running.
+        - In a VM, from the Hyper-V root partition's performance counters; C(Win32_ComputerSystem.HypervisorPresent)
+          is true in every Hyper-V guest (it sees the parent's hypervisor) and is given as RV(host.hypervisor_present_raw).
       type: bool
       sample: true
+    hypervisor_present_raw:
+      description: C(Win32_ComputerSystem.HypervisorPresent) as Windows reports it.
+      type: bool
+      sample: true
+    hypervisor_root_partition:
+      description:
+        - Whether the Hyper-V root-partition performance counters exist (this OS is the root partition of a running
+          hypervisor); null when they cannot be read.
+      type: bool
+      sample: true
+    vmms:
+      description: State of the Virtual Machine Management service (C(vmms)), or V(Absent) when it is not installed.
+      type: str
+      sample: Running
     hyperv_feature:
       description: State of the Hyper-V feature - V(Enabled), V(Disabled), V(EnablePending) or V(Unknown).
       type: str
@@ -285,7 +307,10 @@ vms:
       type: list
       elements: dict
     integration_services:
-      description: Integration services, each with C(name), C(enabled), C(primary_status).
+      description:
+        - Integration services, each with C(name) (the English name, from the service's GUID), C(id) (that GUID),
+          C(display_name) (the host's own, perhaps localised, name), C(enabled) and C(primary_status)
+          (C(PrimaryOperationalStatus) such as V(Ok) or V(NoContact); empty while the VM is off or the service disabled).
       type: list
       elements: dict
     virtualization_based_security_opt_out:

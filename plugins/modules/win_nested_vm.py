@@ -102,8 +102,14 @@ options:
       - What to do with a running VM whose changes need it off.
       - V(fail) changes nothing and fails, naming the VMs and the settings that need them off.
       - V(shutdown) shuts the guest OS down gracefully (C(Stop-VM -Force)), which needs the VM's
-        Shutdown integration service. If the VM is not off within O(shutdown_timeout) seconds,
-        the task fails and the VM is left running, unchanged.
+        Shutdown integration service, enabled and answered by the guest (a running VM whose service
+        reports anything but C(Ok), such as a PXE boot or a Linux guest without C(hv_utils), is
+        refused). C(-Force) does not cut the power, it stops the guest from waiting for its
+        users' consent; Microsoft documents that applications with unsaved data get five minutes
+        to save it and shut down, and what they have not saved by then is lost.
+      - If the VM is not off within O(shutdown_timeout) seconds, the task fails and the VM is left
+        running, unchanged. The guest's shutdown, once asked, may still finish later; the VM then
+        keeps its restart mark, so that the next run starts it again.
       - V(turn_off) cuts the power (C(Stop-VM -TurnOff)) like pulling the plug; B(unsaved data
         in the guest is lost).
     type: str

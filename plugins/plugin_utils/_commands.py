@@ -72,6 +72,8 @@ def render(operation: Operation) -> str:
             )
         elif operation.get("vm"):
             selector = f"-VM {vm_reference(operation['vm'])}"
+        elif operation.get("switch_adapter"):
+            selector = f"-InterfaceAlias {quote('vEthernet (' + str(operation['switch_adapter']) + ')')}"
         words = [operation["cmdlet"], selector, _parameters(operation.get("parameters") or {})]
         return " ".join(word for word in words if word)
     if kind == "stop_vm":

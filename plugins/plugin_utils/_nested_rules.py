@@ -75,6 +75,7 @@ CODES: dict[str, str] = {
     "vm.heartbeat_missing": "the Heartbeat integration service is off: a start cannot be confirmed",
     "vm.heartbeat_not_ok": "the running guest does not answer the heartbeat",
     "vm.restart_pending": "win_nested_vm shut the VM down and the run ended before starting it again",
+    "vm.unreadable": "Hyper-V could not read the VM's settings (Off-Critical, an unreachable configuration)",
 }
 
 # Host problems that stop a VM with exposed extensions from starting.
@@ -250,9 +251,14 @@ def host_verdict(host: Facts, *, hyperv_module: bool = True) -> Verdict:
     feature = str(host.get("hyperv_feature") or "Unknown")
     if feature != "Enabled":
         pending = feature == "EnablePending"
+        tools_only = not pending and hyperv_module and host.get("vmms") == "Absent"
         verdict.block(
             "host.hyperv_not_installed",
-            "Hyper-V is installed but waits for a restart." if pending else f"The Hyper-V role is not installed (state: {feature}).",
+            "Hyper-V is installed but waits for a restart."
+            if pending
+            else "Only the Hyper-V management tools are installed, not the Hyper-V role."
+            if tools_only
+            else f"The Hyper-V role is not installed (state: {feature}).",
             "Restart the host."
             if pending
             else "Install Hyper-V (ansible.windows.win_feature name=Hyper-V include_management_tools=true on Windows Server, "
@@ -662,6 +668,14 @@ def evaluate(
                 "Rename all but one of them (Rename-VM).",
             )
             verdicts[name] = duplicate
+        elif group[0].get("error"):
+            unreadable = Verdict()
+            unreadable.block(
+                "vm.unreadable",
+                f"Hyper-V could not read the settings of '{name}' (state {group[0].get('state')}): {group[0]['error']}",
+                "Check the VM in Hyper-V Manager: its configuration or storage may be unreachable (Off-Critical).",
+            )
+            verdicts[name] = unreadable
         else:
             verdicts[name] = vm_verdict(host, group[0], host_result, network_mode=modes.get(name.casefold()))
 

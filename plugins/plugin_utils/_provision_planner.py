@@ -19,6 +19,7 @@ import typing as t
 from dataclasses import dataclass, field
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._provision_answers import nocloud_seed, unattend_xml
+from ansible_collections.hyperv.nested.plugins.plugin_utils._wire import Operation
 
 MARK = "hyperv.nested: created by win_nested_vm_provision"
 DEFAULT_FOLDER = "C:\\Hyper-V\\hyperv.nested"
@@ -363,7 +364,7 @@ def render_step(step: dict[str, t.Any]) -> str:
             line += f" -Version {literal(step['version'])}"
         return line + f" | Set-VM -Notes {literal(step['notes'])}"
     if kind == "cmdlet":
-        return render(step)
+        return render(t.cast(Operation, step))
     if kind == "add_disk":
         line = f"Add-VMHardDiskDrive -VM {vm} -Path {literal(step['path'])}"
         return line + (" -Passthru | ForEach-Object { Set-VMFirmware -VM $_.VMName -FirstBootDevice $_ }"

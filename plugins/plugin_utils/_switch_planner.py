@@ -88,12 +88,20 @@ def _find_adapter(network: NetworkSection, name: str) -> NetAdapter | None:
     return None
 
 
+_NO_SERVICE = (
+    "The Hyper-V PowerShell module is installed but the Virtual Machine Management service does not answer: "
+    "Hyper-V waits for a restart, or only its management tools are installed"
+)
+
+
 def _require_hyperv(section: NetworkSection | VmsSection) -> None:
     if section.get("hyperv_module") is False:
         raise PlanningError(
             "Hyper-V and its PowerShell module are not installed on this host, so it has no virtual switches; "
             "install Hyper-V first (role hyperv.nested.nested_hyperv) and reboot."
         )
+    if section.get("service_unavailable"):
+        raise PlanningError(f"{_NO_SERVICE} ({section['service_unavailable']})")
 
 
 def _switch_view(switch: SwitchInfo | None) -> dict[str, t.Any]:

@@ -28,9 +28,19 @@ def _without_comment_lines(script: str) -> str:
     return "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("#")) + "\n"
 
 
+def compose(file_name: str) -> str:
+    """A named script as sent: the param block that opens its file (a script block's param block
+    must come first), then common.ps1 (what the probe and the executor share), then the rest."""
+    lines = load_script(file_name).splitlines(keepends=True)
+    opening = next((i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")), None)
+    if opening is None or not lines[opening].lstrip().lower().startswith("param("):  # pragma: no cover - a unit test keeps this shape
+        raise ValueError(f"powershell/{file_name} must open with its param block.")
+    return "".join(lines[: opening + 1]) + load_script("common.ps1") + "\n" + "".join(lines[opening + 1 :])
+
+
 STUB = _without_comment_lines(load_script("stub.ps1"))
-PROBE = load_script("probe.ps1")
-EXECUTE = load_script("execute.ps1")
+PROBE = compose("probe.ps1")
+EXECUTE = compose("execute.ps1")
 PROVISION = load_script("provision.ps1")
 DHCP = load_script("dhcp.ps1")
 

@@ -145,6 +145,12 @@ def check_selection(vms_section: VmsSection, names: list[str], host_name: str) -
     problems = []
     if not vms_section.get("hyperv_module", True):
         return [f"The Hyper-V PowerShell module is not available on {host_name}: install the Hyper-V role and its PowerShell module."]
+    if vms_section.get("service_unavailable"):
+        return [
+            f"The Hyper-V PowerShell module is installed on {host_name} but the Virtual Machine Management service does not answer "
+            f"(vmms: {vms_section.get('vmms')}): Hyper-V waits for a restart, or only its management tools are installed. "
+            f"({vms_section['service_unavailable']})"
+        ]
     if vms_section.get("access_denied"):
         return [
             f"The connecting account may not see the VMs of {host_name} ({vms_section['access_denied']}): "
@@ -159,6 +165,9 @@ def check_selection(vms_section: VmsSection, names: list[str], host_name: str) -
         problems.append(
             f"More than one VM on {host_name} is named {duplicate!r}; this module selects VMs by exact name and will not guess: rename one of them."
         )
+    for vm in vms_section.get("vms") or []:
+        if vm.get("error") and str(vm.get("name")).casefold() in {name.casefold() for name in names}:
+            problems.append(f"VM {vm.get('name')!r} on {host_name} could not be read (state {vm.get('state')}): {vm['error']}")
     found = {str(vm["name"]).casefold() for vm in vms_section.get("vms") or []}
     reported = {str(name).casefold() for name in [*(vms_section.get("missing") or []), *(vms_section.get("duplicates") or [])]}
     for name in names:
@@ -491,6 +500,16 @@ class _VmPlanner:
                 "Enable the service, or set power=turn_off (loses unsaved guest data)."
             )
             return None
+        status = str(service.get("primary_status") or "")
+        if self.vm.get("state") == "Running" and status and status.casefold() != "ok":
+            # Enabled on the host, but nothing in the guest answers (PXE boot, a Linux guest without
+            # hv_utils, a hung guest): Stop-VM would be refused or wait out the timeout.
+            self.problems.append(
+                f"VM {self.name!r} cannot be shut down gracefully: its Shutdown integration service is enabled but the guest does "
+                f"not answer it ({status}) (power=shutdown). Check that the guest runs Hyper-V's integration services, "
+                "or set power=turn_off (loses unsaved guest data)."
+            )
+            return None
         return Step(
             f"shut down through the guest (up to {options.shutdown_timeout}s)",
             {"kind": "stop_vm", "vm": self.name, "mode": "shutdown", "timeout_seconds": options.shutdown_timeout, "mark_for_restart": mark_for_restart},
@@ -523,8 +542,8 @@ def plan(
     interrupted: set[str] = set()  # VMs to bring back if this run fails too
     for name in options.names:
         vm = by_name.get(name.casefold())
-        if vm is None:
-            continue
+        if vm is None or vm.get("error"):
+            continue  # check_selection named it
         planner = _VmPlanner(vm, options, host, min_version if options.state == "enabled" else None)
         vm_plans.append(planner.plan())
         if planner.interrupted:

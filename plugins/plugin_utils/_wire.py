@@ -89,6 +89,7 @@ class RestartMark(t.TypedDict, total=False):
 
 class VmInfo(t.TypedDict, total=False):
     name: str
+    error: str  # Hyper-V could not read this VM's settings (vm.unreadable)
     id: str
     state: str  # [string] of VMState: Running | Off | Saved | Paused | ...
     generation: int
@@ -113,6 +114,8 @@ class VmInfo(t.TypedDict, total=False):
 
 class VmsSection(t.TypedDict, total=False):
     hyperv_module: bool
+    service_unavailable: str  # the module is there but vmms does not answer
+    vmms: str  # the Virtual Machine Management service's state then
     access_denied: str
     missing: list[str]
     duplicates: list[str]
@@ -127,6 +130,7 @@ class SwitchInfo(t.TypedDict, total=False):
     name: str
     switch_type: str  # External | Internal | Private
     net_adapter_interface_description: str | None
+    host_interface_index: int | None  # the switch's host adapter (Get-VMNetworkAdapter -ManagementOS -SwitchName)
 
 
 class StaticMapping(t.TypedDict, total=False):
@@ -169,6 +173,7 @@ class FirewallRule(t.TypedDict, total=False):
 
 class NetworkSection(t.TypedDict, total=False):
     hyperv_module: bool
+    service_unavailable: str  # the module is there but vmms does not answer
     switches: list[SwitchInfo]
     nats: list[NatInfo]
     static_mappings: list[StaticMapping]
@@ -219,6 +224,7 @@ class Operation(t.TypedDict, total=False):
     cmdlet: str  # cmdlet
     vm: str  # every kind but host cmdlets without a VM
     adapter_id: str  # cmdlet on one VM network adapter
+    switch_adapter: str  # cmdlet on the host adapter of a switch created in this call
     parameters: dict[str, t.Any]  # cmdlet
     mode: t.Literal["shutdown", "turn_off"]  # stop_vm
     timeout_seconds: int  # stop_vm, start_vm, ensure_running, wait_vm

@@ -176,7 +176,7 @@ def test_wrong_guest_password_fails_naming_the_guest(lab: Lab, nat: Nat) -> None
     assert result["failed"] is True
     assert result["msg"].startswith("guests[0]: cannot reach LAB-VM1 through PowerShell Direct")
     assert sent == ["probe"]
-    assert network(lab)["switches"] == [{"name": "Isolated", "switch_type": "Private", "net_adapter_interface_description": None}]
+    assert network(lab)["switches"] == [{"name": "Isolated", "switch_type": "Private", "net_adapter_interface_description": None, "host_interface_index": None}]
 
 
 def test_port_mappings_are_retargeted_and_purged(lab: Lab, nat: Nat) -> None:

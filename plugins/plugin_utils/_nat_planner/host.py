@@ -49,12 +49,16 @@ def same_prefix(value: t.Any, network: IPv4Network) -> bool:
         return False
 
 
-def cmdlet(cmdlet: str, parameters: dict[str, t.Any], *, vm: str | None = None, adapter_id: str | None = None) -> Operation:
+def cmdlet(
+    cmdlet: str, parameters: dict[str, t.Any], *, vm: str | None = None, adapter_id: str | None = None, switch_adapter: str | None = None
+) -> Operation:
     operation: Operation = {"kind": "cmdlet", "cmdlet": cmdlet}
     if vm is not None:
         operation["vm"] = vm
     if adapter_id is not None:
         operation["adapter_id"] = adapter_id
+    if switch_adapter is not None:
+        operation["switch_adapter"] = switch_adapter
     operation["parameters"] = parameters
     return operation
 
@@ -89,14 +93,20 @@ def host_state(spec: NatSpec, network_section: NetworkSection) -> HostState:
         kinds = ", ".join(str(s.get("switch_type")) for s in switches)
         raise PlanningError(f"switch_name: {len(switches)} switches are named {spec.switch_name} ({kinds}); rename or remove the extra ones first")
     nats = [n for n in network_section.get("nats") or [] if same_name(n.get("name"), spec.nat_name)]
-    adapter_index = None
-    for adapter in network_section.get("adapters") or []:
-        if same_name(adapter.get("name"), spec.interface_alias):
-            adapter_index = adapter.get("interface_index")
+    # The switch's own host adapter, as the probe found it through the switch; the alias
+    # "vEthernet (<switch>)" only for probes that do not say (Windows may suffix it with " 2").
+    adapter_index = switches[0].get("host_interface_index") if switches else None
+    by_switch = adapter_index is not None
+    if not by_switch:
+        for adapter in network_section.get("adapters") or []:
+            if same_name(adapter.get("name"), spec.interface_alias):
+                adapter_index = adapter.get("interface_index")
     addresses = []
     for entry in network_section.get("ip_addresses") or []:
         address = ipv4_of(entry)
-        on_ours = (adapter_index is not None and entry.get("interface_index") == adapter_index) or same_name(entry.get("interface_alias"), spec.interface_alias)
+        on_ours = (adapter_index is not None and entry.get("interface_index") == adapter_index) or (
+            not by_switch and same_name(entry.get("interface_alias"), spec.interface_alias)
+        )
         if on_ours and address is not None and address in spec.network:
             addresses.append(entry)
             if adapter_index is None:

@@ -59,6 +59,11 @@ def plan(spec: NatSpec, probe: ProbeAnswer) -> Planned:
     network_section = probe.get("network") or {}
     if network_section.get("hyperv_module") is False:
         raise PlanningError("Hyper-V is not installed on this host (no Hyper-V PowerShell module): install it and reboot before configuring NAT")
+    if network_section.get("service_unavailable"):
+        raise PlanningError(
+            "The Hyper-V PowerShell module is installed but the Virtual Machine Management service does not answer "
+            f"(Hyper-V waits for a restart, or only its management tools are installed): {network_section['service_unavailable']}"
+        )
     state = host_state(spec, network_section)
     if spec.state == "absent":
         return _plan_absent(spec, state, network_section)
@@ -288,10 +293,12 @@ def _plan_gateway(spec: NatSpec, state: HostState, network_section: NetworkSecti
             else:
                 operations.append(remove_address(int(state.adapter_index), entry["ip_address"]))
     if not gateway_ok:
-        selector: dict[str, t.Any] = (
-            {"InterfaceIndex": int(state.adapter_index)} if state.adapter_index is not None and not switch_new else {"InterfaceAlias": spec.interface_alias}
-        )
-        operations.append(cmdlet("New-NetIPAddress", {**selector, "IPAddress": str(spec.gateway), "PrefixLength": prefix_length, "AddressFamily": "IPv4"}))
+        gateway_address = {"IPAddress": str(spec.gateway), "PrefixLength": prefix_length, "AddressFamily": "IPv4"}
+        if state.adapter_index is not None and not switch_new:
+            operations.append(cmdlet("New-NetIPAddress", {"InterfaceIndex": int(state.adapter_index), **gateway_address}))
+        else:
+            # A new switch's adapter: the executor waits for it and finds it through the switch (wire protocol §3).
+            operations.append(cmdlet("New-NetIPAddress", gateway_address, switch_adapter=spec.switch_name))
     return operations
 
 

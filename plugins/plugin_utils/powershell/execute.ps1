@@ -5,23 +5,37 @@ param($Parameters)
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 
-$hostCmdlets = @(
-    'Set-VMProcessor', 'Set-VMMemory', 'Set-VMNetworkAdapter', 'Connect-VMNetworkAdapter',
-    'Update-VMVersion', 'Remove-VMSavedState', 'Start-VM', 'Stop-VM', 'New-VMSwitch',
-    'Remove-VMSwitch', 'New-NetNat', 'Remove-NetNat', 'New-NetIPAddress', 'Remove-NetIPAddress',
-    'Add-NetNatStaticMapping', 'Remove-NetNatStaticMapping', 'Set-VMSecurity',
-    'New-NetFirewallRule', 'Remove-NetFirewallRule'
-)
-$guestCmdlets = @(
-    'New-NetIPAddress', 'Remove-NetIPAddress', 'Set-DnsClientServerAddress', 'Set-NetIPInterface',
-    'Remove-NetRoute'
+# The allow-lists, each cmdlet with the module it must come from: VMware PowerCLI exports Get-VM,
+# Start-VM and Stop-VM too, and a module imported later would win an unqualified name.
+$hostCmdlets = @{
+    'Set-VMProcessor' = 'Hyper-V'; 'Set-VMMemory' = 'Hyper-V'; 'Set-VMNetworkAdapter' = 'Hyper-V'
+    'Connect-VMNetworkAdapter' = 'Hyper-V'; 'Update-VMVersion' = 'Hyper-V'; 'Remove-VMSavedState' = 'Hyper-V'
+    'Start-VM' = 'Hyper-V'; 'Stop-VM' = 'Hyper-V'; 'New-VMSwitch' = 'Hyper-V'; 'Remove-VMSwitch' = 'Hyper-V'
+    'Set-VMSecurity' = 'Hyper-V'; 'New-NetNat' = 'NetNat'; 'Remove-NetNat' = 'NetNat'
+    'Add-NetNatStaticMapping' = 'NetNat'; 'Remove-NetNatStaticMapping' = 'NetNat'
+    'New-NetIPAddress' = 'NetTCPIP'; 'Remove-NetIPAddress' = 'NetTCPIP'
+    'New-NetFirewallRule' = 'NetSecurity'; 'Remove-NetFirewallRule' = 'NetSecurity'
+}
+$guestCmdlets = @{
+    'New-NetIPAddress' = 'NetTCPIP'; 'Remove-NetIPAddress' = 'NetTCPIP'; 'Set-NetIPInterface' = 'NetTCPIP'
+    'Remove-NetRoute' = 'NetTCPIP'; 'Set-DnsClientServerAddress' = 'DnsClient'
+}
+# The allowed cmdlets that may ask for confirmation (they have -Confirm): under -NonInteractive a
+# prompt is an error, so each runs with -Confirm:$false (cmdlets.json; checked by a unit test).
+$confirmingCmdlets = @(
+    'Set-VMProcessor', 'Set-VMMemory', 'Set-VMNetworkAdapter', 'Connect-VMNetworkAdapter', 'Update-VMVersion',
+    'Remove-VMSavedState', 'Start-VM', 'Stop-VM', 'New-VMSwitch', 'Remove-VMSwitch', 'Set-VMSecurity',
+    'New-NetNat', 'Remove-NetNat', 'Add-NetNatStaticMapping', 'Remove-NetNatStaticMapping',
+    'New-NetIPAddress', 'Remove-NetIPAddress', 'New-NetFirewallRule', 'Remove-NetFirewallRule',
+    'Set-NetIPInterface', 'Remove-NetRoute', 'Set-DnsClientServerAddress'
 )
 
-# Stops issued with "wait": false (wire-protocol.md section 3): VM name -> the Stop-VM -AsJob job,
-# or $null for a turn-off (already done). wait_vm and ensure_running of this same call read it.
-$script:pendingStops = @{}
-# ... and when each of those stops' own timeout_seconds run out (ensure_running waits no longer).
-$script:pendingStopDeadlines = @{}
+# Every stop this call issued (wire-protocol.md section 3), waited for or not: VM name -> its
+# Stop-VM -AsJob job ($null for a turn-off, done at once) and when its own timeout_seconds run out.
+# A guest's shutdown, once asked, goes on after any timeout (Stop-VM -Force gives it five minutes):
+# wait_vm and ensure_running of this same call read the table, and no restart mark is removed
+# while a stop in it has not been seen to end.
+$script:stops = @{}
 
 function ConvertTo-Splat($Object) {
     $table = @{}
@@ -32,20 +46,10 @@ function ConvertTo-Splat($Object) {
 }
 
 function Resolve-ExactVM([string]$Name) {
-    # -Name/-VMName are wildcard patterns in Hyper-V: compare names exactly instead.
-    $found = @(Get-VM | Where-Object { $_.Name -eq $Name })
+    $found = @(Get-ExactVM $Name)
     if ($found.Count -eq 0) { throw "No virtual machine named '$Name' exists on this host." }
     if ($found.Count -gt 1) { throw "More than one virtual machine is named '$Name' on this host." }
     $found[0]
-}
-
-# Restart marks (wire-protocol.md section 3.1): one file per VM, named after its Id, never its name.
-function Get-RestartMarkFolder {
-    Join-Path $env:ProgramData 'hyperv.nested\restart-marks'
-}
-
-function Get-RestartMarkPath($VM) {
-    Join-Path (Get-RestartMarkFolder) ('{0}.json' -f ([string]$VM.Id).ToLowerInvariant())
 }
 
 function Write-RestartMark($VM) {
@@ -79,15 +83,16 @@ function Remove-RestartMark($VM) {
     }
 }
 
-function Invoke-CmdletOperation($Operation, [string[]]$Allowed) {
-    if ($Allowed -notcontains $Operation.cmdlet) {
-        throw "The cmdlet '$($Operation.cmdlet)' is not in the hyperv.nested executor's allow-list."
+function Invoke-CmdletOperation($Operation, $Allowed) {
+    $cmdlet = [string]$Operation.cmdlet
+    if (-not $Allowed.ContainsKey($cmdlet)) {
+        throw "The cmdlet '$cmdlet' is not in the hyperv.nested executor's allow-list."
     }
     $splat = ConvertTo-Splat $Operation.parameters
     if ($Operation.vm) {
         $vm = Resolve-ExactVM $Operation.vm
         if ($Operation.adapter_id) {
-            $adapter = @(Get-VMNetworkAdapter -VM $vm | Where-Object { $_.Id -eq $Operation.adapter_id })
+            $adapter = @(Hyper-V\Get-VMNetworkAdapter -VM $vm | Where-Object { $_.Id -eq $Operation.adapter_id })
             if ($adapter.Count -ne 1) { throw "The VM '$($Operation.vm)' has no network adapter with id '$($Operation.adapter_id)'." }
             $splat['VMNetworkAdapter'] = $adapter[0]
         }
@@ -95,7 +100,35 @@ function Invoke-CmdletOperation($Operation, [string[]]$Allowed) {
             $splat['VM'] = $vm
         }
     }
-    $null = & $Operation.cmdlet @splat -ErrorAction Stop
+    if ($Operation.switch_adapter) {
+        if ($splat.ContainsKey('InterfaceAlias') -or $splat.ContainsKey('InterfaceIndex')) {
+            throw 'An operation with switch_adapter must not carry InterfaceAlias or InterfaceIndex.'
+        }
+        $splat['InterfaceIndex'] = Wait-SwitchAdapter ([string]$Operation.switch_adapter)
+    }
+    if ($confirmingCmdlets -contains $cmdlet) { $splat['Confirm'] = $false }
+    $null = & ('{0}\{1}' -f $Allowed[$cmdlet], $cmdlet) @splat -ErrorAction Stop
+}
+
+function Wait-SwitchAdapter([string]$Name) {
+    # The interface index of a switch's adapter in the management OS, found through the switch
+    # itself (its management-OS adapter's MAC address), never by the "vEthernet (<name>)" alias,
+    # which Windows suffixes with " 2" when the name is taken. Right after New-VMSwitch the
+    # adapter may not exist or be up yet: wait for it (InterfaceOperationalStatus 1 is Up,
+    # MSFT_NetAdapter; the Status text is for display).
+    $switches = @(Hyper-V\Get-VMSwitch | Where-Object { $_.Name -eq $Name })
+    if ($switches.Count -ne 1) { throw "There is no single virtual switch named '$Name' on this host (found $($switches.Count))." }
+    $deadline = (Get-Date).AddSeconds(30)
+    while ($true) {
+        $vnic = @(Hyper-V\Get-VMNetworkAdapter -ManagementOS | Where-Object { $_.SwitchId -eq $switches[0].Id })
+        if ($vnic.Count -ge 1) {
+            $mac = ([string]$vnic[0].MacAddress) -replace '[^0-9A-Fa-f]', ''
+            $adapter = @(NetAdapter\Get-NetAdapter | Where-Object { (([string]$_.MacAddress) -replace '[^0-9A-Fa-f]', '') -eq $mac })
+            if ($adapter.Count -eq 1 -and [int]$adapter[0].InterfaceOperationalStatus -eq 1) { return [int]$adapter[0].ifIndex }
+        }
+        if ((Get-Date) -gt $deadline) { throw "The adapter of the virtual switch '$Name' did not come up within 30 seconds." }
+        Start-Sleep -Milliseconds 500
+    }
 }
 
 function Get-WaitOption($Operation) {
@@ -105,19 +138,38 @@ function Get-WaitOption($Operation) {
     $Operation.wait
 }
 
+function Test-JobEnded($Job) {
+    $null -ne $Job -and @('Completed', 'Failed', 'Stopped') -contains [string]$Job.State
+}
+
+function Get-JobFailure($Job) {
+    # Hyper-V cmdlets report most failures as non-terminating errors: an -AsJob Stop-VM that the
+    # guest or the host refused ends 'Completed' with error records, not 'Failed'.
+    $messages = @()
+    $reason = $Job.ChildJobs[0].JobStateInfo.Reason
+    if ($reason) { $messages += $reason.Message }
+    $jobErrors = $null
+    $null = Receive-Job -Job $Job -Keep -ErrorAction SilentlyContinue -ErrorVariable jobErrors
+    foreach ($record in @($jobErrors)) { if ($record) { $messages += [string]$record.Exception.Message } }
+    if ($messages.Count -eq 0) { $messages += "the job ended '$([string]$Job.State)' with the virtual machine still on" }
+    ($messages | Select-Object -Unique) -join ' '
+}
+
 function Wait-VMState([string]$Name, [string]$State, [int]$TimeoutSeconds, $Job) {
     $deadline = (Get-Date).AddSeconds($TimeoutSeconds)
     while ($true) {
         $vm = Resolve-ExactVM $Name
         $heartbeatReady = $true
         if ($State -eq 'Running') {
-            $heartbeat = Get-VMIntegrationService -VM $vm | Where-Object { $_.Name -eq 'Heartbeat' }
-            if ($heartbeat -and $heartbeat.Enabled) { $heartbeatReady = [string]$vm.Heartbeat -like 'Ok*' }
+            $heartbeat = Get-IntegrationService $vm 'Heartbeat'
+            if ($heartbeat -and $heartbeat.Enabled) { $heartbeatReady = [string]$vm.Heartbeat -like 'Ok*' }  # an enum name, not text
         }
         if ([string]$vm.State -eq $State -and $heartbeatReady) { return }
-        if ($Job -and $Job.State -eq 'Failed') {
-            $reason = $Job.ChildJobs[0].JobStateInfo.Reason
-            throw "Stop-VM failed for '$Name': $($reason.Message)"
+        if (Test-JobEnded $Job) {
+            # The stop ended: the VM is Off now (read again: it may have just turned off), or the stop failed.
+            $vm = Resolve-ExactVM $Name
+            if ([string]$vm.State -eq 'Off') { return }
+            throw "Stop-VM failed for '$Name': $(Get-JobFailure $Job)"
         }
         if ((Get-Date) -gt $deadline) {
             # The same sentences as the simulator's (tests/simulator/hvsim/powershell/executor.py).
@@ -145,25 +197,21 @@ function Invoke-Operation($Operation) {
             }
             $job = $null
             if ($Operation.mode -eq 'turn_off') {
-                Stop-VM -VM $vm -TurnOff -Force
+                Hyper-V\Stop-VM -VM $vm -TurnOff -Force -Confirm:$false
             }
             else {
-                $job = Stop-VM -VM $vm -Force -AsJob
-                if ($wait) {
-                    Wait-VMState $Operation.vm 'Off' $Operation.timeout_seconds $job
-                }
+                $job = Hyper-V\Stop-VM -VM $vm -Force -AsJob -Confirm:$false
             }
-            if (-not $wait) {
-                # Issued, not waited for: a later wait_vm (or ensure_running) of this call waits.
-                $name = [string]$vm.Name
-                $script:pendingStops[$name] = $job
-                $script:pendingStopDeadlines[$name] = (Get-Date).AddSeconds([int]$Operation.timeout_seconds)
+            # Recorded before any wait: a stop that outlives its timeout is still this call's stop.
+            $script:stops[[string]$vm.Name] = [ordered]@{ job = $job; deadline = (Get-Date).AddSeconds([int]$Operation.timeout_seconds) }
+            if ($wait -and $null -ne $job) {
+                Wait-VMState $Operation.vm 'Off' $Operation.timeout_seconds $job
             }
         }
         'start_vm' {
             $wait = Get-WaitOption $Operation
             $vm = Resolve-ExactVM $Operation.vm
-            Start-VM -VM $vm
+            Hyper-V\Start-VM -VM $vm -Confirm:$false
             if ($wait) {
                 Wait-VMState $Operation.vm 'Running' $Operation.timeout_seconds $null
             }
@@ -176,10 +224,10 @@ function Invoke-Operation($Operation) {
             $name = [string]$vm.Name
             $state = $Operation.state
             if ($state -is [string] -and $state -ceq 'Off') {
-                # The pending job (if any) makes a failed Stop-VM fail with its reason.
-                $job = $script:pendingStops[$name]
+                # The stop's job (if any) makes a failed Stop-VM fail at once with its reason.
+                $job = $null
+                if ($script:stops.ContainsKey($name)) { $job = $script:stops[$name].job }
                 Wait-VMState $Operation.vm 'Off' $Operation.timeout_seconds $job
-                $script:pendingStops.Remove($name)
             }
             elseif ($state -is [string] -and $state -ceq 'Running') {
                 Wait-VMState $Operation.vm 'Running' $Operation.timeout_seconds $null
@@ -191,19 +239,23 @@ function Invoke-Operation($Operation) {
         'ensure_running' {
             $vm = Resolve-ExactVM $Operation.vm
             $name = [string]$vm.Name
-            $pending = $script:pendingStops[$name]
-            if ($null -ne $pending -and @('Completed', 'Failed', 'Stopped') -notcontains [string]$pending.State) {
-                # A stop this call issued without waiting may still be shutting the VM down: let it
-                # end first, so that the VM is not found running now and left off a moment later.
-                # Its outcome does not matter here: the state read below decides.
-                # A guest that ignores the shutdown has had the stop's own timeout: no second one.
-                $left = [int][Math]::Ceiling(($script:pendingStopDeadlines[$name] - (Get-Date)).TotalSeconds)
+            $stop = $null
+            if ($script:stops.ContainsKey($name)) { $stop = $script:stops[$name] }
+            if ($null -ne $stop -and $null -ne $stop.job -and -not (Test-JobEnded $stop.job)) {
+                # A stop this call issued may still be shutting the VM down: let it end first, so
+                # that the VM is not found running now and left off a moment later. A guest that
+                # ignores the shutdown has had the stop's own timeout: no second one.
+                $left = [int][Math]::Ceiling(($stop.deadline - (Get-Date)).TotalSeconds)
                 $limit = [Math]::Min([int]$Operation.timeout_seconds, $left)
-                if ($limit -gt 0) { $null = Wait-Job -Job $pending -Timeout $limit }
+                if ($limit -gt 0) { $null = Wait-Job -Job $stop.job -Timeout $limit }
                 $vm = Resolve-ExactVM $Operation.vm
+                if ([string]$vm.State -ne 'Off' -and -not (Test-JobEnded $stop.job)) {
+                    # Still running, and the shutdown may yet power it off: keep the mark.
+                    throw "VM '$name' still runs, but the shutdown this run asked of it has not ended: it may still power off. Its restart mark is kept, so that a later run starts it again if it does."
+                }
             }
             if ([string]$vm.State -ne 'Running') {
-                Start-VM -VM $vm
+                Hyper-V\Start-VM -VM $vm -Confirm:$false
                 Wait-VMState $Operation.vm 'Running' $Operation.timeout_seconds $null
             }
             Remove-RestartMark $vm
@@ -218,20 +270,26 @@ function Invoke-Operation($Operation) {
         }
         'guest' {
             $vm = Resolve-ExactVM $Operation.vm
-            $secure = ConvertTo-SecureString -String $Operation.password -AsPlainText -Force
-            $credential = New-Object System.Management.Automation.PSCredential($Operation.username, $secure)
+            # Character by character: passed to ConvertTo-SecureString -String, the password would be
+            # in the parameter bindings that module logging records (event 4103).
+            $secure = New-Object System.Security.SecureString
+            foreach ($character in ([string]$Operation.password).ToCharArray()) { $secure.AppendChar($character) }
+            $secure.MakeReadOnly()
+            $credential = New-Object System.Management.Automation.PSCredential([string]$Operation.username, $secure)
             Invoke-Command -VMId $vm.Id -Credential $credential -ErrorAction Stop -ScriptBlock {
-                param($Operations, $Allowed)
+                param($Operations, $Allowed, $Confirming)
                 $ErrorActionPreference = 'Stop'
                 foreach ($nested in @($Operations)) {
-                    if ($Allowed -notcontains $nested.cmdlet) {
-                        throw "The cmdlet '$($nested.cmdlet)' is not in the hyperv.nested guest allow-list."
+                    $cmdlet = [string]$nested.cmdlet
+                    if (-not $Allowed.ContainsKey($cmdlet)) {
+                        throw "The cmdlet '$cmdlet' is not in the hyperv.nested guest allow-list."
                     }
                     $splat = @{}
                     foreach ($property in $nested.parameters.PSObject.Properties) { $splat[$property.Name] = $property.Value }
-                    $null = & $nested.cmdlet @splat -ErrorAction Stop
+                    if ($Confirming -contains $cmdlet) { $splat['Confirm'] = $false }
+                    $null = & ('{0}\{1}' -f $Allowed[$cmdlet], $cmdlet) @splat -ErrorAction Stop
                 }
-            } -ArgumentList @($Operation.operations), $guestCmdlets
+            } -ArgumentList @($Operation.operations), $guestCmdlets, $confirmingCmdlets
         }
         default { throw "Unknown operation kind '$($Operation.kind)'." }
     }
@@ -274,7 +332,7 @@ foreach ($operation in @($Parameters.operations) + @($Parameters.on_failure)) {
 }
 $states = [ordered]@{}
 foreach ($name in ($names | Select-Object -Unique)) {
-    $vm = @(Get-VM | Where-Object { $_.Name -eq $name })
+    $vm = @(Get-ExactVM $name)
     if ($vm.Count -eq 1) { $states[$name] = [string]$vm[0].State }
 }
 

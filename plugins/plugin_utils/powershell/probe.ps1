@@ -13,11 +13,6 @@ function Invoke-Quietly([scriptblock]$Block, $Default) {
     try { & $Block } catch { $Default }
 }
 
-function Get-ExactVM([string]$Name) {
-    # -Name/-VMName are wildcard patterns in Hyper-V: compare names exactly instead.
-    @(Get-VM | Where-Object { $_.Name -eq $Name })
-}
-
 function Get-CurrentPrincipal {
     New-Object Security.Principal.WindowsPrincipal([Security.Principal.WindowsIdentity]::GetCurrent())
 }
@@ -73,7 +68,7 @@ function Get-PlatformFacts {
 
 function Get-NatList {
     # Get-NetNat needs an administrator on some hosts: a refusal reads as no NAT.
-    @(Invoke-Quietly { Get-NetNat -ErrorAction SilentlyContinue } @() | ForEach-Object {
+    @(Invoke-Quietly { NetNat\Get-NetNat -ErrorAction SilentlyContinue } @() | ForEach-Object {
         [ordered]@{ name = [string]$_.Name; internal_ip_interface_address_prefix = [string]$_.InternalIPInterfaceAddressPrefix }
     })
 }
@@ -94,12 +89,31 @@ function Get-HostSection {
     $supported = @()
     $default = $null
     if ($hypervModule) {
-        $supported = @(Invoke-Quietly { Get-VMHostSupportedVersion } @() | ForEach-Object { '{0}.{1}' -f $_.Version.Major, $_.Version.Minor })
-        $defaultVersion = Invoke-Quietly { Get-VMHostSupportedVersion -Default } $null
+        $supported = @(Invoke-Quietly { Hyper-V\Get-VMHostSupportedVersion } @() | ForEach-Object { '{0}.{1}' -f $_.Version.Major, $_.Version.Minor })
+        $defaultVersion = Invoke-Quietly { Hyper-V\Get-VMHostSupportedVersion -Default } $null
         if ($defaultVersion) { $default = '{0}.{1}' -f $defaultVersion.Version.Major, $defaultVersion.Version.Minor }
     }
 
     $isAdmin = Test-Administrator
+
+    # Get-VMHost counts the host's logical processors; Win32_ComputerSystem counts the root
+    # partition's, fewer under minroot (Get-VMHost needs Hyper-V Administrators).
+    $logicalProcessors = [int]$system.NumberOfLogicalProcessors
+    $rootProcessors = $logicalProcessors
+    if ($hypervModule) {
+        $vmHost = Invoke-Quietly { Hyper-V\Get-VMHost } $null
+        if ($vmHost -and [int]$vmHost.LogicalProcessorCount -gt 0) { $logicalProcessors = [int]$vmHost.LogicalProcessorCount }
+    }
+
+    # HypervisorPresent is true in every Hyper-V guest (it reports the parent's hypervisor), so in
+    # a VM it cannot tell whether this host's own hypervisor runs. The Hyper-V Hypervisor Root
+    # Partition counters exist only where this OS is the root partition of a running hypervisor.
+    $rootPartition = Invoke-Quietly {
+        @(Get-CimInstance -ClassName Win32_PerfRawData_HvStats_HyperVHypervisorRootPartition -ErrorAction Stop).Count -gt 0
+    } $null
+    $isVirtualMachine = [string]$system.Model -eq 'Virtual Machine'
+    $hypervisorRuns = [bool]$system.HypervisorPresent
+    if ($isVirtualMachine -or $null -ne $rootPartition) { $hypervisorRuns = [bool]$rootPartition }
 
     $productType = 'server'
     if ([int]$os.ProductType -eq 1) { $productType = 'client' }
@@ -120,9 +134,13 @@ function Get-HostSection {
             vm_monitor_mode_extensions = [bool]$cpu.VMMonitorModeExtensions
             second_level_address_translation = [bool]$cpu.SecondLevelAddressTranslationExtensions
         }
-        logical_processor_count = [int]$system.NumberOfLogicalProcessors
+        logical_processor_count = $logicalProcessors
+        root_partition_processor_count = $rootProcessors
         memory_capacity_bytes = [int64]$system.TotalPhysicalMemory
-        hypervisor_present = [bool]$system.HypervisorPresent
+        hypervisor_present = $hypervisorRuns
+        hypervisor_present_raw = [bool]$system.HypervisorPresent
+        hypervisor_root_partition = $rootPartition
+        vmms = Get-VmmsState
         hyperv_feature = Get-HyperVFeatureState
         vbs = [ordered]@{
             configured = ($vbsStatus -ge 1) -or ($vbsRegistry -eq 1)
@@ -132,7 +150,7 @@ function Get-HostSection {
         bcd_offer_nested_virt_disabled = Get-BcdNestedDisabled
         supported_versions = $supported
         default_version = $default
-        is_virtual_machine = [string]$system.Model -eq 'Virtual Machine'
+        is_virtual_machine = $isVirtualMachine
         platform = Get-PlatformFacts
         nats = @(Get-NatList)
         is_administrator = $isAdmin
@@ -163,8 +181,7 @@ function Get-RestartMark($VM) {
     # wire-protocol.md section 3.1. Never throws: a mark that exists but cannot be read or parsed
     # is reported without its time. Reads only.
     try {
-        $folder = Join-Path $env:ProgramData 'hyperv.nested\restart-marks'
-        $path = Join-Path $folder ('{0}.json' -f ([string]$VM.Id).ToLowerInvariant())
+        $path = Get-RestartMarkPath $VM
         if (-not (Test-Path -LiteralPath $path -PathType Leaf)) { return $null }
     }
     catch { return $null }
@@ -187,9 +204,9 @@ function Get-RestartMark($VM) {
 
 function Get-VMFacts($VM) {
     $kvp = Get-GuestIntrinsicItems $VM
-    $processor = Get-VMProcessor -VM $VM
-    $memory = Get-VMMemory -VM $VM
-    $security = Invoke-Quietly { Get-VMSecurity -VM $VM } $null
+    $processor = Hyper-V\Get-VMProcessor -VM $VM
+    $memory = Hyper-V\Get-VMMemory -VM $VM
+    $security = Invoke-Quietly { Hyper-V\Get-VMSecurity -VM $VM } $null
     $optOut = $null
     if ($security -and $security.PSObject.Properties['VirtualizationBasedSecurityOptOut']) {
         $optOut = [bool]$security.VirtualizationBasedSecurityOptOut
@@ -207,8 +224,8 @@ function Get-VMFacts($VM) {
         startup_memory_bytes = [int64]$memory.Startup
         minimum_memory_bytes = [int64]$memory.Minimum
         maximum_memory_bytes = [int64]$memory.Maximum
-        checkpoints = @(Get-VMSnapshot -VM $VM | ForEach-Object { [ordered]@{ name = [string]$_.Name; id = [string]$_.Id } })
-        adapters = @(Get-VMNetworkAdapter -VM $VM | ForEach-Object {
+        checkpoints = @(Hyper-V\Get-VMSnapshot -VM $VM | ForEach-Object { [ordered]@{ name = [string]$_.Name; id = [string]$_.Id } })
+        adapters = @(Hyper-V\Get-VMNetworkAdapter -VM $VM | ForEach-Object {
             [ordered]@{
                 name = [string]$_.Name
                 id = [string]$_.Id
@@ -219,8 +236,16 @@ function Get-VMFacts($VM) {
                 ip_addresses = @($_.IPAddresses | Where-Object { $_ } | ForEach-Object { [string]$_ })
             }
         })
-        integration_services = @(Get-VMIntegrationService -VM $VM | ForEach-Object {
-            [ordered]@{ name = [string]$_.Name; enabled = [bool]$_.Enabled; primary_status = [string]$_.PrimaryStatusDescription }
+        # Told apart by the GUID in their Id, and their status by its enum name: Name and
+        # PrimaryStatusDescription are localised ("Takt" is Heartbeat on a German host).
+        integration_services = @(Hyper-V\Get-VMIntegrationService -VM $VM | ForEach-Object {
+            [ordered]@{
+                name = Get-IntegrationServiceName $_
+                id = Get-IntegrationServiceKey $_
+                display_name = [string]$_.Name
+                enabled = [bool]$_.Enabled
+                primary_status = [string]$_.PrimaryOperationalStatus
+            }
         })
         virtualization_based_security_opt_out = $optOut
         is_clustered = [bool]$VM.IsClustered
@@ -231,16 +256,45 @@ function Get-VMFacts($VM) {
     }
 }
 
+function Get-VmmsState {
+    # The Virtual Machine Management service by its service name (not localised): 'Absent' where
+    # only the management tools are installed, 'Stopped' (or another state) while the role waits
+    # for a restart or the service is down.
+    $service = Invoke-Quietly { Get-Service -Name 'vmms' -ErrorAction Stop } $null
+    if ($null -eq $service) { return 'Absent' }
+    [string]$service.Status
+}
+
+function Get-VMEntry($VM) {
+    # One VM in a bad state (Off-Critical, a configuration that cannot be read) must not fail the
+    # whole probe: its entry carries the error instead of its settings.
+    try { Get-VMFacts $VM }
+    catch {
+        [ordered]@{
+            name = [string]$VM.Name
+            id = [string]$VM.Id
+            state = [string]$VM.State
+            error = $_.Exception.Message
+        }
+    }
+}
+
 function Get-VMsSection($Requested) {
     if (-not $hypervModule) {
         return [ordered]@{ hyperv_module = $false; missing = @(); duplicates = @(); all_names = @(); vms = @() }
     }
-    try { $all = @(Get-VM) }
+    try { $all = @(Hyper-V\Get-VM) }
     catch {
         $reason = $_.Exception.Message
         if (-not (Test-HyperVAdministrator)) {
             # Not allowed to see VMs: the host section says why (is_hyperv_administrator false).
             return [ordered]@{ hyperv_module = $true; access_denied = $reason; missing = @(); duplicates = @(); all_names = @(); vms = @() }
+        }
+        $vmms = Get-VmmsState
+        if ($vmms -ne 'Running') {
+            # The module is there but no service answers: the role waits for a restart, or only the
+            # management tools are installed. The host section's hyperv_feature and vmms say which.
+            return [ordered]@{ hyperv_module = $true; service_unavailable = $reason; vmms = $vmms; missing = @(); duplicates = @(); all_names = @(); vms = @() }
         }
         $needs = 'Listing VMs needs the Hyper-V service running and an account in Hyper-V Administrators or Administrators.'
         throw "Could not list the virtual machines: $reason ($needs)"
@@ -262,18 +316,18 @@ function Get-VMsSection($Requested) {
         missing = @($missing)
         duplicates = @($duplicates)
         all_names = @($all | ForEach-Object { [string]$_.Name })
-        vms = @($selected | ForEach-Object { Get-VMFacts $_ })
+        vms = @($selected | ForEach-Object { Get-VMEntry $_ })
     }
 }
 
 function Get-MappingFirewallRules {
     # Only the rules win_nested_nat creates for its port mappings: this fixed group, never user data.
     # A missing group is an error of Get-NetFirewallRule ("No MSFT_NetFirewallRule objects found").
-    $rules = @(Invoke-Quietly { Get-NetFirewallRule -Group 'hyperv.nested NAT port mappings' -ErrorAction SilentlyContinue } @())
+    $rules = @(Invoke-Quietly { NetSecurity\Get-NetFirewallRule -Group 'hyperv.nested NAT port mappings' -ErrorAction SilentlyContinue } @())
     @($rules | ForEach-Object {
         $rule = $_
-        $ports = Invoke-Quietly { Get-NetFirewallPortFilter -AssociatedNetFirewallRule $rule -ErrorAction Stop } $null
-        $addresses = Invoke-Quietly { Get-NetFirewallAddressFilter -AssociatedNetFirewallRule $rule -ErrorAction Stop } $null
+        $ports = Invoke-Quietly { NetSecurity\Get-NetFirewallPortFilter -AssociatedNetFirewallRule $rule -ErrorAction Stop } $null
+        $addresses = Invoke-Quietly { NetSecurity\Get-NetFirewallAddressFilter -AssociatedNetFirewallRule $rule -ErrorAction Stop } $null
         $protocol = $null
         $localPorts = @()
         $localAddresses = @()
@@ -297,22 +351,47 @@ function Get-MappingFirewallRules {
     })
 }
 
+function Get-SwitchHostInterfaceIndex($Switch, $VNics, $NetAdapters) {
+    # The switch's adapter in the management OS, through the switch itself (its management-OS
+    # network adapter's MAC address), never by the alias "vEthernet (<switch>)", which Windows
+    # suffixes with " 2" when the name is taken. $null when it has none (external without
+    # AllowManagementOS, private).
+    $vnic = @($VNics | Where-Object { $_.SwitchId -eq $Switch.Id })
+    if ($vnic.Count -lt 1) { return $null }
+    $mac = ([string]$vnic[0].MacAddress) -replace '[^0-9A-Fa-f]', ''
+    $adapter = @($NetAdapters | Where-Object { (([string]$_.MacAddress) -replace '[^0-9A-Fa-f]', '') -eq $mac })
+    if ($adapter.Count -ne 1) { return $null }
+    [int]$adapter[0].ifIndex
+}
+
 function Get-NetworkSection {
     $switches = @()
+    $serviceUnavailable = $null
     if ($hypervModule) {
-        $switches = @(Get-VMSwitch | ForEach-Object {
+        try { $found = @(Hyper-V\Get-VMSwitch) }
+        catch {
+            # Without a running Virtual Machine Management service there is nothing to list (as in Get-VMsSection).
+            if ((Get-VmmsState) -eq 'Running') { throw }
+            $serviceUnavailable = $_.Exception.Message
+            $found = @()
+        }
+        $vnics = @(Invoke-Quietly { Hyper-V\Get-VMNetworkAdapter -ManagementOS -ErrorAction Stop } @())
+        $netAdapters = @(Invoke-Quietly { NetAdapter\Get-NetAdapter -ErrorAction Stop } @())
+        $switches = @($found | ForEach-Object {
             [ordered]@{
                 name = [string]$_.Name
                 switch_type = [string]$_.SwitchType
                 net_adapter_interface_description = $_.NetAdapterInterfaceDescription
+                host_interface_index = Get-SwitchHostInterfaceIndex $_ $vnics $netAdapters
             }
         })
     }
     [ordered]@{
         hyperv_module = $hypervModule
+        service_unavailable = $serviceUnavailable
         switches = $switches
         nats = @(Get-NatList)
-        static_mappings = @(Invoke-Quietly { Get-NetNatStaticMapping -ErrorAction SilentlyContinue } @() | ForEach-Object {
+        static_mappings = @(Invoke-Quietly { NetNat\Get-NetNatStaticMapping -ErrorAction SilentlyContinue } @() | ForEach-Object {
             [ordered]@{
                 nat_name = [string]$_.NatName
                 static_mapping_id = [int]$_.StaticMappingID
@@ -323,7 +402,7 @@ function Get-NetworkSection {
                 internal_port = [int]$_.InternalPort
             }
         })
-        ip_addresses = @(Get-NetIPAddress | ForEach-Object {
+        ip_addresses = @(NetTCPIP\Get-NetIPAddress | ForEach-Object {
             [ordered]@{
                 interface_alias = [string]$_.InterfaceAlias
                 interface_index = [int]$_.InterfaceIndex
@@ -333,7 +412,7 @@ function Get-NetworkSection {
                 prefix_origin = [string]$_.PrefixOrigin
             }
         })
-        adapters = @(Get-NetAdapter | ForEach-Object {
+        adapters = @(NetAdapter\Get-NetAdapter | ForEach-Object {
             [ordered]@{ name = [string]$_.Name; interface_index = [int]$_.ifIndex; status = [string]$_.Status; mac_address = [string]$_.MacAddress }
         })
         firewall_rules = @(Get-MappingFirewallRules)
@@ -345,17 +424,17 @@ function Get-NetworkSection {
 $guestAdapters = {
     $ErrorActionPreference = 'Stop'
     $found = @()
-    foreach ($adapter in @(Get-NetAdapter)) {
+    foreach ($adapter in @(NetAdapter\Get-NetAdapter)) {
         $index = [int]$adapter.ifIndex
-        $ipv4 = @(Get-NetIPAddress -InterfaceIndex $index -AddressFamily IPv4 -ErrorAction SilentlyContinue | ForEach-Object {
+        $ipv4 = @(NetTCPIP\Get-NetIPAddress -InterfaceIndex $index -AddressFamily IPv4 -ErrorAction SilentlyContinue | ForEach-Object {
             [ordered]@{ ip_address = [string]$_.IPAddress; prefix_length = [int]$_.PrefixLength; prefix_origin = [string]$_.PrefixOrigin }
         })
-        $route = @(Get-NetRoute -InterfaceIndex $index -DestinationPrefix '0.0.0.0/0' -ErrorAction SilentlyContinue)
+        $route = @(NetTCPIP\Get-NetRoute -InterfaceIndex $index -DestinationPrefix '0.0.0.0/0' -ErrorAction SilentlyContinue)
         $gateway = $null
         if ($route.Count -gt 0) { $gateway = [string]$route[0].NextHop }
-        $dns = @(Get-DnsClientServerAddress -InterfaceIndex $index -AddressFamily IPv4 -ErrorAction SilentlyContinue |
+        $dns = @(DnsClient\Get-DnsClientServerAddress -InterfaceIndex $index -AddressFamily IPv4 -ErrorAction SilentlyContinue |
             ForEach-Object { $_.ServerAddresses } | Where-Object { $_ } | ForEach-Object { [string]$_ })
-        $interface = Get-NetIPInterface -InterfaceIndex $index -AddressFamily IPv4 -ErrorAction SilentlyContinue
+        $interface = NetTCPIP\Get-NetIPInterface -InterfaceIndex $index -AddressFamily IPv4 -ErrorAction SilentlyContinue
         $found += [ordered]@{
             interface_alias = [string]$adapter.Name
             interface_index = $index
@@ -382,7 +461,11 @@ function Get-GuestFacts($Guest) {
         return $entry
     }
     try {
-        $secure = ConvertTo-SecureString -String ([string]$Guest.password) -AsPlainText -Force
+        # Character by character: passed to ConvertTo-SecureString -String, the password would be
+        # in the parameter bindings that module logging records (event 4103).
+        $secure = New-Object System.Security.SecureString
+        foreach ($character in ([string]$Guest.password).ToCharArray()) { $secure.AppendChar($character) }
+        $secure.MakeReadOnly()
         $credential = New-Object System.Management.Automation.PSCredential([string]$Guest.username, $secure)
         $json = Invoke-Command -VMId $found[0].Id -Credential $credential -ScriptBlock $guestAdapters -ErrorAction Stop
         $parsed = ConvertFrom-Json -InputObject ([string]$json)

@@ -4,6 +4,13 @@
 # the connection's shell plugin. It reads the JSON request from $input, runs the named script with
 # its parameters, and writes one JSON answer, ASCII only (every other character a \uXXXX escape:
 # ssh consoles use the OEM code page); `exit 0` keeps any native exit code from becoming the rc.
+# Constrained Language Mode (WDAC / AppLocker policy) refuses the types the scripts use, deep
+# inside them: say so first, with JSON written by hand (nothing here needs FullLanguage).
+$mode = [string]$ExecutionContext.SessionState.LanguageMode
+if ($mode -ne 'FullLanguage') {
+    '{"ok":false,"error":{"message":"PowerShell runs in ' + $mode + ' mode on this host (a WDAC or AppLocker policy): hyperv.nested needs FullLanguage. Allow its scripts in the policy, or connect with an account the policy does not constrain.","category":"SecurityError","id":"LanguageMode"}}'
+    exit 0
+}
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $request = (@($input) -join "`n") | ConvertFrom-Json

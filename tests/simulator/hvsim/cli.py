@@ -124,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("connectivity", cmd_connectivity,
         "can this guest reach the network? JSON; exit 0 if connected, 1 if not").add_argument("guest")
     fault = add("fault", cmd_fault, "inject a fault, e.g. `fault reboot_host host=hv01`")
-    fault.add_argument("kind", help="fail_cmdlet_once, ignore_shutdown, deny_restart_marks, reboot_host, latency, drop_connection")
+    fault.add_argument("kind", help="fail_cmdlet_once, ignore_shutdown, slow_shutdown, crash_when_stopped, deny_restart_marks, "
+                       "reboot_host, latency, drop_connection")
     fault.add_argument("assignments", nargs="*", metavar="key=value")
     generate = add("generate", cmd_generate, "write a generated lab: N hosts x M L1 VMs", state=False)
     generate.add_argument("--hosts", type=int, required=True)

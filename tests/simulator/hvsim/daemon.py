@@ -76,6 +76,7 @@ class Daemon:
         self._check_names()
         self._persister = StatePersister(self.fleet, self.state.state_file)
         self._persister.save()
+        self.fleet.on_crash = self._crash
         backend = RecordingBackend(self.fleet, self._persister,
                                    TranscriptWriter(self.state.transcripts_dir))
         remembered = read_json(self.state.ports_file) if self.state.ports_file.exists() else {}
@@ -108,6 +109,14 @@ class Daemon:
         })
         log.info("lab %s up: %d hosts with endpoints, control port %d", self._lab_name,
                  len(listening), self._control.port)
+
+    def _crash(self) -> None:
+        """Fault crash_when_stopped: save the state as it is at this very change, then die at once
+        (as kill -9 would, but at a chosen point). Called with the fleet's lock held; the state is
+        written directly, not through the persister, whose saver thread may be waiting for that lock."""
+        log.warning("fault crash_when_stopped: saving the state and exiting now")
+        atomic_write_json(self.state.state_file, self.fleet.export_state())
+        os._exit(137)
 
     def _lock_state_dir(self) -> None:
         """One daemon per state dir: held for the process lifetime, released by the kernel on exit."""

@@ -38,6 +38,10 @@ class Fleet:
         self._clock = clock
         # What each command costs the host it runs on (model/timing.py); charges nothing by default.
         self._timing = timing or TimingModel()
+        # Fault crash_when_stopped: (host, the VMs running when it was armed). The first of them
+        # seen Off calls on_crash, under the lock, at that exact change (the daemon saves and dies).
+        self._crash_watch: tuple[str, set[str]] | None = None
+        self.on_crash: Callable[[], None] | None = None
 
     # -- construction ------------------------------------------------------------------------
 
@@ -92,6 +96,15 @@ class Fleet:
 
     def _changed(self) -> None:
         self._generation += 1
+        self._crash_if_a_watched_vm_stopped()
+
+    def _crash_if_a_watched_vm_stopped(self) -> None:
+        if self._crash_watch is None or self.on_crash is None:
+            return
+        host_name, watched = self._crash_watch
+        if any(vm.state == "Off" and vm.name in watched for vm in self._world.host(host_name).vms):
+            self._crash_watch = None
+            self.on_crash()
 
     def _refresh(self) -> None:
         if lifecycle.settle(self._world, self._clock()):
@@ -209,6 +222,16 @@ class Fleet:
                 if len(matches) != 1:
                     raise KeyError(f"no single VM {fault['vm']!r} on {host.name}")
                 matches[0].ignores_shutdown = bool(fault.get("value", True))
+            elif kind == "slow_shutdown":
+                # The guest shuts down, but only `seconds` after it is asked (0 or absent: the lab's pace).
+                matches = [vm for vm in host.vms if vm.name.lower() == str(fault["vm"]).lower()]
+                if len(matches) != 1:
+                    raise KeyError(f"no single VM {fault['vm']!r} on {host.name}")
+                seconds = float(fault.get("seconds") or 0)
+                matches[0].shutdown_seconds = seconds or None
+            elif kind == "crash_when_stopped":
+                # The host goes away the moment one of its running VMs is off (a stop under way).
+                self._crash_watch = (host.name, {vm.name for vm in host.vms if vm.state == "Running"})
             elif kind == "deny_restart_marks":
                 host.program_data_read_only = bool(fault.get("value", True))
             elif kind == "reboot_host":

@@ -128,7 +128,7 @@ def test_a_command_is_transcribed_unmasked(healthy: Path) -> None:
                               "guests": [{"vm": "LAB-HV3", "username": "Administrator", "password": secret}]})
     assert reply.rc == 0, reply.stderr
     last = [json.loads(line) for line in (healthy / "transcripts" / "hv02.jsonl").read_text().splitlines()][-1]
-    assert last["script"].startswith("$ErrorActionPreference = 'Stop'")
+    assert last["script"].startswith("$mode = [string]$ExecutionContext.SessionState.LanguageMode")  # the stub
     assert secret in last["stdin"]
     assert json.loads(last["stdout"]) == reply.json()
     assert last["rc"] == 0 and last["duration_s"] >= 0

@@ -34,9 +34,12 @@ def test_probe_round_trip_through_an_encoded_command_line() -> None:
     entry = vms["vms"][0]
     assert entry["state"] == "Running" and entry["dynamic_memory_enabled"] is True
     assert entry["adapters"][0]["id"].startswith("Microsoft:" + entry["id"] + "\\")
-    assert {"name": "Shutdown", "enabled": True, "primary_status": "OK"} in entry["integration_services"]
+    assert {"name": "Shutdown", "id": "9F8233AC-BE49-4C79-8EE3-E7E1985B2077", "display_name": "Shutdown", "enabled": True,
+            "primary_status": "Ok"} in entry["integration_services"]
+    vnic = next(a["interface_index"] for a in result["network"]["adapters"] if a["name"] == "vEthernet (External)")
     assert result["network"]["switches"] == [{"name": "External", "switch_type": "External",
-                                              "net_adapter_interface_description": "Physical Ethernet Adapter"}]
+                                              "net_adapter_interface_description": "Physical Ethernet Adapter",
+                                              "host_interface_index": vnic}]
 
 
 def test_hosts_without_hyperv_report_no_module() -> None:

@@ -152,8 +152,8 @@ def test_unknown_commands_are_not_recognized_and_unsupported_ones_say_so() -> No
     rc, _out, err = ps("Get-VM LAB-HV1 | Stop-VM -TurnOff | Select-Object -ExpandProperty Name\nStop-VM -Name LAB-HV2 -TurnOff")
     assert rc == 1 and "hvsim does not interpret the command 'Select-Object' (line 1)" in err
     assert [ps.state(n)["state"] for n in ("LAB-HV1", "LAB-HV2")] == ["Running", "Running"]
-    rc, _out, err = ps("New-VM -Name X -MemoryStartupBytes 2GB")
-    assert rc == 1 and "hvsim does not interpret the cmdlet New-VM" in err
+    rc, _out, err = ps("Set-VMFirmware -VMName LAB-HV1 -EnableSecureBoot Off")
+    assert rc == 1 and "hvsim does not interpret the cmdlet Set-VMFirmware" in err
     rc, _out, err = ps("while ($true) { Stop-VM -Name LAB-HV1 -TurnOff }")
     assert rc == 1 and "hvsim does not interpret the while statement" in err
     assert ps.state("LAB-HV1")["state"] == "Running"

@@ -1,4 +1,4 @@
-"""Provisioning in the model (RULES #41-#48): disk files and their parents, new VMs, first boots,
+"""Provisioning in the model (RULES #50-#57): disk files and their parents, new VMs, first boots,
 removal; driven through the `provision` request as the collection sends it."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The DHCP Server role inside a host (RULES #49-#51): scopes, their router and DNS options,
+"""The DHCP Server role inside a host (RULES #58-#60): scopes, their router and DNS options,
 reservations by client id (the MAC address), and the leases DHCP clients on the host's internal
 switches get. Kept in `Host.storage["dhcp"]`: {"installed": bool, "scopes": {scope id: {...}}}."""
 from __future__ import annotations

@@ -65,7 +65,10 @@ def build_hosts(lab: dict[str, Any]) -> list[Host]:
 def _l0_host(spec: dict[str, Any], macs: MacAllocator, now: float) -> Host:
     os_info = dict(spec["os"])
     os_state = OSState(os=os_info, username=spec["username"], password=spec["password"],
-                       hyperv_feature=spec.get("hyperv_feature", "Enabled"), boot_filetime=filetime(now))
+                       hyperv_feature=spec.get("hyperv_feature", "Enabled"), boot_filetime=filetime(now),
+                       hyperv_management_tools=bool(spec.get("hyperv_management_tools", False)),
+                       culture=str(spec.get("culture", "en-US")),
+                       language_mode=str(spec.get("language_mode", "FullLanguage")))
     _set_accounts(os_state, spec, f"host {spec['name']}")
     switch_adapters = {s["net_adapter"] for s in spec.get("switches") or [] if s.get("net_adapter")}
     for name in sorted(switch_adapters | {"Ethernet"}):
@@ -83,6 +86,7 @@ def _l0_host(spec: dict[str, Any], macs: MacAllocator, now: float) -> Host:
         # A lab root may be a VM whose parent the lab does not model (an Azure VM, a VMware VM).
         is_virtual_machine=platform["model"] == "Virtual Machine",
         platform=platform,
+        root_partition_processors=spec.get("root_partition_processors"),
     )
     _finish_host(host, spec, macs, now)
     return host
@@ -159,6 +163,9 @@ def _vm(host: Host, spec: dict[str, Any], macs: MacAllocator, now: float) -> VM:
         maximum_memory_bytes=int(float(memory.get("maximum_gb", 1024)) * GB),
         integration_services={**DEFAULT_INTEGRATION, **(spec.get("integration_services") or {})},
         ignores_shutdown=bool(spec.get("ignores_shutdown", False)),
+        shutdown_seconds=None if spec.get("shutdown_seconds") is None else float(spec["shutdown_seconds"]),
+        integration_components=bool(spec.get("integration_components", True)),
+        configuration_error=spec.get("configuration_error"),
         virtualization_based_security_opt_out=bool(spec.get("virtualization_based_security_opt_out", False)),
         is_clustered=bool(spec.get("is_clustered", False)),
         notes=str(spec.get("notes") or ""),
@@ -206,6 +213,9 @@ def _l1_host(parent: Host, vm: VM, vm_spec: dict[str, Any], nested: dict[str, An
              macs: MacAllocator, now: float) -> Host:
     assert vm.guest is not None
     vm.guest.hyperv_feature = nested.get("hyperv_feature", "Disabled")
+    vm.guest.hyperv_management_tools = bool(nested.get("hyperv_management_tools", False))
+    vm.guest.culture = str(nested.get("culture", vm.guest.culture))
+    vm.guest.language_mode = str(nested.get("language_mode", vm.guest.language_mode))
     host = Host(
         name=host_name_for(vm_spec), username=vm.guest.username, password=vm.guest.password,
         address=nested.get("address", "127.0.0.1"), port=int(nested.get("port", 0)), os_state=vm.guest,

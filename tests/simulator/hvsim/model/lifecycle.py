@@ -100,7 +100,8 @@ def request_shutdown(world: World, host: Host, vm: VM, now: float) -> None:
     if vm.state != "Running":
         raise HyperVError(f"'{vm.name}' failed to change state. The operation cannot be performed while the "
                           "object is in its current state.", "InvalidOperation", "InvalidState")
-    if not vm.integration_services.get("Shutdown", False):
+    if not vm.integration_services.get("Shutdown", False) or not vm.integration_components:
+        # Enabled on the host but nothing in the guest answers (PXE, Linux without hv_utils): the same refusal.
         raise HyperVError(f"The virtual machine '{vm.name}' could not be shut down because the Shutdown "
                           "integration service is not enabled or the guest operating system does not "
                           "respond. Use -TurnOff to turn the virtual machine off.",
@@ -108,7 +109,9 @@ def request_shutdown(world: World, host: Host, vm: VM, now: float) -> None:
     if vm.ignores_shutdown:
         return  # the guest acknowledges nothing and keeps running (a hung or blocking guest)
     if vm.shutdown_at is None:
-        vm.shutdown_at = now + world.timing["shutdown_seconds"]
+        # Once started, the guest's shutdown goes on whoever waits for it (RULES #41).
+        seconds = world.timing["shutdown_seconds"] if vm.shutdown_seconds is None else vm.shutdown_seconds
+        vm.shutdown_at = now + seconds
 
 
 def turn_off(world: World, host: Host, vm: VM, now: float) -> None:

@@ -28,7 +28,14 @@ def find_adapter(os_state: OSState, alias: str | None = None, index: int | None 
 
 
 def _add_vnic(os_state: OSState, switch: Switch) -> None:
-    adapter = NetAdapter(name=f"vEthernet ({switch.name})", interface_index=os_state.next_interface_index,
+    # Windows never gives two connections one name: a second "vEthernet (X)" becomes "vEthernet (X) 2" (RULES #48).
+    name = f"vEthernet ({switch.name})"
+    taken = {adapter.name.lower() for adapter in os_state.adapters}
+    number = 2
+    while name.lower() in taken:
+        name = f"vEthernet ({switch.name}) {number}"
+        number += 1
+    adapter = NetAdapter(name=name, interface_index=os_state.next_interface_index,
                          mac_address=dashed(_MACS.next()), interface_description="Hyper-V Virtual Ethernet Adapter",
                          switch_name=switch.name, dhcp=True)
     os_state.next_interface_index += 1

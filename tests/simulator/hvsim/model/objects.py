@@ -49,6 +49,10 @@ class OSState:
     boot_filetime: int = 0                    # LastBootUpTime as a Windows FILETIME
     accounts: list[Account] = field(default_factory=list)   # local accounts besides `username` (accounts.py)
     local_account_token_filter_policy: bool = False         # full tokens over the network for local admins
+    # The Hyper-V PowerShell module without the role (RSAT / "management tools only", RULES #43).
+    hyperv_management_tools: bool = False
+    culture: str = "en-US"                    # the OS's display language (RULES #47, model/culture.py)
+    language_mode: str = "FullLanguage"       # PowerShell's, under a WDAC / AppLocker policy (RULES #46)
 
 
 @dataclass
@@ -127,6 +131,13 @@ class VM:
     checkpoints: list[Checkpoint] = field(default_factory=list)
     integration_services: dict[str, bool] = field(default_factory=dict)
     ignores_shutdown: bool = False
+    # A guest slower than timing.shutdown_seconds (RULES #41): once asked, it still powers off after this.
+    shutdown_seconds: float | None = None
+    # The guest runs Hyper-V's integration components (hv_utils on Linux); without them every
+    # enabled service reports NoContact and a graceful shutdown is refused (RULES #42).
+    integration_components: bool = True
+    # A configuration Hyper-V cannot read (state OffCritical): its settings cmdlets fail (RULES #44).
+    configuration_error: str | None = None
     virtualization_based_security_opt_out: bool = False
     is_clustered: bool = False                # a clustered role of a failover cluster (Get-VM IsClustered)
     guest: OSState | None = None              # the OS inside, when we can log into it
@@ -175,6 +186,8 @@ class Host:
     program_data_read_only: bool = False      # ProgramData locked down for the connecting account
     # Virtual disk files, the disks attached to VMs, golden images and planned machines: model/provisioning.py.
     storage: dict[str, Any] = field(default_factory=dict)
+    # Processors of the root partition when fewer than the host's (minroot, RULES #45); None: all.
+    root_partition_processors: int | None = None
 
 
 def to_dict(obj: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Provisioning: virtual disk files and their parents, new VMs, answer files, first boots (RULES #41-#48).
+"""Provisioning: virtual disk files and their parents, new VMs, answer files, first boots (RULES #50-#57).
 
 A host's files and the disks attached to its VMs live in `Host.storage` (plain JSON, persisted
 with the host):
@@ -210,7 +210,7 @@ def replace_golden(host: Host, path: str) -> None:
 
 
 def _check_chain(host: Host, entry: dict[str, Any]) -> None:
-    """A differencing disk opens only while its parent exists with the identity it was made from (RULES #43)."""
+    """A differencing disk opens only while its parent exists with the identity it was made from (RULES #52)."""
     while entry.get("kind") == "differencing":
         parent = file_entry(host, entry["parent"])
         if parent is None:
@@ -332,7 +332,7 @@ def remove_vm(host: Host, vm: VM) -> None:
         raise HyperVError(f"'{vm.name}' failed to delete. The operation cannot be performed while the virtual machine "
                           "is in its current state.", "InvalidOperation", "InvalidState")
     host.vms.remove(vm)
-    # Remove-VM deletes the configuration, never the virtual hard disk files (RULES #46).
+    # Remove-VM deletes the configuration, never the virtual hard disk files (RULES #55).
     _storage(host)["vms"].pop(vm.id.lower(), None)
 
 
@@ -380,7 +380,7 @@ def _guest_adapters(state: OSState, vm: VM) -> None:
 
 
 def prepare_boot(host: Host, vm: VM, now: float) -> None:
-    """Before a VM starts: its disks must open (RULES #43); a first boot applies the image's answer (#44, #45).
+    """Before a VM starts: its disks must open (RULES #52); a first boot applies the image's answer (#53, #54).
     A VM without provisioning records (the lab's own VMs) is left alone."""
     record = _storage(host)["vms"].get(vm.id.lower())
     if record is None:
@@ -408,7 +408,7 @@ def prepare_boot(host: Host, vm: VM, now: float) -> None:
         return    # no operating system: the VM runs, nothing answers
     if vm.generation == 2 and record.get("secure_boot") == "On" and image["family"] == "linux" \
             and record.get("secure_boot_template") == "MicrosoftWindows":
-        return    # Secure Boot refuses the Linux loader (RULES #47): firmware stops, no guest comes up
+        return    # Secure Boot refuses the Linux loader (RULES #56): firmware stops, no guest comes up
     record["answered"] = True
     if image["family"] == "windows":
         _first_boot_windows(host, vm, entry or {}, image, now)

@@ -9,11 +9,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from ..model import lifecycle, network, settings
+from ..model import hyperv_service, lifecycle, network, settings, throwaway
 from ..model.accounts import Rights
 from ..model.errors import HyperVError
 from ..model.objects import VM, FirewallRule, Nat, NetAdapter, OSState, StaticMapping, Switch, VMAdapter
-from .errors import PSError, cim_access_denied, command_not_found, hyperv_permission_denied, switch_access_denied
+from .errors import PSError, cim_access_denied, command_not_found, hyperv_permission_denied, switch_access_denied, vmms_unavailable
 from .session import Session
 from .signatures import Bound, ObjectRef, bind, module_of
 
@@ -164,6 +164,27 @@ def _remove_switch(s: Session, b: Bound) -> list[Switch]:
     return removed
 
 
+def _refuse_prompt(cmdlet: str, b: Bound) -> None:
+    """A removal that would ask "Are you sure?" fails in a non-interactive session (RULES #49)."""
+    if not b.get("Force") and b.get("Confirm") is not False:
+        raise HyperVError("Windows PowerShell is in NonInteractive mode. Read and Prompt functionality is not "
+                          f"available. ({cmdlet} asks for confirmation: add -Force or -Confirm:$false.)",
+                          "InvalidOperation", "PromptNotAvailable")
+
+
+def _new_vm(s: Session, b: Bound) -> list[VM]:
+    return [throwaway.new_vm(s.host, b.get("Name"), b.get("MemoryStartupBytes"), b.get("Generation"),
+                             b.get("SwitchName"))]
+
+
+def _remove_vm(s: Session, b: Bound) -> list[VM]:
+    _refuse_prompt("Remove-VM", b)
+    vms = select_vms(s, b, "Name")
+    for vm in vms:
+        throwaway.remove_vm(s.host, vm)
+    return vms
+
+
 def _set_security(s: Session, b: Bound) -> list[VM]:
     vms = select_vms(s, b, "VMName")
     for vm in vms:
@@ -274,6 +295,7 @@ HOST_HANDLERS: dict[str, Callable[[Session, Bound], list[Any]]] = {
     "New-NetNat": _new_nat, "Remove-NetNat": _remove_nat, "Add-NetNatStaticMapping": _add_mapping,
     "Remove-NetNatStaticMapping": _remove_mapping, "New-NetFirewallRule": _new_firewall_rule,
     "Remove-NetFirewallRule": _remove_firewall_rule,
+    "New-VM": _new_vm, "Remove-VM": _remove_vm,
 }
 OS_HANDLERS: dict[str, Callable[[OSState, Bound], list[Any]]] = {
     "New-NetIPAddress": _new_ip, "Remove-NetIPAddress": _remove_ip, "Set-DnsClientServerAddress": _set_dns,
@@ -312,7 +334,9 @@ def admit(session: Session, cmdlet: str, os_state: OSState | None = None, fault_
     """What stands before any cmdlet runs: the Hyper-V module must exist where it runs, the account
     may run it, an injected fault fires. Call with session.lock held. Raises PSError."""
     if is_hyperv(cmdlet) and os_state is None and session.host.os_state.hyperv_feature != "Enabled":
-        raise command_not_found(cmdlet)
+        if not hyperv_service.module_present(session.host.os_state):
+            raise command_not_found(cmdlet)
+        raise vmms_unavailable(cmdlet, session.computer_name)      # the module, but no service (RULES #43)
     check_rights(session, cmdlet, rights or session.rights, in_guest=os_state is not None)
     message = session.faults.take(fault_host or session.host.name, cmdlet)
     if message is not None:

@@ -50,8 +50,19 @@ def _run_request(session: Session, request: dict[str, Any]) -> CommandResult:
     return result
 
 
+# The collection's stub (plugins/plugin_utils/powershell/stub.ps1) checks the language mode first
+# and answers this; Windows would otherwise fail deep inside the script (RULES #46).
+LANGUAGE_MODE_MESSAGE = ("PowerShell runs in {mode} mode on this host (a WDAC or AppLocker policy): hyperv.nested "
+                         "needs FullLanguage. Allow its scripts in the policy, or connect with an account the "
+                         "policy does not constrain.")
+
+
 def _answer_request(session: Session, request: dict[str, Any]) -> CommandResult:
     name = request.get("script_name")
+    mode = session.host.os_state.language_mode
+    if mode != "FullLanguage":
+        return CommandResult(0, _json_line({"ok": False, "error": {
+            "message": LANGUAGE_MODE_MESSAGE.format(mode=mode), "category": "SecurityError", "id": "LanguageMode"}}), b"")
     parameters = request.get("parameters") or {}
     if not isinstance(request.get("script"), str) or not request["script"].strip():
         # The stub builds a script block from request.script: without it Windows would fail too.

@@ -47,6 +47,13 @@ def hyperv_permission_denied(cmdlet: str, computer: str) -> PSError:
         exception_type="Microsoft.HyperV.PowerShell.VirtualizationException", command=cmdlet)
 
 
+def vmms_unavailable(cmdlet: str, computer: str) -> PSError:
+    """A Hyper-V cmdlet on a host whose Virtual Machine Management service does not run (RULES #43)."""
+    from ..model.hyperv_service import service_unavailable_message
+    return PSError(service_unavailable_message(computer), category="ObjectNotFound", error_id="ObjectNotFound",
+                   exception_type="Microsoft.HyperV.PowerShell.VirtualizationException", command=cmdlet)
+
+
 def switch_access_denied(cmdlet: str) -> PSError:
     """New-VMSwitch / Remove-VMSwitch run by a member of Hyper-V Administrators who is not an administrator (RULES #33)."""
     doing = "removing" if cmdlet.lower().startswith("remove") else "creating"

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ..model import lifecycle
+from ..model import hyperv_service, lifecycle
 from ..model.accounts import Rights, check_password
+from ..model.culture import error_text
 from ..model.objects import VM
 from .cmdlets import adapter_ref, run_cmdlet, select_vms, vm_ref
-from .errors import PSError, command_not_found, hyperv_permission_denied
+from .errors import PSError, command_not_found, hyperv_permission_denied, vmms_unavailable
 from .session import Session
 
 HOST_ALLOW = {"Set-VMProcessor", "Set-VMMemory", "Set-VMNetworkAdapter", "Connect-VMNetworkAdapter",
@@ -29,11 +30,20 @@ class OpFailed(Exception):
 
 @dataclass
 class PendingStop:
-    """A stop_vm with "wait": false whose end nobody has seen yet (the script's Stop-VM -AsJob job)."""
+    """A stop_vm this call issued (the script's `$script:stops` entry): with or without "wait", kept
+    until the VM is seen Off or the stop is seen to end without it (RULES #30, #41)."""
 
     mode: str
     timeout: float
     deadline: float     # time.monotonic() at which the stop's own timeout_seconds run out
+    # The Stop-VM -AsJob job's error records. Hyper-V reports a refused shutdown as a
+    # non-terminating error: the job ends Completed with them, the VM still Running (RULES #42).
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ended(self) -> bool:
+        """The job ended without turning the VM off (a turn-off ends at once, with the VM Off)."""
+        return self.mode == "turn_off" or bool(self.errors)
 
 
 # Per execute call, VM Id (lower case) -> its pending stop: like the job table of one script run,
@@ -44,7 +54,9 @@ Pending = dict[str, PendingStop]
 def _resolve_vm(session: Session, name: Any) -> VM:
     """Exact, case-insensitive name match (Get-VM | Where-Object Name -eq), never a wildcard."""
     if session.host.os_state.hyperv_feature != "Enabled":
-        raise command_not_found("Get-VM")     # the exact resolution runs Get-VM
+        if not hyperv_service.module_present(session.host.os_state):
+            raise command_not_found("Get-VM")     # the exact resolution runs Get-VM
+        raise vmms_unavailable("Get-VM", session.computer_name)
     if not session.rights.hyperv_administrator:
         raise hyperv_permission_denied("Get-VM", session.computer_name)   # Get-VM itself is refused
     if not isinstance(name, str):
@@ -78,6 +90,8 @@ def _cmdlet_op(session: Session, op: dict[str, Any], allow: set[str], os_state: 
                 parameters["VMNetworkAdapter"] = adapter_ref(vm, adapter)
             else:
                 parameters["VM"] = [vm_ref(vm)]
+        if op.get("switch_adapter") is not None:
+            parameters["InterfaceIndex"] = _switch_adapter_index(session, op["switch_adapter"], parameters)
         parameters["ErrorAction"] = "Stop"
         bound = run_cmdlet(session, cmdlet, parameters, os_state=os_state, fault_host=fault_host, rights=rights)
         waiting = bound.cmdlet == "Stop-VM" and not any(bound.get(k) for k in ("TurnOff", "Save", "AsJob"))
@@ -88,6 +102,20 @@ def _cmdlet_op(session: Session, op: dict[str, Any], allow: set[str], os_state: 
         if not _wait(session, vm, lambda v: v.state == "Off", timeout):
             raise OpFailed(f"'{vm.name}' failed to shut down: the guest operating system did not respond "
                            "within the time allowed.")
+
+
+def _switch_adapter_index(session: Session, name: Any, parameters: dict[str, Any]) -> int:
+    """Wait-SwitchAdapter: the host adapter of the one switch named `name`, found through the switch
+    (its management-OS adapter), never by the "vEthernet (<name>)" alias Windows may suffix."""
+    if any(key.lower() in ("interfacealias", "interfaceindex") for key in parameters):
+        raise OpFailed("An operation with switch_adapter must not carry InterfaceAlias or InterfaceIndex.")
+    switches = [s for s in session.host.switches if isinstance(name, str) and s.name.lower() == name.lower()]
+    if len(switches) != 1:
+        raise OpFailed(f"There is no single virtual switch named '{name}' on this host (found {len(switches)}).")
+    adapters = [a for a in session.host.os_state.adapters if a.switch_name == switches[0].name]
+    if not adapters:
+        raise OpFailed(f"The virtual switch '{name}' has no adapter in the management operating system.")
+    return adapters[-1].interface_index
 
 
 def _wait(session: Session, vm: VM, done: Any, timeout: float) -> bool:
@@ -127,7 +155,8 @@ def _booted(session: Session) -> Any:
         if vm.state != "Running":
             return False
         heartbeat = vm.integration_services.get("Heartbeat", False)
-        return not heartbeat or lifecycle.guest_booted(vm, session.clock())
+        # Without integration components in the guest the heartbeat never reads Ok (RULES #42).
+        return not heartbeat or (vm.integration_components and lifecycle.guest_booted(vm, session.clock()))
     return check
 
 
@@ -163,15 +192,36 @@ def _stop_op(session: Session, op: dict[str, Any], pending: Pending) -> None:
             # the next run sees a stale mark and clears it).
             _write_restart_mark(session, vm)
         params: dict[str, Any] = {"VM": [vm_ref(vm)], "Force": True, "ErrorAction": "Stop"}
-        params.update({"TurnOff": True} if mode == "turn_off" else {"AsJob": True})
-        run_cmdlet(session, "Stop-VM", params)
+        stop = PendingStop(mode, timeout, time.monotonic() + timeout)
+        if mode == "turn_off":
+            run_cmdlet(session, "Stop-VM", {**params, "TurnOff": True})
+        else:
+            try:
+                run_cmdlet(session, "Stop-VM", {**params, "AsJob": True})
+            except PSError as error:
+                # -AsJob: what Hyper-V refuses lands in the job as error records (RULES #42).
+                stop.errors.append(error.message)
+        # Every stop is recorded, waited for or not: ensure_running must know it was issued (#41).
+        pending[vm.id.lower()] = stop
         if not wait:
-            # Issued (the job started, or -TurnOff done): wait_vm or ensure_running waits for its end.
-            pending[vm.id.lower()] = PendingStop(mode, timeout, time.monotonic() + timeout)
             return
-    if not _wait(session, vm, _is_off, timeout):
-        raise _shutdown_timeout(vm, timeout)
+    _wait_for_stop(session, vm, stop, timeout)
     pending.pop(vm.id.lower(), None)
+
+
+def _wait_for_stop(session: Session, vm: VM, stop: PendingStop | None, timeout: float) -> None:
+    """Wait-VMState Off: the VM Off, or at once the job's errors when it ended with the VM still on."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with session.lock:
+            session.refresh()
+            if vm.state == "Off":
+                return
+            if stop is not None and stop.errors:
+                raise OpFailed(f"Stop-VM failed for '{vm.name}': {' '.join(stop.errors)}")
+        if time.monotonic() >= deadline:
+            raise _shutdown_timeout(vm, timeout)
+        session.sleep()
 
 
 def _start_op(session: Session, op: dict[str, Any], only_if_needed: bool, pending: Pending) -> None:
@@ -179,18 +229,22 @@ def _start_op(session: Session, op: dict[str, Any], only_if_needed: bool, pendin
     wait = True if only_if_needed else _flag(op, "wait", True)
     with session.lock:
         vm = _resolve_vm(session, op.get("vm"))
-        stop_pending = only_if_needed and vm.id.lower() in pending
-    if stop_pending:
-        # A stop this call issued without waiting may still be shutting the guest down: found
-        # "Running" now, the VM would be left alone and then go Off. Wait for the stop to end, as
-        # long as the stop's own timeout (from when it was issued) allows: a guest that ignores the
-        # shutdown is then left running, after shutdown_timeout and not shutdown + start timeouts.
-        remaining = min(timeout, pending[vm.id.lower()].deadline - time.monotonic())
+        stop = pending.get(vm.id.lower()) if only_if_needed else None
+    if stop is not None and not stop.ended:
+        # A stop this call issued may still be shutting the guest down: found "Running" now, the
+        # VM would be left alone and then go Off. Wait for the stop to end, as long as the stop's
+        # own timeout (from when it was issued) allows: a guest that ignores the shutdown is then
+        # left running, after shutdown_timeout and not shutdown + start timeouts.
+        remaining = min(timeout, stop.deadline - time.monotonic())
         if _wait(session, vm, _is_off, max(0.0, remaining)):
             pending.pop(vm.id.lower(), None)
     with session.lock:
-        if stop_pending:
+        if stop is not None:
             session.refresh()
+            if vm.state == "Running" and not stop.ended and vm.id.lower() in pending:
+                # Never clear the mark while that stop may still power the VM off (RULES #41).
+                raise OpFailed(_still_stopping(vm))
+            pending.pop(vm.id.lower(), None)
         if not (only_if_needed and vm.state == "Running"):
             run_cmdlet(session, "Start-VM", {"VM": [vm_ref(vm)], "ErrorAction": "Stop"})
             pending.pop(vm.id.lower(), None)      # started again: any stop of it has ended
@@ -203,6 +257,12 @@ def _start_op(session: Session, op: dict[str, Any], only_if_needed: bool, pendin
         _remove_restart_mark(session, vm)
 
 
+def _still_stopping(vm: VM) -> str:
+    # The same sentence as the executor script's (plugins/plugin_utils/powershell/execute.ps1).
+    return (f"VM '{vm.name}' still runs, but the shutdown this run asked of it has not ended: it may "
+            "still power off. Its restart mark is kept, so that a later run starts it again if it does.")
+
+
 def _wait_vm_op(session: Session, op: dict[str, Any], pending: Pending) -> None:
     """Wait for an earlier stop_vm/start_vm with "wait": false; changes nothing itself."""
     timeout = float(op.get("timeout_seconds", 300))
@@ -212,8 +272,7 @@ def _wait_vm_op(session: Session, op: dict[str, Any], pending: Pending) -> None:
     with session.lock:
         vm = _resolve_vm(session, op.get("vm"))
     if state == "Off":
-        if not _wait(session, vm, _is_off, timeout):
-            raise _shutdown_timeout(vm, timeout)      # the VM keeps running; its stop stays pending
+        _wait_for_stop(session, vm, pending.get(vm.id.lower()), timeout)   # on timeout its stop stays pending
         pending.pop(vm.id.lower(), None)
     elif not _wait(session, vm, _booted(session), timeout):
         raise _boot_timeout(vm, timeout)
@@ -290,7 +349,8 @@ def _run_list(session: Session, ops: list[Any], stop_at_failure: bool,
             _run_one(session, op, pending)
             status, message = "ok", None
         except (PSError, OpFailed) as error:
-            status, message = "failed", str(error)
+            # Windows words its errors in the host's language; the collection passes them on as they are.
+            status, message = "failed", error_text(session.host.os_state.culture, str(error))
             failed = index if failed is None else failed
         results.append({"index": index, "status": status, "message": message,
                         "duration_ms": int((time.monotonic() - started) * 1000)})

@@ -7,6 +7,7 @@ table layout (which it computes from the first objects it sees) are approximated
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -66,12 +67,21 @@ LISTS: dict[str, list[str]] = {
 }
 
 
+# The decimal separator of the culture whose output is being formatted: Out-Default formats numbers
+# with the current culture (a decimal comma on de-DE and fr-FR hosts, RULES #47), unlike string
+# expansion ("$x"), which is culture-invariant.
+_DECIMAL = contextvars.ContextVar("decimal_separator", default=".")
+
+
 def text(value: Any) -> str:
     """A value as PowerShell shows it inside a table cell or a list."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "True" if value else "False"
+    if isinstance(value, float):
+        shown = repr(value) if value != int(value) else str(int(value))
+        return shown.replace(".", _DECIMAL.get())
     if isinstance(value, list):
         return "{" + ", ".join(text(v) for v in value) + "}"
     if isinstance(value, ObjectRef):
@@ -85,8 +95,19 @@ def text(value: Any) -> str:
     return str(value)
 
 
-def out_default(items: Iterable[Any]) -> str:
-    """The console text of output-stream objects (and host lines, given as HostLine)."""
+def out_default(items: Iterable[Any], culture: str = "en-US") -> str:
+    """The console text of output-stream objects (and host lines, given as HostLine), formatted
+    for the host's `culture`."""
+    from ..model.culture import decimal_separator
+
+    token = _DECIMAL.set(decimal_separator(culture))
+    try:
+        return _out_default(items)
+    finally:
+        _DECIMAL.reset(token)
+
+
+def _out_default(items: Iterable[Any]) -> str:
     chunks: list[str] = []
     batch: list[ObjectRef] = []
 

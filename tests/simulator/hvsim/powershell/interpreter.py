@@ -74,6 +74,11 @@ _REDIRECTION = re.compile(r"^(?P<stream>[1-6*]?)>(?P<append>>?)(?P<target>.*)$")
 _STOP_WAIT_SHUTDOWNS = 20     # Stop-VM waits up to this many shutdown_seconds (as the executor does)
 
 
+
+def _implemented(cmdlet: str) -> bool:
+    """The interpreter runs this cmdlet (a query, a special form or a model change)."""
+    return cmdlet in QUERIES or cmdlet in _SPECIAL or cmdlet in HOST_HANDLERS or cmdlet in OS_HANDLERS
+
 class ScriptTerminated(Exception):
     """A script-terminating error: -ErrorAction Stop, $ErrorActionPreference Stop, or throw."""
 
@@ -522,6 +527,10 @@ class Interpreter:
             raise _StatementFailed(self._record(command_not_found(name), node)) from None
         if module is not None and module.lower() != module_of(cmdlet).lower():
             raise _StatementFailed(self._record(command_not_found(name), node))
+        if cmdlet.lower() in KNOWN_UNINTERPRETED and not _implemented(cmdlet):
+            # A documented cmdlet (cmdlets.json has its signature) outside the interpreted subset:
+            # refused when the pipeline is checked, before any part of it runs.
+            raise NotInterpreted(f"the command '{bare}'", self._line(node))
         return module, cmdlet
 
     def _invoke(self, name: str, node: Node, elements: Node | None, pipeline_input: Any) -> tuple[Any, bool]:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import lifecycle
+from ..model import hyperv_service, lifecycle
+from ..model.culture import error_text, integration_service_name
 from ..model.lab import dashed
 from ..model.objects import VM, Host, NetAdapter, OSState, VMAdapter
 from ..model.platform import default_version, host_build, version_key
@@ -26,7 +27,7 @@ def _host_section(session: Session) -> dict[str, Any]:
     rights = session.rights
     os_info = host.os_state.os
     build = host_build(host)
-    module = host.os_state.hyperv_feature == "Enabled"
+    module = host.os_state.hyperv_feature == "Enabled"     # a service that answers Get-VMHostSupportedVersion
     vbs_running = bool(host.vbs.get("running"))
     vbs_configured = bool(host.vbs.get("configured")) or vbs_running
     # Get-VMHostSupportedVersion (inside Invoke-Quietly) fails outside Hyper-V Administrators.
@@ -39,9 +40,13 @@ def _host_section(session: Session) -> dict[str, Any]:
                "edition": os_info.get("edition", "ServerDatacenter"), "build": build,
                "version": os_info.get("version", f"10.0.{build}")},
         "processor": _processor(session),
-        "logical_processor_count": host.logical_processors,
+        # Get-VMHost's count (readable by Hyper-V administrators while the service runs), else the
+        # root partition's from Win32_ComputerSystem: fewer under minroot (RULES #45).
+        "logical_processor_count": host.logical_processors if versions_readable else _root_processors(host),
+        "root_partition_processor_count": _root_processors(host),
         "memory_capacity_bytes": host.memory_bytes,
-        "hypervisor_present": lifecycle.hypervisor_running(session.world, host),
+        **_hypervisor_facts(session),
+        "vmms": hyperv_service.vmms_state(host.os_state),
         "hyperv_feature": _feature_state(session),
         "vbs": {"configured": vbs_configured, "running": vbs_running,
                 "status": 2 if vbs_running else (1 if vbs_configured else 0)},
@@ -57,6 +62,23 @@ def _host_section(session: Session) -> dict[str, Any]:
         "is_administrator": rights.administrator,
         "is_hyperv_administrator": rights.hyperv_administrator,
     }
+
+
+def _root_processors(host: Host) -> int:
+    """Win32_ComputerSystem.NumberOfLogicalProcessors: the root partition's processors."""
+    return host.root_partition_processors or host.logical_processors
+
+
+def _hypervisor_facts(session: Session) -> dict[str, Any]:
+    """Win32_ComputerSystem.HypervisorPresent is true in every Hyper-V guest (the parent's hypervisor)
+    and on a host whose own hypervisor runs; the HvStats root-partition counters exist only on the
+    latter (RULES #41a). The script decides as the probe's Get-HostSection does."""
+    host = session.host
+    runs = lifecycle.hypervisor_running(session.world, host)
+    raw = runs or host.is_virtual_machine
+    root_partition = runs
+    return {"hypervisor_present": root_partition if host.is_virtual_machine else raw,
+            "hypervisor_present_raw": raw, "hypervisor_root_partition": root_partition}
 
 
 def _platform(host: Host) -> dict[str, Any]:
@@ -105,10 +127,25 @@ def _processor(session: Session) -> dict[str, Any]:
     return {"manufacturer": cpu.get("manufacturer"), "name": cpu.get("name"), **flags}
 
 
+# Integration service GUIDs (the language-neutral part of Get-VMIntegrationService's Id; powershell/common.ps1).
+SERVICE_IDS = {"Heartbeat": "84EAAE65-2F2E-45F5-9BB5-0E857DC8EB47", "Shutdown": "9F8233AC-BE49-4C79-8EE3-E7E1985B2077",
+               "Time Synchronization": "2497F4DE-E9FA-4204-80E4-4B75C46419C0",
+               "Key-Value Pair Exchange": "2A34B1C2-FD73-4043-8A5B-DD2159BC743F",
+               "VSS": "5CED1297-4598-4915-A5FC-AD21BB4D02A4", "Guest Service Interface": "6C09BB55-D683-4DA0-8931-C9BF705F6480"}
+
+
 def _status(vm: VM, enabled: bool, now: float) -> str:
+    """PrimaryOperationalStatus, an enum name ('' while off or disabled): Ok once the guest answers."""
     if not enabled or vm.state != "Running":
         return ""
-    return "OK" if lifecycle.guest_booted(vm, now) else "No Contact"
+    return "Ok" if vm.integration_components and lifecycle.guest_booted(vm, now) else "NoContact"
+
+
+def _integration_services(host: Host, vm: VM, now: float) -> list[dict[str, Any]]:
+    culture = host.os_state.culture
+    return [{"name": name, "id": SERVICE_IDS.get(name), "display_name": integration_service_name(culture, name),
+             "enabled": enabled, "primary_status": _status(vm, enabled, now)}
+            for name, enabled in vm.integration_services.items()]
 
 
 def _restart_mark(host: Host, vm: VM) -> dict[str, Any] | None:
@@ -164,8 +201,7 @@ def _vm_entry(host: Host, vm: VM, now: float) -> dict[str, Any]:
         "adapters": [{"name": a.name, "id": a.id, "switch_name": a.switch_name, "mac_address": a.mac_address,
                       "mac_address_spoofing": a.mac_address_spoofing,
                       "ip_addresses": _kvp_addresses(vm, i, a) if reported else []} for i, a in enumerate(vm.adapters)],
-        "integration_services": [{"name": n, "enabled": e, "primary_status": _status(vm, e, now)}
-                                 for n, e in vm.integration_services.items()],
+        "integration_services": _integration_services(host, vm, now),
         "virtualization_based_security_opt_out": vm.virtualization_based_security_opt_out,
         "is_clustered": vm.is_clustered,
         "guest_os": guest_os,
@@ -175,16 +211,33 @@ def _vm_entry(host: Host, vm: VM, now: float) -> dict[str, Any]:
     }
 
 
+def _vm_or_error(host: Host, vm: VM, now: float) -> dict[str, Any]:
+    """Get-VMEntry: a VM whose settings cannot be read has an entry with its error (RULES #44)."""
+    if vm.configuration_error is not None:
+        return {"name": vm.name, "id": vm.id, "state": vm.state,
+                "error": error_text(host.os_state.culture, vm.configuration_error)}
+    return _vm_entry(host, vm, now)
+
+
 def _vms_section(session: Session, names: list[str] | None) -> dict[str, Any]:
     host = session.host
     if host.os_state.hyperv_feature != "Enabled":
-        return {"hyperv_module": False, "missing": [], "duplicates": [], "all_names": [], "vms": []}
+        if not hyperv_service.module_present(host.os_state):
+            return {"hyperv_module": False, "missing": [], "duplicates": [], "all_names": [], "vms": []}
+        if session.rights.hyperv_administrator:
+            # The module without a service that answers (RULES #43): Get-VMsSection reports it.
+            return {"hyperv_module": True,
+                    "service_unavailable": error_text(host.os_state.culture,
+                                                      hyperv_service.service_unavailable_message(session.computer_name)),
+                    "vmms": hyperv_service.vmms_state(host.os_state),
+                    "missing": [], "duplicates": [], "all_names": [], "vms": []}
     try:
         _refuse_hyperv(session, "Get-VM")
     except PSError as error:
         # The probe script answers a refused Get-VM for an account outside Hyper-V Administrators
         # with an empty section that carries the message (wire protocol section 2).
-        return {"hyperv_module": True, "access_denied": error.message, "missing": [], "duplicates": [], "all_names": [], "vms": []}
+        return {"hyperv_module": True, "access_denied": error_text(host.os_state.culture, error.message),
+                "missing": [], "duplicates": [], "all_names": [], "vms": []}
     now = session.clock()
     missing: list[str] = []
     duplicates: list[str] = []
@@ -199,14 +252,19 @@ def _vms_section(session: Session, names: list[str] | None) -> dict[str, Any]:
                 duplicates.append(name)
         selected = [vm for vm in host.vms if vm.name.lower() in wanted]
     return {"hyperv_module": True, "missing": missing, "duplicates": duplicates,
-            "all_names": [vm.name for vm in host.vms], "vms": [_vm_entry(host, vm, now) for vm in selected]}
+            "all_names": [vm.name for vm in host.vms], "vms": [_vm_or_error(host, vm, now) for vm in selected]}
 
 
 def _network_section(session: Session) -> dict[str, Any]:
     host = session.host
     if host.os_state.hyperv_feature != "Enabled":
-        return {"hyperv_module": False, "switches": [], "nats": [], "static_mappings": [],
-                "ip_addresses": _ip_addresses(host.os_state), "adapters": _adapters(host.os_state),
+        module = hyperv_service.module_present(host.os_state)
+        if module:
+            _refuse_hyperv(session, "Get-VMSwitch")
+        unavailable = (error_text(host.os_state.culture, hyperv_service.service_unavailable_message(session.computer_name))
+                       if module else None)
+        return {"hyperv_module": module, "service_unavailable": unavailable, "switches": [], "nats": [],
+                "static_mappings": [], "ip_addresses": _ip_addresses(host.os_state), "adapters": _adapters(host.os_state),
                 "firewall_rules": _firewall_rules(host)}
     _refuse_hyperv(session, "Get-VMSwitch")   # not caught by the probe script: the probe fails
     # Get-NetNat / Get-NetNatStaticMapping are read inside Invoke-Quietly; the simulator refuses
@@ -214,8 +272,10 @@ def _network_section(session: Session) -> dict[str, Any]:
     nat_readable = session.rights.administrator
     return {
         "hyperv_module": True,
+        "service_unavailable": None,
         "switches": [{"name": s.name, "switch_type": s.switch_type,
-                      "net_adapter_interface_description": s.net_adapter_interface_description}
+                      "net_adapter_interface_description": s.net_adapter_interface_description,
+                      "host_interface_index": _host_interface_index(host, s)}
                      for s in host.switches],
         "nats": _nats(host) if nat_readable else [],
         "static_mappings": [{"nat_name": m.nat_name, "static_mapping_id": m.static_mapping_id,
@@ -226,6 +286,15 @@ def _network_section(session: Session) -> dict[str, Any]:
         "adapters": _adapters(host.os_state),
         "firewall_rules": _firewall_rules(host),
     }
+
+
+def _host_interface_index(host: Host, switch: Any) -> int | None:
+    """Get-SwitchHostInterfaceIndex: the switch's management-OS adapter (the n-th of its name's
+    adapters for the n-th switch of that name, as each switch made its own, RULES #48)."""
+    same_name = [s for s in host.switches if s.name == switch.name]
+    adapters = [a for a in host.os_state.adapters if a.switch_name == switch.name]
+    position = next(i for i, s in enumerate(same_name) if s is switch)
+    return adapters[position].interface_index if position < len(adapters) else None
 
 
 def _ip_addresses(os_state: OSState) -> list[dict[str, Any]]:

@@ -93,9 +93,24 @@ def memory_object(vm: VM) -> ObjectRef:
     })
 
 
-def integration_service_object(vm: VM, name: str, enabled: bool, status: str) -> ObjectRef:
+# PrimaryOperationalStatus (VMIntegrationComponentOperationalStatus): the values the simulator shows.
+_OPERATIONAL_STATUS = {"Ok": 2, "NoContact": 12}
+# PrimaryStatusDescription, the localised text of that status (realistic translations, RULES #47).
+_STATUS_TEXT = {"en-US": {"Ok": "OK", "NoContact": "No Contact"}, "de-DE": {"Ok": "OK", "NoContact": "Kein Kontakt"},
+                "fr-FR": {"Ok": "OK", "NoContact": "Aucun contact"}}
+
+
+def integration_service_object(vm: VM, name: str, local_name: str, enabled: bool, status: str,
+                               culture: str = "en-US") -> ObjectRef:
+    """`name`: the service's English name (its GUID, in Id); `local_name`: what the host calls it."""
+    from .probe import SERVICE_IDS
+    texts = _STATUS_TEXT.get(culture, _STATUS_TEXT["en-US"])
     return ObjectRef("VMIntegrationComponent", (vm, name), properties={
-        "VMName": vm.name, "Name": name, "Enabled": enabled, "PrimaryStatusDescription": status or None,
+        "VMName": vm.name, "Name": local_name, "Id": f"Microsoft:{vm.id.upper()}\\{SERVICE_IDS.get(name, '')}",
+        "Enabled": enabled,
+        "PrimaryOperationalStatus": PSEnum("VMIntegrationComponentOperationalStatus", status, _OPERATIONAL_STATUS[status])
+        if status else None,
+        "PrimaryStatusDescription": texts.get(status) if status else None,
         "SecondaryStatusDescription": None,
     })
 

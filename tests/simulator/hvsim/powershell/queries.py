@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..model import lifecycle
+from ..model.culture import feature_display_name, integration_service_name
 from ..model.errors import HyperVError
 from ..model.objects import VM, OSState, VMAdapter
 from . import psobjects
@@ -123,15 +124,18 @@ def get_vm_memory(session: Session, os_state: OSState, bound: Bound) -> list[Obj
 
 
 def get_vm_integration_service(session: Session, os_state: OSState, bound: Bound) -> list[ObjectRef]:
+    # -Name matches the host's (localised) names: "Heartbeat" finds nothing on a German host (RULES #47).
     names = [_wildcard(p) for p in _patterns(bound.get("Name"))] or [_wildcard("*")]
     now = session.clock()
+    culture = os_state.culture
     found = []
     for vm in _vms(session, bound, "VMName"):
         for name, enabled in vm.integration_services.items():
-            if any(n.fullmatch(name) for n in names):
-                status = "" if not enabled or vm.state != "Running" else \
-                    ("OK" if lifecycle.guest_booted(vm, now) else "No Contact")
-                found.append(psobjects.integration_service_object(vm, name, enabled, status))
+            local = integration_service_name(culture, name)
+            if any(n.fullmatch(local) for n in names):
+                answers = enabled and vm.state == "Running" and vm.integration_components and lifecycle.guest_booted(vm, now)
+                status = "" if not enabled or vm.state != "Running" else ("Ok" if answers else "NoContact")
+                found.append(psobjects.integration_service_object(vm, name, local, enabled, status, culture))
     return found
 
 
@@ -245,7 +249,8 @@ def get_dns_client_server_address(session: Session, os_state: OSState, bound: Bo
 def get_windows_feature(session: Session, os_state: OSState, bound: Bound) -> list[ObjectRef]:
     patterns = [_wildcard(p) for p in _patterns(bound.get("Name"))] or [_wildcard("*")]
     state = install_state(os_state)
-    return [psobjects.feature_object(name, display, state) for name, display in SERVER_FEATURES.items()
+    return [psobjects.feature_object(name, feature_display_name(os_state.culture, name, display), state)
+            for name, display in SERVER_FEATURES.items()
             if any(p.fullmatch(name) for p in patterns)]
 
 

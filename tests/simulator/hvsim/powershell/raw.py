@@ -83,7 +83,7 @@ def run_script(session: Session, script: str) -> ScriptOutcome:
         return ScriptOutcome(known.rc, known.stdout, clixml_error(known.stderr.splitlines()) if known.stderr else b"")
     result = Interpreter(Context(session)).run(script)
     error_lines = [line for record in result.errors for line in record.lines()]
-    return ScriptOutcome(result.rc, out_default(result.console), clixml_streams(error_lines, result.warnings), result)
+    return ScriptOutcome(result.rc, out_default(result.console, session.host.os_state.culture), clixml_streams(error_lines, result.warnings), result)
 
 
 def run_cmd(session: Session, command_line: str) -> RawResult | None:

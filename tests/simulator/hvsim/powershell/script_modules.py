@@ -61,7 +61,7 @@ def win_shell(session: Session, args: dict[str, Any]) -> tuple[int, dict[str, An
     if executable in ("powershell", "powershell.exe"):
         session.charge("win_shell child", [("process:powershell", 1)])
         result = Interpreter(Context(session)).run(command)
-        stdout = out_default(result.console)
+        stdout = out_default(result.console, session.host.os_state.culture)
         # Format-Stderr: the Error strings of the child's CLIXML, CRLFs removed, one per line, trimmed.
         stderr = "\r\n".join(line for record in result.errors for line in record.lines()).strip()
         rc = result.rc

@@ -21,8 +21,8 @@ DATA = Path(__file__).with_name("data") / "cmdlets.json"
 
 _INT_RANGES: dict[str, tuple[int, int, str]] = {
     "Byte": (0, 255, "Value was either too large or too small for an unsigned byte."),
+    "Int16": (-32768, 32767, "Value was either too large or too small for an Int16."),
     "UInt16": (0, 65535, "Value was either too large or too small for a UInt16."),
-    "Int16": (-2**15, 2**15 - 1, "Value was either too large or too small for an Int16."),
     "Int32": (-2**31, 2**31 - 1, "Value was either too large or too small for an Int32."),
     "UInt32": (0, 2**32 - 1, "Value was either too large or too small for a UInt32."),
     "Int64": (-2**63, 2**63 - 1, "Value was either too large or too small for an Int64."),
@@ -173,11 +173,15 @@ def _convert_scalar(cmdlet: str, param: str, value: Any, type_name: str,
             return value
         raise _type_error(cmdlet, param, value.type_name, type_name)
     if accepted and type_name in _INT_RANGES:
-        # An integer with a ValidateSet (New-VM -Generation 1, 2): converted first, then checked.
+        # A ValidateSet of numbers on an integer parameter (New-VM -Generation 1, 2): convert, then validate.
         number = _convert_int(cmdlet, param, value, type_name)
-        if str(number) in accepted:
-            return number
-        return _convert_enum(cmdlet, param, str(number), "String", accepted)
+        if str(number) not in accepted:
+            raise PSError(f"Cannot validate argument on parameter '{param}'. The argument \"{number}\" does not "
+                          f"belong to the set \"{','.join(accepted)}\" specified by the ValidateSet attribute. "
+                          "Supply an argument that is in the set and then try the command again.",
+                          "InvalidData", "ParameterArgumentValidationError",
+                          "System.Management.Automation.ParameterBindingValidationException", command=cmdlet)
+        return number
     if accepted:
         return _convert_enum(cmdlet, param, value, type_name, accepted)
     if type_name == "Boolean":

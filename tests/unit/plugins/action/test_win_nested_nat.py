@@ -246,7 +246,7 @@ def test_part_way_failure_is_reported_per_operation() -> None:
     result = harness.run()
     assert result["failed"] is True
     assert result["changed"] is True
-    assert result["msg"].startswith("Operation 3 of 7 failed: New-NetIPAddress -InterfaceAlias 'vEthernet (VmNAT)'")
+    assert result["msg"].startswith("Operation 3 of 7 failed: New-NetIPAddress -InterfaceAlias 'vEthernet (VmNAT)' -IPAddress")
     assert "boom" in result["msg"] and "2 operation(s) before it were applied" in result["msg"]
     assert [entry["status"] for entry in result["operations"]] == ["ok", "ok", "failed", "not_run", "not_run", "not_run", "not_run"]
     assert SECRET not in json.dumps(result)

@@ -208,7 +208,9 @@ def test_fresh_host_gets_switch_nat_and_gateway_in_the_guides_order() -> None:
         {
             "kind": "cmdlet",
             "cmdlet": "New-NetIPAddress",
-            "parameters": {"InterfaceAlias": "vEthernet (VmNAT)", "IPAddress": "192.168.100.1", "PrefixLength": 24, "AddressFamily": "IPv4"},
+            # Found through the new switch, waited for by the executor: never by its alias (issue 18 item 9).
+            "switch_adapter": "VmNAT",
+            "parameters": {"IPAddress": "192.168.100.1", "PrefixLength": 24, "AddressFamily": "IPv4"},
         },
     ]
     assert result.before == {"switch": None, "nat": None, "host_addresses": [], "port_mappings": []}
@@ -228,8 +230,8 @@ def test_converged_host_plans_nothing_and_before_equals_after() -> None:
 
 def test_custom_prefix_and_gateway() -> None:
     result = plan(build_spec(args(prefix="10.20.0.0/16", gateway="10.20.255.254", switch_name="Lab", nat_name="LabNAT")), probe(network()))
+    assert result.operations[-1]["switch_adapter"] == "Lab"
     assert result.operations[-1]["parameters"] == {
-        "InterfaceAlias": "vEthernet (Lab)",
         "IPAddress": "10.20.255.254",
         "PrefixLength": 16,
         "AddressFamily": "IPv4",

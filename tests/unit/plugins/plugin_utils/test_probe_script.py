@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._target_scripts import PROBE, SCRIPTS
 
-from .powershell_syntax import command_names, syntax_errors
+from .powershell_syntax import command_names, function_text, syntax_errors
 
 CONTRACT = (Path(__file__).resolve().parents[4] / "docs" / "internals" / "wire-protocol.md").read_text(encoding="utf-8")
 CODE = "\n".join(line for line in PROBE.splitlines() if not line.strip().startswith("#"))
@@ -125,7 +125,9 @@ def test_probe_is_read_only() -> None:
 
 def test_guests_use_powershell_direct_by_vm_id_with_a_credential_from_data() -> None:
     assert "Invoke-Command -VMId $found[0].Id -Credential $credential" in CODE
-    assert "ConvertTo-SecureString -String ([string]$Guest.password) -AsPlainText -Force" in CODE
+    # Never a parameter of a command (module logging records parameter bindings, event 4103).
+    assert "ConvertTo-SecureString" not in CODE
+    assert "foreach ($character in ([string]$Guest.password).ToCharArray()) { $secure.AppendChar($character) }" in CODE
     # The password is never put into the result.
     assert "password =" not in CODE
 
@@ -149,15 +151,19 @@ def test_stderr_of_bcdedit_cannot_abort_the_probe() -> None:
 
 
 def _function(name: str) -> str:
-    return CODE.split(f"function {name}", 1)[1].split("\nfunction ", 1)[0]
+    return function_text(CODE, name)
 
 
 def test_restart_mark_is_read_from_the_file_the_executor_writes() -> None:
     from ansible_collections.hyperv.nested.plugins.plugin_utils._target_scripts import EXECUTE
 
     mark = _function("Get-RestartMark")
+    # One path for both scripts: common.ps1's, placed in each.
+    assert "$path = Get-RestartMarkPath $VM" in mark
+    path = function_text(CODE, "Get-RestartMarkPath") + function_text(CODE, "Get-RestartMarkFolder")
     for text in ("Join-Path $env:ProgramData 'hyperv.nested\\restart-marks'", "('{0}.json' -f ([string]$VM.Id).ToLowerInvariant())"):
-        assert text in mark and text in EXECUTE
+        assert text in path
+    assert function_text(EXECUTE, "Get-RestartMarkPath") == function_text(PROBE, "Get-RestartMarkPath")
     assert "restart_mark = Get-RestartMark $VM" in _function("Get-VMFacts")
 
 
@@ -200,7 +206,7 @@ def test_platform_reads_the_firmware_strings_and_the_azure_asset_tag() -> None:
 
 def test_host_section_lists_the_nat_networks_without_failing_when_refused() -> None:
     assert "nats = @(Get-NatList)" in _function("Get-HostSection")
-    assert "Invoke-Quietly { Get-NetNat -ErrorAction SilentlyContinue } @()" in _function("Get-NatList")
+    assert "Invoke-Quietly { NetNat\\Get-NetNat -ErrorAction SilentlyContinue } @()" in _function("Get-NatList")
 
 
 def test_vm_facts_read_clustering_and_the_memory_it_has_now() -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils import _target_scripts
 
-from .powershell_syntax import command_names, syntax_errors
+from .powershell_syntax import command_names, function_text, switch_clause_body, syntax_errors
 
 
 @pytest.mark.parametrize("name", ["STUB", "EXECUTE"])
@@ -51,12 +51,12 @@ EXECUTE_CODE = "\n".join(line for line in _target_scripts.EXECUTE.splitlines() i
 
 
 def _branch(kind: str) -> str:
-    """The text of one operation kind's branch in Invoke-Operation."""
-    return EXECUTE_CODE.split(f"        '{kind}' {{", 1)[1].split("\n        '", 1)[0]
+    """The text of one operation kind's branch in Invoke-Operation (found by parsing)."""
+    return switch_clause_body(function_text(EXECUTE_CODE, "Invoke-Operation"), kind)
 
 
 def _function(name: str) -> str:
-    return EXECUTE_CODE.split(f"function {name}", 1)[1].split("\nfunction ", 1)[0]
+    return function_text(EXECUTE_CODE, name)
 
 
 def _blocks(text: str, opening: str) -> list[str]:
@@ -159,6 +159,7 @@ def test_executor_reads_user_data_only_from_known_fields_and_never_runs_it() -> 
         "parameters",
         "vm",
         "adapter_id",
+        "switch_adapter",
         "mode",
         "timeout_seconds",
         "mark_for_restart",
@@ -186,32 +187,47 @@ def test_wait_defaults_to_true_and_must_be_a_boolean() -> None:
         assert branch.index("$wait = Get-WaitOption $Operation") < branch.index(first_action), kind
 
 
-@pytest.mark.parametrize("kind", ["stop_vm", "start_vm"])
-def test_wait_false_issues_the_power_change_without_waiting(kind: str) -> None:
+@pytest.mark.parametrize(("kind", "opening"), [("stop_vm", "if ($wait -and $null -ne $job) {"), ("start_vm", "if ($wait) {")])
+def test_wait_false_issues_the_power_change_without_waiting(kind: str, opening: str) -> None:
     branch = _branch(kind)
-    waited = _blocks(branch, "if ($wait) {")
+    waited = _blocks(branch, opening)
     assert len(waited) == 1 and "Wait-VMState $Operation.vm " in waited[0]
-    assert "Wait-VMState" not in _without_blocks(branch, "if ($wait) {")
+    assert "Wait-VMState" not in _without_blocks(branch, opening)
 
 
-def test_stop_vm_without_waiting_remembers_the_pending_stop() -> None:
+def test_every_stop_is_recorded_before_any_wait() -> None:
+    """Issue 18 item 1: a stop that outlives its timeout is still this call's stop."""
     stop = _branch("stop_vm")
-    assert "$job = Stop-VM -VM $vm -Force -AsJob" in stop
-    # A turn-off is done when Stop-VM returns: nothing pending to wait for.
-    assert stop.index("$job = $null") < stop.index("Stop-VM -VM $vm -TurnOff -Force")
-    [remember] = _blocks(stop, "if (-not $wait) {")
-    assert "$name = [string]$vm.Name" in remember and "$script:pendingStops[$name] = $job" in remember
-    assert "pendingStops" not in _without_blocks(stop, "if (-not $wait) {")
-    # The waiting form stays as it was: the job, waited for until Off.
-    assert _blocks(stop, "if ($wait) {") == ["\n                    Wait-VMState $Operation.vm 'Off' $Operation.timeout_seconds $job\n                "]
+    assert "$job = Hyper-V\\Stop-VM -VM $vm -Force -AsJob -Confirm:$false" in stop
+    # A turn-off is done when Stop-VM returns: no job to wait for.
+    assert stop.index("$job = $null") < stop.index("Hyper-V\\Stop-VM -VM $vm -TurnOff -Force -Confirm:$false")
+    record = "$script:stops[[string]$vm.Name] = [ordered]@{ job = $job; deadline = (Get-Date).AddSeconds([int]$Operation.timeout_seconds) }"
+    assert record in stop
+    [waited] = _blocks(stop, "if ($wait -and $null -ne $job) {")
+    assert waited.strip() == "Wait-VMState $Operation.vm 'Off' $Operation.timeout_seconds $job"
+    assert stop.index(record) < stop.index("if ($wait -and $null -ne $job) {")
 
 
-def test_pending_stops_belong_to_one_executor_call() -> None:
-    header = EXECUTE_CODE.split("\nfunction ", 1)[0]
-    assert "\n$script:pendingStops = @{}\n" in header
-    # Always the one script-scope table, never a function's local copy.
-    assert re.findall(r"\$(?:\w+:)?pendingStops\b", EXECUTE_CODE) == ["$script:pendingStops"] * EXECUTE_CODE.count("pendingStops")
-    assert EXECUTE_CODE.count("$script:pendingStops = ") == 1
+def test_stops_belong_to_one_executor_call() -> None:
+    assert "\n$script:stops = @{}\n" in EXECUTE_CODE
+    # Always the one script-scope table, never a function's local copy; entries are never removed.
+    assert re.findall(r"\$(?:\w+:)?stops\b", EXECUTE_CODE) == ["$script:stops"] * len(re.findall(r"\$(?:\w+:)?stops\b", EXECUTE_CODE))
+    assert EXECUTE_CODE.count("$script:stops = ") == 1
+    assert ".Remove(" not in EXECUTE_CODE
+
+
+def test_a_stop_job_that_ended_with_the_vm_on_fails_at_once_with_its_errors() -> None:
+    """Issue 18 item 2: Hyper-V reports a refused stop as non-terminating errors, so the -AsJob
+    job ends Completed with error records, not Failed."""
+    wait = _function("Wait-VMState")
+    [ended] = _blocks(wait, "if (Test-JobEnded $Job) {")
+    assert ended.index("$vm = Resolve-ExactVM $Name") < ended.index("if ([string]$vm.State -eq 'Off') { return }")
+    assert "throw \"Stop-VM failed for '$Name': $(Get-JobFailure $Job)\"" in ended
+    assert wait.index("if (Test-JobEnded $Job) {") < wait.index("if ((Get-Date) -gt $deadline) {")
+    assert "@('Completed', 'Failed', 'Stopped') -contains [string]$Job.State" in _function("Test-JobEnded")
+    failure = _function("Get-JobFailure")
+    assert "Receive-Job -Job $Job -Keep -ErrorAction SilentlyContinue -ErrorVariable jobErrors" in failure
+    assert "$Job.ChildJobs[0].JobStateInfo.Reason" in failure
 
 
 def test_start_vm_without_waiting_still_removes_the_mark() -> None:
@@ -220,12 +236,12 @@ def test_start_vm_without_waiting_still_removes_the_mark() -> None:
     assert start.index("Start-VM -VM $vm") < start.index("Remove-RestartMark $vm")
 
 
-def test_wait_vm_waits_for_off_with_the_pending_job_or_for_running() -> None:
+def test_wait_vm_waits_for_off_with_the_stops_job_or_for_running() -> None:
     wait = _branch("wait_vm")
     assert "$vm = Resolve-ExactVM $Operation.vm" in wait
     [off] = _blocks(wait, "if ($state -is [string] -and $state -ceq 'Off') {")
-    assert "$job = $script:pendingStops[$name]" in off
-    assert off.index("Wait-VMState $Operation.vm 'Off' $Operation.timeout_seconds $job") < off.index("$script:pendingStops.Remove($name)")
+    assert "if ($script:stops.ContainsKey($name)) { $job = $script:stops[$name].job }" in off
+    assert "Wait-VMState $Operation.vm 'Off' $Operation.timeout_seconds $job" in off
     [running] = _blocks(wait, "elseif ($state -is [string] -and $state -ceq 'Running') {")
     assert running.strip() == "Wait-VMState $Operation.vm 'Running' $Operation.timeout_seconds $null"
     # It changes nothing itself: no power cmdlet, no restart mark.
@@ -243,19 +259,21 @@ def test_wait_vm_refuses_any_other_state() -> None:
     assert wait.endswith("}\n            else {" + other + "}\n        }")
 
 
-def test_ensure_running_first_waits_for_a_pending_stop_of_this_call() -> None:
+def test_ensure_running_first_waits_for_a_stop_of_this_call_and_keeps_the_mark_while_it_may_end() -> None:
     ensure = _branch("ensure_running")
-    guard = "if ($null -ne $pending -and @('Completed', 'Failed', 'Stopped') -notcontains [string]$pending.State) {"
-    assert ensure.index("$pending = $script:pendingStops[$name]") < ensure.index(guard)
+    guard = "if ($null -ne $stop -and $null -ne $stop.job -and -not (Test-JobEnded $stop.job)) {"
+    assert ensure.index("if ($script:stops.ContainsKey($name)) { $stop = $script:stops[$name] }") < ensure.index(guard)
     [waiting] = _blocks(ensure, guard)
-    wait_job = waiting.index("if ($limit -gt 0) { $null = Wait-Job -Job $pending -Timeout $limit }")
+    wait_job = waiting.index("if ($limit -gt 0) { $null = Wait-Job -Job $stop.job -Timeout $limit }")
     # No longer than what is left of the stop's own timeout, nor than ensure_running's.
-    assert "$left = [int][Math]::Ceiling(($script:pendingStopDeadlines[$name] - (Get-Date)).TotalSeconds)" in waiting
+    assert "$left = [int][Math]::Ceiling(($stop.deadline - (Get-Date)).TotalSeconds)" in waiting
     assert "$limit = [Math]::Min([int]$Operation.timeout_seconds, $left)" in waiting
-    assert "$script:pendingStopDeadlines[$name] = (Get-Date).AddSeconds([int]$Operation.timeout_seconds)" in _branch("stop_vm")
-    # The state is read again once the stop ended, then decides whether to start the VM.
+    # Read again once the stop ended; a stop still under way keeps the mark (issue 18 item 1).
     assert wait_job < waiting.index("$vm = Resolve-ExactVM $Operation.vm")
+    [still] = _blocks(waiting, "if ([string]$vm.State -ne 'Off' -and -not (Test-JobEnded $stop.job)) {")
+    assert still.strip().splitlines()[-1].strip().startswith("throw \"VM '$name' still runs")
     assert ensure.index(guard) < ensure.index("if ([string]$vm.State -ne 'Running') {")
+    assert ensure.index(guard) < ensure.index("Remove-RestartMark $vm")
     assert "Wait-Job" not in _without_blocks(ensure, guard)
 
 

@@ -525,6 +525,11 @@ def main(reference: str) -> None:
     cmdlets = {name: _trim(entry) for name, entry in ref["cmdlets"].items()}
     for name, spec in TRANSCRIBED.items():
         cmdlets[name] = _transcribed(name, spec)
+    # Pages extracted from the documentation repositories by extract_pages.py (see PROVENANCE.md).
+    pages = Path(__file__).with_name("pages.json")
+    if pages.exists():
+        for name, entry in json.loads(pages.read_text(encoding="utf-8")).items():
+            cmdlets.setdefault(name, entry)
     out = {"_meta": {"built_by": "build_subset.py", "reference_meta": ref["_meta"].get("sources")},
            "common_parameters_reference": ref["common_parameters_reference"],
            "aliases": ref["aliases"], "cmdlets": dict(sorted(cmdlets.items()))}

@@ -17,6 +17,10 @@ def _row(cells: t.Iterable[object]) -> str:
     return "| " + " | ".join(str(cell) for cell in cells) + " |"
 
 
+def _bytes(value: int | None) -> str:
+    return "n/a" if value is None else f"{value:,}"
+
+
 def runs_by_key(document: Document) -> dict[tuple[int, str, str], dict[str, t.Any]]:
     return {(run["hosts"], run["playbook"], run["phase"]): run for run in document["runs"]}
 
@@ -29,7 +33,7 @@ def table(document: Document) -> str:
     for run in sorted(document["runs"], key=lambda r: (r["hosts"], phases[r["phase"]], order[r["playbook"]])):
         name = "raw floor (reference)" if run["playbook"] == "raw" else run["playbook"]
         lines.append(_row([f"{run['hosts']} ({2 * run['hosts']})", run["forks"], name, run["phase"], f"{run['wall_s']:.1f}",
-                           f"{run['commands_per_host']:.2f}", f"{run['bytes_sent_per_host']:,}", f"{run['bytes_received_per_host']:,}",
+                           f"{run['commands_per_host']:.2f}", _bytes(run["bytes_sent_per_host"]), _bytes(run["bytes_received_per_host"]),
                            f"{run['controller_cpu_s']:.1f}", run["changed"]]))
     return "\n".join(lines)
 

@@ -75,6 +75,19 @@ def _ipv4(value: t.Any) -> ipaddress.IPv4Address | None:
         return None
 
 
+SLICING_HINT = (
+    " If this is a sliced job, slicing put the parent in another slice (AWX and Automation Platform give each slice every "
+    "N-th host of the inventory, and a host's delegate_to needs its parent in the same slice): set the job template's "
+    "job slicing to 1 and raise forks instead, or run one job per group of L0 hosts with a limit that names them with "
+    "their L1 hosts and L2 guests (docs/slicing.md)."
+)
+
+
+def _slicing_hint(problems: list[str]) -> str:
+    """Said once, after the first parent that is missing from the inventory (what a job slice looks like)."""
+    return "" if any(SLICING_HINT in problem for problem in problems) else SLICING_HINT
+
+
 def _quoted(value: t.Any) -> str:
     return repr(value) if isinstance(value, str) else f"{value!r} (a {type(value).__name__})"
 
@@ -134,7 +147,7 @@ def nested_inventory_problems(
         if value in wanted:
             return str(value)
         if value not in known and value not in hostvars:
-            problems.append(f"{where} {value!r} is not a host of this inventory ({wanted_group} has: {_names(wanted)}).")
+            problems.append(f"{where} {value!r} is not a host of this inventory ({wanted_group} has: {_names(wanted)})." + _slicing_hint(problems))
         elif value in l0_set:
             problems.append(f"{where} {value!r} is an L0 host ({l0_group}); the parent of an {level} must be an {wanted_level} host of {wanted_group}.")
         elif value in l1_set:

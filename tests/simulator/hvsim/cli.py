@@ -80,6 +80,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_timing(args: argparse.Namespace) -> int:
+    _print_json(process.client(StateDir.at(args.state)).timing(args.host))
+    return 0
+
+
 def cmd_connectivity(args: argparse.Namespace) -> int:
     result = process.client(StateDir.at(args.state)).connectivity(args.guest)
     _print_json(result)
@@ -121,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("down", cmd_down, "stop the lab (its state stays in DIR)")
     add("status", cmd_status, "daemon, endpoints and reachability as JSON")
     add("show", cmd_show, "one host's state as JSON").add_argument("host")
+    add("timing", cmd_timing, "what the timing model charged one host, as JSON (TIMING.md)").add_argument("host")
     add("connectivity", cmd_connectivity,
         "can this guest reach the network? JSON; exit 0 if connected, 1 if not").add_argument("guest")
     fault = add("fault", cmd_fault, "inject a fault, e.g. `fault reboot_host host=hv01`")

@@ -3,6 +3,7 @@
     GET  /status                 daemon, endpoints and reachability
     GET  /show/<host>            Fleet.host_state
     GET  /connectivity/<guest>   Fleet.connectivity
+    GET  /timing/<host>          the timing model's settings and Fleet.timing_ledger (what the host was charged)
     POST /fault                  body: a fault object (DESIGN.md "faults")
     POST /stop                   shut the daemon down (replies first)
 """
@@ -23,6 +24,7 @@ class ControlTarget(Protocol):
     def status(self) -> dict[str, Any]: ...
     def show(self, host: str) -> dict[str, Any]: ...
     def connectivity(self, guest: str) -> dict[str, Any]: ...
+    def timing(self, host: str) -> dict[str, Any]: ...
     def fault(self, fault: dict[str, Any]) -> dict[str, Any]: ...
     def request_stop(self) -> None: ...
 
@@ -41,6 +43,7 @@ def _handler_for(target: ControlTarget) -> type[BaseHTTPRequestHandler]:
                 "status": target.status,
                 "show": lambda: target.show(parts[1]),
                 "connectivity": lambda: target.connectivity(parts[1]),
+                "timing": lambda: target.timing(parts[1]),
             }
             if parts[0] not in routes or (parts[0] != "status" and len(parts) != 2):
                 self._reply(404, {"error": f"no such resource: {self.path}"})
@@ -118,6 +121,9 @@ class ControlClient:
 
     def show(self, host: str) -> dict[str, Any]:
         return self._call("GET", f"/show/{urllib.parse.quote(host, safe='')}")
+
+    def timing(self, host: str) -> dict[str, Any]:
+        return self._call("GET", f"/timing/{urllib.parse.quote(host, safe='')}")
 
     def connectivity(self, guest: str) -> dict[str, Any]:
         return self._call("GET", f"/connectivity/{urllib.parse.quote(guest, safe='')}")

@@ -228,6 +228,9 @@ class Daemon:
     def connectivity(self, guest: str) -> dict[str, Any]:
         return dict(self.fleet.connectivity(guest))
 
+    def timing(self, host: str) -> dict[str, Any]:
+        return {"host": host, "model": self.fleet.timing_config(), "charges": self.fleet.timing_ledger(host)}
+
     def fault(self, fault: dict[str, Any]) -> dict[str, Any]:
         if fault.get("kind") in PROTOCOL_FAULTS and self._endpoints:
             self._endpoints.inject(fault)

@@ -227,3 +227,23 @@ def test_generated_10x3_lab_comes_up(tmp_path: Path) -> None:
         assert reply.json()["result"]["host"]["is_virtual_machine"] is True
     finally:
         hvsim("down", "--state", str(state))
+
+
+def test_timing_prints_what_the_realistic_model_charged_a_host(tmp_path: Path) -> None:
+    lab = tmp_path / "lab.yml"
+    hvsim("generate", "--hosts", "1", "--vms", "1", "--timing", "realistic", "--timing-scale", "0.01", "--out", str(lab))
+    state = tmp_path / "state"
+    up(lab, state)
+    try:
+        assert json.loads(hvsim("timing", "hv01", "--state", str(state)).stdout)["charges"] == []
+        reply = wire_client.send(url(state, "hv01"), "Administrator", "Passw0rd!", "probe",
+                                 {"sections": ["host", "vms"], "vm_names": None})
+        assert reply.rc == 0, reply.stderr
+        shown = json.loads(hvsim("timing", "hv01", "--state", str(state)).stdout)
+        assert shown["host"] == "hv01" and shown["model"]["profile"] == "realistic"
+        keys = {item[0] for charge in shown["charges"] for item in charge["items"]}
+        assert {"winrm:shell_create", "import:Hyper-V"} <= keys, shown
+        assert all(charge["finished_at"] >= charge["started_at"] for charge in shown["charges"])
+        assert hvsim("timing", "nope", "--state", str(state), check=False).returncode != 0
+    finally:
+        hvsim("down", "--state", str(state))

@@ -346,3 +346,26 @@ def test_the_call_operator_runs_script_blocks_and_named_commands() -> None:
     ps = Shell(two_vm_fleet())
     rc, out, err = ps("& { param($n) \"hi $n\" } world\n$b = { Get-VM LAB-HV1 }\n(& $b).Name\n& 'hostname'")
     assert (rc, err) == (0, "") and out.splitlines() == ["hi world", "LAB-HV1", "HV01"]
+
+
+def test_an_array_expression_stays_an_array_when_assigned_or_put_in_a_hashtable() -> None:
+    # PowerShell keeps the value of an expression as it is: `$a = @('x')` is an object[] of one
+    # element and `@()` an empty object[] (about_Arrays, "Array subexpression operator"); only a
+    # command pipeline's output is unrolled to one object or $null (about_Assignment_Operators).
+    # win_powershell's Convert-OutputObject writes an IList as a JSON array.
+    fleet = two_vm_fleet()
+    script = ("$one = @(Get-VM -Name LAB-HV1 | ForEach-Object { $_.Name })\n"
+              "[ordered]@{ One = $one; None = @(Get-VM -Name NOPE* | ForEach-Object { $_.Name }); Count = $one.Count;"
+              " Piped = (Get-VM -Name LAB-HV1 | ForEach-Object { $_.Name }) }")
+    _rc, result = _module(fleet, "hv01", "win_powershell", {"script": script})
+    assert result["output"] == [{"One": ["LAB-HV1"], "None": [], "Count": 1, "Piped": "LAB-HV1"}], result
+
+
+def test_join_joins_an_array_and_replace_acts_on_each_element() -> None:
+    # about_Join: `$array -join ','` is one string; about_Comparison_Operators: with an array on the
+    # left, -replace returns each element replaced while -eq, -like... filter the elements.
+    fleet = two_vm_fleet()
+    script = ("param($Dns)\n$Dns -join ','\n@('a1', 'b1') -replace '1', '2'\n(@('x', 'y') -eq 'y').Count\n"
+              "Invoke-Command -ArgumentList 1, $Dns -ScriptBlock { param($a, $d) $d.Count }")
+    _rc, result = _module(fleet, "hv01", "win_powershell", {"script": script, "parameters": {"Dns": ["1.1.1.1", "8.8.8.8"]}})
+    assert result["output"] == ["1.1.1.1,8.8.8.8", "a2", "b2", 1, 2], result

@@ -434,10 +434,29 @@ class Interpreter:
         """A pipeline's or expression's value as an expression sees it: $null, one object or an array."""
         if node is None:
             return None
+        expression = self._lone_expression(node)
+        if expression is not None:
+            # An expression's value is kept as it is: `$a = @('x')` is an array of one, `@()` an empty
+            # array, `$b = $a` the same array (about_Arrays, about_Assignment_Operators); only a
+            # command pipeline's output is unrolled to one object or $null below.
+            value = self._eval(expression)
+            return None if isinstance(value, _Discard) else value
         values = self._pipeline(node) if node.type == "pipeline" else self._expression_output(node)
         if not values:
             return None
         return values[0] if len(values) == 1 else values
+
+    def _lone_expression(self, node: Node) -> Node | None:
+        """The expression a pipeline consists of (no command, no assignment), else None."""
+        if node.type != "pipeline":
+            return node
+        if self._child(node, "assignment_expression") is not None:
+            return None
+        chain = self._child(node, "pipeline_chain")
+        children = [c for c in (chain or node).named_children if c.type != "comment"]
+        if len(children) != 1 or children[0].type == "command":
+            return None
+        return children[0]
 
     def _assign(self, node: Node) -> None:
         target = self._unwrap(self._child(node, "left_assignment_expression"))
@@ -1379,6 +1398,12 @@ class Interpreter:
         case, base = False, operator
         if operator[:2] in ("-c", "-i") and operator[2:] in _COMPARISONS:
             case, base = operator[1] == "c", "-" + operator[2:]
+        if isinstance(left, list) and base == "-join":
+            return self._truthy_compare(base, left, right, case)
+        if isinstance(left, list) and base in ("-replace", "-split"):
+            # about_Comparison_Operators: with an array on the left, -replace and -split act on each element.
+            mapped = [self._truthy_compare(base, item, right, case) for item in left]
+            return [part for item in mapped for part in item] if base == "-split" else mapped
         if isinstance(left, list) and base not in ("-contains", "-notcontains", "-in", "-notin"):
             return [item for item in left if self._truthy_compare(base, item, right, case)]
         return self._truthy_compare(base, left, right, case)

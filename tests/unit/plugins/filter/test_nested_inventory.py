@@ -146,3 +146,35 @@ def test_a_host_in_two_levels_is_a_problem() -> None:
 def test_wrong_input_is_an_error_naming_the_filter() -> None:
     with pytest.raises(AnsibleFilterError, match="hostvars"):
         nested_inventory_problems([], {})  # type: ignore[arg-type]
+
+
+def awx_slice(hostvars: dict[str, HostVariables], groups: dict[str, list[str]], number: int, count: int
+              ) -> tuple[dict[str, HostVariables], dict[str, list[str]]]:
+    """The inventory of slice `number` of `count`, by AWX's rule (awx/main/models/inventory.py,
+    Inventory.get_script_data): hosts ordered by name, `hosts[number - 1::count]`; every group kept,
+    with only that slice's hosts; host variables only for those hosts."""
+    chosen = sorted(hostvars)[number - 1::count]
+    return ({name: hostvars[name] for name in chosen},
+            {group: [host for host in members if host in chosen] for group, members in groups.items()})
+
+
+def test_a_job_slice_without_a_parent_is_refused_once_with_how_to_slice_safely() -> None:
+    hostvars, groups = model()
+    refused = 0
+    for number in (1, 2):
+        found = nested_inventory_problems(*awx_slice(hostvars, groups, number, 2))
+        # Slice 1 holds hv01, lab-hv1, lab-vm1, lab-vm3: lab-vm3's parent lab-hv2 is in slice 2.
+        # Slice 2 holds hv02, lab-hv2, lab-vm2: lab-hv2's parent hv01 and lab-vm2's lab-hv1 are in slice 1.
+        missing = [problem for problem in found if "is not a host of this inventory" in problem]
+        assert missing, found
+        hints = [problem for problem in found if "job slicing to 1" in problem]
+        assert hints == missing[:1], found
+        refused += 1
+    assert refused == 2
+    # One slice of everything is the whole inventory: nothing to refuse.
+    assert nested_inventory_problems(*awx_slice(hostvars, groups, 1, 1)) == []
+
+
+def test_an_unknown_parent_names_the_slicing_hint_only_once() -> None:
+    found = problems(lab_hv1={"nested_parent": "hv09"}, lab_hv2={"nested_parent": "hv08"})
+    assert sum("job slicing to 1" in problem for problem in found) == 1, found

@@ -30,7 +30,7 @@ def _without_comment_lines(script: str) -> str:
 
 def compose(file_name: str) -> str:
     """A named script as sent: the param block that opens its file (a script block's param block
-    must come first), then common.ps1 (what the probe and the executor share), then the rest."""
+    must come first), then common.ps1 (what the probe, the executor and provision.ps1 share), then the rest."""
     lines = load_script(file_name).splitlines(keepends=True)
     opening = next((i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")), None)
     if opening is None or not lines[opening].lstrip().lower().startswith("param("):  # pragma: no cover - a unit test keeps this shape
@@ -41,7 +41,7 @@ def compose(file_name: str) -> str:
 STUB = _without_comment_lines(load_script("stub.ps1"))
 PROBE = compose("probe.ps1")
 EXECUTE = compose("execute.ps1")
-PROVISION = load_script("provision.ps1")
+PROVISION = compose("provision.ps1")
 DHCP = load_script("dhcp.ps1")
 
 SCRIPTS: dict[str, str] = {"probe": PROBE, "execute": EXECUTE, "provision": PROVISION, "dhcp": DHCP}

@@ -1,6 +1,6 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-# What the probe and the executor share (_target_scripts.py places it after their param block).
+# What the probe, the executor and provision.ps1 share (_target_scripts.py places it after their param block).
 # Windows PowerShell 5.1; nothing here depends on the host's language: integration services are
 # told apart by the GUID in their Id, states by their enum names, never by display text.
 

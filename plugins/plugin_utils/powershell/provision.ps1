@@ -4,6 +4,7 @@
 # action "inspect" reads; action "apply" runs the planned steps in order and stops at the first
 # failure. Values arrive as request data and reach cmdlets by splatting; answer files are written
 # with .NET file calls, never as cmdlet parameters (module logging records parameter bindings).
+# _target_scripts.py places common.ps1 after the param block (Get-ExactVM, Get-IntegrationService).
 param($Parameters)
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -20,8 +21,7 @@ function ConvertTo-Splat($Object) {
 }
 
 function Resolve-ExactVM([string]$Name) {
-    # -Name/-VMName are wildcard patterns in Hyper-V: compare names exactly instead.
-    $found = @(Hyper-V\Get-VM | Where-Object { $_.Name -eq $Name })
+    $found = @(Get-ExactVM $Name)
     if ($found.Count -eq 0) { throw "No virtual machine named '$Name' exists on this host." }
     if ($found.Count -gt 1) { throw "More than one virtual machine is named '$Name' on this host." }
     $found[0]
@@ -35,7 +35,8 @@ function Test-OurVM($VM) {
 function Get-VMReport($VM) {
     $firmware = $null
     if ($VM.Generation -eq 2) { $firmware = Hyper-V\Get-VMFirmware -VM $VM }
-    $heartbeat = @(Hyper-V\Get-VMIntegrationService -VM $VM | Where-Object { $_.Id -like '*84EAAE65-2F2E-45F5-9BB5-0E857DC8EB47' })
+    # Found by its GUID, reported by its status enum name: Name and PrimaryStatusDescription are localised.
+    $heartbeat = Get-IntegrationService $VM 'Heartbeat'
     [ordered]@{
         name = [string]$VM.Name
         id = ([string]$VM.Id).ToLowerInvariant()
@@ -59,7 +60,7 @@ function Get-VMReport($VM) {
         hard_drives = @(Hyper-V\Get-VMHardDiskDrive -VM $VM | ForEach-Object { [string]$_.Path })
         secure_boot = $(if ($firmware) { [string]$firmware.SecureBoot } else { $null })
         secure_boot_template = $(if ($firmware) { [string]$firmware.SecureBootTemplate } else { $null })
-        heartbeat = $(if ($heartbeat.Count -eq 1 -and $heartbeat[0].Enabled) { [string]$heartbeat[0].PrimaryStatusDescription } else { $null })
+        heartbeat = $(if ($heartbeat -and $heartbeat.Enabled) { [string]$heartbeat.PrimaryOperationalStatus } else { $null })
     }
 }
 
@@ -174,7 +175,7 @@ function Invoke-Step($Step) {
         'new_disk' {
             $folder = [System.IO.Path]::GetDirectoryName([string]$Step.path)
             if (-not [System.IO.Directory]::Exists($folder)) { [void][System.IO.Directory]::CreateDirectory($folder) }
-            if ($Step.mode -eq 'copy') { Copy-Item -LiteralPath ([string]$Step.parent_path) -Destination ([string]$Step.path) }
+            if ($Step.mode -eq 'copy') { Microsoft.PowerShell.Management\Copy-Item -LiteralPath ([string]$Step.parent_path) -Destination ([string]$Step.path) }
             else { [void](Hyper-V\New-VHD -Path ([string]$Step.path) -ParentPath ([string]$Step.parent_path) -Differencing) }
         }
         'write_unattend' { Invoke-WriteUnattend $Step }
@@ -245,7 +246,7 @@ function Invoke-Apply($Request) {
     $names = @($Request.steps | ForEach-Object { [string]$_.vm } | Select-Object -Unique)
     $vms = [ordered]@{}
     foreach ($name in $names) {
-        $found = @(Hyper-V\Get-VM | Where-Object { $_.Name -eq $name })
+        $found = @(Get-ExactVM ([string]$name))
         if ($found.Count -eq 1) { $vms[$name] = Get-VMReport $found[0] }
     }
     [ordered]@{ steps = $report; failed_index = $failedIndex; vms = $vms }

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils import _target_scripts
 
-from .powershell_syntax import command_names, syntax_errors
+from .powershell_syntax import qualified_command_names, syntax_errors
 
 
 def test_the_script_parses_and_qualifies_its_cmdlets() -> None:
     assert syntax_errors(_target_scripts.DHCP) == []
-    names = command_names(_target_scripts.DHCP)
+    names = qualified_command_names(_target_scripts.DHCP)
     assert {"DhcpServer\\Get-DhcpServerv4Scope", "DhcpServer\\Get-DhcpServerv4Reservation", "Hyper-V\\Get-VM"} <= names
     assert "Get-VM" not in names and "Get-DhcpServerv4Scope" not in names
 

@@ -198,6 +198,10 @@ LANGUAGE_NEUTRAL = {
     "OFFERNESTEDVIRT\\s*=\\s*FALSE": "the value of the hypervisorloadoptions element (data, not a label)",
     "turn_off": "the wire protocol's own value",
     "guest": "the wire protocol's own value",
+    "apply": "the wire protocol's own value (provision.ps1 and dhcp.ps1 request action)",
+    "copy": "the wire protocol's own value (provision.ps1 new_disk mode)",
+    "remove_vm": "the wire protocol's own value (provision.ps1 step kind)",
+    "*.vhd*": "a file name extension (.vhd, .vhdx): data, not a label",
 }
 
 

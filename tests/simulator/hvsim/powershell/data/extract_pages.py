@@ -49,6 +49,17 @@ PAGES: list[tuple[str, str, str]] = [
     (WPS_DOCS, "NetSecurity", "Get-NetFirewallRule"),
     (WPS_DOCS, "NetSecurity", "Get-NetFirewallPortFilter"),
     (WPS_DOCS, "NetSecurity", "Get-NetFirewallAddressFilter"),
+    # provision.ps1 and dhcp.ps1 (issue 21): what they read with, and the Storage cmdlets around Mount-VHD.
+    (PS_DOCS, "Microsoft.PowerShell.Management", "Copy-Item"),
+    (WPS_DOCS, "Hyper-V", "Get-VHD"),
+    (WPS_DOCS, "Hyper-V", "Get-VMHardDiskDrive"),
+    (WPS_DOCS, "Storage", "Get-Partition"),
+    (WPS_DOCS, "Storage", "Initialize-Disk"),
+    (WPS_DOCS, "Storage", "New-Partition"),
+    (WPS_DOCS, "Storage", "Format-Volume"),
+    (WPS_DOCS, "DhcpServer", "Get-DhcpServerv4Scope"),
+    (WPS_DOCS, "DhcpServer", "Get-DhcpServerv4OptionValue"),
+    (WPS_DOCS, "DhcpServer", "Get-DhcpServerv4Reservation"),
 ]
 
 _TOKEN = re.compile(

@@ -47,3 +47,10 @@ class ActionModule(NestedActionBase):
             raise ModuleFailure(f"Guests without network: {', '.join(r['vm'] for r in results if not r['ok'])} "
                                 f"({', '.join(codes)}).", changed=False, **planned.values)
         return planned
+
+    def act(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        # A check changes nothing: no commands to list and no diff to show.
+        result = super().act(args, task_vars)
+        del result["commands"]
+        result.pop("diff", None)
+        return result

@@ -6,14 +6,9 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import ModuleFailure, NestedActionBase
-from ansible_collections.hyperv.nested.plugins.plugin_utils._dhcp_planner import (
-    DhcpPlanError,
-    inspect_parameters,
-    plan,
-    render_step,
-    wanted_scope,
-)
+from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import ModuleFailure, NestedActionBase, step_reports
+from ansible_collections.hyperv.nested.plugins.plugin_utils._dhcp_planner import inspect_parameters, plan, render_step, wanted_scope
+from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import Planned
 from ansible_collections.hyperv.nested.plugins.plugin_utils._validation import validate_name, validate_vm_name
 
 
@@ -31,37 +26,25 @@ class ActionModule(NestedActionBase):
         }},
     }
 
-    def act(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
-        try:
-            wanted_scope(args)   # every address option checked before the host is asked
-        except DhcpPlanError as exc:
-            raise ModuleFailure(str(exc)) from None
+    def plan(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> Planned:
+        wanted_scope(args)   # every address option checked before the host is asked
         for index, reservation in enumerate(args["reservations"]):
             validate_vm_name(f"reservations[{index}].vm", reservation["vm"])
             if reservation["adapter"] is not None:
                 validate_name(f"reservations[{index}].adapter", reservation["adapter"], "adapter name")
-        inspected = self.call_target("dhcp", inspect_parameters(args))
-        try:
-            planned = plan(args, inspected)
-        except DhcpPlanError as exc:
-            raise ModuleFailure(str(exc)) from None
-        result: dict[str, t.Any] = {"changed": planned.changed, "scope": planned.scope,
-                                    "reservations": planned.reservations,
-                                    "commands": [render_step(step) for step in planned.steps]}
-        if planned.warnings:
-            result["warnings"] = planned.warnings
-        if self.diff_mode:
-            result["diff"] = {"before": planned.before, "after": planned.after}
-        if not planned.changed or self.check_mode:
-            return result
-        outcome = self.call_target("dhcp", {"action": "apply", "steps": planned.steps})
-        reports = outcome.get("steps") or []
-        result["steps"] = [{"command": command, "status": (reports[i] if i < len(reports) else {}).get("status", "unknown"),
-                            "message": (reports[i] if i < len(reports) else {}).get("message")}
-                           for i, command in enumerate(result["commands"])]
-        failed_index = outcome.get("failed_index")
-        if failed_index is not None:
-            entry = result["steps"][int(failed_index)]
-            raise ModuleFailure(f"{entry['command'].split(' ')[0]} failed: {entry['message']}",
-                                **{**result, "changed": any(s["status"] == "ok" for s in result["steps"])})
-        return result
+        return plan(args, self.call_target("dhcp", inspect_parameters(args)))
+
+    def commands(self, planned: Planned) -> list[str]:
+        return [render_step(step) for step in planned.operations]
+
+    def execute(self, planned: Planned, result: dict[str, t.Any]) -> dict[str, t.Any]:
+        """The DHCP script applies its own steps; each is reported under `steps`."""
+        outcome = self.call_target("dhcp", {"action": "apply", "steps": planned.operations})
+        result["steps"] = step_reports(result["commands"], outcome)
+        return outcome
+
+    def failure(self, planned: Planned, outcome: dict[str, t.Any], result: dict[str, t.Any]) -> ModuleFailure:
+        entry = result["steps"][int(outcome["failed_index"])]
+        return ModuleFailure(f"{entry['command'].split(' ')[0]} failed: {entry['message']}",
+                             **{**result, "changed": any(s["status"] == "ok" for s in result["steps"])})
+

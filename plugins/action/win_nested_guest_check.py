@@ -8,7 +8,8 @@ import ipaddress
 import typing as t
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._action_base import ModuleFailure, NestedActionBase
-from ansible_collections.hyperv.nested.plugins.plugin_utils._guest_proof import judge, probe_parameters
+from ansible_collections.hyperv.nested.plugins.plugin_utils._guest_proof import plan, probe_parameters
+from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import Planned, PlanningError
 from ansible_collections.hyperv.nested.plugins.plugin_utils._validation import validate_name, validate_vm_name
 
 
@@ -25,11 +26,11 @@ class ActionModule(NestedActionBase):
         "fail_on_findings": {"type": "bool", "default": False},
     }
 
-    def act(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+    def plan(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> Planned:
         try:
             ipaddress.IPv4Network(args["prefix"], strict=False)
         except ValueError:
-            raise ModuleFailure(f"Option 'prefix': {args['prefix']!r} is not an IPv4 network such as 192.168.100.0/24.") from None
+            raise PlanningError(f"Option 'prefix': {args['prefix']!r} is not an IPv4 network such as 192.168.100.0/24.") from None
         validate_name("switch_name", args["switch_name"], "switch name")
         for index, guest in enumerate(args["guests"]):
             validate_vm_name(f"guests[{index}].vm", guest["vm"])
@@ -37,12 +38,19 @@ class ActionModule(NestedActionBase):
                 try:
                     ipaddress.IPv4Address(guest["ip"])
                 except ValueError:
-                    raise ModuleFailure(f"Option 'guests[{index}].ip': {guest['ip']!r} is not an IPv4 address.") from None
+                    raise PlanningError(f"Option 'guests[{index}].ip': {guest['ip']!r} is not an IPv4 address.") from None
         probe = self.call_target("probe", probe_parameters(args["guests"]))
-        results = judge(args["guests"], probe, args["prefix"], args["switch_name"])
-        result: dict[str, t.Any] = {"changed": False, "guests": results, "ok": all(r["ok"] for r in results)}
-        if args["fail_on_findings"] and not result["ok"]:
+        planned = plan(args["guests"], probe, args["prefix"], args["switch_name"])
+        results = planned.values["guests"]
+        if args["fail_on_findings"] and not planned.values["ok"]:
             codes = sorted({f["code"] for r in results for f in r["findings"]})
             raise ModuleFailure(f"Guests without network: {', '.join(r['vm'] for r in results if not r['ok'])} "
-                                f"({', '.join(codes)}).", **result)
+                                f"({', '.join(codes)}).", changed=False, **planned.values)
+        return planned
+
+    def act(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        # A check changes nothing: no commands to list and no diff to show.
+        result = super().act(args, task_vars)
+        del result["commands"]
+        result.pop("diff", None)
         return result

@@ -7,7 +7,8 @@
 
 A changing module's action plugin implements `plan` (validate what the argument spec cannot
 express, probe once, call its pure planner) and, where its result says more than the shared
-one, the `summary`, `applied` and `failure` hooks. docs/internals/planner-contract.md.
+one, the `summary`, `applied` and `failure` hooks (`commands` and `execute` for a module whose
+target script applies its own steps). docs/internals/planner-contract.md.
 """
 
 from __future__ import annotations
@@ -36,6 +37,17 @@ class ModuleFailure(Exception):
         super().__init__(msg)
         self.msg = msg
         self.details = details
+
+
+def step_reports(commands: list[str], outcome: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+    """The `steps` a script that applies its own steps returns (win_nested_vm_provision, win_nested_dhcp):
+    one entry per step, its command line, the status the script reported (unknown if none), its message."""
+    reports = outcome.get("steps") or []
+    return [
+        {"command": command, "status": (reports[i] if i < len(reports) else {}).get("status", "unknown"),
+         "message": (reports[i] if i < len(reports) else {}).get("message")}
+        for i, command in enumerate(commands)
+    ]
 
 
 class NestedActionBase(ActionBase):
@@ -78,6 +90,16 @@ class NestedActionBase(ActionBase):
         """Result values that change once the executor has run every operation."""
         return {}
 
+    def commands(self, planned: Planned) -> list[str]:
+        """The command line an operator would type for each planned operation."""
+        return render_all(planned.operations)
+
+    def execute(self, planned: Planned, result: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Send the planned operations in one round trip, report each in `result`, return the outcome."""
+        outcome = self.call_target("execute", {"operations": planned.operations, "on_failure": planned.on_failure})
+        result["operations"] = operation_reports(planned.operations, outcome)
+        return outcome
+
     def failure(self, planned: Planned, outcome: dict[str, t.Any], result: dict[str, t.Any]) -> ModuleFailure:
         """The failure when the executor stopped at `outcome['failed_index']`."""
         reports = result["operations"]
@@ -88,7 +110,7 @@ class NestedActionBase(ActionBase):
     def act(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         """Plan, then report (check mode, nothing to do) or execute and report."""
         planned = self.plan(args, task_vars)
-        result: dict[str, t.Any] = {"changed": planned.changed, **planned.values, "commands": render_all(planned.operations)}
+        result: dict[str, t.Any] = {"changed": planned.changed, **planned.values, "commands": self.commands(planned)}
         if planned.warnings:
             result["warnings"] = list(planned.warnings)
         if planned.notes:
@@ -98,8 +120,7 @@ class NestedActionBase(ActionBase):
         if not planned.changed or self.check_mode:
             return self._with_summary(result, planned, "check" if planned.changed else "unchanged")
 
-        outcome = self.call_target("execute", {"operations": planned.operations, "on_failure": planned.on_failure})
-        result["operations"] = operation_reports(planned.operations, outcome)
+        outcome = self.execute(planned, result)
         if outcome.get("failed_index") is not None:
             raise self.failure(planned, outcome, result)
         result.update(self.applied(planned, outcome))

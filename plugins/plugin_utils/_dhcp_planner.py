@@ -3,46 +3,31 @@
 """Plan win_nested_dhcp: a DHCP scope on an L1 host's NAT prefix, its router and DNS options, and a
 reservation per L2 guest from its inventory address and the MAC address Hyper-V gave its adapter.
 
-Pure functions over the DHCP script's `inspect` answer (docs/internals/provisioning.md, "DHCP");
-self-contained like the provisioning planner. A scope, option or reservation that exists with
-other values than asked is reported, never replaced (it may serve machines this task does not know).
+Pure functions over the DHCP script's `inspect` answer (docs/internals/provisioning.md, "DHCP"),
+returning a `Planned` whose operations are this script's steps (docs/internals/planner-contract.md).
+A scope, option or reservation that exists with other values than asked is reported, never
+replaced (it may serve machines this task does not know).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import typing as t
-from dataclasses import dataclass, field
+
+from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import Planned, PlanningError
+from ansible_collections.hyperv.nested.plugins.plugin_utils._wire import Operation
 
 SCOPE_NAME = "hyperv.nested NAT"
-
-
-class DhcpPlanError(ValueError):
-    """The request cannot be planned; the message says what to change."""
-
-
-@dataclass
-class DhcpPlan:
-    steps: list[dict[str, t.Any]]
-    scope: dict[str, t.Any]
-    reservations: list[dict[str, t.Any]]
-    before: dict[str, t.Any]
-    after: dict[str, t.Any]
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.steps)
 
 
 def network_of(option: str, prefix: str) -> ipaddress.IPv4Network:
     try:
         network = ipaddress.IPv4Network(prefix, strict=True)
     except ValueError as exc:
-        raise DhcpPlanError(f"Option '{option}': {prefix!r} is not an IPv4 network prefix such as 192.168.100.0/24 "
+        raise PlanningError(f"Option '{option}': {prefix!r} is not an IPv4 network prefix such as 192.168.100.0/24 "
                             f"({exc}).") from None
     if network.prefixlen > 29:
-        raise DhcpPlanError(f"Option '{option}': {prefix} is too small for a gateway and guests (at most /29).")
+        raise PlanningError(f"Option '{option}': {prefix} is too small for a gateway and guests (at most /29).")
     return network
 
 
@@ -50,9 +35,9 @@ def address_in(option: str, value: str, network: ipaddress.IPv4Network) -> ipadd
     try:
         address = ipaddress.IPv4Address(value)
     except ValueError:
-        raise DhcpPlanError(f"Option '{option}': {value!r} is not an IPv4 address.") from None
+        raise PlanningError(f"Option '{option}': {value!r} is not an IPv4 address.") from None
     if address not in network or address in (network.network_address, network.broadcast_address):
-        raise DhcpPlanError(f"Option '{option}': {value} is not a host address of {network}.")
+        raise PlanningError(f"Option '{option}': {value} is not a host address of {network}.")
     return address
 
 
@@ -64,15 +49,15 @@ def wanted_scope(args: dict[str, t.Any]) -> dict[str, t.Any]:
     start = address_in("range_start", args["range_start"], network) if args.get("range_start") else hosts[1]
     end = address_in("range_end", args["range_end"], network) if args.get("range_end") else hosts[-1]
     if int(start) > int(end):
-        raise DhcpPlanError(f"Option 'range_start': {start} comes after range_end {end}.")
+        raise PlanningError(f"Option 'range_start': {start} comes after range_end {end}.")
     if int(start) <= int(gateway) <= int(end):
-        raise DhcpPlanError(f"Option 'gateway': {gateway} lies inside the lease range {start}-{end}.")
+        raise PlanningError(f"Option 'gateway': {gateway} lies inside the lease range {start}-{end}.")
     dns: list[str] = []
     for index, server in enumerate(args.get("dns_servers") or []):
         try:
             dns.append(str(ipaddress.IPv4Address(server)))
         except ValueError:
-            raise DhcpPlanError(f"Option 'dns_servers[{index}]': {server!r} is not an IPv4 address.") from None
+            raise PlanningError(f"Option 'dns_servers[{index}]': {server!r} is not an IPv4 address.") from None
     dns = dns or [str(gateway)]
     return {"scope_id": str(network.network_address), "subnet_mask": str(network.netmask),
             "start_range": str(start), "end_range": str(end), "router": [str(gateway)], "dns_server": dns,
@@ -93,9 +78,10 @@ def _mac(vm: dict[str, t.Any], adapter_name: str | None) -> str | None:
     return "-".join(raw[i:i + 2] for i in range(0, 12, 2)) if len(raw) == 12 else None
 
 
-def plan(args: dict[str, t.Any], inspected: dict[str, t.Any]) -> DhcpPlan:
+def plan(args: dict[str, t.Any], inspected: dict[str, t.Any]) -> Planned:
+    """The DHCP script's steps as `operations`; `values` are the module's `scope` and `reservations`."""
     if not inspected.get("dhcp_module"):
-        raise DhcpPlanError("The DHCP Server role is not installed on this host (no DhcpServer PowerShell module): "
+        raise PlanningError("The DHCP Server role is not installed on this host (no DhcpServer PowerShell module): "
                             "install the DHCP feature with its management tools first (ansible.windows.win_feature "
                             "name=DHCP include_management_tools=true).")
     scope = wanted_scope(args)
@@ -125,20 +111,20 @@ def plan(args: dict[str, t.Any], inspected: dict[str, t.Any]) -> DhcpPlan:
         option = f"reservations[{index}]"
         address = address_in(f"{option}.ip", wanted["ip"], network)
         if str(address) in seen:
-            raise DhcpPlanError(f"Option '{option}.ip': {address} is reserved twice.")
+            raise PlanningError(f"Option '{option}.ip': {address} is reserved twice.")
         seen.add(str(address))
         if str(address) in (scope["router"][0],):
-            raise DhcpPlanError(f"Option '{option}.ip': {address} is the gateway address.")
+            raise PlanningError(f"Option '{option}.ip': {address} is the gateway address.")
         vm = vms.get(wanted["vm"].casefold())
         if vm is None:
             names = ", ".join(sorted(str(v) for v in inspected.get("all_names") or [])) or "none"
-            raise DhcpPlanError(f"Option '{option}.vm': no VM named {wanted['vm']!r} on this host (it has: {names}).")
+            raise PlanningError(f"Option '{option}.vm': no VM named {wanted['vm']!r} on this host (it has: {names}).")
         mac = _mac(vm, wanted.get("adapter"))
         if mac is None:
-            raise DhcpPlanError(f"Option '{option}': VM {vm['name']!r} has no network adapter"
+            raise PlanningError(f"Option '{option}': VM {vm['name']!r} has no network adapter"
                                 + (f" named {wanted['adapter']!r}." if wanted.get("adapter") else "."))
         if not int(ipaddress.IPv4Address(scope["start_range"])) <= int(address) <= int(ipaddress.IPv4Address(scope["end_range"])):
-            raise DhcpPlanError(f"Option '{option}.ip': {address} is outside the scope's range {scope['start_range']}-"
+            raise PlanningError(f"Option '{option}.ip': {address} is outside the scope's range {scope['start_range']}-"
                                 f"{scope['end_range']}; a reservation must lie in it.")
         entry = {"vm": vm["name"], "ip": str(address), "client_id": mac}
         reservations.append(entry)
@@ -147,11 +133,11 @@ def plan(args: dict[str, t.Any], inspected: dict[str, t.Any]) -> DhcpPlan:
         if same_ip is not None and str(same_ip.get("client_id", "")).upper() == mac:
             continue
         if same_ip is not None:
-            raise DhcpPlanError(f"Option '{option}.ip': {address} is reserved for client {same_ip.get('client_id')} "
+            raise PlanningError(f"Option '{option}.ip': {address} is reserved for client {same_ip.get('client_id')} "
                                 f"({same_ip.get('name')}), not for {vm['name']}'s adapter {mac}; remove that "
                                 "reservation or choose another address.")
         if same_mac is not None:
-            raise DhcpPlanError(f"Option '{option}.ip': {vm['name']}'s adapter {mac} is reserved at "
+            raise PlanningError(f"Option '{option}.ip': {vm['name']}'s adapter {mac} is reserved at "
                                 f"{same_mac.get('ip_address')} already; remove that reservation or use that address.")
         steps.append({"kind": "reservation", "vm": vm["name"], "parameters": {
             "ScopeId": scope["scope_id"], "IPAddress": str(address), "ClientId": mac, "Name": vm["name"]}})
@@ -160,10 +146,12 @@ def plan(args: dict[str, t.Any], inspected: dict[str, t.Any]) -> DhcpPlan:
              "reservations": existing + [{"scope_id": scope["scope_id"], "ip_address": s["parameters"]["IPAddress"],
                                           "client_id": s["parameters"]["ClientId"], "name": s["vm"]}
                                          for s in steps if s["kind"] == "reservation"]}
-    return DhcpPlan(steps=steps, scope=scope, reservations=reservations, before=before, after=after, warnings=warnings)
+    # The DHCP script's steps travel where the executor's operations do (win_nested_dhcp's `execute`).
+    return Planned(t.cast(list[Operation], steps), before=before, after=after, warnings=warnings,
+                   values={"scope": scope, "reservations": reservations})
 
 
-def render_step(step: dict[str, t.Any]) -> str:
+def render_step(step: t.Mapping[str, t.Any]) -> str:
     from ansible_collections.hyperv.nested.plugins.plugin_utils._commands import literal
 
     cmdlet = {"scope": "Add-DhcpServerv4Scope", "options": "Set-DhcpServerv4OptionValue",

@@ -6,13 +6,16 @@ Pure functions over the probe's `vms`, `network` and `guests` sections (wire-pro
 A Windows guest with credentials is read from inside through PowerShell Direct (its adapter's
 address, gateway and DNS servers); any other guest (Linux, appliances, DHCP) is judged from the L1's
 view: the address the guest reports through KVP on its adapter, the switch the adapter is on, the
-NAT and its gateway. Each problem is a finding with a reason code and a fix.
+NAT and its gateway. Each problem is a finding with a reason code and a fix. The judgement is a
+`Planned` with nothing to do: its values are the module's `guests` and `ok`.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import typing as t
+
+from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import Planned
 
 FIXES = {
     "guest.vm_missing": "Create the guest (nested_provision) or correct nested_vm_name.",
@@ -119,3 +122,9 @@ def judge(guests: list[dict[str, t.Any]], probe: dict[str, t.Any], prefix_text: 
         row["ok"] = not findings
         results.append(row)
     return results
+
+
+def plan(guests: list[dict[str, t.Any]], probe: dict[str, t.Any], prefix_text: str, switch_name: str) -> Planned:
+    """Nothing to change: the judgement of every guest as the module's return values."""
+    results = judge(guests, probe, prefix_text, switch_name)
+    return Planned([], values={"guests": results, "ok": all(r["ok"] for r in results)})

@@ -4,7 +4,8 @@
 
 Pure functions over the provisioning script's `inspect` answer (docs/internals/provisioning.md);
 the action plugin sends the planned steps to the same script's `apply`. Nothing here talks to a
-host. Self-contained on purpose: its result type is `ProvisionPlan`, its steps are this script's.
+host. It returns a `Planned` (docs/internals/planner-contract.md) whose operations are this
+script's steps, not the executor's.
 
 Ownership: every VM this module creates carries MARK as the first line of its Notes, written
 right after New-VM in the same step (a failure there removes the new VM again). A VM without
@@ -18,6 +19,7 @@ import ntpath
 import typing as t
 from dataclasses import dataclass, field
 
+from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import Planned, PlanningError
 from ansible_collections.hyperv.nested.plugins.plugin_utils._provision_answers import nocloud_seed, unattend_xml
 from ansible_collections.hyperv.nested.plugins.plugin_utils._wire import Operation
 
@@ -26,10 +28,6 @@ DEFAULT_FOLDER = "C:\\Hyper-V\\hyperv.nested"
 # Characters Windows refuses in a file or folder name: the VM name becomes both.
 _PATH_UNSAFE = frozenset('<>:"/\\|?*')
 SECURE_BOOT_DEFAULTS = {"windows": "MicrosoftWindows", "linux": "MicrosoftUEFICertificateAuthority"}
-
-
-class ProvisionPlanError(ValueError):
-    """The request cannot be planned; the message says what to change."""
 
 
 @dataclass
@@ -44,22 +42,6 @@ class VMPlan:
     def report(self) -> dict[str, t.Any]:
         return {"name": self.name, "status": self.status, "differences": self.differences,
                 "disk_path": self.disk_path, "seed_path": self.seed_path}
-
-
-@dataclass
-class ProvisionPlan:
-    vms: list[VMPlan]
-    before: dict[str, t.Any]
-    after: dict[str, t.Any]
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def steps(self) -> list[dict[str, t.Any]]:
-        return [step for vm in self.vms for step in vm.steps]
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.steps)
 
 
 def path_problem(name: str) -> str | None:
@@ -146,13 +128,13 @@ def _differences(wanted: dict[str, t.Any], found: dict[str, t.Any]) -> list[str]
 def _answer_step(vm_args: dict[str, t.Any], disk: str, seed: str | None, admin_password: str | None) -> dict[str, t.Any]:
     if vm_args["os_family"] == "windows":
         if not admin_password:
-            raise ProvisionPlanError("Option 'admin_password' is required to create a Windows VM: it becomes the "
+            raise PlanningError("Option 'admin_password' is required to create a Windows VM: it becomes the "
                                      "Administrator password of the answer file.")
         content = unattend_xml(vm_args["computer_name"], admin_password, vm_args["time_zone"])
         return {"kind": "write_unattend", "vm": vm_args["name"], "disk_path": disk,
                 "file": "Windows\\Panther\\unattend.xml", "content": content}
     if seed is None:
-        raise ProvisionPlanError(f"VM {vm_args['name']!r}: a Linux VM needs its seed disk path.")
+        raise PlanningError(f"VM {vm_args['name']!r}: a Linux VM needs its seed disk path.")
     files = nocloud_seed(vm_args["name"], vm_args["computer_name"], vm_args["linux_user"], admin_password,
                          vm_args["ssh_authorized_keys"])
     return {"kind": "new_seed_disk", "vm": vm_args["name"], "path": seed, "label": "cidata", "files": files}
@@ -202,10 +184,10 @@ def _resume_steps(vm_args: dict[str, t.Any], found: dict[str, t.Any], inspected:
     disk_file = files.get(disk.casefold()) or {}
     reuse = bool(disk_file.get("exists"))
     if reuse and vm_args["disk_mode"] == "differencing" and not _same(disk_file.get("parent_path"), vm_args["image"]):
-        raise ProvisionPlanError(f"VM {vm_args['name']!r}: the file {disk!r} is not a differencing disk of "
+        raise PlanningError(f"VM {vm_args['name']!r}: the file {disk!r} is not a differencing disk of "
                                  f"{vm_args['image']!r}; remove it to let the creation finish.")
     if seed and (files.get(seed.casefold()) or {}).get("exists"):
-        raise ProvisionPlanError(f"VM {vm_args['name']!r}: the file {seed!r} exists from an interrupted run; remove it "
+        raise PlanningError(f"VM {vm_args['name']!r}: the file {seed!r} exists from an interrupted run; remove it "
                                  "to let the creation finish.")
     created = _create_steps(vm_args, args["path"], disk, seed, reuse, args.get("admin_password"), args["start_timeout"])
     present = len(found.get("adapters") or [])
@@ -243,17 +225,17 @@ def _plan_present(vm_args: dict[str, t.Any], found: dict[str, t.Any] | None, ins
     files = _files(inspected)
     image = files.get(str(vm_args["image"]).casefold()) or {}
     if not image.get("exists"):
-        raise ProvisionPlanError(f"VM {name!r}: the golden image {vm_args['image']!r} (option 'vms[].image') does not "
+        raise PlanningError(f"VM {name!r}: the golden image {vm_args['image']!r} (option 'vms[].image') does not "
                                  "exist on this host.")
     switches = [str(s) for s in inspected.get("switches") or []]
     for adapter in vm_args["adapters"]:
         if adapter["switch"] is not None and not any(_same(adapter["switch"], s) for s in switches):
-            raise ProvisionPlanError(f"VM {name!r}: no virtual switch named {adapter['switch']!r} (option "
+            raise PlanningError(f"VM {name!r}: no virtual switch named {adapter['switch']!r} (option "
                                      f"'vms[].adapters[].switch') on this host; it has: {', '.join(switches) or 'none'}.")
     version = vm_args.get("version")
     supported = [str(v) for v in inspected.get("supported_versions") or []]
     if version and supported and version not in supported:
-        raise ProvisionPlanError(f"VM {name!r}: configuration version {version!r} (option 'vms[].version') is not one "
+        raise PlanningError(f"VM {name!r}: configuration version {version!r} (option 'vms[].version') is not one "
                                  f"this host supports ({', '.join(supported)}).")
     reuse = False
     existing = files.get(disk.casefold()) or {}
@@ -261,10 +243,10 @@ def _plan_present(vm_args: dict[str, t.Any], found: dict[str, t.Any] | None, ins
         if vm_args["disk_mode"] == "differencing" and _same(existing.get("parent_path"), vm_args["image"]):
             reuse = True    # left by an earlier run that stopped before New-VM: a differencing disk of our image
         else:
-            raise ProvisionPlanError(f"VM {name!r}: the file {disk!r} exists and is not a differencing disk of "
+            raise PlanningError(f"VM {name!r}: the file {disk!r} exists and is not a differencing disk of "
                                      f"{vm_args['image']!r}; remove it or choose another 'path'.")
     if seed and (files.get(seed.casefold()) or {}).get("exists"):
-        raise ProvisionPlanError(f"VM {name!r}: the file {seed!r} exists; remove it or choose another 'path'.")
+        raise PlanningError(f"VM {name!r}: the file {seed!r} exists; remove it or choose another 'path'.")
     plan.status = "create"
     plan.steps = _create_steps(vm_args, folder, disk, seed, reuse, args.get("admin_password"), args["start_timeout"])
     return plan
@@ -278,7 +260,7 @@ def _plan_absent(vm_args: dict[str, t.Any], found: dict[str, t.Any] | None, args
     if found is None:
         return plan
     if not is_ours(found):
-        raise ProvisionPlanError(f"VM {found['name']!r} was not created by win_nested_vm_provision (its Notes do not "
+        raise PlanningError(f"VM {found['name']!r} was not created by win_nested_vm_provision (its Notes do not "
                                  "carry the mark): it is not removed. Remove it yourself if that is what you want.")
     ours = {disk.casefold()} | ({seed.casefold()} if seed else set())
     drives = [str(p) for p in found.get("hard_drives") or []]
@@ -305,13 +287,14 @@ def _summary(found: dict[str, t.Any] | None) -> dict[str, t.Any] | None:
     return summary
 
 
-def plan(args: dict[str, t.Any], inspected: dict[str, t.Any]) -> ProvisionPlan:
+def plan(args: dict[str, t.Any], inspected: dict[str, t.Any]) -> Planned:
+    """Every VM's steps, in order, as `operations`; `values['vms']` is each VM's report."""
     if inspected.get("hyperv_module") is False:
-        raise ProvisionPlanError("The Hyper-V PowerShell module is not available on this host: install the Hyper-V "
+        raise PlanningError("The Hyper-V PowerShell module is not available on this host: install the Hyper-V "
                                  "role (with its management tools) first.")
     duplicates = [str(n) for n in inspected.get("duplicates") or []]
     if duplicates:
-        raise ProvisionPlanError(f"More than one VM is named {', '.join(repr(n) for n in duplicates)} on this host; "
+        raise PlanningError(f"More than one VM is named {', '.join(repr(n) for n in duplicates)} on this host; "
                                  "rename them first.")
     by_name = {str(vm["name"]).casefold(): vm for vm in inspected.get("vms") or []}
     warnings: list[str] = []
@@ -333,10 +316,13 @@ def plan(args: dict[str, t.Any], inspected: dict[str, t.Any]) -> ProvisionPlan:
             after[vm_args["name"]] = None
         else:
             after[vm_args["name"]] = before[vm_args["name"]]
-    return ProvisionPlan(vms=plans, before=before, after=after, warnings=warnings)
+    # The provisioning script's steps travel where the executor's operations do (win_nested_vm_provision's `execute`).
+    steps = [step for vm_plan in plans for step in vm_plan.steps]
+    return Planned(t.cast(list[Operation], steps), before=before, after=after, warnings=warnings,
+                   values={"vms": [vm_plan.report() for vm_plan in plans]})
 
 
-def render_step(step: dict[str, t.Any]) -> str:
+def render_step(step: t.Mapping[str, t.Any]) -> str:
     """The PowerShell an operator would type for a step (never the answer file's content)."""
     from ansible_collections.hyperv.nested.plugins.plugin_utils._commands import literal, render, vm_reference
 

@@ -7,6 +7,7 @@ import typing as t
 import pytest
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils import _dhcp_planner as planner
+from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import PlanningError
 
 
 def args(**overrides: t.Any) -> dict[str, t.Any]:
@@ -32,11 +33,11 @@ RESERVED = {"scope_id": "192.168.100.0", "ip_address": "192.168.100.20", "client
 
 def test_a_new_scope_gets_options_and_the_guest_its_reservation_by_mac() -> None:
     plan = planner.plan(args(), inspected())
-    assert [s["kind"] for s in plan.steps] == ["scope", "options", "reservation"]
-    assert plan.steps[0]["parameters"] == {"Name": planner.SCOPE_NAME, "StartRange": "192.168.100.2",
+    assert [s["kind"] for s in plan.operations] == ["scope", "options", "reservation"]
+    assert plan.operations[0]["parameters"] == {"Name": planner.SCOPE_NAME, "StartRange": "192.168.100.2",
                                            "EndRange": "192.168.100.254", "SubnetMask": "255.255.255.0", "State": "Active"}
-    assert plan.steps[1]["parameters"]["Router"] == ["192.168.100.1"]
-    assert plan.steps[2]["parameters"] == {"ScopeId": "192.168.100.0", "IPAddress": "192.168.100.20",
+    assert plan.operations[1]["parameters"]["Router"] == ["192.168.100.1"]
+    assert plan.operations[2]["parameters"] == {"ScopeId": "192.168.100.0", "IPAddress": "192.168.100.20",
                                            "ClientId": "00-15-5D-80-00-01", "Name": "LAB-LNX1"}
 
 
@@ -48,28 +49,28 @@ def test_converged_plans_nothing() -> None:
 def test_other_options_are_set_again_but_a_different_scope_is_only_reported() -> None:
     plan = planner.plan(args(), inspected([{**SCOPE, "dns_server": ["8.8.8.8"], "end_range": "192.168.100.99"}],
                                           [RESERVED]))
-    assert [s["kind"] for s in plan.steps] == ["options"]
+    assert [s["kind"] for s in plan.operations] == ["options"]
     assert "left as it is" in plan.warnings[0]
 
 
 def test_an_address_reserved_for_another_client_is_refused_not_replaced() -> None:
-    with pytest.raises(planner.DhcpPlanError, match="reserved for client 00-15-5D-FF-FF-FF"):
+    with pytest.raises(PlanningError, match="reserved for client 00-15-5D-FF-FF-FF"):
         planner.plan(args(), inspected([SCOPE], [{**RESERVED, "client_id": "00-15-5D-FF-FF-FF", "name": "other"}]))
 
 
 def test_bad_addresses_name_their_option() -> None:
-    with pytest.raises(planner.DhcpPlanError, match="'prefix'"):
+    with pytest.raises(PlanningError, match="'prefix'"):
         planner.plan(args(prefix="192.168.100.1/24"), inspected())
-    with pytest.raises(planner.DhcpPlanError, match=r"'reservations\[0\]\.ip'"):
+    with pytest.raises(PlanningError, match=r"'reservations\[0\]\.ip'"):
         planner.plan(args(reservations=[{"vm": "LAB-LNX1", "ip": "10.0.0.5", "adapter": None}]), inspected())
-    with pytest.raises(planner.DhcpPlanError, match=r"'reservations\[0\]\.ip'.*gateway"):
+    with pytest.raises(PlanningError, match=r"'reservations\[0\]\.ip'.*gateway"):
         planner.plan(args(reservations=[{"vm": "LAB-LNX1", "ip": "192.168.100.1", "adapter": None}]), inspected())
-    with pytest.raises(planner.DhcpPlanError, match="'gateway'"):
+    with pytest.raises(PlanningError, match="'gateway'"):
         planner.plan(args(gateway="192.168.100.50", range_start="192.168.100.10"), inspected())
 
 
 def test_an_unknown_vm_lists_the_vms_there_and_no_dhcp_role_says_how_to_install_it() -> None:
-    with pytest.raises(planner.DhcpPlanError, match=r"'reservations\[0\]\.vm'.*LAB-LNX1"):
+    with pytest.raises(PlanningError, match=r"'reservations\[0\]\.vm'.*LAB-LNX1"):
         planner.plan(args(reservations=[{"vm": "NOPE", "ip": "192.168.100.20", "adapter": None}]), inspected())
-    with pytest.raises(planner.DhcpPlanError, match="win_feature name=DHCP"):
+    with pytest.raises(PlanningError, match="win_feature name=DHCP"):
         planner.plan(args(), inspected(module=False))

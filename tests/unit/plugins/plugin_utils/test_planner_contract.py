@@ -12,7 +12,10 @@ import pytest
 from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import Planned, PlanningError
 
 COLLECTIONS = Path(__file__).resolve().parents[4] / "build" / "collections"
-PURE = ["_planned", "_validation", "_addressing", "_sizes", "_nested_rules", "_nat_planner", "_switch_planner", "_vm_planner", "_vm_report"]
+PURE = [
+    "_planned", "_validation", "_addressing", "_sizes", "_nested_rules", "_nat_planner", "_switch_planner", "_vm_planner", "_vm_report",
+    "_provision_planner", "_provision_answers", "_dhcp_planner", "_guest_proof", "_commands",
+]
 
 
 @pytest.mark.parametrize("module", PURE)

@@ -47,4 +47,3 @@ class ActionModule(NestedActionBase):
         entry = result["steps"][int(outcome["failed_index"])]
         return ModuleFailure(f"{entry['command'].split(' ')[0]} failed: {entry['message']}",
                              **{**result, "changed": any(s["status"] == "ok" for s in result["steps"])})
-

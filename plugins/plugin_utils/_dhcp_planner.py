@@ -1,5 +1,7 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the hyperv.nested collection: not an API for other collections, roles or playbooks.
+# Anything here may change in any release, bug fixes included.
 """Plan win_nested_dhcp: a DHCP scope on an L1 host's NAT prefix, its router and DNS options, and a
 reservation per L2 guest from its inventory address and the MAC address Hyper-V gave its adapter.
 

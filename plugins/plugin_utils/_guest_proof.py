@@ -1,5 +1,7 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the hyperv.nested collection: not an API for other collections, roles or playbooks.
+# Anything here may change in any release, bug fixes included.
 """Judge win_nested_guest_check: does each L2 guest of a NAT-mode L1 host really have its network?
 
 Pure functions over the probe's `vms`, `network` and `guests` sections (wire-protocol.md section 2).

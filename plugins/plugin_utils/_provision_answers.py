@@ -1,5 +1,7 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the hyperv.nested collection: not an API for other collections, roles or playbooks.
+# Anything here may change in any release, bug fixes included.
 """First-boot answers for a new VM: Windows unattend.xml, cloud-init NoCloud seed files.
 
 Pure text rendering: every inventory value is escaped for the format it lands in (XML, YAML),

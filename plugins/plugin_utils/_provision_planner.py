@@ -1,5 +1,7 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the hyperv.nested collection: not an API for other collections, roles or playbooks.
+# Anything here may change in any release, bug fixes included.
 """Plan win_nested_vm_provision: which VMs to create on this Hyper-V host, and which to remove.
 
 Pure functions over the provisioning script's `inspect` answer (docs/internals/provisioning.md);
@@ -129,7 +131,7 @@ def _answer_step(vm_args: dict[str, t.Any], disk: str, seed: str | None, admin_p
     if vm_args["os_family"] == "windows":
         if not admin_password:
             raise PlanningError("Option 'admin_password' is required to create a Windows VM: it becomes the "
-                                     "Administrator password of the answer file.")
+                                "Administrator password of the answer file.")
         content = unattend_xml(vm_args["computer_name"], admin_password, vm_args["time_zone"])
         return {"kind": "write_unattend", "vm": vm_args["name"], "disk_path": disk,
                 "file": "Windows\\Panther\\unattend.xml", "content": content}
@@ -185,10 +187,10 @@ def _resume_steps(vm_args: dict[str, t.Any], found: dict[str, t.Any], inspected:
     reuse = bool(disk_file.get("exists"))
     if reuse and vm_args["disk_mode"] == "differencing" and not _same(disk_file.get("parent_path"), vm_args["image"]):
         raise PlanningError(f"VM {vm_args['name']!r}: the file {disk!r} is not a differencing disk of "
-                                 f"{vm_args['image']!r}; remove it to let the creation finish.")
+                            f"{vm_args['image']!r}; remove it to let the creation finish.")
     if seed and (files.get(seed.casefold()) or {}).get("exists"):
         raise PlanningError(f"VM {vm_args['name']!r}: the file {seed!r} exists from an interrupted run; remove it "
-                                 "to let the creation finish.")
+                            "to let the creation finish.")
     created = _create_steps(vm_args, args["path"], disk, seed, reuse, args.get("admin_password"), args["start_timeout"])
     present = len(found.get("adapters") or [])
     # New-VM already ran (and its Notes carry the mark): everything after it, minus adapters it has.
@@ -226,17 +228,17 @@ def _plan_present(vm_args: dict[str, t.Any], found: dict[str, t.Any] | None, ins
     image = files.get(str(vm_args["image"]).casefold()) or {}
     if not image.get("exists"):
         raise PlanningError(f"VM {name!r}: the golden image {vm_args['image']!r} (option 'vms[].image') does not "
-                                 "exist on this host.")
+                            "exist on this host.")
     switches = [str(s) for s in inspected.get("switches") or []]
     for adapter in vm_args["adapters"]:
         if adapter["switch"] is not None and not any(_same(adapter["switch"], s) for s in switches):
             raise PlanningError(f"VM {name!r}: no virtual switch named {adapter['switch']!r} (option "
-                                     f"'vms[].adapters[].switch') on this host; it has: {', '.join(switches) or 'none'}.")
+                                f"'vms[].adapters[].switch') on this host; it has: {', '.join(switches) or 'none'}.")
     version = vm_args.get("version")
     supported = [str(v) for v in inspected.get("supported_versions") or []]
     if version and supported and version not in supported:
         raise PlanningError(f"VM {name!r}: configuration version {version!r} (option 'vms[].version') is not one "
-                                 f"this host supports ({', '.join(supported)}).")
+                            f"this host supports ({', '.join(supported)}).")
     reuse = False
     existing = files.get(disk.casefold()) or {}
     if existing.get("exists"):
@@ -244,7 +246,7 @@ def _plan_present(vm_args: dict[str, t.Any], found: dict[str, t.Any] | None, ins
             reuse = True    # left by an earlier run that stopped before New-VM: a differencing disk of our image
         else:
             raise PlanningError(f"VM {name!r}: the file {disk!r} exists and is not a differencing disk of "
-                                     f"{vm_args['image']!r}; remove it or choose another 'path'.")
+                                f"{vm_args['image']!r}; remove it or choose another 'path'.")
     if seed and (files.get(seed.casefold()) or {}).get("exists"):
         raise PlanningError(f"VM {name!r}: the file {seed!r} exists; remove it or choose another 'path'.")
     plan.status = "create"
@@ -261,7 +263,7 @@ def _plan_absent(vm_args: dict[str, t.Any], found: dict[str, t.Any] | None, args
         return plan
     if not is_ours(found):
         raise PlanningError(f"VM {found['name']!r} was not created by win_nested_vm_provision (its Notes do not "
-                                 "carry the mark): it is not removed. Remove it yourself if that is what you want.")
+                            "carry the mark): it is not removed. Remove it yourself if that is what you want.")
     ours = {disk.casefold()} | ({seed.casefold()} if seed else set())
     drives = [str(p) for p in found.get("hard_drives") or []]
     removable = [p for p in drives if p.casefold() in ours]
@@ -291,11 +293,11 @@ def plan(args: dict[str, t.Any], inspected: dict[str, t.Any]) -> Planned:
     """Every VM's steps, in order, as `operations`; `values['vms']` is each VM's report."""
     if inspected.get("hyperv_module") is False:
         raise PlanningError("The Hyper-V PowerShell module is not available on this host: install the Hyper-V "
-                                 "role (with its management tools) first.")
+                            "role (with its management tools) first.")
     duplicates = [str(n) for n in inspected.get("duplicates") or []]
     if duplicates:
         raise PlanningError(f"More than one VM is named {', '.join(repr(n) for n in duplicates)} on this host; "
-                                 "rename them first.")
+                            "rename them first.")
     by_name = {str(vm["name"]).casefold(): vm for vm in inspected.get("vms") or []}
     warnings: list[str] = []
     plans: list[VMPlan] = []

@@ -1,5 +1,7 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the hyperv.nested collection: not an API for other collections, roles or playbooks.
+# Anything here may change in any release, bug fixes included.
 """The fixed PowerShell scripts sent to the target (Windows PowerShell 5.1), read from the
 collection's own `.ps1` files (plugins/plugin_utils/powershell/) as ansible-core reads collection
 PowerShell: with pkgutil.get_data.

@@ -1,5 +1,7 @@
 # Copyright (c) hyperv.nested contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to the hyperv.nested collection: not an API for other collections, roles or playbooks.
+# Anything here may change in any release, bug fixes included.
 """The nested virtualization report as one self-contained HTML page (L0 -> L1 -> L2 boxes).
 
 Rendered from the report's JSON only (docs/report.md): the same document the console table and

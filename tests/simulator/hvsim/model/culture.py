@@ -22,11 +22,11 @@ INTEGRATION_SERVICE_NAMES: dict[str, dict[str, str]] = {
     },
     "fr-FR": {
         "Heartbeat": "Pulsation",
-        "Shutdown": "Arrêt du système d’exploitation",
+        "Shutdown": "Arrêt du système d\u2019exploitation",
         "Time Synchronization": "Synchronisation date/heure",
         "Key-Value Pair Exchange": "Échange de paires clé-valeur",
         "VSS": "Demandeur VSS",
-        "Guest Service Interface": "Interface de services d’invité",
+        "Guest Service Interface": "Interface de services d\u2019invité",
     },
 }
 
@@ -53,13 +53,13 @@ ERROR_TEXTS: dict[str, dict[str, str]] = {
     },
     "fr-FR": {
         "You do not have the required permission to complete this task.":
-            "Vous ne disposez pas de l’autorisation requise pour effectuer cette tâche.",
+            "Vous ne disposez pas de l\u2019autorisation requise pour effectuer cette tâche.",
         "Contact the administrator of the authorization policy for the computer":
-            "Contactez l’administrateur de la stratégie d’autorisation de l’ordinateur",
+            "Contactez l\u2019administrateur de la stratégie d\u2019autorisation de l\u2019ordinateur",
         "Access is denied.": "Accès refusé.",
         "The operation cannot be performed while the object is in its current state.":
-            "Impossible d’effectuer l’opération lorsque l’objet est dans son état actuel.",
-        "failed to change state.": "n’a pas pu changer d’état.",
+            "Impossible d\u2019effectuer l\u2019opération lorsque l\u2019objet est dans son état actuel.",
+        "failed to change state.": "n\u2019a pas pu changer d\u2019état.",
         "The parameter is incorrect.": "Paramètre incorrect.",
     },
 }

@@ -74,10 +74,10 @@ _REDIRECTION = re.compile(r"^(?P<stream>[1-6*]?)>(?P<append>>?)(?P<target>.*)$")
 _STOP_WAIT_SHUTDOWNS = 20     # Stop-VM waits up to this many shutdown_seconds (as the executor does)
 
 
-
 def _implemented(cmdlet: str) -> bool:
     """The interpreter runs this cmdlet (a query, a special form or a model change)."""
     return cmdlet in QUERIES or cmdlet in _SPECIAL or cmdlet in HOST_HANDLERS or cmdlet in OS_HANDLERS
+
 
 class ScriptTerminated(Exception):
     """A script-terminating error: -ErrorAction Stop, $ErrorActionPreference Stop, or throw."""

@@ -35,10 +35,10 @@ def test_a_new_scope_gets_options_and_the_guest_its_reservation_by_mac() -> None
     plan = planner.plan(args(), inspected())
     assert [s["kind"] for s in plan.operations] == ["scope", "options", "reservation"]
     assert plan.operations[0]["parameters"] == {"Name": planner.SCOPE_NAME, "StartRange": "192.168.100.2",
-                                           "EndRange": "192.168.100.254", "SubnetMask": "255.255.255.0", "State": "Active"}
+                                                "EndRange": "192.168.100.254", "SubnetMask": "255.255.255.0", "State": "Active"}
     assert plan.operations[1]["parameters"]["Router"] == ["192.168.100.1"]
     assert plan.operations[2]["parameters"] == {"ScopeId": "192.168.100.0", "IPAddress": "192.168.100.20",
-                                           "ClientId": "00-15-5D-80-00-01", "Name": "LAB-LNX1"}
+                                                "ClientId": "00-15-5D-80-00-01", "Name": "LAB-LNX1"}
 
 
 def test_converged_plans_nothing() -> None:

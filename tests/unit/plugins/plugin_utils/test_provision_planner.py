@@ -66,7 +66,7 @@ def test_a_missing_vm_is_created_with_nested_settings_before_its_first_start() -
     new_vm = next(s for s in plan.operations if s["kind"] == "new_vm")
     assert new_vm["notes"] == planner.MARK and new_vm["generation"] == 2 and new_vm["switch_name"] == "External"
     assert plan.operations[0] == {"kind": "new_disk", "vm": "LAB-HV1", "path": DISK, "parent_path": IMAGE,
-                             "mode": "differencing"}
+                                  "mode": "differencing"}
 
 
 def test_the_answer_file_carries_the_password_encoded_and_no_command_shows_it() -> None:

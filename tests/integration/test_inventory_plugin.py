@@ -328,7 +328,9 @@ def test_site_converges_the_l1_hosts_chosen_by_notes_from_the_dynamic_inventory(
     extra = ("-i", str(credentials), "-e", f"nested_report_dir={tmp_path / 'reports'}")
     first = from_dynamic.playbook(REPO / "playbooks" / "site.yml", *extra)
     first.assert_ok()
-    assert set(first.recap) == {"lab-hv1", "lab-hv2"}
+    # The L0 hosts appear only through site.yml's provisioning play, which creates nothing for existing VMs.
+    assert {host for host in first.recap if host.startswith("lab-")} == {"lab-hv1", "lab-hv2"}
+    assert all(stats["changed"] == 0 for host, stats in first.recap.items() if not host.startswith("lab-")), first.recap
     assert first.total("changed") > 0
     second = from_dynamic.playbook(REPO / "playbooks" / "site.yml", *extra)
     second.assert_ok()

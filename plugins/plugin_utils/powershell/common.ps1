@@ -47,6 +47,21 @@ function Get-ExactVM([string]$Name) {
     @(Hyper-V\Get-VM | Where-Object { $_.Name -eq $Name })
 }
 
+function ConvertTo-Splat($Object) {
+    $table = @{}
+    if ($null -ne $Object) {
+        foreach ($property in $Object.PSObject.Properties) { $table[$property.Name] = $property.Value }
+    }
+    $table
+}
+
+function Resolve-ExactVM([string]$Name) {
+    $found = @(Get-ExactVM $Name)
+    if ($found.Count -eq 0) { throw "No virtual machine named '$Name' exists on this host." }
+    if ($found.Count -gt 1) { throw "More than one virtual machine is named '$Name' on this host." }
+    $found[0]
+}
+
 function Get-RestartMarkFolder {
     Join-Path $env:ProgramData 'hyperv.nested\restart-marks'
 }

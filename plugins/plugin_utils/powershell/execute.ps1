@@ -37,21 +37,6 @@ $confirmingCmdlets = @(
 # while a stop in it has not been seen to end.
 $script:stops = @{}
 
-function ConvertTo-Splat($Object) {
-    $table = @{}
-    if ($null -ne $Object) {
-        foreach ($property in $Object.PSObject.Properties) { $table[$property.Name] = $property.Value }
-    }
-    $table
-}
-
-function Resolve-ExactVM([string]$Name) {
-    $found = @(Get-ExactVM $Name)
-    if ($found.Count -eq 0) { throw "No virtual machine named '$Name' exists on this host." }
-    if ($found.Count -gt 1) { throw "More than one virtual machine is named '$Name' on this host." }
-    $found[0]
-}
-
 function Write-RestartMark($VM) {
     # Any failure throws: the caller then fails the operation before it stops the VM.
     $path = Get-RestartMarkPath $VM

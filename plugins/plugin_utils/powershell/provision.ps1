@@ -12,21 +12,6 @@ $ProgressPreference = 'SilentlyContinue'
 $mark = 'hyperv.nested: created by win_nested_vm_provision'
 $allowedCmdlets = @('Set-VMMemory', 'Set-VMProcessor', 'Set-VMFirmware')
 
-function ConvertTo-Splat($Object) {
-    $table = @{}
-    if ($null -ne $Object) {
-        foreach ($property in $Object.PSObject.Properties) { $table[$property.Name] = $property.Value }
-    }
-    $table
-}
-
-function Resolve-ExactVM([string]$Name) {
-    $found = @(Get-ExactVM $Name)
-    if ($found.Count -eq 0) { throw "No virtual machine named '$Name' exists on this host." }
-    if ($found.Count -gt 1) { throw "More than one virtual machine is named '$Name' on this host." }
-    $found[0]
-}
-
 function Test-OurVM($VM) {
     $first = ([string]$VM.Notes -split "`r?`n")[0]
     $first.Trim() -eq $mark

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ansible.errors import AnsibleError, AnsibleFilterError
 
-from ansible_collections.hyperv.nested.plugins.filter.nested_findings import nested_l1_findings
+from ansible_collections.hyperv.nested.plugins.filter.nested_findings import FIXED_BY, nested_l1_findings
 from ansible_collections.hyperv.nested.plugins.plugin_utils.nested_report_html import DEFAULT_COLLAPSE_ABOVE, DEFAULT_DOCS_URL, render_html
 
 SCHEMA_VERSION = 1
@@ -183,7 +183,8 @@ def nested_report_row(facts: Mapping[str, t.Any]) -> dict[str, t.Any]:
     mode = facts.get("network_mode") if facts.get("network_mode") in ("nat", "mac_spoofing") else None
     parent_answer = _answer(facts.get("parent_result"))
     l1_answer = _answer(facts.get("l1_result"))
-    findings = nested_l1_findings(parent_answer, host, parent, vm_name, l1_answer, network_mode=mode)
+    # A step a role of site.yml takes is marked with that role (check.yml lists it as pending, not as a blocker).
+    findings = nested_l1_findings(parent_answer, host, parent, vm_name, l1_answer, network_mode=mode, deferred_codes=FIXED_BY)
     vm = _mapping(findings["vm"])
     networking = _mapping(facts.get("networking"))
     guests = _guest_rows([g for g in facts.get("guests") or [] if isinstance(g, Mapping)], mode, l1_answer, host, vm, networking)

@@ -26,13 +26,14 @@ DEFAULT_COLLAPSE_ABOVE = 25
 VERDICTS: dict[str, tuple[str, str]] = {
     "ready": ("Ready", "\u2713"),
     "warnings": ("Warnings", "\u26a0"),
+    "pending": ("Pending (site.yml fixes it)", "\u25d4"),
     "blocked": ("Blocked", "\u2298"),
     "failed": ("Failed", "\u2717"),
     "unreachable": ("Unreachable", "\u21af"),
     "stale": ("Not checked in this run", "\u25f7"),
     "unknown": ("Not read", "?"),
 }
-L1_VERDICTS = ("ready", "warnings", "blocked", "failed", "unreachable", "stale")
+L1_VERDICTS = ("ready", "warnings", "pending", "blocked", "failed", "unreachable", "stale")
 # A finding's code -> the documentation page that explains it (host.* and vm.* are win_nested_info's).
 ROLE_CODES_SECTION = "troubleshooting.md#findings-of-the-roles-themselves"
 PARTS = (("parent_host", "L0 host"), ("vm", "L1 VM"), ("l1", "L1 host"))
@@ -78,7 +79,7 @@ def this_run_hosts(report: Mapping[str, t.Any]) -> set[str]:
 
 
 def l1_verdict(row: Mapping[str, t.Any], current: set[str]) -> str:
-    """ready, warnings, blocked, failed, unreachable, or stale (a row an earlier run made)."""
+    """ready, warnings, pending, blocked, failed, unreachable, or stale (a row an earlier run made)."""
     if row.get("host") not in current:
         return "stale"
     status = row.get("status")
@@ -89,7 +90,8 @@ def l1_verdict(row: Mapping[str, t.Any], current: set[str]) -> str:
         # site.yml stops an L1 host for its blockers: blocked, with the error that says so.
         return "blocked" if blockers else "failed"
     if status != "ready":
-        return "blocked"
+        # Only steps a role of site.yml takes (what check.yml finds on a VM not set up yet): pending.
+        return "pending" if blockers and all(f.get("deferred") for f in blockers) else "blocked"
     return "warnings" if findings(row, "warnings") else "ready"
 
 
@@ -130,7 +132,8 @@ def _finding_items(items: list[Mapping[str, t.Any]], kind: str, docs_url: str) -
     for finding in items:
         code = str(finding.get("code") or "")
         where = f' <span class="where">({_e(finding.get("where"))})</span>' if finding.get("where") else ""
-        later = " <em>(site.yml fixes it)</em>" if finding.get("deferred") else ""
+        fixed_by = f"{finding.get('fixed_by')} fixes it in site.yml" if finding.get("fixed_by") else "site.yml fixes it"
+        later = f" <em>({_e(fixed_by)})</em>" if finding.get("deferred") else ""
         fix = f'<br><span class="fix"><strong>Fix:</strong> {_e(finding.get("fix"))}</span>' if finding.get("fix") else ""
         lines.append(
             f'<li><a class="code" href="{_e(reason_code_link(code, docs_url))}"><code>{_e(code)}</code></a>{where}{later}: '
@@ -279,7 +282,7 @@ def _l0(parent: str, rows: list[Placed], current: set[str], docs_url: str, colla
 
 
 STYLE = """
-:root{--ready:#1a7f37;--warnings:#9a6700;--blocked:#cf222e;--failed:#a40e26;--unreachable:#8250df;--stale:#6e7781;--unknown:#57606a}
+:root{--ready:#1a7f37;--warnings:#9a6700;--pending:#0969da;--blocked:#cf222e;--failed:#a40e26;--unreachable:#8250df;--stale:#6e7781;--unknown:#57606a}
 body{font-family:"DejaVu Sans",system-ui,sans-serif;margin:1.5rem;color:#1f2328;background:#fff;line-height:1.4}
 h1{font-size:1.5rem;margin:0 0 .5rem}h2{font-size:1.15rem;margin:1.2rem 0 .4rem}h4{margin:.5rem 0 .2rem;font-size:.95rem}
 .meta{display:grid;grid-template-columns:max-content 1fr;gap:.1rem 1rem;margin:0 0 1rem}.meta dt{font-weight:bold}.meta dd{margin:0}
@@ -287,7 +290,7 @@ h1{font-size:1.5rem;margin:0 0 .5rem}h2{font-size:1.15rem;margin:1.2rem 0 .4rem}
 .counts li{border:2px solid var(--c);border-radius:.4rem;padding:.3rem .7rem;background:#f6f8fa}.counts li[role=button]{cursor:pointer}
 .counts .n{font-size:1.3rem;font-weight:bold;margin-right:.3rem}
 .badge{display:inline-block;border-radius:.3rem;padding:0 .4rem;color:#fff;background:var(--c);font-size:.85rem;font-weight:bold;white-space:nowrap}
-.v-ready{--c:var(--ready)}.v-warnings{--c:var(--warnings)}.v-blocked{--c:var(--blocked)}.v-failed{--c:var(--failed)}
+.v-ready{--c:var(--ready)}.v-warnings{--c:var(--warnings)}.v-pending{--c:var(--pending)}.v-blocked{--c:var(--blocked)}.v-failed{--c:var(--failed)}
 .v-unreachable{--c:var(--unreachable)}.v-stale{--c:var(--stale)}.v-unknown{--c:var(--unknown)}
 section.l0{border:2px solid var(--c);border-left-width:.6rem;border-radius:.4rem;margin:.6rem 0;padding:.3rem .6rem;background:#fafbfc}
 ul.l1s,ul.l2s{list-style:none;padding-left:1rem;margin:.3rem 0}

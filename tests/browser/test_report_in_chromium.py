@@ -118,7 +118,7 @@ def test_the_rendered_page_counts_the_fleet_and_shows_the_blocker_and_the_unreac
 
     dom = Dom(dump_dom(chromium, (fleet_run / "nested-report.html").as_uri()))
     tally = {attrs["data-count-of"]: int(text.split()[0]) for attrs, text in dom.find("li") if attrs.get("data-count-of")}
-    assert tally == {"ready": 1, "warnings": 0, "blocked": 1, "failed": 0, "unreachable": 1, "stale": 0}, tally
+    assert tally == {"ready": 1, "warnings": 0, "pending": 0, "blocked": 1, "failed": 0, "unreachable": 1, "stale": 0}, tally
     # The script ran: it showed the filter box and counted the boxes.
     form = dom.find("form", id="filter-form")[0][0]
     assert "hidden" not in form and dom.find("output", id="filter-shown")[0][1] == "3 L1 hosts"

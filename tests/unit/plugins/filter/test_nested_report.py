@@ -156,3 +156,9 @@ def test_an_l1_host_that_never_answered_is_unreachable_not_failed() -> None:
     later = nested_report_failure({"nested_hyperv_connection": timed_out, "nested_hyperv_after": {"failed": True, "msg": "no hypervisor"}},
                                   ["nested_hyperv_connection", "nested_hyperv_after"])
     assert later["unreachable"] is False
+
+
+def test_a_step_a_role_of_site_takes_is_marked_with_that_role_in_the_report() -> None:
+    fresh = nested_report_row(facts(parent_result=parent_answer(extensions=False)))
+    assert fresh["status"] == "not_ready"
+    assert [(f["code"], f["deferred"], f["fixed_by"]) for f in fresh["vm"]["blockers"]] == [("vm.extensions_not_exposed", True, "nested_vm_settings")]

@@ -31,6 +31,8 @@ SAVED = {"code": "vm.saved_state", "msg": "The VM is in a saved state.", "fix": 
          "level": "L1 VM", "deferred": False, "fixed_by": None}
 DYNMEM = {"code": "vm.dynamic_memory_enabled", "msg": "Dynamic memory is on.", "fix": "Turn it off.", "where": "hv01/LAB-HV3",
           "level": "L1 VM", "deferred": False, "fixed_by": None}
+EXTENSIONS_LATER = {"code": "vm.extensions_not_exposed", "msg": "Virtualization extensions are not exposed.", "fix": "Expose them.",
+                    "where": "hv01/LAB-HV8", "level": "L1 VM", "deferred": True, "fixed_by": "nested_vm_settings"}
 BCD = {"code": "host.bcd_unreadable", "msg": "The boot configuration could not be read.", "fix": "Connect as an administrator.",
        "where": "hv02", "level": "L0 host", "deferred": False, "fixed_by": None}
 
@@ -77,8 +79,9 @@ def every_verdict() -> dict[str, t.Any]:
         row("lab-hv4", parent="hv02", status="failed", error="the VM settings task on its parent hv02 failed: access denied", parent_warnings=[BCD]),
         row("lab-hv5", parent="hv02", status="unreachable", error="ntlm: the specified credentials were rejected by the server"),
         row("lab-hv6", parent="hv02", at="2026-04-01T09:00:00Z"),
+        row("lab-hv8", status="not_ready", blockers=[EXTENSIONS_LATER]),
     ]
-    return report(rows, this_run=["lab-hv1", "lab-hv2", "lab-hv3", "lab-hv4", "lab-hv5"], limit="hv01:hv02")
+    return report(rows, this_run=["lab-hv1", "lab-hv2", "lab-hv3", "lab-hv4", "lab-hv5", "lab-hv8"], limit="hv01:hv02")
 
 
 class Page(HTMLParser):
@@ -118,11 +121,11 @@ def html(rep: dict[str, t.Any], **options: t.Any) -> str:
 
 def test_every_verdict_has_its_colour_class_its_words_and_its_count() -> None:
     rep = every_verdict()
-    assert counts(rep) == {"ready": 1, "warnings": 1, "blocked": 1, "failed": 1, "unreachable": 1, "stale": 1}
+    assert counts(rep) == {"ready": 1, "warnings": 1, "pending": 1, "blocked": 1, "failed": 1, "unreachable": 1, "stale": 1}
     current = set(rep["last_run"]["hosts"])
     verdicts = {r["host"]: l1_verdict(r, current) for r in rep["hosts"]}
     assert verdicts == {"lab-hv1": "ready", "lab-hv2": "blocked", "lab-hv3": "warnings", "lab-hv4": "failed", "lab-hv5": "unreachable",
-                        "lab-hv6": "stale"}
+                        "lab-hv6": "stale", "lab-hv8": "pending"}
     page = Page(html(rep))
     for verdict in L1_VERDICTS:
         boxes = page.all("li", **{"data-verdict": verdict})
@@ -130,10 +133,20 @@ def test_every_verdict_has_its_colour_class_its_words_and_its_count() -> None:
         tallies = [a for a in page.all("li") if a.get("class") == f"v-{verdict}"]
         assert len(tallies) == 1, verdict
     # Colour is never the only signal: each verdict's words are on the page.
-    for words in ("Ready", "Warnings", "Blocked", "Failed", "Unreachable", "Not checked in this run"):
+    for words in ("Ready", "Warnings", "Pending (site.yml fixes it)", "Blocked", "Failed", "Unreachable", "Not checked in this run"):
         assert words in page.text
     # The counts at the top say 1 for each verdict.
-    assert re.search(r"L1 hosts by state 1 \S Ready 1 \S Warnings 1 \S Blocked 1 \S Failed 1 \S Unreachable 1 \S Not checked in this run", page.text), page.text
+    assert re.search(r"L1 hosts by state 1 \S Ready 1 \S Warnings 1 \S Pending \(site.yml fixes it\) 1 \S Blocked 1 \S Failed 1 \S Unreachable 1 \S Not checked in this run", page.text), page.text
+
+
+def test_a_host_whose_only_blockers_site_fixes_is_pending_and_one_with_another_blocker_is_blocked() -> None:
+    later = row("lab-hv8", status="not_ready", blockers=[EXTENSIONS_LATER])
+    both = row("lab-hv9", status="not_ready", blockers=[EXTENSIONS_LATER, SAVED])
+    stopped = row("lab-hv10", status="failed", blockers=[EXTENSIONS_LATER], error="the VM settings task on its parent hv01 failed")
+    rep = report([later, both, stopped])
+    assert {r["host"]: l1_verdict(r, {"lab-hv8", "lab-hv9", "lab-hv10"}) for r in rep["hosts"]} == {
+        "lab-hv8": "pending", "lab-hv9": "blocked", "lab-hv10": "blocked"}
+    assert "nested_vm_settings fixes it in site.yml" in Page(html(rep)).text
 
 
 def test_a_host_that_site_stopped_for_its_blockers_is_blocked_and_one_that_failed_otherwise_is_failed() -> None:
@@ -153,8 +166,8 @@ def test_the_header_says_when_how_and_by_which_version_and_lists_failed_and_unre
     text = Page(html(rep)).text
     assert "Generated 2026-05-01T10:00:07Z Playbook site Limit hv01:hv02 Check mode no" in text
     assert f"Collection hyperv.nested {collection_version()}" in text
-    assert "This run 5 L1 host(s); 1 more kept from earlier runs" in text
-    assert "Fleet 2 L0 host(s), 6 L1 host(s), 2 L2 guest(s): 1 connected, 0 not connected, 1 unknown" in text
+    assert "This run 6 L1 host(s); 1 more kept from earlier runs" in text
+    assert "Fleet 2 L0 host(s), 7 L1 host(s), 2 L2 guest(s): 1 connected, 0 not connected, 1 unknown" in text
     section = text.split("Failed or unreachable in this run", 1)[1].split("Topology", 1)[0]
     assert "Failed lab-hv4 : the VM settings task on its parent hv02 failed: access denied" in section
     assert "Unreachable lab-hv5 : ntlm: the specified credentials were rejected by the server" in section
@@ -174,7 +187,7 @@ def test_topology_nests_guests_under_their_l1_and_l1s_under_their_l0() -> None:
     assert "Hyper-V running · network nat, up · 1/2 guests connected" in text
     # The L0 box carries its own finding once, and the tally of its L1 hosts.
     assert text.count("host.bcd_unreadable") == 1
-    assert "Ready hv01 L0 build 20348, GenuineIntel · 3 L1 host(s): 1 ready, 1 warnings, 1 blocked" in text
+    assert "Ready hv01 L0 build 20348, GenuineIntel · 4 L1 host(s): 1 ready, 1 warnings, 1 pending (site.yml fixes it), 1 blocked" in text
     assert "Warnings hv02 L0 build 20348, GenuineIntel · 3 L1 host(s): 1 failed, 1 unreachable, 1 not checked in this run" in text
 
 
@@ -182,7 +195,7 @@ def test_each_blocker_and_warning_has_code_sentence_fix_and_a_link_to_its_sectio
     page = Page(html(every_verdict()))
     links = {a["href"] for a in page.all("a", **{"class": "code"})}
     assert links == {DOCS + "reason-codes.md#vmsaved_state", DOCS + "reason-codes.md#vmdynamic_memory_enabled",
-                     DOCS + "reason-codes.md#hostbcd_unreadable"}
+                     DOCS + "reason-codes.md#hostbcd_unreadable", DOCS + "reason-codes.md#vmextensions_not_exposed"}
     assert "vm.saved_state (hv01/LAB-HV2) : The VM is in a saved state. Fix: Start it and shut it down." in page.text
     assert reason_code_link("l1.mac_spoofing_left_on", "https://x/docs") == "https://x/docs/troubleshooting.md#findings-of-the-roles-themselves"
 

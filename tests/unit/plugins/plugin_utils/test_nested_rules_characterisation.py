@@ -50,7 +50,10 @@ WIN10 = {"os": {"caption": "Microsoft Windows 10 Pro", "product_type": "client",
 NO_HV = {"hypervisor_present": False}
 L1 = {"is_virtual_machine": True}
 VMWARE = {"platform": {"manufacturer": "VMware, Inc.", "model": "VMware7,1"}}
-AZURE = {"is_virtual_machine": True, "platform": {"manufacturer": "Microsoft Corporation", "model": "Virtual Machine", "smbios_asset_tag": rules.AZURE_ASSET_TAG}}
+AZURE = {
+    "is_virtual_machine": True,
+    "platform": {"manufacturer": "Microsoft Corporation", "model": "Virtual Machine", "smbios_asset_tag": rules.AZURE_ASSET_TAG},
+}
 SERVICES_NO_CONTACT = [{"name": "Shutdown", "enabled": True, "primary_status": "OK"}, {"name": "Heartbeat", "enabled": True, "primary_status": "No Contact"}]
 SPOOF_OFF = [{"name": "Network Adapter", "switch_name": "External", "mac_address_spoofing": "Off"}, {"name": "Loose", "switch_name": None}]
 
@@ -82,10 +85,18 @@ SCENARIOS: dict[str, tuple[dict[str, t.Any], dict[str, t.Any], dict[str, t.Any]]
     "intel-no-vtx-azure": ({**NO_HV, **AZURE, "processor": {"vm_monitor_mode_extensions": False}}, {}, {}),
     "intel-no-vtx-vmware": ({**NO_HV, **VMWARE, "processor": {"vm_monitor_mode_extensions": False}}, {}, {}),
     "firmware-off": ({**NO_HV, "processor": {"virtualization_firmware_enabled": False}}, {"state": "Saved"}, {}),
-    "amd-firmware-off-no-rvi": (merge(AMD, {**NO_HV, "processor": {"virtualization_firmware_enabled": False, "second_level_address_translation": False}}), {}, {}),
+    "amd-firmware-off-no-rvi": (
+        merge(AMD, {**NO_HV, "processor": {"virtualization_firmware_enabled": False, "second_level_address_translation": False}}),
+        {},
+        {},
+    ),
     "no-ept": ({**NO_HV, "processor": {"second_level_address_translation": False}}, {}, {}),
     "no-ept-on-a-vm": ({**NO_HV, **L1, "processor": {"second_level_address_translation": False}}, {}, {}),
-    "flags-hidden": ({"processor": {"virtualization_firmware_enabled": False, "vm_monitor_mode_extensions": False, "second_level_address_translation": False}}, {}, {}),
+    "flags-hidden": (
+        {"processor": {"virtualization_firmware_enabled": False, "vm_monitor_mode_extensions": False, "second_level_address_translation": False}},
+        {},
+        {},
+    ),
     "bcd-disabled": ({"bcd_offer_nested_virt_disabled": True}, {"state": "Saved"}, {}),
     "bcd-unreadable": ({"bcd_offer_nested_virt_disabled": None}, {}, {}),
     "hyperv-l1": (L1, {}, {}),
@@ -93,13 +104,27 @@ SCENARIOS: dict[str, tuple[dict[str, t.Any], dict[str, t.Any], dict[str, t.Any]]
     "vmware": (VMWARE, {}, {}),
     "kvm-model-only": ({"platform": {"manufacturer": "", "model": "KVM"}}, {}, {}),
     "multiple-nats": (
-        {"nats": [{"name": "A", "internal_ip_interface_address_prefix": "10.0.0.0/24"}, {"name": "B", "internal_ip_interface_address_prefix": "10.0.1.0/24"}, "junk"]},
+        {
+            "nats": [
+                {"name": "A", "internal_ip_interface_address_prefix": "10.0.0.0/24"},
+                {"name": "B", "internal_ip_interface_address_prefix": "10.0.1.0/24"},
+                "junk",
+            ]
+        },
         {},
         {},
     ),
     "everything-wrong-on-the-host": (
-        {"is_hyperv_administrator": False, "hyperv_feature": "Disabled", **NO_HV, "os": {"build": 9600}, "bcd_offer_nested_virt_disabled": True, **VMWARE,
-         "nats": [{"name": "A"}, {"name": "B"}], "processor": {"virtualization_firmware_enabled": False, "second_level_address_translation": False}},
+        {
+            "is_hyperv_administrator": False,
+            "hyperv_feature": "Disabled",
+            **NO_HV,
+            "os": {"build": 9600},
+            "bcd_offer_nested_virt_disabled": True,
+            **VMWARE,
+            "nats": [{"name": "A"}, {"name": "B"}],
+            "processor": {"virtualization_firmware_enabled": False, "second_level_address_translation": False},
+        },
         {"version": "7.1", "expose_virtualization_extensions": False, "state": "Saved"},
         {},
     ),
@@ -137,8 +162,18 @@ SCENARIOS: dict[str, tuple[dict[str, t.Any], dict[str, t.Any], dict[str, t.Any]]
     "wildcard-name": ({}, {"name": "LAB[1]*", "expose_virtualization_extensions": False, "processor_count": 1, "startup_memory_bytes": GB}, {}),
     "everything-wrong-on-the-vm": (
         {},
-        {"version": "7.1", "expose_virtualization_extensions": False, "dynamic_memory_enabled": True, "state": "Saved", "processor_count": 1,
-         "startup_memory_bytes": GB, "checkpoints": [{"name": "a"}], "is_clustered": True, "adapters": SPOOF_OFF, "integration_services": []},
+        {
+            "version": "7.1",
+            "expose_virtualization_extensions": False,
+            "dynamic_memory_enabled": True,
+            "state": "Saved",
+            "processor_count": 1,
+            "startup_memory_bytes": GB,
+            "checkpoints": [{"name": "a"}],
+            "is_clustered": True,
+            "adapters": SPOOF_OFF,
+            "integration_services": [],
+        },
         {},
     ),
 }

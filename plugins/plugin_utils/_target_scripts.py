@@ -26,8 +26,9 @@ def load_script(file_name: str) -> str:
 
 
 def _without_comment_lines(script: str) -> str:
-    # The stub is the command line (cmd.exe stops at 8191 characters): its comments stay in the file.
-    return "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("#")) + "\n"
+    # The stub is the command line (cmd.exe stops at 8191 characters): its comments stay in the file,
+    # and its lines lose their indentation, as the PowerShell shell plugin strips them when it encodes.
+    return "\n".join(line.strip() for line in script.splitlines() if line.strip() and not line.lstrip().startswith("#")) + "\n"
 
 
 def compose(file_name: str) -> str:

@@ -488,7 +488,9 @@ foreach ($section in @($Parameters.sections)) {
         'vms' { $result['vms'] = Get-VMsSection $requestedNames }
         'network' { $result['network'] = Get-NetworkSection }
         'platform' { $result['platform'] = Get-PlatformFacts }
-        'guests' { $result['guests'] = @(@($Parameters.guests) | Where-Object { $null -ne $_ } | ForEach-Object { Get-GuestFacts $_ }) }
+        # A foreach statement, not Where-Object / ForEach-Object: module logging would record each
+        # guest, its password included, as a pipeline input binding (event 4103).
+        'guests' { $result['guests'] = @(foreach ($guest in @($Parameters.guests)) { if ($null -ne $guest) { Get-GuestFacts $guest } }) }
         default { throw "Unknown probe section '$section'." }
     }
 }

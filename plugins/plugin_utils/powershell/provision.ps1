@@ -228,7 +228,11 @@ function Invoke-Apply($Request) {
         }
         $index++
     }
-    $names = @($Request.steps | ForEach-Object { [string]$_.vm } | Select-Object -Unique)
+    # A foreach statement, not ForEach-Object: module logging would record each step, the answer
+    # file with its password included, as a pipeline input binding (event 4103). Select-Object
+    # -Unique compared the names case-sensitively, as -cnotcontains does.
+    $names = @()
+    foreach ($step in @($Request.steps)) { if ($names -cnotcontains [string]$step.vm) { $names += [string]$step.vm } }
     $vms = [ordered]@{}
     foreach ($name in $names) {
         $found = @(Get-ExactVM ([string]$name))

@@ -13,7 +13,23 @@ if ($mode -ne 'FullLanguage') {
 }
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-$request = (@($input) -join "`n") | ConvertFrom-Json
+# The request is parsed by .NET (JavaScriptSerializer, as Ansible.Basic parses module arguments),
+# never by a cmdlet: with module logging on (Group Policy), ConvertFrom-Json's InputObject, the whole
+# request with its passwords, would be a parameter binding in event 4103. Objects become
+# PSCustomObjects and arrays object[], as ConvertFrom-Json makes them (Windows PowerShell 5.1's
+# ConvertFrom-Json deserializes with this same class). Short names: the stub is the command line.
+[void][Reflection.Assembly]::Load('System.Web.Extensions, Version=4.0.0.0, Culture=neutral, PublicKeyToken=31bf3856ad364e35')
+function ConvertTo-RequestValue($v) {
+    if ($v -is [Collections.IDictionary]) {
+        $o = [pscustomobject]@{}
+        foreach ($e in $v.GetEnumerator()) { $o.PSObject.Properties.Add([psnoteproperty]::new($e.Key, (ConvertTo-RequestValue $e.Value))) }
+        return $o
+    }
+    if ($v -is [array]) { return , [object[]]@(foreach ($i in $v) { , (ConvertTo-RequestValue $i) }) }
+    $v
+}
+# Its default MaxJsonLength (2,097,152 characters) is far above any request.
+$request = ConvertTo-RequestValue ([Web.Script.Serialization.JavaScriptSerializer]::new()).DeserializeObject((@($input) -join "`n"))
 try {
     $result = & ([ScriptBlock]::Create($request.script)) $request.parameters
 }

@@ -68,7 +68,8 @@ def _l0_host(spec: dict[str, Any], macs: MacAllocator, now: float) -> Host:
                        hyperv_feature=spec.get("hyperv_feature", "Enabled"), boot_filetime=filetime(now),
                        hyperv_management_tools=bool(spec.get("hyperv_management_tools", False)),
                        culture=str(spec.get("culture", "en-US")),
-                       language_mode=str(spec.get("language_mode", "FullLanguage")))
+                       language_mode=str(spec.get("language_mode", "FullLanguage")),
+                       module_logging=bool(spec.get("module_logging", False)))
     _set_accounts(os_state, spec, f"host {spec['name']}")
     switch_adapters = {s["net_adapter"] for s in spec.get("switches") or [] if s.get("net_adapter")}
     for name in sorted(switch_adapters | {"Ethernet"}):
@@ -216,6 +217,7 @@ def _l1_host(parent: Host, vm: VM, vm_spec: dict[str, Any], nested: dict[str, An
     vm.guest.hyperv_management_tools = bool(nested.get("hyperv_management_tools", False))
     vm.guest.culture = str(nested.get("culture", vm.guest.culture))
     vm.guest.language_mode = str(nested.get("language_mode", vm.guest.language_mode))
+    vm.guest.module_logging = bool(nested.get("module_logging", vm.guest.module_logging))
     host = Host(
         name=host_name_for(vm_spec), username=vm.guest.username, password=vm.guest.password,
         address=nested.get("address", "127.0.0.1"), port=int(nested.get("port", 0)), os_state=vm.guest,

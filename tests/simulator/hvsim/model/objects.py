@@ -53,6 +53,10 @@ class OSState:
     hyperv_management_tools: bool = False
     culture: str = "en-US"                    # the OS's display language (RULES #47, model/culture.py)
     language_mode: str = "FullLanguage"       # PowerShell's, under a WDAC / AppLocker policy (RULES #46)
+    # Group Policy "Turn on Module Logging" / "Script Block Logging" (RULES #61): the events 4103 and
+    # 4104 Windows PowerShell writes to Microsoft-Windows-PowerShell/Operational (powershell/module_logging.py).
+    module_logging: bool = False
+    powershell_log: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

@@ -5,7 +5,7 @@ import json
 from typing import Any
 
 from ..winrm.backend import CommandResult
-from . import ansible_modules, commandline, costs, raw
+from . import ansible_modules, commandline, costs, module_logging, raw
 from .dhcp import run_dhcp
 from .errors import PSError, clixml_error, clixml_for
 from .executor import execute
@@ -33,7 +33,8 @@ def _request(stdin: bytes) -> dict[str, Any] | None:
     return document if isinstance(document, dict) and "hyperv_nested_request" in document else None
 
 
-def _run_request(session: Session, request: dict[str, Any]) -> CommandResult:
+def _run_request(session: Session, request: dict[str, Any], stub: str = "", stdin: bytes = b"") -> CommandResult:
+    module_logging.record_request(session, stub, stdin, request)
     result = _answer_request(session, request)
     name = request.get("script_name")
     if name in ("probe", "execute"):
@@ -106,7 +107,7 @@ def run(session: Session, command_line: str, stdin: bytes) -> CommandResult:
                                           "operable program or batch file.\n"))
     request = _request(stdin)
     if request is not None:
-        return _run_request(session, request)
+        return _run_request(session, request, invocation.script, stdin)
     module = ansible_modules.parse_payload(stdin)
     if module is not None:
         session.charge("exec wrapper", [("exec_wrapper:module", 1)])

@@ -154,7 +154,7 @@ def test_constrained_language_mode_is_detected_first_with_the_simulators_sentenc
     assert stub.startswith("$mode = [string]$ExecutionContext.SessionState.LanguageMode\nif ($mode -ne 'FullLanguage') {")
     head, tail = LANGUAGE_MODE_MESSAGE.split("{mode}")
     assert f"'{{\"ok\":false,\"error\":{{\"message\":\"{head}' + $mode + '{tail}\"" in stub
-    assert stub.index("exit 0") < stub.index("ConvertFrom-Json")
+    assert stub.index("exit 0") < stub.index("DeserializeObject")
 
 
 # ---- item 10: a Shutdown service that is enabled but not answered ---------------------------------

@@ -51,7 +51,7 @@ def test_psrp_runs_the_stub_in_the_runspace_with_text_input(monkeypatch: pytest.
     # The plugin recognised the encoded prefix and decoded it: no `exit $LASTEXITCODE` appended, so
     # a native command's exit code inside the scripts cannot become the task's rc.
     assert "$LASTEXITCODE" not in seen["script"]
-    assert "ConvertFrom-Json" in seen["script"]
+    assert "DeserializeObject" in seen["script"]
     # Input arrives as text lines (not bytes, which pypsrp would send as byte arrays).
     assert all(isinstance(line, str) for line in seen["input_data"])
     request = json.loads("\n".join(seen["input_data"]))
@@ -73,7 +73,7 @@ def test_ssh_sends_one_encoded_command_line_that_cmd_exe_runs_whole(monkeypatch:
     remote_command = seen["cmd"][-1]
     # cmd.exe (Win32-OpenSSH's default shell) runs the first line only: the command must be one line.
     assert "\n" not in remote_command and "\r" not in remote_command
-    assert "ConvertFrom-Json" in decoded(remote_command)
+    assert "DeserializeObject" in decoded(remote_command)
     assert len(remote_command) < 8191  # cmd.exe's command line limit
 
 
@@ -89,7 +89,7 @@ def test_winrm_sends_the_encoded_command_without_encoding_it_again(monkeypatch: 
     monkeypatch.setattr(connection, "_winrm_exec", fake_exec)
     run_script(t.cast(t.Any, ConnectionAction(connection)), "probe", {})
     line = " ".join([seen["command"], *seen["args"]])
-    assert "ConvertFrom-Json" in decoded(line)
+    assert "DeserializeObject" in decoded(line)
     assert seen["stdin"].isascii()
 
 

@@ -478,6 +478,13 @@ function Get-GuestFacts($Guest) {
     $entry
 }
 
+function Add-SectionIfAvailable($Result, [string]$Name, [scriptblock]$Read) {
+    # The *_if_available sections (a host's own read, which must answer before Hyper-V runs there):
+    # the section as usual, or its absence with the reason, instead of failing the whole probe.
+    try { $Result[$Name] = & $Read }
+    catch { $Result[$Name + '_unavailable'] = $_.Exception.Message }
+}
+
 $requestedNames = $null
 if ($null -ne $Parameters.vm_names) { $requestedNames = @($Parameters.vm_names | ForEach-Object { [string]$_ }) }
 
@@ -489,6 +496,8 @@ foreach ($section in @($Parameters.sections)) {
         'network' { $result['network'] = Get-NetworkSection }
         'platform' { $result['platform'] = Get-PlatformFacts }
         'guests' { $result['guests'] = @(@($Parameters.guests) | Where-Object { $null -ne $_ } | ForEach-Object { Get-GuestFacts $_ }) }
+        'network_if_available' { Add-SectionIfAvailable $result 'network' { Get-NetworkSection } }
+        'guests_if_available' { Add-SectionIfAvailable $result 'guests' { , @(@($Parameters.guests) | Where-Object { $null -ne $_ } | ForEach-Object { Get-GuestFacts $_ }) } }
         default { throw "Unknown probe section '$section'." }
     }
 }

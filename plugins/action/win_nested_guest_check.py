@@ -41,7 +41,7 @@ class ActionModule(NestedActionBase):
                 except ValueError:
                     raise PlanningError(f"Option 'guests[{index}].ip': {guest['ip']!r} is not an IPv4 address.") from None
         # An earlier read serves only a proof that finds nothing wrong; any finding is read again.
-        planned = self.plan_from_read(probe_parameters(args["guests"]), lambda probe: plan(args["guests"], probe, args["prefix"], args["switch_name"]),
+        planned = self.plan_from_read(probe_parameters(args["guests"]), lambda probe: plan(args["guests"], dict(probe), args["prefix"], args["switch_name"]),
                                       args["earlier_read"], task_vars, settled=lambda planned: bool(planned.values["ok"]))
         results = planned.values["guests"]
         if args["fail_on_findings"] and not planned.values["ok"]:

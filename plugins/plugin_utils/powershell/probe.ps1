@@ -478,7 +478,7 @@ function Get-GuestFacts($Guest) {
     $entry
 }
 
-function Add-SectionIfAvailable($Result, [string]$Name, [scriptblock]$Read) {
+function Read-SectionIfAvailable($Result, [string]$Name, [scriptblock]$Read) {
     # The *_if_available sections (a host's own read, which must answer before Hyper-V runs there):
     # the section as usual, or its absence with the reason, instead of failing the whole probe.
     try { $Result[$Name] = & $Read }
@@ -496,8 +496,8 @@ foreach ($section in @($Parameters.sections)) {
         'network' { $result['network'] = Get-NetworkSection }
         'platform' { $result['platform'] = Get-PlatformFacts }
         'guests' { $result['guests'] = @(@($Parameters.guests) | Where-Object { $null -ne $_ } | ForEach-Object { Get-GuestFacts $_ }) }
-        'network_if_available' { Add-SectionIfAvailable $result 'network' { Get-NetworkSection } }
-        'guests_if_available' { Add-SectionIfAvailable $result 'guests' { , @(@($Parameters.guests) | Where-Object { $null -ne $_ } | ForEach-Object { Get-GuestFacts $_ }) } }
+        'network_if_available' { Read-SectionIfAvailable $result 'network' { Get-NetworkSection } }
+        'guests_if_available' { Read-SectionIfAvailable $result 'guests' { , @(@($Parameters.guests) | Where-Object { $null -ne $_ } | ForEach-Object { Get-GuestFacts $_ }) } }
         default { throw "Unknown probe section '$section'." }
     }
 }

@@ -342,7 +342,7 @@ def _guests_section(session: Session, guests: list[dict[str, Any]]) -> list[dict
 
 
 def _if_available(result: dict[str, Any], name: str, read: Callable[[], Any]) -> None:
-    """probe.ps1's Add-SectionIfAvailable: the section, or `<name>_unavailable` with the error's message."""
+    """probe.ps1's Read-SectionIfAvailable: the section, or `<name>_unavailable` with the error's message."""
     try:
         result[name] = read()
     except PSError as error:

@@ -263,6 +263,20 @@ EXAMPLES = r"""
 - name: Remove the NAT network
   hyperv.nested.win_nested_nat:
     state: absent
+
+- name: Read the host, its networking and its guest once (an earlier task of the play)
+  hyperv.nested.win_nested_info:
+    network: true
+    guests:
+      - {vm: LAB-VM1, username: Administrator, password: "{{ vault_guest_password }}"}
+  register: l1_read
+
+- name: Plan from that read when nothing changed since and it shows nothing to do (no command then)
+  hyperv.nested.win_nested_nat:
+    guest_username: Administrator
+    guest_password: "{{ vault_guest_password }}"
+    guests: [{vm: LAB-VM1}]
+    earlier_read: "{{ l1_read }}"
 """
 
 RETURN = r"""

@@ -192,7 +192,6 @@ def _proof(guest: Mapping[str, t.Any]) -> str:
     return f' <span class="proof proof-failed">proof: FAILED{codes}</span>'
 
 
-
 def _search_text(row: Mapping[str, t.Any], verdict: str) -> str:
     # The verdict, not the status: "ready" must not find not_ready hosts.
     words = [row.get("host"), row.get("vm_name"), row.get("parent"), verdict, VERDICTS[verdict][0], row.get("network_mode")]

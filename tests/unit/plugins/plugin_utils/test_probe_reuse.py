@@ -110,13 +110,13 @@ def test_the_switch_module_reads_again_when_the_read_shows_something_to_do_or_a_
     moved = read(vm("LAB-VM3", switch="Other"))       # a guest on another switch in the read: asked again, then fixed
     converged_now = {"network": copy.deepcopy(NETWORK), "vms": vms_section(vm("LAB-VM3"))}
     harness, result = switch(moved, converged_now)
-    assert [name for name, _ in harness.calls] == ["probe"] and result["read_reused"] is False and result["changed"] is False
+    assert [call[0] for call in harness.calls] == ["probe"] and result["read_reused"] is False and result["changed"] is False
     # The read says converged, but a module of the collection changed the host after it (a guest moved): read again.
     earlier = read(vm("LAB-VM3"))
     moved_now = {"network": copy.deepcopy(NETWORK), "vms": vms_section(vm("LAB-VM3", switch="Other"))}
     executed = {"operations": [{"index": 0, "status": "ok"}], "failed_index": None, "on_failure": [], "vm_states": {}}
     harness, result = switch(earlier, moved_now, executed, facts={CHANGED_AT_FACT: earlier["read"]["at_ns"] + 1})
-    assert [name for name, _ in harness.calls] == ["probe", "execute"] and result["changed"] is True
+    assert [call[0] for call in harness.calls] == ["probe", "execute"] and result["changed"] is True
     assert result["ansible_facts"][CHANGED_AT_FACT] > earlier["read"]["at_ns"]  # what the next module refuses reads by
 
 
@@ -140,4 +140,4 @@ def test_the_proof_plans_from_the_read_only_when_every_guest_passes() -> None:
     fresh = {"vms": vms_section(guest_vm), "network": network, "guests": [GUEST]}
     harness = ActionHarness(GuestCheck, {**args, "earlier_read": stale}, task_vars={"inventory_hostname": "lab-hv1"}).respond(fresh)
     result = harness.run()
-    assert [name for name, _ in harness.calls] == ["probe"] and result["ok"] is True and result["read_reused"] is False
+    assert [call[0] for call in harness.calls] == ["probe"] and result["ok"] is True and result["read_reused"] is False

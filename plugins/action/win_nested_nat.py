@@ -50,12 +50,13 @@ class ActionModule(NestedActionBase):
         "firewall_rules": {"type": "bool", "default": True},
         "replace": {"type": "bool", "default": False},
         "allow_multiple_nats": {"type": "bool", "default": False},
+        "earlier_read": {"type": "dict"},
     }
 
     def plan(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> Planned:
         spec = build_spec(args)
         require_credentials(spec)
-        return plan(spec, self.probe(probe_parameters(spec)))
+        return self.plan_from_read(probe_parameters(spec), lambda probe: plan(spec, probe), args["earlier_read"], task_vars)
 
     def summary(self, planned: Planned, stage: Stage) -> str | None:
         if stage == "unchanged":

@@ -19,8 +19,9 @@ class ActionModule(NestedActionBase):
         "allow_management_os": {"type": "bool", "default": True},
         "vms": {"type": "list", "elements": "str", "default": []},
         "adapters": {"type": "list", "elements": "str"},
+        "earlier_read": {"type": "dict"},
     }
 
     def plan(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> Planned:
         spec = build_spec(args)
-        return plan(spec, self.probe(probe_parameters(spec)))
+        return self.plan_from_read(probe_parameters(spec), lambda probe: plan(spec, probe), args["earlier_read"], task_vars)

@@ -91,8 +91,10 @@ def _guest_rows(
     l1_host: str,
     vm: Mapping[str, t.Any],
     networking: Mapping[str, t.Any],
+    proof: Mapping[str, t.Any] | None = None,
 ) -> list[dict[str, t.Any]]:
     state = _networking_state(networking)
+    proven = _mapping(proof).get("guests") if _ran(_mapping(proof)) and not _mapping(proof).get("failed") else None
     nat_result = _mapping(networking.get("nat"))
     switch_result = _mapping(networking.get("switch"))
     nat_switch = str(_mapping(nat_result.get("nat")).get("switch_name") or networking.get("nat_switch") or "VmNAT")
@@ -115,6 +117,7 @@ def _guest_rows(
             "gateway": None,
             "connected": None,
             "note": "",
+            "proof": _proof(proven, name),
         }
         if mode == "nat" and nat_ok and state == "present":
             addressed = _find(nat_result.get("guests") or [], name, key="vm")
@@ -173,6 +176,17 @@ def _network(mode: str | None, guests: list[dict[str, t.Any]], networking: Mappi
     return {"mode": mode, "state": status}
 
 
+def _proof(proven: object, name: str) -> dict[str, t.Any] | None:
+    """The guest's verdict from win_nested_guest_check in this run (site.yml's proof), or None."""
+    if not isinstance(proven, list):
+        return None
+    entry = _find([g for g in proven if isinstance(g, Mapping)], name, key="vm")
+    if not entry or not isinstance(entry.get("ok"), bool):
+        return None
+    codes = [str(f["code"]) for f in entry.get("findings") or [] if isinstance(f, Mapping) and f.get("code")]
+    return {"ok": entry["ok"], "view": entry.get("view"), "codes": codes}
+
+
 def nested_report_row(facts: Mapping[str, t.Any]) -> dict[str, t.Any]:
     """One L1 host's report row, from what the roles read and did for it (see docs/report.md)."""
     facts = _mapping(facts)
@@ -187,7 +201,8 @@ def nested_report_row(facts: Mapping[str, t.Any]) -> dict[str, t.Any]:
     findings = nested_l1_findings(parent_answer, host, parent, vm_name, l1_answer, network_mode=mode, deferred_codes=FIXED_BY)
     vm = _mapping(findings["vm"])
     networking = _mapping(facts.get("networking"))
-    guests = _guest_rows([g for g in facts.get("guests") or [] if isinstance(g, Mapping)], mode, l1_answer, host, vm, networking)
+    guests = _guest_rows([g for g in facts.get("guests") or [] if isinstance(g, Mapping)], mode, l1_answer, host, vm, networking,
+                         _mapping(facts.get("proof")))
     parent_host = _mapping(parent_answer.get("host"))
     l1_host = _mapping(l1_answer.get("host"))
 
@@ -466,7 +481,7 @@ def _markdown(report: Mapping[str, t.Any]) -> str:
                 connected = {True: "connected", False: "NOT connected", None: "connectivity unknown"}[guest.get("connected")]
                 address = guest.get("ip") or (f"{guest.get('configured_ip')} (configured)" if guest.get("configured_ip") else "no address read")
                 out.append(f"  - {guest.get('host')} ({guest.get('vm_name')}): {guest.get('state') or 'state unknown'}, {address}, {connected}"
-                           + (f": {guest.get('note')}" if guest.get("note") else ""))
+                           + (f": {guest.get('note')}" if guest.get("note") else "") + proof_words(guest))
         for kind, title in (("blockers", "Blockers"), ("warnings", "Warnings")):
             findings = [f for part in ("parent_host", "vm", "l1") for f in _mapping(row.get(part)).get(kind) or [] if isinstance(f, Mapping)]
             if findings:
@@ -517,3 +532,12 @@ class FilterModule:
             "nested_report_merge": nested_report_merge,
             "nested_report_render": nested_report_render,
         }
+
+
+def proof_words(guest: Mapping[str, t.Any]) -> str:
+    """The guest's proof in words for the text and Markdown reports ("" when it was not proven in that run)."""
+    proof = _mapping(guest.get("proof"))
+    if not isinstance(proof.get("ok"), bool):
+        return ""
+    codes = ", ".join(f"`{code}`" for code in proof.get("codes") or [])
+    return "; proof: passed" if proof["ok"] else "; proof: FAILED" + (f" ({codes})" if codes else "")

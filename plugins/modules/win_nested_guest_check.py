@@ -57,6 +57,17 @@ options:
     description: Fail the task when a guest has findings (default - report them, the task succeeds).
     type: bool
     default: false
+  earlier_read:
+    description:
+      - The result of a M(hyperv.nested.win_nested_info) task registered earlier on the same host, with
+        O(hyperv.nested.win_nested_info#module:network=true) (and the guests this task reads from inside in its
+        O(hyperv.nested.win_nested_info#module:guests), with the same user names). The task then plans from it,
+        through the same planner, instead of reading the host again - when the read holds everything this task
+        would read, no module of this collection changed the host since (the C(hyperv_nested_changed_at) fact
+        they set), and the plan it gives proves every guest. Otherwise the task reads the host as usual.
+      - Tasks of other collections that change the host in between are not seen - do not pass a read across them.
+      - RV(read_reused) says whether the read was used.
+    type: dict
 attributes:
   check_mode:
     support: full
@@ -81,6 +92,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+read_reused:
+  description: Whether the task planned from O(earlier_read) instead of reading the host.
+  returned: always
+  type: bool
+  sample: true
 ok:
   description: Whether every guest passed.
   returned: always

@@ -66,6 +66,35 @@ options:
       - Entries for VMs that are not checked are ignored.
     type: dict
     default: {}
+  network:
+    description:
+      - Also read the host's networking (switches, NAT networks, static mappings, IP addresses, adapters) in
+        the same round trip, returned as RV(network), for later tasks' O(hyperv.nested.win_nested_nat#module:earlier_read).
+      - Where it cannot be read (Hyper-V not installed yet, its service not running), RV(network_unavailable) says why;
+        the task does not fail for it.
+    type: bool
+    default: false
+  guests:
+    description:
+      - Guests of this host to read from inside (PowerShell Direct) in the same round trip - their adapters, addresses,
+        gateways and DNS servers - returned as RV(guests), for later tasks' O(hyperv.nested.win_nested_nat#module:earlier_read).
+      - Where they cannot be read, RV(guests_unavailable) says why; a guest that does not answer has its C(error).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      vm:
+        description: The guest's VM name.
+        type: str
+        required: true
+      username:
+        description: The account inside the guest.
+        type: str
+        required: true
+      password:
+        description: Its password. Never returned.
+        type: str
+        required: true
 extends_documentation_fragment:
   - hyperv.nested.connection
 attributes:
@@ -120,6 +149,36 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+read:
+  description:
+    - What this read asked - C(host) (the inventory host read), C(at_ns) (when, in nanoseconds since the epoch
+      on the controller), C(sections), C(vm_names) (null - every VM) and C(guests) (C(vm) and C(username) of each,
+      never a password) - for later tasks that plan from it (O(hyperv.nested.win_nested_nat#module:earlier_read)).
+  returned: always
+  type: dict
+  sample: {"host": "lab-hv1", "at_ns": 1796000000000000000, "sections": ["host", "vms", "network"], "vm_names": null, "guests": []}
+vms_section:
+  description: The probe's vms section without its VMs (C(hyperv_module), C(missing), C(duplicates), C(all_names), ...).
+  returned: always
+  type: dict
+  sample: {"hyperv_module": true, "missing": [], "duplicates": [], "all_names": ["LAB-VM1"]}
+network:
+  description: The host's networking as read with O(network=true) (the probe's network section, docs/internals/wire-protocol.md).
+  returned: when O(network=true) and it could be read
+  type: dict
+guests:
+  description: Each guest of O(guests) as read from inside - C(vm), C(state), C(reachable), C(error), C(adapters).
+  returned: when O(guests) is not empty and they could be read
+  type: list
+  elements: dict
+network_unavailable:
+  description: Why RV(network) could not be read.
+  returned: when O(network=true) and it could not be read
+  type: str
+guests_unavailable:
+  description: Why RV(guests) could not be read.
+  returned: when O(guests) is not empty and they could not be read
+  type: str
 msg:
   description: One paragraph for people - whether the host can run nested virtualization, which VMs are ready and why the others are not.
   returned: always

@@ -207,6 +207,17 @@ options:
         the host, and External switches are never replaced.
     type: bool
     default: false
+  earlier_read:
+    description:
+      - The result of a M(hyperv.nested.win_nested_info) task registered earlier on the same host, with
+        O(hyperv.nested.win_nested_info#module:network=true) (and the guests this task reads from inside in its
+        O(hyperv.nested.win_nested_info#module:guests), with the same user names). The task then plans from it,
+        through the same planner, instead of reading the host again - when the read holds everything this task
+        would read, no module of this collection changed the host since (the C(hyperv_nested_changed_at) fact
+        they set), and the plan it gives has nothing to change. Otherwise the task reads the host as usual.
+      - Tasks of other collections that change the host in between are not seen - do not pass a read across them.
+      - RV(read_reused) says whether the read was used.
+    type: dict
 extends_documentation_fragment:
   - hyperv.nested.connection
 attributes:
@@ -252,9 +263,37 @@ EXAMPLES = r"""
 - name: Remove the NAT network
   hyperv.nested.win_nested_nat:
     state: absent
+
+- name: Read the host, its networking and its guest once (an earlier task of the play)
+  hyperv.nested.win_nested_info:
+    network: true
+    guests:
+      - {vm: LAB-VM1, username: Administrator, password: "{{ vault_guest_password }}"}
+  register: l1_read
+
+- name: Plan from that read when nothing changed since and it shows nothing to do (no command then)
+  hyperv.nested.win_nested_nat:
+    guest_username: Administrator
+    guest_password: "{{ vault_guest_password }}"
+    guests: [{vm: LAB-VM1}]
+    earlier_read: "{{ l1_read }}"
 """
 
 RETURN = r"""
+read_reused:
+  description: Whether the task planned from O(earlier_read) instead of reading the host.
+  returned: always
+  type: bool
+  sample: true
+ansible_facts:
+  description: Set when the task changed something (not in check mode) - later tasks refuse an O(earlier_read) made before.
+  returned: changed
+  type: dict
+  contains:
+    hyperv_nested_changed_at:
+      description: When the change was made, in nanoseconds since the epoch on the controller.
+      type: int
+      sample: 1796000000000000000
 commands:
   description: The PowerShell commands that were run (or would run in check mode), in order. Passwords never appear.
   returned: always

@@ -73,6 +73,17 @@ options:
       - Each VM in O(vms) must have every adapter named here.
     type: list
     elements: str
+  earlier_read:
+    description:
+      - The result of a M(hyperv.nested.win_nested_info) task registered earlier on the same host, with
+        O(hyperv.nested.win_nested_info#module:network=true) (and the guests this task reads from inside in its
+        O(hyperv.nested.win_nested_info#module:guests), with the same user names). The task then plans from it,
+        through the same planner, instead of reading the host again - when the read holds everything this task
+        would read, no module of this collection changed the host since (the C(hyperv_nested_changed_at) fact
+        they set), and the plan it gives has nothing to change. Otherwise the task reads the host as usual.
+      - Tasks of other collections that change the host in between are not seen - do not pass a read across them.
+      - RV(read_reused) says whether the read was used.
+    type: dict
 attributes:
   check_mode:
     support: full
@@ -114,6 +125,20 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+read_reused:
+  description: Whether the task planned from O(earlier_read) instead of reading the host.
+  returned: always
+  type: bool
+  sample: true
+ansible_facts:
+  description: Set when the task changed something (not in check mode) - later tasks refuse an O(earlier_read) made before.
+  returned: changed
+  type: dict
+  contains:
+    hyperv_nested_changed_at:
+      description: When the change was made, in nanoseconds since the epoch on the controller.
+      type: int
+      sample: 1796000000000000000
 switch:
   description: The switch after the task.
   returned: always

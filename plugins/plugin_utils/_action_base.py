@@ -13,6 +13,7 @@ target script applies its own steps). docs/internals/planner-contract.md.
 
 from __future__ import annotations
 
+import time
 import typing as t
 
 from ansible.errors import AnsibleActionFail
@@ -22,6 +23,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.hyperv.nested.plugins.plugin_utils._commands import render_all
 from ansible_collections.hyperv.nested.plugins.plugin_utils._executor_outcome import applied_any, failure_sentence, operation_reports
 from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import Planned, PlanningError
+from ansible_collections.hyperv.nested.plugins.plugin_utils._probe_reuse import CHANGED_AT_FACT, Refused, answer_from_read
 from ansible_collections.hyperv.nested.plugins.plugin_utils._target import ScriptName, TargetError, run_script
 from ansible_collections.hyperv.nested.plugins.plugin_utils._wire import ProbeAnswer
 
@@ -76,6 +78,56 @@ class NestedActionBase(ActionBase):
         """The one probe round trip of a task; its answer is the wire contract's `ProbeAnswer`."""
         return t.cast(ProbeAnswer, self.call_target("probe", parameters))
 
+    # Whether the task planned from an earlier read instead of its own probe (`earlier_read`).
+    read_reused: bool = False
+    read_refused: str | None = None
+
+    def read_host(self, task_vars: t.Mapping[str, t.Any]) -> str | None:
+        """The inventory name of the host this task reads and changes (its delegate, if any)."""
+        delegate = getattr(self._task, "delegate_to", None)
+        if isinstance(delegate, str) and delegate:
+            return delegate
+        host = task_vars.get("inventory_hostname")
+        return None if host is None else str(host)
+
+    def changed_at(self, task_vars: t.Mapping[str, t.Any]) -> int | None:
+        """When a module of the collection last changed this task's host (its CHANGED_AT_FACT), if ever."""
+        stamps = [(task_vars.get("ansible_facts") or {}).get(CHANGED_AT_FACT)]
+        host = self.read_host(task_vars)
+        if host is not None:
+            stamps.append((((task_vars.get("hostvars") or {}).get(host) or {}).get("ansible_facts") or {}).get(CHANGED_AT_FACT))
+        known = [int(stamp) for stamp in stamps if isinstance(stamp, (int, str)) and str(stamp).isdigit()]
+        return max(known) if known else None
+
+    def plan_from_read(
+        self,
+        parameters: dict[str, t.Any],
+        planner: t.Callable[[ProbeAnswer], Planned],
+        earlier_read: t.Mapping[str, t.Any] | None,
+        task_vars: t.Mapping[str, t.Any],
+        *,
+        settled: t.Callable[[Planned], bool] = lambda planned: not planned.changed,
+    ) -> Planned:
+        """Plan from `earlier_read` when it answers this probe (docs/internals/planner-contract.md,
+        "Planning from an earlier read") and the plan says there is nothing to do (`settled`);
+        otherwise (anything to change, a problem, a read that does not answer) probe as usual."""
+        self.read_reused, self.read_refused = False, None
+        if earlier_read:
+            answer = answer_from_read(earlier_read, parameters, self.read_host(task_vars), self.changed_at(task_vars))
+            if isinstance(answer, Refused):
+                self.read_refused = answer.reason
+            else:
+                try:
+                    planned = planner(answer)
+                except PlanningError:
+                    self.read_refused = "planning from the earlier read found a problem"
+                else:
+                    if settled(planned):
+                        self.read_reused = True
+                        return planned
+                    self.read_refused = "the earlier read shows something to do"
+        return planner(self.probe(parameters))
+
     # ------------------------------------------------------------------ what a module provides
 
     def plan(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> Planned:
@@ -111,6 +163,8 @@ class NestedActionBase(ActionBase):
         """Plan, then report (check mode, nothing to do) or execute and report."""
         planned = self.plan(args, task_vars)
         result: dict[str, t.Any] = {"changed": planned.changed, **planned.values, "commands": self.commands(planned)}
+        if "earlier_read" in self.argument_spec:
+            result["read_reused"] = self.read_reused
         if planned.warnings:
             result["warnings"] = list(planned.warnings)
         if planned.notes:
@@ -161,6 +215,9 @@ class NestedActionBase(ActionBase):
             result.update({"failed": True, "changed": exc.changes_unknown, "msg": exc.message})
             if exc.unreachable:
                 result["unreachable"] = True
+        if result.get("changed") and not self.check_mode:
+            # Later tasks must not plan from a read made before this change (`earlier_read`).
+            result["ansible_facts"] = {**(result.get("ansible_facts") or {}), CHANGED_AT_FACT: time.time_ns()}
         # What AnsibleModule.exit_json does: no value of a no_log option anywhere in the result,
         # the target's own words included.
         no_log_values: set[str] = validation._no_log_values

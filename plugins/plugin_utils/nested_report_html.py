@@ -180,8 +180,19 @@ def _guest(guest: Mapping[str, t.Any]) -> str:
     return (
         f'<li class="l2 v-{verdict}">{_badge(verdict, words)} <strong class="name">{_e(guest.get("host"))}</strong>'
         f' <span class="vmname">VM {_e(guest.get("vm_name"))}</span>, {_e(guest.get("state") or "state unknown")},'
-        f' <span class="addr">{_e(address)}</span>{note}</li>'
+        f' <span class="addr">{_e(address)}</span>{note}{_proof(guest)}</li>'
     )
+
+
+def _proof(guest: Mapping[str, t.Any]) -> str:
+    # The guest's proof from inside (win_nested_guest_check) in the run that wrote the row, if any.
+    proof = _mapping(guest.get("proof"))
+    if not isinstance(proof.get("ok"), bool):
+        return ""
+    if proof["ok"]:
+        return ' <span class="proof proof-ok">proof: passed</span>'
+    codes = "".join(f' <code class="code">{_e(code)}</code>' for code in proof.get("codes") or [])
+    return f' <span class="proof proof-failed">proof: FAILED{codes}</span>'
 
 
 def _search_text(row: Mapping[str, t.Any], verdict: str) -> str:
@@ -191,6 +202,7 @@ def _search_text(row: Mapping[str, t.Any], verdict: str) -> str:
     for guest in row.get("guests") or []:
         if isinstance(guest, Mapping):
             words += [guest.get("host"), guest.get("vm_name"), guest.get("ip") or guest.get("configured_ip")]
+            words += list(_mapping(guest.get("proof")).get("codes") or [])
     return " ".join(dict.fromkeys(str(word).lower() for word in words if word))
 
 

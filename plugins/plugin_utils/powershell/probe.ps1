@@ -478,6 +478,13 @@ function Get-GuestFacts($Guest) {
     $entry
 }
 
+function Read-SectionIfAvailable($Result, [string]$Name, [scriptblock]$Read) {
+    # The *_if_available sections (a host's own read, which must answer before Hyper-V runs there):
+    # the section as usual, or its absence with the reason, instead of failing the whole probe.
+    try { $Result[$Name] = & $Read }
+    catch { $Result[$Name + '_unavailable'] = $_.Exception.Message }
+}
+
 $requestedNames = $null
 if ($null -ne $Parameters.vm_names) { $requestedNames = @($Parameters.vm_names | ForEach-Object { [string]$_ }) }
 
@@ -488,9 +495,15 @@ foreach ($section in @($Parameters.sections)) {
         'vms' { $result['vms'] = Get-VMsSection $requestedNames }
         'network' { $result['network'] = Get-NetworkSection }
         'platform' { $result['platform'] = Get-PlatformFacts }
+<<<<<<< HEAD
         # A foreach statement, not Where-Object / ForEach-Object: module logging would record each
         # guest, its password included, as a pipeline input binding (event 4103).
         'guests' { $result['guests'] = @(foreach ($guest in @($Parameters.guests)) { if ($null -ne $guest) { Get-GuestFacts $guest } }) }
+=======
+        'guests' { $result['guests'] = @(@($Parameters.guests) | Where-Object { $null -ne $_ } | ForEach-Object { Get-GuestFacts $_ }) }
+        'network_if_available' { Read-SectionIfAvailable $result 'network' { Get-NetworkSection } }
+        'guests_if_available' { Read-SectionIfAvailable $result 'guests' { , @(@($Parameters.guests) | Where-Object { $null -ne $_ } | ForEach-Object { Get-GuestFacts $_ }) } }
+>>>>>>> i20c
         default { throw "Unknown probe section '$section'." }
     }
 }

@@ -186,3 +186,24 @@ def test_several_nat_networks_can_be_created_as_windows_allows() -> None:
         assert execute(fleet, "lab-hv1", cmdlet("New-NetNat", Name=name, InternalIPInterfaceAddressPrefix=prefix))["failed_index"] is None
     host = call(fleet, "lab-hv1", "probe", {"sections": ["host"]})["host"]
     assert [n["name"] for n in host["nats"]] == ["A", "B"]
+
+
+def test_the_if_available_sections_answer_like_theirs_or_say_why_rule_62() -> None:
+    guest = {"vm": "LAB-VM1", "username": "Administrator", "password": "Passw0rd!"}
+    fleet = fleet_of(nested_ready_lab(l2_state="Running"))
+    plain = call(fleet, "lab-hv1", "probe", {"sections": ["network", "guests"], "guests": [guest]})
+    available = call(fleet, "lab-hv1", "probe", {"sections": ["network_if_available", "guests_if_available"], "guests": [guest]})
+    assert available == plain
+    # Hyper-V not installed in the L1 host: the network answers (no switches), the guests cannot be read.
+    fleet = fleet_of(nested_ready_lab(l2_state="Running"))
+    fleet._world.host("lab-hv1").os_state.hyperv_feature = "Disabled"
+    answer = call(fleet, "lab-hv1", "probe", {"sections": ["host", "network_if_available", "guests_if_available"], "guests": [guest]})
+    assert answer["network"]["switches"] == [] and "guests" not in answer
+    assert answer["guests_unavailable"].startswith("The term 'Hyper-V\\Get-VM' is not recognized")
+    assert answer["host"]["hyperv_feature"] == "Disabled"
+    # Installed, not restarted yet: vmms does not answer (RULES #43).
+    fleet._world.host("lab-hv1").os_state.hyperv_feature = "EnablePending"
+    answer = call(fleet, "lab-hv1", "probe", {"sections": ["guests_if_available"], "guests": [guest]})
+    assert "Virtual Machine Management service" in answer["guests_unavailable"]
+    # No guest asked: nothing to read, nothing fails.
+    assert call(fleet, "lab-hv1", "probe", {"sections": ["guests_if_available"], "guests": []}) == {"guests": []}

@@ -52,6 +52,8 @@ def cmdlet_key(cmdlet: str) -> str:
 def probe_items(parameters: dict[str, Any], result: dict[str, Any] | None) -> Items:
     """The probe script's work (powershell/probe.ps1) for the sections asked and what they found."""
     sections = set(parameters.get("sections") or [])
+    # The *_if_available sections run the same commands as their sections (probe.ps1).
+    sections |= {section.removesuffix("_if_available") for section in sections if section.endswith("_if_available")}
     result = result or {}
     items: Items = []
     hyperv = False

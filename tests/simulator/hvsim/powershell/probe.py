@@ -1,6 +1,7 @@
 """script_name "probe": read-only state in the exact shapes of docs/internals/wire-protocol.md §2."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..model import hyperv_service, lifecycle
@@ -8,7 +9,7 @@ from ..model.culture import error_text, integration_service_name
 from ..model.lab import dashed
 from ..model.objects import VM, Host, NetAdapter, OSState, VMAdapter
 from ..model.platform import default_version, host_build, version_key
-from .errors import PSError, hyperv_permission_denied
+from .errors import PSError, command_not_found, hyperv_permission_denied
 from .executor import OpFailed, check_powershell_direct
 from .session import Session
 
@@ -340,6 +341,25 @@ def _guests_section(session: Session, guests: list[dict[str, Any]]) -> list[dict
     return out
 
 
+def _if_available(result: dict[str, Any], name: str, read: Callable[[], Any]) -> None:
+    """probe.ps1's Read-SectionIfAvailable: the section, or `<name>_unavailable` with the error's message."""
+    try:
+        result[name] = read()
+    except PSError as error:
+        result[name + "_unavailable"] = error.message
+
+
+def _guests_if_available(session: Session, guests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Get-GuestFacts calls Get-ExactVM (Hyper-V\Get-VM) outside its try for each guest: without the
+    # Hyper-V module the module-qualified name is not recognized (CommandNotFoundException, RULES #57).
+    if guests and not hyperv_service.module_present(session.host.os_state):
+        raise command_not_found("Hyper-V\\Get-VM")
+    if guests and session.host.os_state.hyperv_feature != "Enabled":
+        # The module without a running vmms: Get-VM fails as it does for the vms section (RULES #43).
+        raise PSError(error_text(session.host.os_state.culture, hyperv_service.service_unavailable_message(session.computer_name)))
+    return _guests_section(session, guests)
+
+
 def probe(session: Session, parameters: dict[str, Any]) -> dict[str, Any]:
     sections = parameters.get("sections") or []
     result: dict[str, Any] = {}
@@ -356,6 +376,10 @@ def probe(session: Session, parameters: dict[str, Any]) -> dict[str, Any]:
                 result["guests"] = _guests_section(session, parameters.get("guests") or [])
             elif section == "platform":
                 result["platform"] = _platform(session.host)
+            elif section == "network_if_available":
+                _if_available(result, "network", lambda: _network_section(session))
+            elif section == "guests_if_available":
+                _if_available(result, "guests", lambda: _guests_if_available(session, parameters.get("guests") or []))
             else:
                 raise ValueError(f"unknown probe section '{section}'")
     return result

@@ -110,7 +110,12 @@ def test_documented_return_values_match_the_result() -> None:
     module = importlib.import_module("ansible_collections.hyperv.nested.plugins.modules.win_nested_info")
     documented = set(yaml.safe_load(module.RETURN))
     result = ActionHarness(ActionModule, {}).respond(probe(probe_vm("LAB-HV1"))).run()
-    assert documented == set(result) - {"changed", "invocation", "warnings"}
+    conditional = {"network", "guests", "network_unavailable", "guests_unavailable"}
+    assert documented - conditional == set(result) - {"changed", "invocation", "warnings"}
+    asked = {"network": True, "guests": [{"vm": "LAB-VM1", "username": "Administrator", "password": "S3cret!x"}]}
+    read = ActionHarness(ActionModule, asked).respond({**probe(), "network": {"switches": []}, "guests": []}).run()
+    unavailable = ActionHarness(ActionModule, asked).respond({**probe(), "network_unavailable": "no", "guests_unavailable": "no"}).run()
+    assert conditional == (set(read) | set(unavailable)) - set(result)
     host_doc = set(yaml.safe_load(module.RETURN)["host"]["contains"])
     assert host_doc == set(probe_host())
     vm_doc = set(yaml.safe_load(module.RETURN)["vms"]["contains"])
@@ -147,3 +152,31 @@ def test_azure_l1_is_reported_with_its_platform() -> None:
     assert [n["code"] for n in result["verdict"]["host"]["notes"]] == ["host.azure_vm"]
     assert result["ready"] is True
     assert "a VM on Azure" in result["msg"]
+
+
+def test_the_networking_and_guests_are_read_in_the_same_command_and_recorded_without_the_password() -> None:
+    args = {"network": True, "guests": [{"vm": "LAB-VM1", "username": "Administrator", "password": "S3cret!x"}]}
+    harness = ActionHarness(ActionModule, args, task_vars={"inventory_hostname": "lab-hv1"})
+    guest = {"vm": "LAB-VM1", "state": "Running", "reachable": True, "error": None, "adapters": []}
+    result = harness.respond({**probe(), "network": {"switches": [], "nats": []}, "guests": [guest]}).run()
+    assert harness.calls == [("probe", {"sections": ["host", "vms", "network_if_available", "guests_if_available"], "vm_names": None,
+                                        "guests": [{"vm": "LAB-VM1", "username": "Administrator", "password": "S3cret!x"}]})]
+    assert result["network"] == {"switches": [], "nats": []} and result["guests"] == [guest]
+    assert result["read"]["host"] == "lab-hv1" and result["read"]["sections"] == ["host", "vms", "network", "guests"]
+    assert result["read"]["guests"] == [{"vm": "LAB-VM1", "username": "Administrator"}]
+    assert "S3cret!x" not in repr(result)
+
+
+def test_a_host_without_hyperv_yet_answers_without_its_networking() -> None:
+    args = {"network": True, "guests": [{"vm": "LAB-VM1", "username": "Administrator", "password": "S3cret!x"}]}
+    result = ActionHarness(ActionModule, args).respond(
+        {**probe(), "network_unavailable": "The term 'Hyper-V\\Get-VMSwitch' is not recognized", "guests_unavailable": "x"}).run()
+    assert not result.get("failed") and result["read"]["sections"] == ["host", "vms"]
+    assert "network" not in result and result["network_unavailable"].startswith("The term")
+
+
+def test_a_guest_name_that_is_not_a_vm_name_fails_naming_the_option() -> None:
+    args = {"guests": [{"vm": "  ", "username": "Administrator", "password": "S3cret!x"}]}
+    harness = ActionHarness(ActionModule, args)
+    result = harness.run()
+    assert result["failed"] is True and "guests[0].vm" in result["msg"] and harness.calls == []

@@ -162,3 +162,23 @@ def test_a_step_a_role_of_site_takes_is_marked_with_that_role_in_the_report() ->
     fresh = nested_report_row(facts(parent_result=parent_answer(extensions=False)))
     assert fresh["status"] == "not_ready"
     assert [(f["code"], f["deferred"], f["fixed_by"]) for f in fresh["vm"]["blockers"]] == [("vm.extensions_not_exposed", True, "nested_vm_settings")]
+
+
+PROOF = {"changed": False, "ok": False, "guests": [
+    {"vm": "lab-vm1", "view": "inside", "ok": True, "findings": []},
+    {"vm": "LAB-VM2", "view": "l1", "ok": False,
+     "findings": [{"code": "guest.not_running", "message": "The guest is Off.", "fix": "Start the guest."}]}]}
+
+
+def test_each_guest_carries_its_proof_verdict_and_reason_codes() -> None:
+    proven = nested_report_row(facts(proof=PROOF))
+    first, second = proven["guests"]
+    assert first["proof"] == {"ok": True, "view": "inside", "codes": []}   # matched case-insensitively, as Hyper-V names
+    assert second["proof"] == {"ok": False, "view": "l1", "codes": ["guest.not_running"]}
+    # No proof in this run (skipped, failed, not in site.yml's play): null, never a guess.
+    for proof in ({"skipped": True, "changed": False}, {"failed": True, "msg": "boom"}, {}):
+        assert [g["proof"] for g in nested_report_row(facts(proof=proof))["guests"]] == [None, None]
+    assert [g["proof"] for g in nested_report_row(facts())["guests"]] == [None, None]
+    markdown = nested_report_render(nested_report_merge(None, [proven], {"at": "T"}, [proven["host"]]), "markdown")
+    assert "lab-vm1 (LAB-VM1): Running, 192.168.100.11, connectivity unknown: on VmNAT; its address was not read in this run; proof: passed" in markdown
+    assert "proof: FAILED (`guest.not_running`)" in markdown

@@ -322,3 +322,14 @@ def test_a_not_ready_host_without_a_code_says_why() -> None:
     text = Page(html(report([ready_inside]))).text
     assert "Not ready: L2 guest lab-vm9 is not connected (the guest is Off)" in text
     assert "NOT connected lab-vm9" in text
+
+
+def test_a_guest_shows_its_proof_and_its_reason_codes_are_searchable() -> None:
+    proven = {**guest("lab-vm1", "192.168.100.11", True), "proof": {"ok": True, "view": "inside", "codes": []}}
+    failed = {**guest("lab-vm2", None, False), "proof": {"ok": False, "view": "l1", "codes": ["guest.wrong_gateway", "nat.missing"]}}
+    unproven = {**guest("lab-vm3", None, None), "proof": None}
+    page = nested_report_render(report([row("lab-hv1", guests=[proven, failed, unproven])]), "html", docs_url=DOCS)
+    assert 'proof: passed' in page
+    assert 'proof: FAILED <code class="code">guest.wrong_gateway</code> <code class="code">nat.missing</code>' in page
+    assert page.count("proof:") == 2
+    assert re.search(r'data-search="[^"]*guest\.wrong_gateway', page)

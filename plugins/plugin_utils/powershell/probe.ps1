@@ -495,15 +495,11 @@ foreach ($section in @($Parameters.sections)) {
         'vms' { $result['vms'] = Get-VMsSection $requestedNames }
         'network' { $result['network'] = Get-NetworkSection }
         'platform' { $result['platform'] = Get-PlatformFacts }
-<<<<<<< HEAD
         # A foreach statement, not Where-Object / ForEach-Object: module logging would record each
         # guest, its password included, as a pipeline input binding (event 4103).
         'guests' { $result['guests'] = @(foreach ($guest in @($Parameters.guests)) { if ($null -ne $guest) { Get-GuestFacts $guest } }) }
-=======
-        'guests' { $result['guests'] = @(@($Parameters.guests) | Where-Object { $null -ne $_ } | ForEach-Object { Get-GuestFacts $_ }) }
         'network_if_available' { Read-SectionIfAvailable $result 'network' { Get-NetworkSection } }
-        'guests_if_available' { Read-SectionIfAvailable $result 'guests' { , @(@($Parameters.guests) | Where-Object { $null -ne $_ } | ForEach-Object { Get-GuestFacts $_ }) } }
->>>>>>> i20c
+        'guests_if_available' { Read-SectionIfAvailable $result 'guests' { , @(foreach ($guest in @($Parameters.guests)) { if ($null -ne $guest) { Get-GuestFacts $guest } }) } }
         default { throw "Unknown probe section '$section'." }
     }
 }

@@ -23,7 +23,7 @@ def _link_collection() -> None:
         sys.path.insert(0, root)
     sys.path_importer_cache.pop(root, None)
     importlib.invalidate_caches()
-    # ansible-playbook subprocesses started by integration tests find the collection here.
+    # ansible-playbook subprocesses started by the lab tests find the collection here.
     paths = os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")
     if root not in paths.split(os.pathsep):
         os.environ["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join(p for p in (root, paths) if p)

@@ -1,4 +1,4 @@
-"""Fixtures of the browser tests: the simulated fleet of tests/integration, and Debian's chromium."""
+"""Fixtures of the browser tests: the simulated fleet of tests/lab, and Debian's chromium."""
 
 from __future__ import annotations
 

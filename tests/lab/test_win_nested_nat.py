@@ -1,5 +1,5 @@
 """win_nested_nat against the simulated fleet: a real WinRM round trip to an L1 that already is a
-Hyper-V host (tests/integration/labs/nat-ready.yml), its L2 guests reached through PowerShell Direct."""
+Hyper-V host (tests/lab/labs/nat-ready.yml), its L2 guests reached through PowerShell Direct."""
 
 from __future__ import annotations
 

@@ -19,9 +19,8 @@ def _link_collection() -> None:
     # pyproject.toml puts build/collections on sys.path (pytest's `pythonpath`). On a fresh clone
     # it did not exist yet when Python first looked there and cached "nothing here" for it: forget
     # that, so the very first run imports the collection.
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    sys.path_importer_cache.pop(root, None)
+    for entry in [entry for entry in sys.path if entry and Path(entry).resolve() == Path(root).resolve()]:
+        sys.path_importer_cache.pop(entry, None)
     importlib.invalidate_caches()
     # ansible-playbook subprocesses started by the lab tests find the collection here.
     paths = os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")

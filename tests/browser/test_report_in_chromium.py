@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from chromium import Browser, Page, dump_dom, find, why_missing
+from hvsim.pytest_plugin import Lab, started_labs
 
 from ansible_collections.hyperv.nested.plugins.filter.nested_report import nested_report_render
-from tests.lab.conftest import Lab, started_labs
+from tests.browser.chromium import Browser, Page, dump_dom, find, why_missing
 
 REPO = Path(__file__).resolve().parents[2]
 LAB = REPO / "tests" / "lab" / "labs" / "roles-mixed.yml"

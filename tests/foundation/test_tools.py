@@ -11,7 +11,8 @@ import venv
 from pathlib import Path
 
 import pytest
-from conftest import REPO, load_tool
+
+from tests.foundation.conftest import REPO, load_tool
 
 run_tests = load_tool("run_tests")
 lab = load_tool("lab")

@@ -9,7 +9,7 @@ import typing as t
 from pathlib import Path
 
 import yaml
-from conftest import LABS, hvsim, start_lab  # tests/lab is on sys.path (pytest rootdir-relative import)
+from hvsim.pytest_plugin import LABS, hvsim, start_lab
 
 REPO = Path(__file__).resolve().parents[2]
 CULTURES = {"hv01": "de-DE", "hv02": "fr-FR"}

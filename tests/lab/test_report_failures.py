@@ -8,7 +8,8 @@ import typing as t
 from pathlib import Path
 
 import yaml
-from report_file import load_report  # tests/lab is on sys.path (pytest rootdir-relative import)
+
+from tests.lab.report_file import load_report
 
 if t.TYPE_CHECKING:
     from .conftest import Lab

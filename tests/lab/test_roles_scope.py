@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from report_file import load_report  # tests/lab is on sys.path (pytest rootdir-relative import)
+
+from tests.lab.report_file import load_report
 
 if t.TYPE_CHECKING:
     from .conftest import Lab

@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 if t.TYPE_CHECKING:
-    from .conftest import Lab, PlaybookRun
+    from hvsim.pytest_plugin import Lab, PlaybookRun
 
 REPO = Path(__file__).resolve().parents[2]
 GB = 1024**3

@@ -13,7 +13,7 @@ import yaml
 from tests.lab.report_file import load_report
 
 if t.TYPE_CHECKING:
-    from .conftest import Lab
+    from hvsim.pytest_plugin import Lab
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOKS = REPO / "playbooks"

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 if t.TYPE_CHECKING:
-    from .conftest import Lab, PlaybookRun
+    from hvsim.pytest_plugin import Lab, PlaybookRun
 
 LAB_FILE = Path(__file__).parent / "labs" / "nat-ready.yml"
 L1 = "lab-hv1"

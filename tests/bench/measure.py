@@ -7,7 +7,6 @@ took on the controller).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -21,6 +20,8 @@ from pathlib import Path
 import yaml
 from hvsim import pytest_plugin as simulator
 
+from tools.collection_link import link_collection  # the one function that links the tree as hyperv.nested
+
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 COLLECTIONS = REPO / "build" / "collections"
@@ -30,15 +31,6 @@ FLEET_TIMEOUT = 600  # seconds for one hvsim command: starting a hundred-host fl
 def hvsim(*args: str) -> str:
     """The output of an hvsim command (the simulator's pytest plugin runs it)."""
     return simulator.hvsim(*args, timeout=FLEET_TIMEOUT).stdout
-
-
-def link_collection() -> None:
-    """tools/collection_link.py, the one function that links the tree as hyperv.nested."""
-    spec = importlib.util.spec_from_file_location("collection_link", REPO / "tools" / "collection_link.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.link_collection()
 
 
 @dataclass

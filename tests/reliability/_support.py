@@ -13,8 +13,6 @@ import yaml
 from hvsim.pytest_plugin import Lab, PlaybookRun, hvsim, start_lab
 from hvsim.pytest_plugin import requests_in as requests
 
-REPO = Path(__file__).resolve().parents[2]
-
 __all__ = [
     "HOSTILE_LAB",
     "Lab",

@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 from hvsim.pytest_plugin import Lab, started_labs
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="module")
 def module_labs(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[t.Callable[[Path], Lab]]:

@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 import sys
 from pathlib import Path
 
-_spec = importlib.util.spec_from_file_location("collection_link", Path(__file__).resolve().parent.parent / "tools" / "collection_link.py")
-assert _spec is not None and _spec.loader is not None
-collection_link = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(collection_link)
+from tools.collection_link import link_collection  # the repository root is on pytest's pythonpath
 
 
 def _link_collection() -> None:
-    root = str(collection_link.link_collection())
+    root = str(link_collection())
     # pyproject.toml puts build/collections on sys.path (pytest's `pythonpath`). On a fresh clone
     # it did not exist yet when Python first looked there and cached "nothing here" for it: forget
     # that, so the very first run imports the collection.
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    sys.path_importer_cache.pop(root, None)
+    for entry in [entry for entry in sys.path if entry and Path(entry).resolve() == Path(root).resolve()]:
+        sys.path_importer_cache.pop(entry, None)
     importlib.invalidate_caches()
-    # ansible-playbook subprocesses started by integration tests find the collection here.
+    # ansible-playbook subprocesses started by the lab tests find the collection here.
     paths = os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")
     if root not in paths.split(os.pathsep):
         os.environ["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join(p for p in (root, paths) if p)

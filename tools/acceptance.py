@@ -22,10 +22,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))
+import run_tests  # this script's folder, tools/, is sys.path[0] (the sanity copy ansible-test needs: build/ansible_collections/hyperv/nested)
 
-import run_tests  # noqa: E402  (the sanity copy ansible-test needs: build/ansible_collections/hyperv/nested)
+REPO = Path(__file__).resolve().parents[1]
 
 TARGETS = ("win_nested_info", "win_nested_vm", "win_nested_nat", "win_nested_switch")
 SIMULATED_LAB = REPO / "tests" / "integration" / "labs" / "acceptance.yml"

@@ -4,7 +4,8 @@
 
 ANSIBLE_COLLECTIONS_PATH=build/collections then finds the collection, and Python imports it as
 ansible_collections.hyperv.nested. Used by the Makefile (`make link`), tools/run_tests.py,
-tests/conftest.py and tests/bench/measure.py. Run as a script it prints the collections root.
+tests/conftest.py and tests/bench/measure.py (both import it: the repository root is on their path).
+Run as a script it prints the collections root.
 """
 
 from __future__ import annotations

@@ -47,8 +47,8 @@ DIST = BUILD / "dist"
 COVERAGE_FILE = REPO / ".cache" / "coverage" / ".coverage"
 COLLECTION = "hyperv.nested"
 # pytest runs, one per directory, in this order; any other directory of tests/ joins after them.
-PYTEST_DIRS = ("tests/unit", "tests/integration", "tests/transports", "tests/simulator/tests", "tests/foundation")
-NOT_PYTEST = ("output", "sanity", "__pycache__")
+PYTEST_DIRS = ("tests/unit", "tests/lab", "tests/transports", "tests/simulator/tests", "tests/foundation")
+NOT_PYTEST = ("output", "sanity", "__pycache__", "integration")  # integration: ansible-test's targets (step acceptance)
 COVERAGE_TARGET = 90.0
 BIN = Path(sys.executable).parent
 # Directories (relative to the repository) that never go into the sanity copy.
@@ -623,7 +623,7 @@ def run_steps(names: Sequence[str]) -> int:
     budget = float(os.environ.get("MAKE_TEST_BUDGET", "4800"))  # CI stops a run at 90 minutes
     results: dict[str, tuple[Result, float]] = {}
 
-    # ansible-test sanity mostly computes while the integration tests mostly wait on their
+    # ansible-test sanity mostly computes while the lab tests mostly wait on their
     # simulated hosts: run it alongside the other steps (MAKE_TEST_PARALLEL=0 turns that off).
     background = [s for s in chosen if s.name == "sanity"] if len(chosen) > 1 and os.environ.get("MAKE_TEST_PARALLEL", "1") != "0" else []
     threads = []

@@ -1,9 +1,9 @@
 """The benchmark of issue 8: per-task cost, batching, fleet scaling; writes a table and a chart.
 
-    .venv/bin/python tests/bench/bench.py --out docs/benchmark          # the full run
-    .venv/bin/python tests/bench/bench.py --smoke --out /tmp/bench      # small
-    .venv/bin/python tests/bench/bench.py --fleet-only 10,50 --out /tmp/fleet   # converged site vs raw only
-    .venv/bin/python tests/bench/bench.py --power-only 1,5,10,20 --out docs/benchmark   # power cycles: one task vs a loop
+    .venv/bin/python -m tests.bench.bench --out docs/benchmark          # the full run
+    .venv/bin/python -m tests.bench.bench --smoke --out /tmp/bench      # small
+    .venv/bin/python -m tests.bench.bench --fleet-only 10,50 --out /tmp/fleet   # converged site vs raw only
+    .venv/bin/python -m tests.bench.bench --power-only 1,5,10,20 --out docs/benchmark   # power cycles: one task vs a loop
 
 Every figure of a comparison is measured in the same run against the same simulated lab.
 """
@@ -19,9 +19,7 @@ import typing as t
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from measure import REPO, Lab, hvsim, run_playbook
+from tests.bench.measure import REPO, Lab, hvsim, run_playbook
 
 HEALTHY = REPO / "tests" / "simulator" / "labs" / "healthy-intel.yml"
 
@@ -337,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {"modules": [asdict(row) for row in modules], "batching": [asdict(row) for row in batches],
                "fleet": [asdict(row) for row in fleets], "smoke": options.smoke}
     (options.out / "benchmark.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
-    from report import write_chart, write_table
+    from tests.bench.report import write_chart, write_table
 
     write_table(results, options.out / "benchmark.md")
     write_chart(results, options.out / "benchmark.png")
@@ -354,7 +352,7 @@ def power_main(options: argparse.Namespace) -> int:
     results = {"timing": timing, "power": "shutdown", "repeat": options.repeat,
                "summary": [asdict(row) for row in costs], "runs": [asdict(row) for row in runs]}
     (options.out / "power.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    from report import power_table
+    from tests.bench.report import power_table
 
     print(power_table(results))
     return 0

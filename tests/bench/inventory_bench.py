@@ -1,7 +1,7 @@
 """How long the inventory plugin (hyperv.nested.hyperv) takes to read a fleet of N Hyper-V hosts.
 
-    .venv/bin/python tests/bench/inventory_bench.py --hosts 100 --vms 5 --concurrency 1,8,32 --repeat 3 --out docs/benchmark
-    .venv/bin/python tests/bench/inventory_bench.py --hosts 100 --vms 5 --concurrency 32,8,1 --repeat 1 --timing realistic --out /tmp/inv
+    .venv/bin/python -m tests.bench.inventory_bench --hosts 100 --vms 5 --concurrency 1,8,32 --repeat 3 --out docs/benchmark
+    .venv/bin/python -m tests.bench.inventory_bench --hosts 100 --vms 5 --concurrency 32,8,1 --repeat 1 --timing realistic --out /tmp/inv
 
 A generated lab (`hvsim generate --hosts N --vms M`, every host on its own loopback address) is
 started once; its `fleet.hyperv.yml` is read with `ansible-inventory --list` at each concurrency,
@@ -26,9 +26,7 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from measure import COLLECTIONS, VENV_BIN, Lab, hvsim, link_collection
+from tests.bench.measure import COLLECTIONS, VENV_BIN, Lab, hvsim, link_collection
 
 
 def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, subprocess.CompletedProcess[str]]:

@@ -7,7 +7,6 @@ took on the controller).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -19,29 +18,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from hvsim import pytest_plugin as simulator
+
+from tools.collection_link import link_collection  # the one function that links the tree as hyperv.nested
 
 REPO = Path(__file__).resolve().parents[2]
-SIMULATOR = REPO / "tests" / "simulator"
 VENV_BIN = Path(sys.executable).parent
 COLLECTIONS = REPO / "build" / "collections"
+FLEET_TIMEOUT = 600  # seconds for one hvsim command: starting a hundred-host fleet takes minutes
 
 
 def hvsim(*args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, str(SIMULATOR / "hvsim"), *args], capture_output=True, text=True, timeout=600, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"hvsim {' '.join(args)} failed: {done.stderr.strip() or done.stdout.strip()}")
-    return done.stdout
-
-
-def link_collection() -> None:
-    """tools/collection_link.py, the one function that links the tree as hyperv.nested."""
-    spec = importlib.util.spec_from_file_location("collection_link", REPO / "tools" / "collection_link.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.link_collection()
+    """The output of an hvsim command (the simulator's pytest plugin runs it)."""
+    return simulator.hvsim(*args, timeout=FLEET_TIMEOUT).stdout
 
 
 @dataclass
@@ -57,25 +46,21 @@ class Traffic:
 
 
 @dataclass
-class Lab:
-    state_dir: Path
-    inventory: Path
+class Lab(simulator.Lab):
+    """The simulator plugin's lab, plus what the benchmark counts: the traffic since a mark."""
+
     offsets: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def up(cls, lab_file: Path, state_dir: Path) -> Lab:
-        inventory = Path(hvsim("up", str(lab_file), "--state", str(state_dir)).strip().splitlines()[-1])
-        return cls(state_dir, inventory)
+        started = simulator.start_lab(lab_file, state_dir, timeout=FLEET_TIMEOUT)
+        return cls(started.state_dir, started.inventory)
 
     def down(self) -> None:
         hvsim("down", "--state", str(self.state_dir))
 
     def _transcripts(self) -> dict[str, list[dict[str, t.Any]]]:
-        found: dict[str, list[dict[str, t.Any]]] = {}
-        for path in sorted((self.state_dir / "transcripts").glob("*.jsonl")):
-            lines = path.read_text(encoding="utf-8").splitlines()
-            found[path.stem] = [json.loads(line) for line in lines if line.strip()]
-        return found
+        return {path.stem: self.transcript(path.stem) for path in sorted((self.state_dir / "transcripts").glob("*.jsonl"))}
 
     def mark(self) -> None:
         """Forget everything recorded so far: the next `traffic()` counts only what follows."""

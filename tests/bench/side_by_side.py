@@ -1,7 +1,7 @@
 """playbooks/site.yml against the conventional playbook (tests/bench/conventional/site.yml), side by side.
 
-    .venv/bin/python tests/bench/side_by_side.py --sizes 1,10,100 --out docs/benchmark
-    .venv/bin/python tests/bench/side_by_side.py --sizes 1 --timing-scale 0.02 --out /tmp/sbs   # a smoke run
+    .venv/bin/python -m tests.bench.side_by_side --sizes 1,10,100 --out docs/benchmark
+    .venv/bin/python -m tests.bench.side_by_side --sizes 1 --timing-scale 0.02 --out /tmp/sbs   # a smoke run
 
 For each fleet size N: `hvsim generate --hosts N --vms 2 --guests 1` (each L0 host with one NAT and one
 MAC-spoofing L1 VM, each with one L2 guest; the realistic timing model, tests/simulator/TIMING.md). Each
@@ -28,9 +28,7 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from measure import COLLECTIONS, REPO, VENV_BIN, Lab, _parse, hvsim, link_collection
+from tests.bench.measure import COLLECTIONS, REPO, VENV_BIN, Lab, _parse, hvsim, link_collection
 
 PLAYBOOKS = {"site.yml": REPO / "playbooks" / "site.yml",
              "conventional": REPO / "tests" / "bench" / "conventional" / "site.yml"}

@@ -1,6 +1,6 @@
 """The side-by-side results (side_by_side.py's JSON) as Markdown tables, the issue's targets, and a chart.
 
-    .venv/bin/python tests/bench/side_by_side_report.py docs/benchmark/side_by_side.json --chart docs/side_by_side.png
+    .venv/bin/python -m tests.bench.side_by_side_report docs/benchmark/side_by_side.json --chart docs/side_by_side.png
 """
 
 from __future__ import annotations

@@ -6,16 +6,12 @@ machine and on what else runs on it. Round trips do not: they are the collection
 
 from __future__ import annotations
 
-import sys
 import typing as t
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import bench
-from measure import Lab
+from tests.bench import bench
+from tests.bench.measure import Lab
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator

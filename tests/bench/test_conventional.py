@@ -10,16 +10,13 @@ Times are never asserted (docs/benchmark.md reports them); the realistic timing 
 from __future__ import annotations
 
 import json
-import sys
 import typing as t
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import side_by_side
-from measure import Lab, hvsim
+from tests.bench import side_by_side
+from tests.bench.measure import Lab, hvsim
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The HTML report of a simulated fleet run, loaded in Debian's chromium (headless, started here).
 
-The run: playbooks/site.yml against tests/integration/labs/roles-mixed.yml, where lab-hv2 becomes
+The run: playbooks/site.yml against tests/lab/labs/roles-mixed.yml, where lab-hv2 becomes
 a Hyper-V host (healthy), lab-hv1 is stopped by its blocker (its VM is in a saved state) and
 lab-hv3's own WinRM port is closed (unreachable). The assertions are on the page chromium
 rendered - the DOM after load and after the page's script ran - and on what it does when typed
@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from chromium import Browser, Page, dump_dom, find, why_missing
+from hvsim.pytest_plugin import Lab, started_labs
 
 from ansible_collections.hyperv.nested.plugins.filter.nested_report import nested_report_render
-from tests.integration.conftest import Lab, started_labs
+from tests.browser.chromium import Browser, Page, dump_dom, find, why_missing
 
 REPO = Path(__file__).resolve().parents[2]
-LAB = REPO / "tests" / "integration" / "labs" / "roles-mixed.yml"
+LAB = REPO / "tests" / "lab" / "labs" / "roles-mixed.yml"
 OUTPUT = REPO / "tests" / "output" / "browser"
 
 pytestmark = pytest.mark.browser

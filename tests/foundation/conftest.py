@@ -1,8 +1,10 @@
-"""Shared helpers for the foundation tests: the repository root and the tools/ scripts as modules."""
+"""Shared helpers for the foundation tests: the repository root, the tools/ scripts as modules,
+commands that must succeed, and the collection built once for the session."""
 
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -10,6 +12,7 @@ from types import ModuleType
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent.parent
+BIN = Path(sys.executable).parent
 
 
 def load_tool(name: str) -> ModuleType:
@@ -28,3 +31,19 @@ def load_tool(name: str) -> ModuleType:
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
+
+
+def run(*command: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a command that must succeed; a failure shows the end of its output."""
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, f"{' '.join(command)}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done
+
+
+@pytest.fixture(scope="session")
+def collection_tarball(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The collection as `ansible-galaxy collection build` makes it (built once, read only)."""
+    out = tmp_path_factory.mktemp("dist")
+    run(str(BIN / "ansible-galaxy"), "collection", "build", str(REPO), "--output-path", str(out), "--force", cwd=out)
+    (tarball,) = out.glob("hyperv-nested-*.tar.gz")
+    return tarball

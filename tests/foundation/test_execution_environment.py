@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parent.parent.parent
-BIN = Path(sys.executable).parent
+from tests.foundation.conftest import BIN, REPO, run
+
 EXPECTED_PYTHON = {"pywinrm", "pypsrp", "pyspnego", "requests-credssp", "jmespath"}
 VERSION = yaml.safe_load((REPO / "galaxy.yml").read_text(encoding="utf-8"))["version"]
 TARBALL = f"hyperv-nested-{VERSION}.tar.gz"
@@ -31,18 +31,10 @@ def requirement_names(text: str) -> set[str]:
     return names
 
 
-def run(*command: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False)
-    assert done.returncode == 0, f"{' '.join(command)}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    return done
-
-
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    run(str(BIN / "ansible-galaxy"), "collection", "build", str(REPO), "--output-path", str(out), "--force", cwd=out)
-    assert (out / TARBALL).is_file()
-    return out / TARBALL
+def built(collection_tarball: Path) -> Path:
+    assert collection_tarball.name == TARBALL
+    return collection_tarball
 
 
 def test_both_requirement_sets_name_the_same_packages_and_one_needs_no_kerberos() -> None:

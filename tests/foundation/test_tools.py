@@ -11,7 +11,8 @@ import venv
 from pathlib import Path
 
 import pytest
-from conftest import REPO, load_tool
+
+from tests.foundation.conftest import REPO, load_tool
 
 run_tests = load_tool("run_tests")
 lab = load_tool("lab")
@@ -187,11 +188,11 @@ def test_failed_sanity_tests_are_named() -> None:
 
 def test_every_test_directory_gets_a_pytest_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(run_tests, "REPO", tmp_path)
-    for name in ("unit", "simulator/tests", "simulator/hvsim", "reliability", "output", "sanity", "zeta"):
+    for name in ("unit", "simulator/tests", "simulator/hvsim", "reliability", "output", "sanity", "integration/targets", "zeta"):
         (tmp_path / "tests" / name).mkdir(parents=True)
     assert run_tests.pytest_dirs() == [
         "tests/unit",
-        "tests/integration",
+        "tests/lab",
         "tests/transports",
         "tests/simulator/tests",
         "tests/foundation",

@@ -4,7 +4,6 @@ plays run with the JSON callback, and transcript entries attributed to the task 
 from __future__ import annotations
 
 import json
-import sys
 import typing as t
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,10 +12,6 @@ from pathlib import Path
 import yaml
 from hvsim.pytest_plugin import Lab, PlaybookRun, hvsim, start_lab
 from hvsim.pytest_plugin import requests_in as requests
-
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:  # test modules import tests.<suite>.* (a module run by path has no package)
-    sys.path.insert(0, str(REPO))
 
 __all__ = [
     "HOSTILE_LAB",

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 import typing as t
 from pathlib import Path
 
 import pytest
 from hvsim.pytest_plugin import Lab, started_labs
-
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:  # test modules import tests.<suite>.* (a module run by path has no package)
-    sys.path.insert(0, str(REPO))
 
 
 @pytest.fixture(scope="module")

@@ -9,17 +9,14 @@ suite's budget; docs/reliability.md gives its figures, measured by hand.)"""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import typing as t
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.reliability._support import Lab, hvsim, requests, run_play, script_names, start_lab
+from tests.reliability._support import Lab, hvsim, requests, run_play, script_names
 
-SIMULATOR = Path(__file__).resolve().parents[1] / "simulator" / "hvsim"
 HOSTS, VMS = 20, 3
 
 
@@ -28,16 +25,11 @@ def processors(host: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[tuple[Lab, dict[str, list[str]]]]:
-    root = tmp_path_factory.mktemp("fleet")
-    lab_file = root / "fleet.yml"
-    subprocess.run([sys.executable, str(SIMULATOR), "generate", "--hosts", str(HOSTS), "--vms", str(VMS), "--out", str(lab_file)], check=True, timeout=60)
+def fleet(module_labs: t.Callable[[Path], Lab], tmp_path_factory: pytest.TempPathFactory) -> tuple[Lab, dict[str, list[str]]]:
+    lab_file = tmp_path_factory.mktemp("fleet") / "fleet.yml"
+    hvsim("generate", "--hosts", str(HOSTS), "--vms", str(VMS), "--out", str(lab_file))
     own = {host["name"]: [vm["name"] for vm in host["vms"]] for host in yaml.safe_load(lab_file.read_text(encoding="utf-8"))["hosts"]}
-    lab = start_lab(lab_file, root / "state")
-    try:
-        yield lab, own
-    finally:
-        hvsim("down", "--state", str(lab.state_dir), check=False)
+    return module_labs(lab_file), own
 
 
 PLAY = {

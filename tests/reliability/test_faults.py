@@ -26,11 +26,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hvsim.pytest_plugin import PACKAGE as SIMULATOR
 
 from tests.reliability._support import LABS, Lab, PlayRun, entries_between, hvsim, run_play, script_names, start_lab, vms_of
 
 FAULTS_LAB = LABS / "faults.yml"
-SIMULATOR = Path(__file__).resolve().parents[1] / "simulator" / "hvsim"
 HOST = "hvf"
 GB = 1024**3
 ARGS = {"name": ["F1", "F2", "F-OFF"], "power": "shutdown", "startup_memory": "4GB", "mac_address_spoofing": "on"}

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hvsim.pytest_plugin import LABS as SHIPPED_LABS
 
 from tests.reliability._support import Lab, run_play
 
-HEALTHY = Path(__file__).resolve().parents[1] / "simulator" / "labs" / "healthy-intel.yml"
+HEALTHY = SHIPPED_LABS / "healthy-intel.yml"
 HOST = "hv01"
 WRONG = "Wr0ng-Conn-S3cret-88"
 

@@ -17,9 +17,6 @@ from pathlib import Path
 
 from hvsim.pytest_plugin import Lab, hvsim, start_lab
 
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:  # test modules import tests.<suite>.* (a module run by path has no package)
-    sys.path.insert(0, str(REPO))
 VENV_BIN = Path(sys.executable).parent
 TRANSPORTS = ("winrm", "psrp", "ssh", "kerberos", "credssp", "https")
 _RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)

@@ -24,14 +24,12 @@ LABS = PACKAGE.parent / "labs"  # the shipped labs (tests/simulator/labs)
 VENV_BIN = Path(sys.executable).parent
 
 
-def hvsim(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(PACKAGE), *args],
-        check=check,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def hvsim(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the hvsim command line; with `check`, a failure raises an error that carries its output."""
+    done = subprocess.run([sys.executable, str(PACKAGE), *args], capture_output=True, text=True, timeout=timeout, check=False)
+    if check and done.returncode != 0:
+        raise RuntimeError(f"hvsim {' '.join(args)} failed (exit {done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
+    return done
 
 
 @dataclass
@@ -124,8 +122,9 @@ class Lab:
         return PlaybookRun(done.returncode, done.stdout, done.stderr, recap)
 
 
-def start_lab(lab_file: Path, state_dir: Path) -> Lab:
-    done = hvsim("up", str(lab_file), "--state", str(state_dir))
+def start_lab(lab_file: Path, state_dir: Path, *, timeout: float = 120) -> Lab:
+    """Start a lab file in `state_dir` (`timeout`: a generated fleet of a hundred hosts takes longer)."""
+    done = hvsim("up", str(lab_file), "--state", str(state_dir), timeout=timeout)
     return Lab(state_dir=state_dir, inventory=Path(done.stdout.strip().splitlines()[-1]))
 
 

@@ -1,6 +1,6 @@
 """The inventory plugin's parse(): options, strict, cache, compose/groups (the documented example),
 warnings without secrets, Vault and templated passwords. The hosts answer through a scripted
-runner in place of pywinrm; tests/integration/test_inventory_plugin.py reads a simulated fleet."""
+runner in place of pywinrm; tests/lab/test_inventory_plugin.py reads a simulated fleet."""
 
 from __future__ import annotations
 

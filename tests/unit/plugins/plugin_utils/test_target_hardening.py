@@ -145,9 +145,7 @@ def test_a_module_without_a_running_service_is_reported() -> None:
 
 def test_constrained_language_mode_is_detected_first_with_the_simulators_sentence() -> None:
     """Item 12: the stub's first statement, before anything that needs FullLanguage."""
-    import sys
 
-    sys.path.insert(0, str(ROOT / "tests" / "simulator"))
     from hvsim.powershell.dispatch import LANGUAGE_MODE_MESSAGE
 
     stub = _target_scripts.STUB

@@ -10,7 +10,7 @@ import typing as t
 from pathlib import Path
 
 if t.TYPE_CHECKING:
-    from .conftest import Lab
+    from hvsim.pytest_plugin import Lab
 
 PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 if t.TYPE_CHECKING:
-    from .conftest import Lab, PlaybookRun
+    from hvsim.pytest_plugin import Lab, PlaybookRun
 
 L0 = "hv01"
 PASSWORD = "L1-Passw0rd!"     # the lab's planned lab-hv1 expects this Administrator password

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 if t.TYPE_CHECKING:
-    from .conftest import Lab
+    from hvsim.pytest_plugin import Lab
 
 REPO = Path(__file__).resolve().parents[2]
 FLEET = ("hv01", "hv02", "lab-hv1", "lab-hv2", "lab-hv3")

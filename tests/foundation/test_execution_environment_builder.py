@@ -1,6 +1,6 @@
 """What AWX users get: the built collection in an execution environment made by ansible-builder.
 
-The foundation's tests check meta/execution-environment.yml on the source tree. These start from
+test_execution_environment.py checks meta/execution-environment.yml on the source tree. These start from
 the built tarball, the artifact an EE actually installs: it carries the roles, playbooks and
 filters, ansible-builder's introspection finds the collection's Python and system dependencies in
 it, `ansible-builder create` makes a build context for an EE that installs it, and the installed
@@ -11,30 +11,19 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
+from tests.foundation.conftest import BIN, REPO, run
+
 ROLES = ("nested_prerequisites", "nested_vm_settings", "nested_hyperv", "nested_networking", "nested_report")
 
 
-def run(*command: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False)
-    assert done.returncode == 0, f"{' '.join(command)}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    return done
-
-
 @pytest.fixture(scope="module")
-def tarball(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    run(str(BIN / "ansible-galaxy"), "collection", "build", str(REPO), "--output-path", str(out), "--force")
-    (built,) = out.glob("hyperv-nested-*.tar.gz")
-    return built
+def tarball(collection_tarball: Path) -> Path:
+    return collection_tarball
 
 
 @pytest.fixture(scope="module")

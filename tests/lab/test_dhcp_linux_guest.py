@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 if t.TYPE_CHECKING:
-    from .conftest import Lab
+    from hvsim.pytest_plugin import Lab
 
 REPO = Path(__file__).resolve().parents[2]
 L1 = "lab-hv1"

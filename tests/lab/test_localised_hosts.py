@@ -9,7 +9,7 @@ import typing as t
 from pathlib import Path
 
 import yaml
-from conftest import LABS, hvsim, start_lab  # tests/integration is on sys.path (pytest rootdir-relative import)
+from hvsim.pytest_plugin import LABS, started_labs
 
 REPO = Path(__file__).resolve().parents[2]
 CULTURES = {"hv01": "de-DE", "hv02": "fr-FR"}
@@ -36,8 +36,8 @@ def findings(result: dict[str, t.Any]) -> set[str]:
 
 
 def test_site_converges_on_german_and_french_hosts(tmp_path: Path) -> None:
-    lab = start_lab(localised_lab(tmp_path), tmp_path / "state")
-    try:
+    with started_labs(lambda _lab_file, _count: tmp_path / "state") as start:
+        lab = start(localised_lab(tmp_path))
         shown = lab.show("hv01")
         services = shown["vms"]["vms"][0]["integration_services"]
         assert {s["name"]: s["display_name"] for s in services}["Heartbeat"] == "Takt"  # the lab really is German
@@ -56,5 +56,3 @@ def test_site_converges_on_german_and_french_hosts(tmp_path: Path) -> None:
         info.assert_ok()
         for host, result in info.task_results("info").items():
             assert not findings(result) & SERVICE_CODES, (host, findings(result))
-    finally:
-        hvsim("down", "--state", str(tmp_path / "state"), check=False)

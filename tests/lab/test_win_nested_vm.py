@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import typing as t
 from pathlib import Path
 
 import pytest
 import yaml
+from hvsim.pytest_plugin import hvsim
 
 if t.TYPE_CHECKING:
-    from .conftest import Lab, PlaybookRun
-
-HVSIM = Path(__file__).resolve().parents[1] / "simulator" / "hvsim"
+    from hvsim.pytest_plugin import Lab, PlaybookRun
 
 GB = 1024**3
 ENABLE = {"name": ["LAB-HV1", "LAB-HV2"], "power": "shutdown", "mac_address_spoofing": "on", "startup_memory": "8GB"}
@@ -129,7 +126,7 @@ def test_diff_shows_every_managed_setting_and_power(healthy_lab: Lab, tmp_path: 
 
 def test_twenty_vms_in_one_task(lab_factory: t.Callable[[str], Lab], tmp_path: Path) -> None:
     lab_file = tmp_path / "fleet.yml"
-    subprocess.run([sys.executable, str(HVSIM), "generate", "--hosts", "1", "--vms", "20", "--out", str(lab_file)], check=True, timeout=60)
+    hvsim("generate", "--hosts", "1", "--vms", "20", "--out", str(lab_file))
     # lab_factory joins the name onto the shipped labs directory; an absolute path replaces it.
     lab = lab_factory(str(lab_file.with_suffix("")))
     host = first_l0(lab)

@@ -3,15 +3,14 @@ one parent with equal values still share one win_nested_vm task (one probe, one 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import typing as t
 from pathlib import Path
 
 import yaml
+from hvsim.pytest_plugin import hvsim
 
 if t.TYPE_CHECKING:
-    from .conftest import Lab, PlaybookRun
+    from hvsim.pytest_plugin import Lab, PlaybookRun
 
 REPO = Path(__file__).resolve().parents[2]
 GB = 1024**3
@@ -142,12 +141,7 @@ def test_equal_values_still_make_one_task_per_parent(healthy_lab: Lab, tmp_path:
 def test_a_failed_group_fails_its_own_hosts_only(lab_factory: t.Callable[[str], Lab], tmp_path: Path) -> None:
     """Three L1 VMs on hv01: hv01-vm2 and hv01-vm3 ask for more processors than the host has."""
     lab_file = tmp_path / "one-by-three.yml"
-    subprocess.run(
-        [sys.executable, str(REPO / "tests" / "simulator" / "hvsim"), "generate", "--hosts", "1", "--vms", "3", "--out", str(lab_file)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    hvsim("generate", "--hosts", "1", "--vms", "3", "--out", str(lab_file))
     lab = lab_factory(str(lab_file.with_suffix("")))
     set_host_vars(lab, hv01_vm2={"nested_vm_settings_processor_count": 64}, hv01_vm3={"nested_vm_settings_processor_count": 64})
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 if t.TYPE_CHECKING:
-    from .conftest import Lab
+    from hvsim.pytest_plugin import Lab
 
 PLAYBOOK = Path(__file__).resolve().parents[2] / "playbooks" / "provision.yml"
 SECRET = ("-e", "nested_provision_admin_password=L1-Passw0rd!")

@@ -8,10 +8,11 @@ import typing as t
 from pathlib import Path
 
 import yaml
-from report_file import load_report  # tests/integration is on sys.path (pytest rootdir-relative import)
+
+from tests.lab.report_file import load_report
 
 if t.TYPE_CHECKING:
-    from .conftest import Lab
+    from hvsim.pytest_plugin import Lab
 
 REPO = Path(__file__).resolve().parents[2]
 L1 = ("lab-hv1", "lab-hv2", "lab-hv3")

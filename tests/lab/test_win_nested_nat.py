@@ -1,5 +1,5 @@
 """win_nested_nat against the simulated fleet: a real WinRM round trip to an L1 that already is a
-Hyper-V host (tests/integration/labs/nat-ready.yml), its L2 guests reached through PowerShell Direct."""
+Hyper-V host (tests/lab/labs/nat-ready.yml), its L2 guests reached through PowerShell Direct."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 if t.TYPE_CHECKING:
-    from .conftest import Lab, PlaybookRun
+    from hvsim.pytest_plugin import Lab, PlaybookRun
 
 LAB_FILE = Path(__file__).parent / "labs" / "nat-ready.yml"
 L1 = "lab-hv1"

@@ -104,164 +104,224 @@ def nested_inventory_problems(
     l1_group: str = "nested_hosts",
     l2_group: str = "nested_guests",
 ) -> list[str]:
-    """Every problem of the inventory model, one sentence each naming the host and the variable; [] when none."""
+    """Every problem of the inventory model, one sentence each naming the host and the variable; [] when none.
+
+    In order: hosts in two levels' groups, L0 hosts with a parent, each L1 host (parent, VM name,
+    network mode) and their duplicate VM names, each L2 guest (parent, VM name) and theirs, then each
+    L2 guest's network (address, DNS, addressing, credentials).
+    """
     if not isinstance(hostvars, Mapping):
         raise AnsibleFilterError("nested_inventory_problems expects the hostvars magic variable as input.")
     if not isinstance(groups, Mapping):
         raise AnsibleFilterError("nested_inventory_problems: 'groups' must be the groups magic variable.")
-    l0, l1, l2 = _group(groups, l0_group), _group(groups, l1_group), _group(groups, l2_group)
-    l0_set, l1_set, l2_set = set(l0), set(l1), set(l2)
-    known = {str(host) for host in _group(groups, "all")} | l0_set | l1_set | l2_set
-    hosts = {name: _Host(hostvars, name) for name in dict.fromkeys(l0 + l1 + l2)}
-    problems: list[str] = []
+    check = _Check(hostvars, groups, l0_group, l1_group, l2_group)
+    check.group_overlaps()
+    check.l0_parents()
+    l1_mode = check.l1_hosts(network_mode_required)
+    l2_parent = check.l2_guests()
+    addresses: dict[tuple[str, ipaddress.IPv4Address], str] = {}
+    for name in check.l2:
+        parent = l2_parent.get(name)
+        mode = l1_mode.get(parent) if parent else None
+        check.guest_address(name, parent, mode, nat_prefix, addresses)
+        check.guest_dns(name)
+        addressing = check.guest_addressing(name)
+        # A DHCP guest gets its address from the L1's DHCP server (win_nested_dhcp): no guest credentials needed.
+        if parent and mode == "nat" and guest_credentials_required and addressing != "dhcp":
+            check.problems.extend(_credential_problems(name, check.hosts[name], parent, check.hosts[parent],
+                                                       guest_username, guest_password))
+    return check.problems
 
-    for name in sorted(l0_set & l1_set):
-        problems.append(f"{name} is in both {l0_group} (L0) and {l1_group} (L1): a host is one or the other; keep it in one group.")
-    for name in sorted((l0_set | l1_set) & l2_set):
-        other = l0_group if name in l0_set else l1_group
-        problems.append(f"{name} is in both {other} and {l2_group} (L2): keep it in one group.")
-    for name in l0:
-        parent = hosts[name].value("nested_parent")
-        if parent is not _MISSING and parent not in (None, ""):
-            problems.append(
-                f"{name} is an L0 host ({l0_group}) but has nested_parent {_quoted(parent)}: a VM that becomes a Hyper-V host belongs "
-                f"in {l1_group}; an L0 host is the physical host and has no parent."
-            )
 
-    def parent_of(name: str, level: str, wanted: set[str], wanted_group: str, wanted_level: str) -> str | None:
+class _Check:
+    """The model's three levels and their hosts, and the problems found so far, in the order found."""
+
+    def __init__(self, hostvars: Mapping[str, t.Any], groups: Mapping[str, t.Any], l0_group: str, l1_group: str,
+                 l2_group: str) -> None:
+        self.hostvars = hostvars
+        self.l0_group, self.l1_group, self.l2_group = l0_group, l1_group, l2_group
+        self.l0, self.l1, self.l2 = _group(groups, l0_group), _group(groups, l1_group), _group(groups, l2_group)
+        self.l0_set, self.l1_set, self.l2_set = set(self.l0), set(self.l1), set(self.l2)
+        self.known = {str(host) for host in _group(groups, "all")} | self.l0_set | self.l1_set | self.l2_set
+        self.hosts = {name: _Host(hostvars, name) for name in dict.fromkeys(self.l0 + self.l1 + self.l2)}
+        self.problems: list[str] = []
+
+    def group_overlaps(self) -> None:
+        """A host in the groups of two levels."""
+        for name in sorted(self.l0_set & self.l1_set):
+            self.problems.append(f"{name} is in both {self.l0_group} (L0) and {self.l1_group} (L1): a host is one or the other; "
+                                 "keep it in one group.")
+        for name in sorted((self.l0_set | self.l1_set) & self.l2_set):
+            other = self.l0_group if name in self.l0_set else self.l1_group
+            self.problems.append(f"{name} is in both {other} and {self.l2_group} (L2): keep it in one group.")
+
+    def l0_parents(self) -> None:
+        """An L0 host is the physical host: it has no nested_parent."""
+        for name in self.l0:
+            parent = self.hosts[name].value("nested_parent")
+            if parent is not _MISSING and parent not in (None, ""):
+                self.problems.append(
+                    f"{name} is an L0 host ({self.l0_group}) but has nested_parent {_quoted(parent)}: a VM that becomes a Hyper-V "
+                    f"host belongs in {self.l1_group}; an L0 host is the physical host and has no parent."
+                )
+
+    def l1_hosts(self, network_mode_required: bool) -> dict[str, str | None]:
+        """L1 hosts, VMs on an L0 host that become Hyper-V hosts: parent, VM name, network mode; their network modes."""
+        parents: dict[str, str] = {}
+        vm_names: dict[str, str] = {}
+        modes: dict[str, str | None] = {}
+        for name in self.l1:
+            parent = self.parent_of(name, "L1 VM", self.l0_set, self.l0_group, "L0 Hyper-V")
+            if parent:
+                parents[name] = parent
+            vm_name = self.vm_name_of(name)
+            if vm_name:
+                vm_names[name] = vm_name
+            modes[name] = self.network_mode_of(name, network_mode_required)
+        self.duplicate_names(self.l1, parents, vm_names)
+        return modes
+
+    def l2_guests(self) -> dict[str, str]:
+        """L2 guests, VMs inside an L1 host reached from it through PowerShell Direct: parent, VM name; their parents."""
+        parents: dict[str, str] = {}
+        vm_names: dict[str, str] = {}
+        for name in self.l2:
+            parent = self.parent_of(name, "L2 guest", self.l1_set, self.l1_group, "L1")
+            if parent:
+                parents[name] = parent
+            vm_name = self.vm_name_of(name)
+            if vm_name:
+                vm_names[name] = vm_name
+        self.duplicate_names(self.l2, parents, vm_names)
+        return parents
+
+    def parent_of(self, name: str, level: str, wanted: set[str], wanted_group: str, wanted_level: str) -> str | None:
         """The host's nested_parent when it names a host of `wanted`; a problem appended otherwise."""
-        value, error = hosts[name].read("nested_parent")
+        value, error = self.hosts[name].read("nested_parent")
         where = f"{name}'s nested_parent"
         if error:
-            problems.append(f"{where} cannot be read: {error}.")
+            self.problems.append(f"{where} cannot be read: {error}.")
             return None
         if value is _MISSING or value in (None, ""):
-            problems.append(f"{where} is not set: set it to the inventory name of the {wanted_level} host ({wanted_group}) that runs this {level}.")
+            self.problems.append(f"{where} is not set: set it to the inventory name of the {wanted_level} host ({wanted_group}) "
+                                 f"that runs this {level}.")
             return None
         if not _is_text(value):
-            problems.append(f"{where} must be an inventory host name, got {_quoted(value)}.")
+            self.problems.append(f"{where} must be an inventory host name, got {_quoted(value)}.")
             return None
         if value == name:
-            problems.append(f"{where} names {name} itself; it must name the {wanted_level} host ({wanted_group}) that runs this {level}.")
+            self.problems.append(f"{where} names {name} itself; it must name the {wanted_level} host ({wanted_group}) that runs "
+                                 f"this {level}.")
             return None
         if value in wanted:
             return str(value)
-        if value not in known and value not in hostvars:
-            problems.append(f"{where} {value!r} is not a host of this inventory ({wanted_group} has: {_names(wanted)})." + _slicing_hint(problems))
-        elif value in l0_set:
-            problems.append(f"{where} {value!r} is an L0 host ({l0_group}); the parent of an {level} must be an {wanted_level} host of {wanted_group}.")
-        elif value in l1_set:
-            problems.append(f"{where} {value!r} is an L1 host ({l1_group}); the parent of an {level} must be an {wanted_level} host of {wanted_group}.")
-        else:
-            problems.append(f"{where} {value!r} is not in the group {wanted_group}; the parent of an {level} must be an {wanted_level} host of {wanted_group}.")
+        self.problems.append(self._wrong_parent(where, value, level, wanted, wanted_group, wanted_level))
         return None
 
-    def vm_name_of(name: str) -> str | None:
-        value, error = hosts[name].read("nested_vm_name")
+    def _wrong_parent(self, where: str, value: str, level: str, wanted: set[str], wanted_group: str, wanted_level: str) -> str:
+        """Why a parent outside `wanted` is wrong: not in the inventory (a job slice?), an L0, an L1, or another group's."""
+        if value not in self.known and value not in self.hostvars:
+            return (f"{where} {value!r} is not a host of this inventory ({wanted_group} has: {_names(wanted)})."
+                    + _slicing_hint(self.problems))
+        if value in self.l0_set:
+            return (f"{where} {value!r} is an L0 host ({self.l0_group}); the parent of an {level} must be an {wanted_level} "
+                    f"host of {wanted_group}.")
+        if value in self.l1_set:
+            return (f"{where} {value!r} is an L1 host ({self.l1_group}); the parent of an {level} must be an {wanted_level} "
+                    f"host of {wanted_group}.")
+        return (f"{where} {value!r} is not in the group {wanted_group}; the parent of an {level} must be an {wanted_level} "
+                f"host of {wanted_group}.")
+
+    def vm_name_of(self, name: str) -> str | None:
+        """The host's nested_vm_name, its VM's name in Hyper-V; a problem appended when it is unreadable, unset or not text."""
+        value, error = self.hosts[name].read("nested_vm_name")
         if error:
-            problems.append(f"{name}'s nested_vm_name cannot be read: {error}.")
+            self.problems.append(f"{name}'s nested_vm_name cannot be read: {error}.")
             return None
         if value is _MISSING or value in (None, ""):
-            problems.append(f"{name}'s nested_vm_name is not set: set it to the VM's name in Hyper-V on its parent.")
+            self.problems.append(f"{name}'s nested_vm_name is not set: set it to the VM's name in Hyper-V on its parent.")
             return None
         if not _is_text(value):
-            problems.append(f"{name}'s nested_vm_name must be the VM's name (text), got {_quoted(value)}.")
+            self.problems.append(f"{name}'s nested_vm_name must be the VM's name (text), got {_quoted(value)}.")
             return None
         return str(value)
 
-    def check_duplicate_names(members: list[str], parent_of_member: dict[str, str], vm_names: dict[str, str]) -> None:
+    def network_mode_of(self, name: str, required: bool) -> str | None:
+        """An L1 host's nested_network_mode (nat or mac_spoofing); None, with a problem when it is wrong or required."""
+        mode, error = self.hosts[name].read("nested_network_mode")
+        if error:
+            self.problems.append(f"{name}'s nested_network_mode cannot be read: {error}.")
+            return None
+        if mode is _MISSING or mode in (None, ""):
+            if required:
+                self.problems.append(
+                    f"{name}'s nested_network_mode is not set: set it to nat or mac_spoofing (per host, or for every L1 host in "
+                    f"group_vars/{self.l1_group}.yml); there is no default."
+                )
+            return None
+        if mode not in NETWORK_MODES:
+            self.problems.append(f"{name}'s nested_network_mode is {_quoted(mode)}; use nat or mac_spoofing.")
+            return None
+        return str(mode)
+
+    def duplicate_names(self, members: list[str], parent_of_member: dict[str, str], vm_names: dict[str, str]) -> None:
+        """Two hosts naming the same VM (case-insensitively) on the same parent."""
         seen: dict[tuple[str, str], str] = {}
         for name in members:
             if name not in parent_of_member or name not in vm_names:
                 continue
             key = (parent_of_member[name], vm_names[name].casefold())
             if key in seen:
-                problems.append(
+                self.problems.append(
                     f"{name}'s nested_vm_name {vm_names[name]!r} duplicates {seen[key]}'s on {key[0]} "
                     "(Hyper-V names compare case-insensitively): each inventory host must name its own VM."
                 )
             else:
                 seen[key] = name
 
-    # L1 hosts: VMs on an L0 host that become Hyper-V hosts.
-    l1_parent: dict[str, str] = {}
-    l1_vm: dict[str, str] = {}
-    l1_mode: dict[str, str | None] = {}
-    for name in l1:
-        parent = parent_of(name, "L1 VM", l0_set, l0_group, "L0 Hyper-V")
-        if parent:
-            l1_parent[name] = parent
-        vm_name = vm_name_of(name)
-        if vm_name:
-            l1_vm[name] = vm_name
-        mode, error = hosts[name].read("nested_network_mode")
-        if error:
-            problems.append(f"{name}'s nested_network_mode cannot be read: {error}.")
-            l1_mode[name] = None
-        elif mode is _MISSING or mode in (None, ""):
-            l1_mode[name] = None
-            if network_mode_required:
-                problems.append(
-                    f"{name}'s nested_network_mode is not set: set it to nat or mac_spoofing (per host, or for every L1 host in "
-                    f"group_vars/{l1_group}.yml); there is no default."
-                )
-        elif mode not in NETWORK_MODES:
-            l1_mode[name] = None
-            problems.append(f"{name}'s nested_network_mode is {_quoted(mode)}; use nat or mac_spoofing.")
-        else:
-            l1_mode[name] = str(mode)
-    check_duplicate_names(l1, l1_parent, l1_vm)
-
-    # L2 guests: VMs inside an L1 host, reached from it through PowerShell Direct.
-    l2_parent: dict[str, str] = {}
-    l2_vm: dict[str, str] = {}
-    for name in l2:
-        parent = parent_of(name, "L2 guest", l1_set, l1_group, "L1")
-        if parent:
-            l2_parent[name] = parent
-        vm_name = vm_name_of(name)
-        if vm_name:
-            l2_vm[name] = vm_name
-    check_duplicate_names(l2, l2_parent, l2_vm)
-
-    addresses: dict[tuple[str, ipaddress.IPv4Address], str] = {}
-    for name in l2:
-        parent = l2_parent.get(name)
-        mode = l1_mode.get(parent) if parent else None
-        host = hosts[name]
-        ip_value, ip_error = host.read("nested_ip")
+    def guest_address(self, name: str, parent: str | None, mode: str | None, nat_prefix: str,
+                      addresses: dict[tuple[str, ipaddress.IPv4Address], str]) -> None:
+        """An L2 guest's nested_ip: an IPv4 address, only behind NAT, inside its L1's NAT network, used once there."""
+        ip_value, ip_error = self.hosts[name].read("nested_ip")
         if ip_error:
-            problems.append(f"{name}'s nested_ip cannot be read: {ip_error}.")
-        elif ip_value is not _MISSING and ip_value not in (None, ""):
-            address = _ipv4(ip_value)
-            if address is None:
-                problems.append(f"{name}'s nested_ip {_quoted(ip_value)} is not an IPv4 address.")
-            elif parent and mode == "mac_spoofing":
-                problems.append(
-                    f"{name}'s nested_ip is set, but its L1 host {parent} uses mac_spoofing (the guests take their addresses from the "
-                    f"network there): remove nested_ip, or set {parent}'s nested_network_mode to nat."
-                )
-            elif parent:
-                if mode == "nat":
-                    problems.extend(_address_problems(name, address, parent, hosts[parent], nat_prefix))
-                key = (parent, address)
-                if key in addresses:
-                    problems.append(f"{name}'s nested_ip {address} duplicates {addresses[key]}'s (both are L2 guests on {parent}'s NAT network).")
-                else:
-                    addresses[key] = name
-        dns, dns_error = host.read("nested_dns")
+            self.problems.append(f"{name}'s nested_ip cannot be read: {ip_error}.")
+            return
+        if ip_value is _MISSING or ip_value in (None, ""):
+            return
+        address = _ipv4(ip_value)
+        if address is None:
+            self.problems.append(f"{name}'s nested_ip {_quoted(ip_value)} is not an IPv4 address.")
+        elif parent and mode == "mac_spoofing":
+            self.problems.append(
+                f"{name}'s nested_ip is set, but its L1 host {parent} uses mac_spoofing (the guests take their addresses from the "
+                f"network there): remove nested_ip, or set {parent}'s nested_network_mode to nat."
+            )
+        elif parent:
+            if mode == "nat":
+                self.problems.extend(_address_problems(name, address, parent, self.hosts[parent], nat_prefix))
+            key = (parent, address)
+            if key in addresses:
+                self.problems.append(f"{name}'s nested_ip {address} duplicates {addresses[key]}'s (both are L2 guests on "
+                                     f"{parent}'s NAT network).")
+            else:
+                addresses[key] = name
+
+    def guest_dns(self, name: str) -> None:
+        """An L2 guest's nested_dns: a list of IPv4 addresses."""
+        dns, dns_error = self.hosts[name].read("nested_dns")
         if dns_error:
-            problems.append(f"{name}'s nested_dns cannot be read: {dns_error}.")
+            self.problems.append(f"{name}'s nested_dns cannot be read: {dns_error}.")
         elif dns is not _MISSING and dns is not None:
             if isinstance(dns, (str, bytes)) or not isinstance(dns, Iterable) or any(_ipv4(server) is None for server in dns):
-                problems.append(f"{name}'s nested_dns must be a list of IPv4 addresses, got {_quoted(dns) if not isinstance(dns, list) else dns!r}.")
-        addressing = host.value("nested_addressing")
+                self.problems.append(f"{name}'s nested_dns must be a list of IPv4 addresses, got "
+                                     f"{_quoted(dns) if not isinstance(dns, list) else dns!r}.")
+
+    def guest_addressing(self, name: str) -> t.Any:
+        """An L2 guest's nested_addressing (static or dhcp), as set."""
+        addressing = self.hosts[name].value("nested_addressing")
         if addressing not in (_MISSING, None, "static", "dhcp"):
-            problems.append(f"{name}'s nested_addressing must be static or dhcp, got {_quoted(addressing)}.")
-        # A DHCP guest gets its address from the L1's DHCP server (win_nested_dhcp): no guest credentials needed.
-        if parent and mode == "nat" and guest_credentials_required and addressing != "dhcp":
-            problems.extend(_credential_problems(name, host, parent, hosts[parent], guest_username, guest_password))
-    return problems
+            self.problems.append(f"{name}'s nested_addressing must be static or dhcp, got {_quoted(addressing)}.")
+        return addressing
 
 
 def _address_problems(name: str, address: ipaddress.IPv4Address, parent: str, parent_host: _Host, default_prefix: str) -> list[str]:

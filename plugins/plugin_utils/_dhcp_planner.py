@@ -81,76 +81,125 @@ def _mac(vm: dict[str, t.Any], adapter_name: str | None) -> str | None:
 
 
 def plan(args: dict[str, t.Any], inspected: dict[str, t.Any]) -> Planned:
-    """The DHCP script's steps as `operations`; `values` are the module's `scope` and `reservations`."""
-    if not inspected.get("dhcp_module"):
-        raise PlanningError("The DHCP Server role is not installed on this host (no DhcpServer PowerShell module): "
-                            "install the DHCP feature with its management tools first (ansible.windows.win_feature "
-                            "name=DHCP include_management_tools=true).")
+    """The DHCP script's steps as `operations`; `values` are the module's `scope` and `reservations`.
+
+    In order: the DHCP module must be there, the scope asked for must be valid, then the scope's own
+    steps, then one reservation per guest (each checked before the next).
+    """
+    _require_dhcp_module(inspected)
     scope = wanted_scope(args)
-    network = ipaddress.IPv4Network(f"{scope['scope_id']}/{scope['subnet_mask']}")
-    steps: list[dict[str, t.Any]] = []
-    warnings: list[str] = []
     found = next((s for s in inspected.get("scopes") or [] if s.get("scope_id") == scope["scope_id"]), None)
-    if found is None:
-        steps.append({"kind": "scope", "parameters": {
-            "Name": scope["name"], "StartRange": scope["start_range"], "EndRange": scope["end_range"],
-            "SubnetMask": scope["subnet_mask"], "State": "Active"}})
-        steps.append({"kind": "options", "parameters": {
-            "ScopeId": scope["scope_id"], "Router": scope["router"], "DnsServer": scope["dns_server"], "Force": True}})
-    else:
-        differs = [f"{key} {found.get(key)} (asked {scope[key]})" for key in ("subnet_mask", "start_range", "end_range")
-                   if found.get(key) != scope[key]]
-        if differs:
-            warnings.append(f"DHCP scope {scope['scope_id']} exists with " + ", ".join(differs) + ": it is left as it is.")
-        if list(found.get("router") or []) != scope["router"] or list(found.get("dns_server") or []) != scope["dns_server"]:
-            steps.append({"kind": "options", "parameters": {
-                "ScopeId": scope["scope_id"], "Router": scope["router"], "DnsServer": scope["dns_server"], "Force": True}})
-    vms = {str(vm["name"]).casefold(): vm for vm in inspected.get("vms") or []}
+    steps, warnings = _scope_steps(scope, found)
     existing = [r for r in inspected.get("reservations") or [] if r.get("scope_id") == scope["scope_id"]]
-    reservations: list[dict[str, t.Any]] = []
-    seen: set[str] = set()
-    for index, wanted in enumerate(args["reservations"]):
-        option = f"reservations[{index}]"
-        address = address_in(f"{option}.ip", wanted["ip"], network)
-        if str(address) in seen:
-            raise PlanningError(f"Option '{option}.ip': {address} is reserved twice.")
-        seen.add(str(address))
-        if str(address) in (scope["router"][0],):
-            raise PlanningError(f"Option '{option}.ip': {address} is the gateway address.")
-        vm = vms.get(wanted["vm"].casefold())
-        if vm is None:
-            names = ", ".join(sorted(str(v) for v in inspected.get("all_names") or [])) or "none"
-            raise PlanningError(f"Option '{option}.vm': no VM named {wanted['vm']!r} on this host (it has: {names}).")
-        mac = _mac(vm, wanted.get("adapter"))
-        if mac is None:
-            raise PlanningError(f"Option '{option}': VM {vm['name']!r} has no network adapter"
-                                + (f" named {wanted['adapter']!r}." if wanted.get("adapter") else "."))
-        if not int(ipaddress.IPv4Address(scope["start_range"])) <= int(address) <= int(ipaddress.IPv4Address(scope["end_range"])):
-            raise PlanningError(f"Option '{option}.ip': {address} is outside the scope's range {scope['start_range']}-"
-                                f"{scope['end_range']}; a reservation must lie in it.")
-        entry = {"vm": vm["name"], "ip": str(address), "client_id": mac}
-        reservations.append(entry)
-        same_ip = next((r for r in existing if r.get("ip_address") == str(address)), None)
-        same_mac = next((r for r in existing if str(r.get("client_id", "")).upper() == mac), None)
-        if same_ip is not None and str(same_ip.get("client_id", "")).upper() == mac:
-            continue
-        if same_ip is not None:
-            raise PlanningError(f"Option '{option}.ip': {address} is reserved for client {same_ip.get('client_id')} "
-                                f"({same_ip.get('name')}), not for {vm['name']}'s adapter {mac}; remove that "
-                                "reservation or choose another address.")
-        if same_mac is not None:
-            raise PlanningError(f"Option '{option}.ip': {vm['name']}'s adapter {mac} is reserved at "
-                                f"{same_mac.get('ip_address')} already; remove that reservation or use that address.")
-        steps.append({"kind": "reservation", "vm": vm["name"], "parameters": {
-            "ScopeId": scope["scope_id"], "IPAddress": str(address), "ClientId": mac, "Name": vm["name"]}})
+    reservations, reservation_steps = _reservation_steps(args["reservations"], scope, inspected, existing)
+    steps += reservation_steps
     before = {"scope": found, "reservations": existing}
     after = {"scope": {**(found or {}), **scope} if found is None else found,
              "reservations": existing + [{"scope_id": scope["scope_id"], "ip_address": s["parameters"]["IPAddress"],
                                           "client_id": s["parameters"]["ClientId"], "name": s["vm"]}
-                                         for s in steps if s["kind"] == "reservation"]}
+                                         for s in reservation_steps]}
     # The DHCP script's steps travel where the executor's operations do (win_nested_dhcp's `execute`).
     return Planned(t.cast(list[Operation], steps), before=before, after=after, warnings=warnings,
                    values={"scope": scope, "reservations": reservations})
+
+
+def _require_dhcp_module(inspected: dict[str, t.Any]) -> None:
+    if not inspected.get("dhcp_module"):
+        raise PlanningError("The DHCP Server role is not installed on this host (no DhcpServer PowerShell module): "
+                            "install the DHCP feature with its management tools first (ansible.windows.win_feature "
+                            "name=DHCP include_management_tools=true).")
+
+
+def _scope_steps(scope: dict[str, t.Any], found: dict[str, t.Any] | None) -> tuple[list[dict[str, t.Any]], list[str]]:
+    """A missing scope is added with its options; an existing scope only gets its router and DNS options set
+    again, and a different mask or range is a warning, never a change."""
+    options = {"kind": "options", "parameters": {
+        "ScopeId": scope["scope_id"], "Router": scope["router"], "DnsServer": scope["dns_server"], "Force": True}}
+    if found is None:
+        return [{"kind": "scope", "parameters": {
+            "Name": scope["name"], "StartRange": scope["start_range"], "EndRange": scope["end_range"],
+            "SubnetMask": scope["subnet_mask"], "State": "Active"}}, options], []
+    warnings = []
+    differs = [f"{key} {found.get(key)} (asked {scope[key]})" for key in ("subnet_mask", "start_range", "end_range")
+               if found.get(key) != scope[key]]
+    if differs:
+        warnings.append(f"DHCP scope {scope['scope_id']} exists with " + ", ".join(differs) + ": it is left as it is.")
+    same = list(found.get("router") or []) == scope["router"] and list(found.get("dns_server") or []) == scope["dns_server"]
+    return ([] if same else [options]), warnings
+
+
+def _reservation_steps(wanted_reservations: list[dict[str, t.Any]], scope: dict[str, t.Any], inspected: dict[str, t.Any],
+                       existing: list[dict[str, t.Any]]) -> tuple[list[dict[str, t.Any]], list[dict[str, t.Any]]]:
+    """The module's `reservations`, and a step for each one not yet in the scope; the first problem found is refused."""
+    network = ipaddress.IPv4Network(f"{scope['scope_id']}/{scope['subnet_mask']}")
+    vms = {str(vm["name"]).casefold(): vm for vm in inspected.get("vms") or []}
+    reservations: list[dict[str, t.Any]] = []
+    steps: list[dict[str, t.Any]] = []
+    seen: set[str] = set()
+    for index, wanted in enumerate(wanted_reservations):
+        option = f"reservations[{index}]"
+        address = _new_address(option, wanted["ip"], network, scope, seen)
+        vm = _vm_of(option, wanted["vm"], vms, inspected)
+        mac = _mac_of(option, vm, wanted.get("adapter"))
+        _require_in_range(option, address, scope)
+        reservations.append({"vm": vm["name"], "ip": str(address), "client_id": mac})
+        if _already_reserved(option, address, vm, mac, existing):
+            continue
+        steps.append({"kind": "reservation", "vm": vm["name"], "parameters": {
+            "ScopeId": scope["scope_id"], "IPAddress": str(address), "ClientId": mac, "Name": vm["name"]}})
+    return reservations, steps
+
+
+def _new_address(option: str, value: str, network: ipaddress.IPv4Network, scope: dict[str, t.Any],
+                 seen: set[str]) -> ipaddress.IPv4Address:
+    """A reservation's address: a host address of the prefix, not reserved twice, not the gateway's."""
+    address = address_in(f"{option}.ip", value, network)
+    if str(address) in seen:
+        raise PlanningError(f"Option '{option}.ip': {address} is reserved twice.")
+    seen.add(str(address))
+    if str(address) in (scope["router"][0],):
+        raise PlanningError(f"Option '{option}.ip': {address} is the gateway address.")
+    return address
+
+
+def _vm_of(option: str, name: str, vms: dict[str, dict[str, t.Any]], inspected: dict[str, t.Any]) -> dict[str, t.Any]:
+    vm = vms.get(name.casefold())
+    if vm is None:
+        names = ", ".join(sorted(str(v) for v in inspected.get("all_names") or [])) or "none"
+        raise PlanningError(f"Option '{option}.vm': no VM named {name!r} on this host (it has: {names}).")
+    return vm
+
+
+def _mac_of(option: str, vm: dict[str, t.Any], adapter_name: str | None) -> str:
+    mac = _mac(vm, adapter_name)
+    if mac is None:
+        raise PlanningError(f"Option '{option}': VM {vm['name']!r} has no network adapter"
+                            + (f" named {adapter_name!r}." if adapter_name else "."))
+    return mac
+
+
+def _require_in_range(option: str, address: ipaddress.IPv4Address, scope: dict[str, t.Any]) -> None:
+    if not int(ipaddress.IPv4Address(scope["start_range"])) <= int(address) <= int(ipaddress.IPv4Address(scope["end_range"])):
+        raise PlanningError(f"Option '{option}.ip': {address} is outside the scope's range {scope['start_range']}-"
+                            f"{scope['end_range']}; a reservation must lie in it.")
+
+
+def _already_reserved(option: str, address: ipaddress.IPv4Address, vm: dict[str, t.Any], mac: str,
+                      existing: list[dict[str, t.Any]]) -> bool:
+    """True when this exact reservation exists; another client on the address, or this adapter at another
+    address, is refused (it may serve machines this task does not know)."""
+    same_ip = next((r for r in existing if r.get("ip_address") == str(address)), None)
+    same_mac = next((r for r in existing if str(r.get("client_id", "")).upper() == mac), None)
+    if same_ip is not None and str(same_ip.get("client_id", "")).upper() == mac:
+        return True
+    if same_ip is not None:
+        raise PlanningError(f"Option '{option}.ip': {address} is reserved for client {same_ip.get('client_id')} "
+                            f"({same_ip.get('name')}), not for {vm['name']}'s adapter {mac}; remove that "
+                            "reservation or choose another address.")
+    if same_mac is not None:
+        raise PlanningError(f"Option '{option}.ip': {vm['name']}'s adapter {mac} is reserved at "
+                            f"{same_mac.get('ip_address')} already; remove that reservation or use that address.")
+    return False
 
 
 def render_step(step: t.Mapping[str, t.Any]) -> str:

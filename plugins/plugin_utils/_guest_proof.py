@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import typing as t
+from dataclasses import dataclass, field
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import Planned
 
@@ -70,60 +71,115 @@ def _nat(network: dict[str, t.Any], prefix: ipaddress.IPv4Network, switch_name: 
 
 def judge(guests: list[dict[str, t.Any]], probe: dict[str, t.Any], prefix_text: str,
           switch_name: str) -> list[dict[str, t.Any]]:
+    """One row per guest, in the order asked: how it is seen, its address, gateway, DNS and findings."""
     prefix = ipaddress.IPv4Network(prefix_text, strict=False)
     gateway, nat_findings = _nat(probe.get("network") or {}, prefix, switch_name)
+    nat = _Nat(prefix, switch_name, gateway, nat_findings)
     vms = {str(vm["name"]).casefold(): vm for vm in (probe.get("vms") or {}).get("vms") or []}
     inside = {str(g["vm"]).casefold(): g for g in probe.get("guests") or []}
-    results = []
-    for guest in guests:
-        findings: list[dict[str, str]] = list(nat_findings)
-        row: dict[str, t.Any] = {"vm": guest["vm"], "view": "l1", "address": None, "gateway": None, "dns": []}
-        vm = vms.get(guest["vm"].casefold())
-        if vm is None:
-            findings.append(_finding("guest.vm_missing", f"No VM named {guest['vm']!r} on this host."))
-        elif vm.get("state") != "Running":
-            findings.append(_finding("guest.not_running", f"{vm['name']} is {vm.get('state')}."))
-        else:
-            adapters = vm.get("adapters") or []
-            on_nat = [a for a in adapters if str(a.get("switch_name") or "").casefold() == switch_name.casefold()]
-            if not on_nat:
-                findings.append(_finding("guest.not_on_nat_switch",
-                                         f"No adapter of {vm['name']} is on the NAT switch {switch_name!r}."))
-            report = inside.get(guest["vm"].casefold())
-            addresses: list[str] = []
-            if report is not None and report.get("reachable"):
-                row["view"] = "inside"
-                mac = str((on_nat or adapters or [{}])[0].get("mac_address") or "").replace("-", "").upper()
-                own = [a for a in report.get("adapters") or []
-                       if str(a.get("mac_address", "")).replace("-", "").upper() == mac] or report.get("adapters") or []
-                first = own[0] if own else {}
-                addresses = [str(a.get("ip_address")) for a in first.get("ipv4") or []]
-                row["gateway"] = first.get("default_gateway")
-                row["dns"] = list(first.get("dns_servers") or [])
-                if gateway is not None and row["gateway"] != gateway:
-                    findings.append(_finding("guest.wrong_gateway", f"The default gateway of {vm['name']} is "
-                                             f"{row['gateway'] or 'not set'}, the NAT gateway is {gateway}."))
-                if not row["dns"]:
-                    findings.append(_finding("guest.no_dns", f"{vm['name']} has no DNS server."))
-            else:
-                if report is not None:
-                    findings.append(_finding("guest.unreachable", f"PowerShell Direct into {vm['name']} failed: "
-                                             f"{report.get('error')}"))
-                addresses = [ip for a in on_nat for ip in a.get("ip_addresses") or [] if _ipv4(ip) is not None]
-            in_prefix = [ip for ip in addresses if _ipv4(ip) in prefix]
-            row["address"] = in_prefix[0] if in_prefix else (addresses[0] if addresses else None)
-            if not addresses:
-                findings.append(_finding("guest.no_address", f"{vm['name']} reports no IPv4 address."))
-            elif not in_prefix:
-                findings.append(_finding("guest.address_outside_nat",
-                                         f"{vm['name']}'s addresses {', '.join(addresses)} are outside {prefix}."))
-            elif guest.get("ip") and guest["ip"] not in in_prefix:
-                findings.append(_finding("guest.wrong_address",
-                                         f"{vm['name']} has {row['address']}, the inventory says {guest['ip']}."))
-        row["findings"] = findings
-        row["ok"] = not findings
-        results.append(row)
-    return results
+    return [_row(guest, vms.get(guest["vm"].casefold()), inside.get(guest["vm"].casefold()), nat) for guest in guests]
+
+
+@dataclass(frozen=True)
+class _Nat:
+    """The NAT every guest of the L1 hangs on: its prefix and switch, its gateway, what is wrong with it."""
+
+    prefix: ipaddress.IPv4Network
+    switch_name: str
+    gateway: str | None
+    findings: list[dict[str, str]]
+
+
+@dataclass
+class _View:
+    """One guest's network as seen from inside ("inside", PowerShell Direct) or from the L1 ("l1")."""
+
+    name: str
+    addresses: list[str]
+    gateway: str | None = None
+    dns: list[str] = field(default_factory=list)
+    findings: list[dict[str, str]] = field(default_factory=list)
+
+
+def _row(guest: dict[str, t.Any], vm: dict[str, t.Any] | None, report: dict[str, t.Any] | None,
+         nat: _Nat) -> dict[str, t.Any]:
+    """A guest's row: the NAT's findings first, then guest.vm_missing, guest.not_running, or its network's."""
+    findings: list[dict[str, str]] = list(nat.findings)
+    row: dict[str, t.Any] = {"vm": guest["vm"], "view": "l1", "address": None, "gateway": None, "dns": []}
+    if vm is None:
+        findings.append(_finding("guest.vm_missing", f"No VM named {guest['vm']!r} on this host."))
+    elif vm.get("state") != "Running":
+        findings.append(_finding("guest.not_running", f"{vm['name']} is {vm.get('state')}."))
+    else:
+        view = _view(vm, report, nat)
+        address, address_findings = _address(guest, vm, view.addresses, nat.prefix)
+        row.update(view=view.name, address=address, gateway=view.gateway, dns=view.dns)
+        findings += view.findings + address_findings
+    row["findings"] = findings
+    row["ok"] = not findings
+    return row
+
+
+def _view(vm: dict[str, t.Any], report: dict[str, t.Any] | None, nat: _Nat) -> _View:
+    """A running guest's network: guest.not_on_nat_switch, then the inside view's or the L1 view's findings."""
+    adapters = vm.get("adapters") or []
+    on_nat = [a for a in adapters if str(a.get("switch_name") or "").casefold() == nat.switch_name.casefold()]
+    findings = [] if on_nat else [_finding("guest.not_on_nat_switch",
+                                           f"No adapter of {vm['name']} is on the NAT switch {nat.switch_name!r}.")]
+    if report is not None and report.get("reachable"):
+        view = _inside_view(vm, report, on_nat or adapters, nat.gateway)
+    else:
+        view = _l1_view(vm, report, on_nat)
+    view.findings = findings + view.findings
+    return view
+
+
+def _inside_view(vm: dict[str, t.Any], report: dict[str, t.Any], adapters: list[dict[str, t.Any]],
+                 nat_gateway: str | None) -> _View:
+    """Read from inside, on the guest's own adapter: guest.wrong_gateway, guest.no_dns."""
+    first = _own_adapter(report, adapters)
+    gateway = first.get("default_gateway")
+    dns = list(first.get("dns_servers") or [])
+    findings = []
+    if nat_gateway is not None and gateway != nat_gateway:
+        findings.append(_finding("guest.wrong_gateway", f"The default gateway of {vm['name']} is "
+                                 f"{gateway or 'not set'}, the NAT gateway is {nat_gateway}."))
+    if not dns:
+        findings.append(_finding("guest.no_dns", f"{vm['name']} has no DNS server."))
+    return _View("inside", [str(a.get("ip_address")) for a in first.get("ipv4") or []], gateway, dns, findings)
+
+
+def _own_adapter(report: dict[str, t.Any], adapters: list[dict[str, t.Any]]) -> dict[str, t.Any]:
+    """The guest adapter with the MAC of the VM's first (NAT) adapter, else the guest's first adapter, else {}."""
+    mac = str((adapters or [{}])[0].get("mac_address") or "").replace("-", "").upper()
+    reported = report.get("adapters") or []
+    own = [a for a in reported if str(a.get("mac_address", "")).replace("-", "").upper() == mac] or reported
+    return t.cast(dict[str, t.Any], own[0]) if own else {}
+
+
+def _l1_view(vm: dict[str, t.Any], report: dict[str, t.Any] | None, on_nat: list[dict[str, t.Any]]) -> _View:
+    """Judged from the L1, on the IPv4 addresses KVP reports for the NAT switch's adapters: guest.unreachable
+    when PowerShell Direct was tried and failed."""
+    findings = [] if report is None else [_finding("guest.unreachable", f"PowerShell Direct into {vm['name']} failed: "
+                                                   f"{report.get('error')}")]
+    addresses = [ip for a in on_nat for ip in a.get("ip_addresses") or [] if _ipv4(ip) is not None]
+    return _View("l1", addresses, findings=findings)
+
+
+def _address(guest: dict[str, t.Any], vm: dict[str, t.Any], addresses: list[str],
+             prefix: ipaddress.IPv4Network) -> tuple[str | None, list[dict[str, str]]]:
+    """The guest's address (its first in the NAT prefix, else its first), and guest.no_address,
+    guest.address_outside_nat or guest.wrong_address."""
+    in_prefix = [ip for ip in addresses if _ipv4(ip) in prefix]
+    address = in_prefix[0] if in_prefix else (addresses[0] if addresses else None)
+    if not addresses:
+        return address, [_finding("guest.no_address", f"{vm['name']} reports no IPv4 address.")]
+    if not in_prefix:
+        return address, [_finding("guest.address_outside_nat",
+                                  f"{vm['name']}'s addresses {', '.join(addresses)} are outside {prefix}.")]
+    if guest.get("ip") and guest["ip"] not in in_prefix:
+        return address, [_finding("guest.wrong_address", f"{vm['name']} has {address}, the inventory says {guest['ip']}.")]
+    return address, []
 
 
 def plan(guests: list[dict[str, t.Any]], probe: dict[str, t.Any], prefix_text: str, switch_name: str) -> Planned:

@@ -48,6 +48,12 @@ def _ipv4(value: t.Any) -> ipaddress.IPv4Address | None:
         return None
 
 
+def _in_prefix(value: t.Any, prefix: ipaddress.IPv4Network) -> bool:
+    """An IPv4 address in the prefix; Windows lists IPv6 addresses (link-local on every interface) beside them."""
+    address = _ipv4(value)
+    return address is not None and address in prefix
+
+
 def probe_parameters(guests: list[dict[str, t.Any]]) -> dict[str, t.Any]:
     direct = [{"vm": g["vm"], "username": g["username"], "password": g["password"]}
               for g in guests if g.get("username") and g.get("password")]
@@ -62,8 +68,9 @@ def _nat(network: dict[str, t.Any], prefix: ipaddress.IPv4Network, switch_name: 
     if not nats:
         return None, [_finding("nat.missing", f"No NetNat for {prefix} exists on this host.")]
     alias = f"vEthernet ({switch_name})"
+    # Hyper-V matches switch names whatever their case, and names the switch's adapter after the switch.
     gateways = [a for a in network.get("ip_addresses") or []
-                if a.get("interface_alias") == alias and _ipv4(a.get("ip_address")) in prefix]
+                if str(a.get("interface_alias")).casefold() == alias.casefold() and _in_prefix(a.get("ip_address"), prefix)]
     if not gateways:
         return None, [_finding("nat.gateway_missing", f"{alias} has no address in {prefix}.")]
     return str(gateways[0]["ip_address"]), []
@@ -170,7 +177,7 @@ def _address(guest: dict[str, t.Any], vm: dict[str, t.Any], addresses: list[str]
              prefix: ipaddress.IPv4Network) -> tuple[str | None, list[dict[str, str]]]:
     """The guest's address (its first in the NAT prefix, else its first), and guest.no_address,
     guest.address_outside_nat or guest.wrong_address."""
-    in_prefix = [ip for ip in addresses if _ipv4(ip) in prefix]
+    in_prefix = [ip for ip in addresses if _in_prefix(ip, prefix)]
     address = in_prefix[0] if in_prefix else (addresses[0] if addresses else None)
     if not addresses:
         return address, [_finding("guest.no_address", f"{vm['name']} reports no IPv4 address.")]

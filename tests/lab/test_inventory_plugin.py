@@ -127,7 +127,8 @@ def test_every_vm_is_a_host_in_its_readiness_group_with_one_read_only_probe_per_
     assert "vm.dynamic_memory_enabled" in lab_hv1["hyperv_vm_nested_warnings"]
     assert lab_hv1["hyperv_vm_notes"] == "Lab L1 host.\nnested: nat"
     assert lab_hv1["hyperv_vm_guest_dns_name"] == "lab-hv1.lab.example"
-    assert lab_hv1["hyperv_vm_ip_addresses"] == ["127.22.1.1"]
+    # What KVP reports: the IPv4 address, then the IPv6 link-local one (never chosen for ansible_host).
+    assert lab_hv1["hyperv_vm_ip_addresses"][0] == "127.22.1.1" and [ip[:6] for ip in lab_hv1["hyperv_vm_ip_addresses"][1:]] == ["fe80::"]
     assert lab_hv1["hyperv_vm_memory_startup"] == 4 * 1024**3 and lab_hv1["hyperv_vm_dynamic_memory"] is True
     assert "ansible_host" not in lab_hv1  # only with vm_ansible_host
     # An Off VM reports nothing through KVP.

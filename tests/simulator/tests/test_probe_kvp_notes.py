@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from hvsim.fleet import Fleet
+from hvsim.powershell.probe import link_local
 from lab_dicts import cmdlet, execute, fleet_of, l0, lab, nested_ready_lab, vm, vm_info, windows_guest
 
 
@@ -44,7 +45,8 @@ def test_a_running_guest_reports_its_dns_name_and_addresses_through_kvp() -> Non
     ])))
     web = vm_info(fleet, "hv01", "WEB1")
     assert web["guest_dns_name"] == "web1.corp.example"
-    assert [adapter["ip_addresses"] for adapter in web["adapters"]] == [["10.0.0.21"]]
+    # IPv4 first, then the adapter's IPv6 link-local address (RULES #63).
+    assert [adapter["ip_addresses"] for adapter in web["adapters"]] == [["10.0.0.21", link_local(web["adapters"][0]["mac_address"])]]
     assert vm_info(fleet, "hv01", "PLAIN1")["guest_dns_name"] == "PLAIN1"  # a workgroup guest: its computer name
 
 
@@ -67,9 +69,11 @@ def test_an_l1_reports_its_endpoint_address_and_keeps_it_when_an_external_switch
     l1["guest"]["adapters"] = [{"ipv4": [{"ip_address": "10.0.0.31", "prefix_length": 24}]}]
     fleet = fleet_of(spec)
     before = wait_booted(fleet, "hv01", "LAB-HV1")
-    assert before["adapters"][0]["ip_addresses"] == ["127.0.0.2", "10.0.0.31"]
+    assert before["adapters"][0]["ip_addresses"][:2] == ["127.0.0.2", "10.0.0.31"]
+    assert [ip for ip in before["adapters"][0]["ip_addresses"][2:] if not ip.startswith("fe80::")] == []
 
     # Inside the L1, an External switch on its Ethernet: Windows moves the address to vEthernet.
     result = execute(fleet, "lab-hv1", cmdlet("New-VMSwitch", Name="Ext", NetAdapterName="Ethernet", AllowManagementOS=True))
     assert result["failed_index"] is None, result
-    assert vm_info(fleet, "hv01", "LAB-HV1")["adapters"][0]["ip_addresses"] == ["127.0.0.2", "10.0.0.31"]
+    after = vm_info(fleet, "hv01", "LAB-HV1")["adapters"][0]["ip_addresses"]
+    assert after[:2] == ["127.0.0.2", "10.0.0.31"] and len(after) == 3 and after[2].startswith("fe80::"), after

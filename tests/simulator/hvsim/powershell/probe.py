@@ -179,7 +179,10 @@ def _kvp_addresses(vm: VM, index: int, adapter: VMAdapter) -> list[str]:
     nics = [a for a in vm.guest.adapters if a.mac_address == mac]
     bound = {a.bound_switch for a in nics if a.bound_switch}
     nics += [a for a in vm.guest.adapters if a.switch_name in bound]
+    # IPv4 addresses first, then the IPv6 link-local address of each adapter (RULES #63).
+    # An adapter an External switch took over has no IP stack of its own: its vEthernet adapter has the addresses.
     found = [ip.ip_address for nic in nics for ip in nic.ipv4]
+    found += list(dict.fromkeys(link_local(nic.mac_address) for nic in nics if nic.bound_switch is None))
     endpoint = vm.nested_host.address if vm.nested_host is not None else None
     if endpoint and index == 0 and adapter.switch_name and endpoint not in found:
         found.insert(0, endpoint)
@@ -298,10 +301,21 @@ def _host_interface_index(host: Host, switch: Any) -> int | None:
     return adapters[position].interface_index if position < len(adapters) else None
 
 
+def link_local(mac_address: str) -> str:
+    """The adapter's IPv6 link-local address (RULES #63): fe80::/64 with the modified EUI-64 of its MAC."""
+    digits = "".join(c for c in mac_address if c not in ":-")
+    octets = [int(digits[i:i + 2], 16) for i in range(0, 12, 2)]
+    eui = [octets[0] ^ 0x02, *octets[1:3], 0xFF, 0xFE, *octets[3:6]]
+    return "fe80::" + ":".join(f"{eui[i] << 8 | eui[i + 1]:x}" for i in range(0, 8, 2))
+
+
 def _ip_addresses(os_state: OSState) -> list[dict[str, Any]]:
-    return [{"interface_alias": a.name, "interface_index": a.interface_index, "ip_address": ip.ip_address,
-             "prefix_length": ip.prefix_length, "address_family": "IPv4", "prefix_origin": ip.prefix_origin}
-            for a in os_state.adapters if a.bound_switch is None for ip in a.ipv4]
+    # Get-NetIPAddress lists every family: an IPv6 link-local address on each interface, then its IPv4 ones.
+    return [entry for a in os_state.adapters if a.bound_switch is None for entry in (
+        {"interface_alias": a.name, "interface_index": a.interface_index, "ip_address": f"{link_local(a.mac_address)}%{a.interface_index}",
+         "prefix_length": 64, "address_family": "IPv6", "prefix_origin": "WellKnown"},
+        *({"interface_alias": a.name, "interface_index": a.interface_index, "ip_address": ip.ip_address,
+           "prefix_length": ip.prefix_length, "address_family": "IPv4", "prefix_origin": ip.prefix_origin} for ip in a.ipv4))]
 
 
 def _adapters(os_state: OSState) -> list[dict[str, Any]]:

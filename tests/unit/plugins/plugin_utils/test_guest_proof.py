@@ -73,3 +73,17 @@ def test_a_windows_guest_is_read_from_inside() -> None:
     (row,) = judge([guest], probe(vm, guests=[guest_report("LAB-VM1", [nic])]), "192.168.100.0/24", "VmNAT")
     assert row["view"] == "inside" and codes(row) == ["guest.wrong_gateway", "guest.no_dns"]
     assert "pw" not in str(row)
+
+
+def test_ipv6_addresses_windows_lists_beside_the_gateway_and_the_guests_are_passed_over() -> None:
+    # Get-NetIPAddress lists every family: IPv6 is on by default, so each interface has a link-local address.
+    link_local = host_ip_address(ip_address="fe80::5d2a:1b7c:9e1f:3a40%12", prefix_length=64, address_family="IPv6", prefix_origin="WellKnown")
+    network = network_section(switches=[host_switch()], nats=[host_nat()], ip_addresses=[link_local, host_ip_address()])
+    (row,) = judge([{"vm": "LAB-LNX1", "ip": "192.168.100.20"}],
+                   probe(linux(["fe80::215:5dff:fe00:1%3", "192.168.100.20"]), network=network), "192.168.100.0/24", "VmNAT")
+    assert row["ok"] and row["address"] == "192.168.100.20" and codes(row) == [], row
+
+
+def test_the_switch_name_matches_its_vethernet_adapter_whatever_the_case_as_hyper_v_matches_names() -> None:
+    (row,) = judge([{"vm": "LAB-LNX1", "ip": "192.168.100.20"}], probe(linux(["192.168.100.20"])), "192.168.100.0/24", "vmnat")
+    assert "nat.gateway_missing" not in codes(row), row

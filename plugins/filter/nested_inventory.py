@@ -107,7 +107,7 @@ def nested_inventory_problems(
     """Every problem of the inventory model, one sentence each naming the host and the variable; [] when none.
 
     In order: hosts in two levels' groups, L0 hosts with a parent, each L1 host (parent, VM name,
-    network mode) and their duplicate VM names, each L2 guest (parent, VM name) and theirs, then each
+    network mode) and their duplicate VM names, each NAT-mode L1 host's gateway, each L2 guest (parent, VM name) and theirs, then each
     L2 guest's network (address, DNS, addressing, credentials).
     """
     if not isinstance(hostvars, Mapping):
@@ -118,6 +118,8 @@ def nested_inventory_problems(
     check.group_overlaps()
     check.l0_parents()
     l1_mode = check.l1_hosts(network_mode_required)
+    for name in [host for host, mode in l1_mode.items() if mode == "nat"]:
+        check.nat_gateway(name, nat_prefix)
     l2_parent = check.l2_guests()
     addresses: dict[tuple[str, ipaddress.IPv4Address], str] = {}
     for name in check.l2:
@@ -278,6 +280,24 @@ class _Check:
                 )
             else:
                 seen[key] = name
+
+    def nat_gateway(self, name: str, default_prefix: str) -> None:
+        """A NAT-mode L1 host's nested_networking_nat_gateway: an IPv4 address of its NAT network (win_nested_nat's gateway)."""
+        host = self.hosts[name]
+        gateway_value = host.value("nested_networking_nat_gateway")
+        if gateway_value in (_MISSING, None, ""):
+            return
+        gateway = _ipv4(gateway_value) if isinstance(gateway_value, str) else None
+        if gateway is None:
+            self.problems.append(f"{name}'s nested_networking_nat_gateway {gateway_value!r} is not an IPv4 address (e.g. 192.168.100.1).")
+            return
+        prefix_value = host.value("nested_networking_nat_prefix")
+        try:
+            network = ipaddress.IPv4Network(prefix_value if isinstance(prefix_value, str) and prefix_value else default_prefix, strict=False)
+        except ValueError:
+            return  # the guests' address check names the prefix
+        if gateway not in network:
+            self.problems.append(f"{name}'s nested_networking_nat_gateway {gateway} is outside its NAT network {network} (nested_networking_nat_prefix).")
 
     def guest_address(self, name: str, parent: str | None, mode: str | None, nat_prefix: str,
                       addresses: dict[tuple[str, ipaddress.IPv4Address], str]) -> None:

@@ -178,3 +178,11 @@ def test_a_job_slice_without_a_parent_is_refused_once_with_how_to_slice_safely()
 def test_an_unknown_parent_names_the_slicing_hint_only_once() -> None:
     found = problems(lab_hv1={"nested_parent": "hv09"}, lab_hv2={"nested_parent": "hv08"})
     assert sum("job slicing to 1" in problem for problem in found) == 1, found
+
+
+def test_a_nat_gateway_that_is_no_address_of_the_nat_network_is_a_problem() -> None:
+    assert problems(lab_hv1={"nested_networking_nat_gateway": "gw"}) == [
+        "lab-hv1's nested_networking_nat_gateway 'gw' is not an IPv4 address (e.g. 192.168.100.1)."]
+    assert problems(lab_hv1={"nested_networking_nat_gateway": "10.0.0.1"}) == [
+        "lab-hv1's nested_networking_nat_gateway 10.0.0.1 is outside its NAT network 192.168.100.0/24 (nested_networking_nat_prefix)."]
+    assert problems(lab_hv1={"nested_networking_nat_gateway": "192.168.100.254"}) == []

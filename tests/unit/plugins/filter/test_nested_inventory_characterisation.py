@@ -24,6 +24,7 @@ from .test_nested_inventory import Unreadable, model
 GOLDEN = Path(__file__).with_name("nested_inventory_golden.json")
 U = Unreadable()
 NO_CREDENTIALS = {"nested_guest_username": None, "nested_guest_password": None}
+PARENT_CREDENTIALS = {"nested_networking_guest_username": "Administrator", "nested_networking_guest_password": ""}
 
 # name -> (host changes as in model(), filter options, group replacements). Every branch of the filter,
 # and combinations that exercise the order of the problems.
@@ -101,8 +102,7 @@ SCENARIOS: dict[str, tuple[dict[str, t.Any], dict[str, t.Any], dict[str, t.Any]]
     "credentials-not-required": ({"lab_vm1": NO_CREDENTIALS}, {"guest_credentials_required": False}, {}),
     "credentials-from-options": ({"lab_vm1": NO_CREDENTIALS, "lab_vm2": NO_CREDENTIALS},
                                  {"guest_username": "Administrator", "guest_password": ""}, {}),
-    "credentials-from-parent": ({"lab_vm1": NO_CREDENTIALS, "lab_hv1": {"nested_networking_guest_username": "Administrator",
-                                                                         "nested_networking_guest_password": ""}}, {}, {}),
+    "credentials-from-parent": ({"lab_vm1": NO_CREDENTIALS, "lab_hv1": PARENT_CREDENTIALS}, {}, {}),
     "credentials-mac-spoofing-not-needed": ({"lab_vm3": NO_CREDENTIALS}, {}, {}),
     "credentials-no-parent": ({"lab_vm1": {"nested_parent": "hv09", **NO_CREDENTIALS}}, {}, {}),
     "everything-wrong": ({"hv01": {"nested_parent": "x"}, "lab_hv1": {"nested_vm_name": None, "nested_network_mode": "x"},

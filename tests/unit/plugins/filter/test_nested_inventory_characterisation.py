@@ -9,8 +9,6 @@ here. After an intended change, record again with `HVN_RECORD_GOLDEN=1` and revi
 
 from __future__ import annotations
 
-import json
-import os
 import typing as t
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hyperv.nested.plugins.filter.nested_inventory import nested_inventory_problems
 
+from ...golden import load_golden
 from .test_nested_inventory import Unreadable, model
 
 GOLDEN = Path(__file__).with_name("nested_inventory_golden.json")
@@ -142,9 +141,7 @@ def recorded() -> dict[str, t.Any]:
 
 @pytest.fixture(scope="module")
 def golden() -> dict[str, t.Any]:
-    if os.environ.get("HVN_RECORD_GOLDEN") == "1":
-        GOLDEN.write_text(json.dumps(recorded(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    return t.cast(dict[str, t.Any], json.loads(GOLDEN.read_text(encoding="utf-8")))
+    return load_golden(GOLDEN, recorded)
 
 
 @pytest.mark.parametrize("name", SCENARIOS)

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
-import os
 import typing as t
 from pathlib import Path
 
@@ -22,6 +20,8 @@ import pytest
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils import _dhcp_planner as planner
 from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import PlanningError
+
+from ...golden import load_golden
 
 GOLDEN = Path(__file__).with_name("dhcp_planner_golden.json")
 
@@ -147,9 +147,7 @@ def recorded() -> dict[str, t.Any]:
 
 @pytest.fixture(scope="module")
 def golden() -> dict[str, t.Any]:
-    if os.environ.get("HVN_RECORD_GOLDEN") == "1":
-        GOLDEN.write_text(json.dumps(recorded(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    return t.cast(dict[str, t.Any], json.loads(GOLDEN.read_text(encoding="utf-8")))
+    return load_golden(GOLDEN, recorded)
 
 
 @pytest.mark.parametrize("name", SCENARIOS)

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
-import os
 import typing as t
 from pathlib import Path
 
 import pytest
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils import _guest_proof as proof
+
+from ...golden import codes_in, load_golden
 
 GOLDEN = Path(__file__).with_name("guest_proof_golden.json")
 PREFIX = "192.168.100.0/24"
@@ -152,9 +152,7 @@ def recorded() -> dict[str, t.Any]:
 
 @pytest.fixture(scope="module")
 def golden() -> dict[str, t.Any]:
-    if os.environ.get("HVN_RECORD_GOLDEN") == "1":
-        GOLDEN.write_text(json.dumps(recorded(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    return t.cast(dict[str, t.Any], json.loads(GOLDEN.read_text(encoding="utf-8")))
+    return load_golden(GOLDEN, recorded)
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
@@ -164,17 +162,6 @@ def test_scenario_answers_exactly_as_recorded(golden: dict[str, t.Any], name: st
 
 def test_every_fix_is_as_recorded(golden: dict[str, t.Any]) -> None:
     assert proof.FIXES == golden["fixes"]
-
-
-def codes_in(answer: t.Any) -> t.Iterator[str]:
-    if isinstance(answer, dict):
-        if "code" in answer:
-            yield answer["code"]
-        for value in answer.values():
-            yield from codes_in(value)
-    elif isinstance(answer, list):
-        for value in answer:
-            yield from codes_in(value)
 
 
 @pytest.mark.parametrize("code", sorted(proof.FIXES))

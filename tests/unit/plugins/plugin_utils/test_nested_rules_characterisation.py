@@ -12,8 +12,6 @@ diff of the JSON file.
 from __future__ import annotations
 
 import copy
-import json
-import os
 import re
 import typing as t
 from pathlib import Path
@@ -22,6 +20,7 @@ import pytest
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils import _nested_rules as rules
 
+from ...golden import codes_in, load_golden
 from ...probe_fixtures import GB, NESTED, probe_host, probe_vm, vm_adapter
 
 REPO = Path(__file__).resolve().parents[4]
@@ -223,9 +222,7 @@ def recorded() -> dict[str, t.Any]:
 
 @pytest.fixture(scope="module")
 def golden() -> dict[str, t.Any]:
-    if os.environ.get("HVN_RECORD_GOLDEN") == "1":
-        GOLDEN.write_text(json.dumps(recorded(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    return t.cast(dict[str, t.Any], json.loads(GOLDEN.read_text(encoding="utf-8")))
+    return load_golden(GOLDEN, recorded)
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
@@ -235,17 +232,6 @@ def test_scenario_answers_exactly_as_recorded(golden: dict[str, t.Any], name: st
 
 def test_evaluate_answers_exactly_as_recorded(golden: dict[str, t.Any]) -> None:
     assert evaluate_cases() == golden["evaluate"]
-
-
-def codes_in(answer: t.Any) -> t.Iterator[str]:
-    if isinstance(answer, dict):
-        if "code" in answer:
-            yield answer["code"]
-        for value in answer.values():
-            yield from codes_in(value)
-    elif isinstance(answer, list):
-        for value in answer:
-            yield from codes_in(value)
 
 
 DOCUMENTED = re.findall(r"^## `((?:host|vm)\.[a-z0-9_]+)`", (REPO / "docs" / "reason-codes.md").read_text(encoding="utf-8"), flags=re.MULTILINE)

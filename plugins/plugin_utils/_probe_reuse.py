@@ -136,19 +136,17 @@ def _guests_answer(read_result: t.Mapping[str, t.Any], read: t.Mapping[str, t.An
     if "guests" not in (read.get("sections") or []) or not isinstance(read_result.get("guests"), list):
         return Refused(f"the earlier read has no guests section ({read_result.get('guests_unavailable') or 'not asked'})")
     recorded = [(str(g.get("vm", "")).casefold(), g.get("username")) for g in read.get("guests") or []]
-    found: dict[str, GuestReport] = {}
+    found: dict[str, tuple[t.Any, GuestReport]] = {}
     for (name, username), report in zip(recorded, read_result["guests"], strict=False):
-        found.setdefault(name, t.cast(GuestReport, {**report, "_username": username}))
+        found.setdefault(name, (username, report))
     reports: list[GuestReport] = []
     for guest in wanted:
         name = str(guest.get("vm", ""))
-        report = found.get(name.casefold())
-        if report is None:
+        if name.casefold() not in found:
             return Refused(f"the earlier read did not read the guest {name!r} from inside")
-        if t.cast(dict[str, t.Any], report).get("_username") != guest.get("username"):
+        username, report = found[name.casefold()]
+        if username != guest.get("username"):
             return Refused(f"the earlier read read the guest {name!r} as another user")
-        entry = {key: value for key, value in report.items() if key != "_username"}
-        entry["vm"] = name  # the probe names each guest as it was asked
-        reports.append(t.cast(GuestReport, entry))
+        reports.append(t.cast(GuestReport, {**report, "vm": name}))  # the probe names each guest as it was asked
     answer["guests"] = reports
     return None

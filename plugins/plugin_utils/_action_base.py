@@ -44,12 +44,10 @@ class ModuleFailure(Exception):
 def step_reports(commands: list[str], outcome: dict[str, t.Any]) -> list[dict[str, t.Any]]:
     """The `steps` a script that applies its own steps returns (win_nested_vm_provision, win_nested_dhcp):
     one entry per step, its command line, the status the script reported (unknown if none), its message."""
-    reports = outcome.get("steps") or []
-    return [
-        {"command": command, "status": (reports[i] if i < len(reports) else {}).get("status", "unknown"),
-         "message": (reports[i] if i < len(reports) else {}).get("message")}
-        for i, command in enumerate(commands)
-    ]
+    reports = list(outcome.get("steps") or [])
+    reports += [{}] * (len(commands) - len(reports))
+    return [{"command": command, "status": report.get("status", "unknown"), "message": report.get("message")}
+            for command, report in zip(commands, reports, strict=False)]
 
 
 class NestedActionBase(ActionBase):

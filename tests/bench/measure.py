@@ -82,6 +82,7 @@ class PlaybookResult:
     changed: int
     failed: int
     output: str
+    task_results: int = 0   # host results of all tasks (skipped ones included): what the controller pays for
 
 
 def run_playbook(lab: Lab, plays: list[dict[str, t.Any]], *, forks: int = 5, extra: t.Sequence[str] = ()) -> PlaybookResult:
@@ -120,13 +121,16 @@ def _parse(done: subprocess.CompletedProcess[str], wall: float) -> PlaybookResul
     except ValueError:
         return PlaybookResult(done.returncode, wall, {}, 0, 1, done.stdout + done.stderr)
     task_seconds: dict[str, list[float]] = {}
+    task_results = 0
     for play in report.get("plays", []):
         for task in play.get("tasks", []):
             name = task["task"]["name"]
+            task_results += len(task.get("hosts", {}))
             if "end" not in task["task"]["duration"]:
                 continue  # a meta task that reported no result (meta: end_role for hosts that go on)
             task_seconds.setdefault(name, []).append(_seconds(task["task"]["duration"]))
     stats = report.get("stats", {})
     changed = sum(host.get("changed", 0) for host in stats.values())
     failed = sum(host.get("failures", 0) + host.get("unreachable", 0) for host in stats.values())
-    return PlaybookResult(done.returncode, wall, task_seconds, changed, failed, done.stdout[-4000:] + done.stderr[-4000:])
+    return PlaybookResult(done.returncode, wall, task_seconds, changed, failed, done.stdout[-4000:] + done.stderr[-4000:],
+                          task_results)

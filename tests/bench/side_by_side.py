@@ -47,6 +47,7 @@ class Run:
     bytes_received_per_host: float
     changed: int
     failed: int
+    task_results_per_l1_host: float = 0.0   # every task's host results (skipped included), over the L1 hosts
 
 
 def forks_for(hosts: int) -> int:
@@ -81,9 +82,11 @@ def measure(lab: Lab, size: int, name: str, phase: str, playbook: Path, forks: i
     sent = sum(cost.bytes_sent for cost in traffic.values())
     received = sum(cost.bytes_received for cost in traffic.values())
     run = Run(size, name, phase, forks, round(result.wall_s, 2), round(cpu, 2), round(commands / host_count, 2),
-              round(sent / host_count), round(received / host_count), result.changed, result.failed)
+              round(sent / host_count), round(received / host_count), result.changed, result.failed,
+              round(result.task_results / (2 * size), 2))
     print(f"{size} hosts, {name}, {phase}: {run.wall_s} s, {run.commands_per_host} commands/host, "
-          f"cpu {run.controller_cpu_s} s, changed={run.changed}, failed={run.failed}", file=sys.stderr, flush=True)
+          f"cpu {run.controller_cpu_s} s, {run.task_results_per_l1_host} task results/L1 host, "
+          f"changed={run.changed}, failed={run.failed}", file=sys.stderr, flush=True)
     if result.failed:
         raise RuntimeError(f"{name} {phase} on {size} hosts failed:\n{result.output}")
     return run

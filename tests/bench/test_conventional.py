@@ -59,3 +59,6 @@ def test_the_side_by_side_benchmark_runs_on_one_host(tmp_path: Path) -> None:
     assert runs["site.yml", "converged"]["commands_per_host"] == round(3 / 3, 2)
     assert runs["conventional", "converged"]["commands_per_host"] == round(13 / 3, 2)
     assert runs["site.yml", "converged"]["commands_per_host"] < runs["conventional", "converged"]["commands_per_host"]
+    # Task results, what the controller pays for: the floor is one raw task on each of the 3 hosts, 1.5 per L1 host.
+    assert runs["raw", "floor"]["task_results_per_l1_host"] == 1.5
+    assert runs["conventional", "converged"]["task_results_per_l1_host"] >= 1

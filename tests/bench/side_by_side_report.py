@@ -21,27 +21,33 @@ def _bytes(value: int | None) -> str:
     return "n/a" if value is None else f"{value:,}"
 
 
+def _per_l1(run: dict[str, t.Any]) -> str:
+    """Task results per L1 host; runs measured before the column existed have none."""
+    value = run.get("task_results_per_l1_host")
+    return "n/a" if not value else f"{value:.1f}"
+
+
 def runs_by_key(document: Document) -> dict[tuple[int, str, str], dict[str, t.Any]]:
     return {(run["hosts"], run["playbook"], run["phase"]): run for run in document["runs"]}
 
 
 def table(document: Document) -> str:
     lines = [_row(["L0 hosts (L1 hosts)", "forks", "playbook", "run", "wall s", "WinRM commands/host", "bytes sent/host",
-                   "bytes received/host", "controller CPU s", "changed"]), _row(["---"] * 10)]
+                   "bytes received/host", "controller CPU s", "task results/L1 host", "changed"]), _row(["---"] * 11)]
     order = {"site.yml": 0, "conventional": 1, "raw": 2}
     phases = {"first": 0, "converged": 1, "floor": 2}
     for run in sorted(document["runs"], key=lambda r: (r["hosts"], phases[r["phase"]], order[r["playbook"]])):
         name = "raw floor (reference)" if run["playbook"] == "raw" else run["playbook"]
         lines.append(_row([f"{run['hosts']} ({2 * run['hosts']})", run["forks"], name, run["phase"], f"{run['wall_s']:.1f}",
                            f"{run['commands_per_host']:.2f}", _bytes(run["bytes_sent_per_host"]), _bytes(run["bytes_received_per_host"]),
-                           f"{run['controller_cpu_s']:.1f}", run["changed"]]))
+                           f"{run['controller_cpu_s']:.1f}", _per_l1(run), run["changed"]]))
     return "\n".join(lines)
 
 
 def ratios(document: Document) -> str:
     runs = runs_by_key(document)
     lines = [_row(["L0 hosts", "run", "conventional / site.yml wall time", "site.yml / conventional commands per host",
-                   "conventional / site.yml controller CPU"]), _row(["---"] * 5)]
+                   "conventional / site.yml controller CPU", "site.yml / conventional task results"]), _row(["---"] * 6)]
     for hosts in sorted({run["hosts"] for run in document["runs"]}):
         for phase in ("first", "converged"):
             site, conventional = runs.get((hosts, "site.yml", phase)), runs.get((hosts, "conventional", phase))
@@ -49,8 +55,14 @@ def ratios(document: Document) -> str:
                 continue
             lines.append(_row([hosts, phase, f"{conventional['wall_s'] / site['wall_s']:.2f}x",
                                f"{site['commands_per_host'] / conventional['commands_per_host']:.2f}",
-                               f"{conventional['controller_cpu_s'] / site['controller_cpu_s']:.2f}x"]))
+                               f"{conventional['controller_cpu_s'] / site['controller_cpu_s']:.2f}x", _result_share(site, conventional)]))
     return "\n".join(lines)
+
+
+def _result_share(site: dict[str, t.Any], conventional: dict[str, t.Any]) -> str:
+    if not site.get("task_results_per_l1_host") or not conventional.get("task_results_per_l1_host"):
+        return "n/a"
+    return f"{site['task_results_per_l1_host'] / conventional['task_results_per_l1_host']:.2f}"
 
 
 def targets(document: Document, hosts: int = 100) -> list[tuple[str, str, bool]]:

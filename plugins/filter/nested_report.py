@@ -84,6 +84,57 @@ def _networking_state(networking: Mapping[str, t.Any]) -> str | None:
     return None
 
 
+class _GuestNetwork(t.NamedTuple):
+    """What this run did and read of one L1 host's guest networking, the same for each of its guests."""
+
+    mode: str | None
+    l1_host: str
+    l1_answer: Mapping[str, t.Any]
+    l1_vm_name: t.Any
+    nat_guests: t.Any  # the addresses the NAT task reported
+    addressed_by_nat: bool  # the NAT task of this run set the NAT network up
+    removed: bool  # nested_networking removed the guests' networking in this run
+    nat_switch: str
+    external_switch: str
+    spoofing: set[str]  # MAC address spoofing of the L1 VM's adapters (On, Off), as its parent reported it
+
+
+def _guest_network(
+    mode: str | None, l1_answer: Mapping[str, t.Any], l1_host: str, vm: Mapping[str, t.Any], networking: Mapping[str, t.Any]
+) -> _GuestNetwork:
+    state = _networking_state(networking)
+    nat_result = _mapping(networking.get("nat"))
+    switch_result = _mapping(networking.get("switch"))
+    nat_ok = _ran(nat_result) and not nat_result.get("failed") and not nat_result.get("unreachable")
+    nat_switch, external_switch = _switch_names(networking)
+    return _GuestNetwork(
+        mode=mode,
+        l1_host=l1_host,
+        l1_answer=l1_answer,
+        l1_vm_name=vm.get("name"),
+        nat_guests=nat_result.get("guests") or [],
+        addressed_by_nat=mode == "nat" and nat_ok and state == "present",
+        removed=state == "absent" and (_ran(nat_result) or _ran(switch_result)),
+        nat_switch=nat_switch,
+        external_switch=external_switch,
+        spoofing=_spoofing(vm),
+    )
+
+
+def _switch_names(networking: Mapping[str, t.Any]) -> tuple[str, str]:
+    """The NAT switch and the external switch inside the L1 host: as nested_networking reported them, else as configured."""
+    nat = _mapping(_mapping(networking.get("nat")).get("nat"))
+    switch = _mapping(_mapping(networking.get("switch")).get("switch"))
+    nat_switch = nat.get("switch_name") or networking.get("nat_switch") or "VmNAT"
+    external_switch = switch.get("name") or networking.get("external_switch") or "NestedExternal"
+    return str(nat_switch), str(external_switch)
+
+
+def _spoofing(vm: Mapping[str, t.Any]) -> set[str]:
+    """MAC address spoofing (On, Off) of the L1 VM's network adapters, as its parent reported them."""
+    return {str(adapter.get("mac_address_spoofing")) for adapter in vm.get("adapters") or [] if isinstance(adapter, Mapping)}
+
+
 def _guest_rows(
     guests: list[Mapping[str, t.Any]],
     mode: str | None,
@@ -93,62 +144,77 @@ def _guest_rows(
     networking: Mapping[str, t.Any],
     proof: Mapping[str, t.Any] | None = None,
 ) -> list[dict[str, t.Any]]:
-    state = _networking_state(networking)
-    proven = _mapping(proof).get("guests") if _ran(_mapping(proof)) and not _mapping(proof).get("failed") else None
-    nat_result = _mapping(networking.get("nat"))
-    switch_result = _mapping(networking.get("switch"))
-    nat_switch = str(_mapping(nat_result.get("nat")).get("switch_name") or networking.get("nat_switch") or "VmNAT")
-    external_switch = str(_mapping(switch_result.get("switch")).get("name") or networking.get("external_switch") or "NestedExternal")
-    nat_ok = _ran(nat_result) and not nat_result.get("failed") and not nat_result.get("unreachable")
-    spoofing = {str(adapter.get("mac_address_spoofing")) for adapter in vm.get("adapters") or [] if isinstance(adapter, Mapping)}
-    rows = []
-    for guest in guests:
-        name = str(guest.get("vm_name") or "")
-        entry = _find(l1_answer.get("vms") or [], name) if l1_answer else {}
-        adapters = [adapter for adapter in entry.get("adapters") or [] if isinstance(adapter, Mapping)]
-        switches = sorted({str(adapter["switch_name"]) for adapter in adapters if adapter.get("switch_name")})
-        row: dict[str, t.Any] = {
-            "host": guest.get("host"),
-            "vm_name": name,
-            "state": entry.get("state") if entry else None,
-            "switches": switches,
-            "configured_ip": guest.get("ip"),
-            "ip": None,
-            "gateway": None,
-            "connected": None,
-            "note": "",
-            "proof": _proof(proven, name),
-        }
-        if mode == "nat" and nat_ok and state == "present":
-            addressed = _find(nat_result.get("guests") or [], name, key="vm")
-            row["ip"], row["gateway"] = addressed.get("ip"), addressed.get("gateway")
-            row["connected"] = bool(addressed.get("ip")) and row["state"] in (None, "Running")
-            row["note"] = "addressed on the NAT network in this run" if row["connected"] else "not addressed in this run"
-        elif state == "absent" and (_ran(nat_result) or _ran(switch_result)):
-            row["connected"], row["note"] = False, "guest networking removed in this run"
-        elif not l1_answer:
-            row["note"] = f"{l1_host} was not read"
-        elif not entry:
-            row["connected"], row["note"] = False, f"no VM named {name} on {l1_host}"
-        elif entry.get("state") != "Running":
-            row["connected"], row["note"] = False, f"the guest is {entry.get('state')}"
-        elif mode == "nat":
-            row["ip"] = guest.get("ip")
-            if nat_switch in switches:
-                row["note"] = f"on {nat_switch}; its address was not read in this run"
-            else:
-                row["connected"], row["note"] = False, f"not connected to {nat_switch}"
-        elif mode == "mac_spoofing":
-            if external_switch not in switches:
-                row["connected"], row["note"] = False, f"not connected to {external_switch}"
-            elif spoofing and spoofing != {"On"}:
-                row["connected"], row["note"] = False, f"MAC address spoofing is off on {vm.get('name')}'s adapters"
-            elif spoofing == {"On"}:
-                row["connected"], row["note"] = True, f"on {external_switch} (address from the network's DHCP)"
-            else:
-                row["note"] = f"on {external_switch}; MAC address spoofing of its L1 VM was not read"
-        rows.append(row)
-    return rows
+    network = _guest_network(mode, l1_answer, l1_host, vm, networking)
+    proof = _mapping(proof)
+    proven = proof.get("guests") if _ran(proof) and not proof.get("failed") else None
+    return [_guest_row(guest, network, proven) for guest in guests]
+
+
+def _guest_row(guest: Mapping[str, t.Any], network: _GuestNetwork, proven: object) -> dict[str, t.Any]:
+    """One L2 guest's row: what its L1 host reported of it, and whether it is connected."""
+    name = str(guest.get("vm_name") or "")
+    entry = _find(network.l1_answer.get("vms") or [], name) if network.l1_answer else {}
+    adapters = [adapter for adapter in entry.get("adapters") or [] if isinstance(adapter, Mapping)]
+    switches = sorted({str(adapter["switch_name"]) for adapter in adapters if adapter.get("switch_name")})
+    row: dict[str, t.Any] = {
+        "host": guest.get("host"),
+        "vm_name": name,
+        "state": entry.get("state") if entry else None,
+        "switches": switches,
+        "configured_ip": guest.get("ip"),
+        "ip": None,
+        "gateway": None,
+        "connected": None,
+        "note": "",
+        "proof": _proof(proven, name),
+    }
+    row.update(_connectivity(guest, name, entry, switches, network))
+    return row
+
+
+def _connectivity(guest: Mapping[str, t.Any], name: str, entry: Mapping[str, t.Any], switches: list[str], network: _GuestNetwork) -> dict[str, t.Any]:
+    """The guest row's ip, gateway, connected and note, where this run tells more than "not known"."""
+    if network.addressed_by_nat:
+        return _nat_address(name, entry, network)
+    if network.removed:
+        return {"connected": False, "note": "guest networking removed in this run"}
+    if not network.l1_answer:
+        return {"note": f"{network.l1_host} was not read"}
+    if not entry:
+        return {"connected": False, "note": f"no VM named {name} on {network.l1_host}"}
+    if entry.get("state") != "Running":
+        return {"connected": False, "note": f"the guest is {entry.get('state')}"}
+    if network.mode == "nat":
+        return {"ip": guest.get("ip"), **_nat_switch_words(switches, network)}
+    if network.mode == "mac_spoofing":
+        return _external_switch_words(switches, network)
+    return {}
+
+
+def _nat_address(name: str, entry: Mapping[str, t.Any], network: _GuestNetwork) -> dict[str, t.Any]:
+    """A guest of a host whose NAT network this run set up: the address the NAT task gave it, if any."""
+    addressed = _find(network.nat_guests, name, key="vm")
+    connected = bool(addressed.get("ip")) and (entry.get("state") if entry else None) in (None, "Running")
+    note = "addressed on the NAT network in this run" if connected else "not addressed in this run"
+    return {"ip": addressed.get("ip"), "gateway": addressed.get("gateway"), "connected": connected, "note": note}
+
+
+def _nat_switch_words(switches: list[str], network: _GuestNetwork) -> dict[str, t.Any]:
+    """A running guest of a NAT-mode host whose address this run did not read: on the NAT switch or not."""
+    if network.nat_switch in switches:
+        return {"note": f"on {network.nat_switch}; its address was not read in this run"}
+    return {"connected": False, "note": f"not connected to {network.nat_switch}"}
+
+
+def _external_switch_words(switches: list[str], network: _GuestNetwork) -> dict[str, t.Any]:
+    """A running guest of a mac_spoofing-mode host: on the external switch, behind an L1 VM that spoofs MAC addresses."""
+    if network.external_switch not in switches:
+        return {"connected": False, "note": f"not connected to {network.external_switch}"}
+    if network.spoofing and network.spoofing != {"On"}:
+        return {"connected": False, "note": f"MAC address spoofing is off on {network.l1_vm_name}'s adapters"}
+    if network.spoofing == {"On"}:
+        return {"connected": True, "note": f"on {network.external_switch} (address from the network's DHCP)"}
+    return {"note": f"on {network.external_switch}; MAC address spoofing of its L1 VM was not read"}
 
 
 def _network(mode: str | None, guests: list[dict[str, t.Any]], networking: Mapping[str, t.Any]) -> dict[str, t.Any]:
@@ -237,7 +303,7 @@ def nested_report_row(facts: Mapping[str, t.Any]) -> dict[str, t.Any]:
             "startup_memory_bytes": vm.get("startup_memory_bytes"),
             "expose_virtualization_extensions": vm.get("expose_virtualization_extensions"),
             "dynamic_memory_enabled": vm.get("dynamic_memory_enabled"),
-            "mac_address_spoofing": sorted({str(a.get("mac_address_spoofing")) for a in vm.get("adapters") or [] if isinstance(a, Mapping)}),
+            "mac_address_spoofing": sorted(_spoofing(vm)),
             "blockers": part("L1 VM", "blockers"),
             "warnings": part("L1 VM", "warnings"),
         },

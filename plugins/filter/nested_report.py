@@ -459,19 +459,8 @@ def _on_off(value: t.Any) -> str:
 
 
 def _cells(row: Mapping[str, t.Any]) -> list[str]:
+    """A row's cells in the order of HEADERS (the console table and the Markdown table)."""
     vm = _mapping(row.get("vm"))
-    l1 = _mapping(row.get("l1"))
-    network = _mapping(row.get("network"))
-    guests = [guest for guest in row.get("guests") or [] if isinstance(guest, Mapping)]
-    if row.get("status") in ("failed", "unreachable"):
-        problem = str(row.get("error") or "")
-    else:
-        codes = [str(f.get("code")) for part in ("parent_host", "vm", "l1") for f in _mapping(row.get(part)).get("blockers") or [] if isinstance(f, Mapping)]
-        problem = ", ".join(dict.fromkeys(codes)) or "-"
-    connected = sum(1 for guest in guests if guest.get("connected") is True)
-    unknown = sum(1 for guest in guests if guest.get("connected") is None)
-    hyperv = "running" if l1.get("hypervisor_present") else (str(l1.get("hyperv_feature") or l1.get("note") or "-") if l1 else "-")
-    mode = row.get("network_mode")
     return [
         str(row.get("host") or "-"),
         str(row.get("parent") or "-"),
@@ -480,12 +469,41 @@ def _cells(row: Mapping[str, t.Any]) -> list[str]:
         _on_off(vm.get("expose_virtualization_extensions")),
         _on_off(vm.get("dynamic_memory_enabled")),
         "/".join(str(value).lower() for value in vm.get("mac_address_spoofing") or []) or "-",
-        hyperv,
-        f"{mode} {network.get('state') or 'unknown'}" if mode else "-",
-        (f"{connected}/{len(guests)}" + (f" ({unknown} ?)" if unknown else "")) if guests else "-",
+        _hyperv_cell(_mapping(row.get("l1"))),
+        _network_cell(row),
+        _guests_cell(row),
         {"ready": "yes", "not_ready": "no"}.get(str(row.get("status")), str(row.get("status") or "-").upper()),
-        problem,
+        _problem_cell(row),
     ]
+
+
+def _hyperv_cell(l1: Mapping[str, t.Any]) -> str:
+    if not l1:
+        return "-"
+    return "running" if l1.get("hypervisor_present") else str(l1.get("hyperv_feature") or l1.get("note") or "-")
+
+
+def _network_cell(row: Mapping[str, t.Any]) -> str:
+    mode = row.get("network_mode")
+    return f"{mode} {_mapping(row.get('network')).get('state') or 'unknown'}" if mode else "-"
+
+
+def _guests_cell(row: Mapping[str, t.Any]) -> str:
+    """Connected guests of all, and how many of them nobody knows about: 1/2 (1 ?)."""
+    guests = [guest for guest in row.get("guests") or [] if isinstance(guest, Mapping)]
+    if not guests:
+        return "-"
+    connected = sum(1 for guest in guests if guest.get("connected") is True)
+    unknown = sum(1 for guest in guests if guest.get("connected") is None)
+    return f"{connected}/{len(guests)}" + (f" ({unknown} ?)" if unknown else "")
+
+
+def _problem_cell(row: Mapping[str, t.Any]) -> str:
+    """A failed or unreachable row's error, else its blockers' reason codes."""
+    if row.get("status") in ("failed", "unreachable"):
+        return str(row.get("error") or "")
+    codes = [str(f.get("code")) for part in ("parent_host", "vm", "l1") for f in _mapping(row.get(part)).get("blockers") or [] if isinstance(f, Mapping)]
+    return ", ".join(dict.fromkeys(codes)) or "-"
 
 
 HEADERS = ["L1 HOST", "PARENT", "VM", "STATE", "EXT", "DYNMEM", "MACSPOOF", "HYPERV(L1)", "NETWORK", "GUESTS", "READY", "BLOCKERS / ERROR"]
@@ -523,37 +541,61 @@ def _markdown(report: Mapping[str, t.Any]) -> str:
         f"Last run: {run.get('play') or '?'} ({_run_words(run)}); it reported {len(run.get('hosts') or [])} L1 host(s).",
         "Rows of hosts that run did not target are kept from earlier runs: see each row's time.",
         "",
-        "| " + " | ".join(HEADERS + ["as of"]) + " |",
-        "|" + "---|" * (len(HEADERS) + 1),
     ]
+    out += _markdown_table(rows)
+    for row in rows:
+        out += _markdown_section(row)
+    return "\n".join(out) + "\n"
+
+
+def _markdown_table(rows: list[Mapping[str, t.Any]]) -> list[str]:
+    """The console table's cells, and each row's time, as a Markdown table."""
+    out = ["| " + " | ".join(HEADERS + ["as of"]) + " |", "|" + "---|" * (len(HEADERS) + 1)]
     for row in rows:
         cells = [cell.replace("|", "\\|") for cell in _cells(row)] + [str(row.get("reported_at") or "-")]
         out.append("| " + " | ".join(cells) + " |")
-    for row in rows:
-        out += ["", f"## {row.get('host')} ({row.get('vm_name')} on {row.get('parent')})", ""]
-        if row.get("status") in ("failed", "unreachable"):
-            out.append(f"- {str(row.get('status')).upper()}: {row.get('error')}")
-        l1 = _mapping(row.get("l1"))
-        if l1:
-            build = f", build {l1.get('build')}" if l1.get("build") else ""
-            parent_build = _mapping(row.get("parent_host")).get("build")
-            out.append(f"- L1 host: {l1.get('note')}{build}" + (f" (parent build {parent_build})" if parent_build else ""))
-        network = _mapping(row.get("network"))
-        out.append(f"- Network: {row.get('network_mode') or 'not set'}, {network.get('state') or 'unknown'}")
-        guests = [guest for guest in row.get("guests") or [] if isinstance(guest, Mapping)]
-        if guests:
-            out.append("- L2 guests:")
-            for guest in guests:
-                connected = {True: "connected", False: "NOT connected", None: "connectivity unknown"}[guest.get("connected")]
-                address = guest.get("ip") or (f"{guest.get('configured_ip')} (configured)" if guest.get("configured_ip") else "no address read")
-                out.append(f"  - {guest.get('host')} ({guest.get('vm_name')}): {guest.get('state') or 'state unknown'}, {address}, {connected}"
-                           + (f": {guest.get('note')}" if guest.get("note") else "") + proof_words(guest))
-        for kind, title in (("blockers", "Blockers"), ("warnings", "Warnings")):
-            findings = [f for part in ("parent_host", "vm", "l1") for f in _mapping(row.get(part)).get(kind) or [] if isinstance(f, Mapping)]
-            if findings:
-                out += ["", f"{title}:", ""]
-                out += [f"- `{f.get('code')}` ({f.get('where')}): {f.get('msg')} Fix: {f.get('fix')}" for f in findings]
-    return "\n".join(out) + "\n"
+    return out
+
+
+def _markdown_section(row: Mapping[str, t.Any]) -> list[str]:
+    """One L1 host's section: its error, L1 host, network, guests, blockers and warnings."""
+    out = ["", f"## {row.get('host')} ({row.get('vm_name')} on {row.get('parent')})", ""]
+    if row.get("status") in ("failed", "unreachable"):
+        out.append(f"- {str(row.get('status')).upper()}: {row.get('error')}")
+    out += _markdown_l1(row)
+    network = _mapping(row.get("network"))
+    out.append(f"- Network: {row.get('network_mode') or 'not set'}, {network.get('state') or 'unknown'}")
+    guests = [guest for guest in row.get("guests") or [] if isinstance(guest, Mapping)]
+    if guests:
+        out.append("- L2 guests:")
+        out += [_markdown_guest(guest) for guest in guests]
+    for kind, title in (("blockers", "Blockers"), ("warnings", "Warnings")):
+        out += _markdown_findings(row, kind, title)
+    return out
+
+
+def _markdown_l1(row: Mapping[str, t.Any]) -> list[str]:
+    """What the row's L1 host answered, and the builds of it and its parent ([] for a row without it)."""
+    l1 = _mapping(row.get("l1"))
+    if not l1:
+        return []
+    build = f", build {l1.get('build')}" if l1.get("build") else ""
+    parent_build = _mapping(row.get("parent_host")).get("build")
+    return [f"- L1 host: {l1.get('note')}{build}" + (f" (parent build {parent_build})" if parent_build else "")]
+
+
+def _markdown_guest(guest: Mapping[str, t.Any]) -> str:
+    connected = {True: "connected", False: "NOT connected", None: "connectivity unknown"}[guest.get("connected")]
+    address = guest.get("ip") or (f"{guest.get('configured_ip')} (configured)" if guest.get("configured_ip") else "no address read")
+    return (f"  - {guest.get('host')} ({guest.get('vm_name')}): {guest.get('state') or 'state unknown'}, {address}, {connected}"
+            + (f": {guest.get('note')}" if guest.get("note") else "") + proof_words(guest))
+
+
+def _markdown_findings(row: Mapping[str, t.Any], kind: str, title: str) -> list[str]:
+    findings = [f for part in ("parent_host", "vm", "l1") for f in _mapping(row.get(part)).get(kind) or [] if isinstance(f, Mapping)]
+    if not findings:
+        return []
+    return ["", f"{title}:", ""] + [f"- `{f.get('code')}` ({f.get('where')}): {f.get('msg')} Fix: {f.get('fix')}" for f in findings]
 
 
 def nested_report_render(

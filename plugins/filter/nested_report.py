@@ -135,6 +135,43 @@ def _spoofing(vm: Mapping[str, t.Any]) -> set[str]:
     return {str(adapter.get("mac_address_spoofing")) for adapter in vm.get("adapters") or [] if isinstance(adapter, Mapping)}
 
 
+class GuestProof(t.TypedDict):
+    """A guest's verdict from win_nested_guest_check in the run that made the row."""
+
+    ok: bool
+    view: t.Any  # inside | l1, as the module said
+    codes: list[str]
+
+
+class GuestRow(t.TypedDict):
+    """One L2 guest of a report row (docs/report.md, docs/report.schema.json)."""
+
+    host: t.Any
+    vm_name: str
+    state: t.Any  # as the L1 host reported it; None when it was not read
+    switches: list[str]
+    configured_ip: t.Any
+    ip: t.Any
+    gateway: t.Any
+    connected: bool | None
+    note: str
+    proof: GuestProof | None
+
+
+class NetworkState(t.TypedDict):
+    mode: str | None
+    state: str  # up | down | partial | removed | failed | unknown
+
+
+class _Connectivity(t.NamedTuple):
+    """A guest row's ip, gateway, connected and note: "not known" unless this run tells more."""
+
+    ip: t.Any = None
+    gateway: t.Any = None
+    connected: bool | None = None
+    note: str = ""
+
+
 def _guest_rows(
     guests: list[Mapping[str, t.Any]],
     mode: str | None,
@@ -143,81 +180,79 @@ def _guest_rows(
     vm: Mapping[str, t.Any],
     networking: Mapping[str, t.Any],
     proof: Mapping[str, t.Any] | None = None,
-) -> list[dict[str, t.Any]]:
+) -> list[GuestRow]:
     network = _guest_network(mode, l1_answer, l1_host, vm, networking)
     proof = _mapping(proof)
     proven = proof.get("guests") if _ran(proof) and not proof.get("failed") else None
     return [_guest_row(guest, network, proven) for guest in guests]
 
 
-def _guest_row(guest: Mapping[str, t.Any], network: _GuestNetwork, proven: object) -> dict[str, t.Any]:
+def _guest_row(guest: Mapping[str, t.Any], network: _GuestNetwork, proven: object) -> GuestRow:
     """One L2 guest's row: what its L1 host reported of it, and whether it is connected."""
     name = str(guest.get("vm_name") or "")
     entry = _find(network.l1_answer.get("vms") or [], name) if network.l1_answer else {}
     adapters = [adapter for adapter in entry.get("adapters") or [] if isinstance(adapter, Mapping)]
     switches = sorted({str(adapter["switch_name"]) for adapter in adapters if adapter.get("switch_name")})
-    row: dict[str, t.Any] = {
+    connectivity = _connectivity(guest, name, entry, switches, network)
+    return {
         "host": guest.get("host"),
         "vm_name": name,
         "state": entry.get("state") if entry else None,
         "switches": switches,
         "configured_ip": guest.get("ip"),
-        "ip": None,
-        "gateway": None,
-        "connected": None,
-        "note": "",
+        "ip": connectivity.ip,
+        "gateway": connectivity.gateway,
+        "connected": connectivity.connected,
+        "note": connectivity.note,
         "proof": _proof(proven, name),
     }
-    row.update(_connectivity(guest, name, entry, switches, network))
-    return row
 
 
-def _connectivity(guest: Mapping[str, t.Any], name: str, entry: Mapping[str, t.Any], switches: list[str], network: _GuestNetwork) -> dict[str, t.Any]:
-    """The guest row's ip, gateway, connected and note, where this run tells more than "not known"."""
+def _connectivity(guest: Mapping[str, t.Any], name: str, entry: Mapping[str, t.Any], switches: list[str], network: _GuestNetwork) -> _Connectivity:
     if network.addressed_by_nat:
         return _nat_address(name, entry, network)
     if network.removed:
-        return {"connected": False, "note": "guest networking removed in this run"}
+        return _Connectivity(connected=False, note="guest networking removed in this run")
     if not network.l1_answer:
-        return {"note": f"{network.l1_host} was not read"}
+        return _Connectivity(note=f"{network.l1_host} was not read")
     if not entry:
-        return {"connected": False, "note": f"no VM named {name} on {network.l1_host}"}
+        return _Connectivity(connected=False, note=f"no VM named {name} on {network.l1_host}")
     if entry.get("state") != "Running":
-        return {"connected": False, "note": f"the guest is {entry.get('state')}"}
+        return _Connectivity(connected=False, note=f"the guest is {entry.get('state')}")
     if network.mode == "nat":
-        return {"ip": guest.get("ip"), **_nat_switch_words(switches, network)}
+        return _nat_switch_words(switches, network)._replace(ip=guest.get("ip"))
     if network.mode == "mac_spoofing":
         return _external_switch_words(switches, network)
-    return {}
+    return _Connectivity()
 
 
-def _nat_address(name: str, entry: Mapping[str, t.Any], network: _GuestNetwork) -> dict[str, t.Any]:
+def _nat_address(name: str, entry: Mapping[str, t.Any], network: _GuestNetwork) -> _Connectivity:
     """A guest of a host whose NAT network this run set up: the address the NAT task gave it, if any."""
     addressed = _find(network.nat_guests, name, key="vm")
     connected = bool(addressed.get("ip")) and (entry.get("state") if entry else None) in (None, "Running")
     note = "addressed on the NAT network in this run" if connected else "not addressed in this run"
-    return {"ip": addressed.get("ip"), "gateway": addressed.get("gateway"), "connected": connected, "note": note}
+    return _Connectivity(ip=addressed.get("ip"), gateway=addressed.get("gateway"), connected=connected, note=note)
 
 
-def _nat_switch_words(switches: list[str], network: _GuestNetwork) -> dict[str, t.Any]:
+def _nat_switch_words(switches: list[str], network: _GuestNetwork) -> _Connectivity:
     """A running guest of a NAT-mode host whose address this run did not read: on the NAT switch or not."""
     if network.nat_switch in switches:
-        return {"note": f"on {network.nat_switch}; its address was not read in this run"}
-    return {"connected": False, "note": f"not connected to {network.nat_switch}"}
+        return _Connectivity(note=f"on {network.nat_switch}; its address was not read in this run")
+    return _Connectivity(connected=False, note=f"not connected to {network.nat_switch}")
 
 
-def _external_switch_words(switches: list[str], network: _GuestNetwork) -> dict[str, t.Any]:
+def _external_switch_words(switches: list[str], network: _GuestNetwork) -> _Connectivity:
     """A running guest of a mac_spoofing-mode host: on the external switch, behind an L1 VM that spoofs MAC addresses."""
     if network.external_switch not in switches:
-        return {"connected": False, "note": f"not connected to {network.external_switch}"}
+        return _Connectivity(connected=False, note=f"not connected to {network.external_switch}")
     if network.spoofing and network.spoofing != {"On"}:
-        return {"connected": False, "note": f"MAC address spoofing is off on {network.l1_vm_name}'s adapters"}
+        return _Connectivity(connected=False, note=f"MAC address spoofing is off on {network.l1_vm_name}'s adapters")
     if network.spoofing == {"On"}:
-        return {"connected": True, "note": f"on {network.external_switch} (address from the network's DHCP)"}
-    return {"note": f"on {network.external_switch}; MAC address spoofing of its L1 VM was not read"}
+        return _Connectivity(connected=True, note=f"on {network.external_switch} (address from the network's DHCP)")
+    return _Connectivity(note=f"on {network.external_switch}; MAC address spoofing of its L1 VM was not read")
 
 
-def _network(mode: str | None, guests: list[dict[str, t.Any]], networking: Mapping[str, t.Any]) -> dict[str, t.Any]:
+def _network(mode: str | None, guests: list[GuestRow], networking: Mapping[str, t.Any]) -> NetworkState:
     state = _networking_state(networking)
     ran = _ran(networking.get("nat")) or _ran(networking.get("switch"))
     failed = any(_mapping(networking.get(key)).get("failed") for key in ("nat", "switch"))
@@ -228,21 +263,21 @@ def _network(mode: str | None, guests: list[dict[str, t.Any]], networking: Mappi
     elif failed:
         status = "failed"
     elif guests:
-        connected = [guest["connected"] for guest in guests]
-        if all(value is True for value in connected):
-            status = "up"
-        elif all(value is False for value in connected):
-            status = "down"
-        elif False in connected:
-            status = "partial"
-        else:
-            status = "unknown"
+        status = _guests_state([guest["connected"] for guest in guests])
     else:
         status = "up" if (ran and state == "present") else "unknown"
     return {"mode": mode, "state": status}
 
 
-def _proof(proven: object, name: str) -> dict[str, t.Any] | None:
+def _guests_state(connected: list[bool | None]) -> str:
+    if all(value is True for value in connected):
+        return "up"
+    if all(value is False for value in connected):
+        return "down"
+    return "partial" if False in connected else "unknown"
+
+
+def _proof(proven: object, name: str) -> GuestProof | None:
     """The guest's verdict from win_nested_guest_check in this run (site.yml's proof), or None."""
     if not isinstance(proven, list):
         return None

@@ -288,7 +288,62 @@ def _proof(proven: object, name: str) -> GuestProof | None:
     return {"ok": entry["ok"], "view": entry.get("view"), "codes": codes}
 
 
-def nested_report_row(facts: Mapping[str, t.Any]) -> dict[str, t.Any]:
+class VmPart(t.TypedDict):
+    """The L1 VM as its parent reported it, and its findings."""
+
+    found: bool
+    state: t.Any
+    version: t.Any
+    processor_count: t.Any
+    startup_memory_bytes: t.Any
+    expose_virtualization_extensions: t.Any
+    dynamic_memory_enabled: t.Any
+    mac_address_spoofing: list[str]
+    blockers: list[dict[str, t.Any]]
+    warnings: list[dict[str, t.Any]]
+
+
+class L1Part(t.TypedDict):
+    """The L1 host as it answered, and its findings."""
+
+    reached: bool
+    note: str
+    build: t.Any
+    hyperv_feature: t.Any
+    hypervisor_present: t.Any
+    blockers: list[dict[str, t.Any]]
+    warnings: list[dict[str, t.Any]]
+
+
+class ParentPart(t.TypedDict):
+    """The L1 host's parent (L0) as it answered, and its findings."""
+
+    reached: bool
+    build: t.Any
+    processor: t.Any
+    blockers: list[dict[str, t.Any]]
+    warnings: list[dict[str, t.Any]]
+
+
+class ReportRow(t.TypedDict):
+    """One L1 host's row of the report (docs/report.md, docs/report.schema.json)."""
+
+    host: t.Any
+    reported_at: t.Any
+    status: str  # one of STATUSES
+    error: t.Any
+    parent: t.Any
+    vm_name: t.Any
+    network_mode: t.Any
+    network: NetworkState
+    nested_ready: bool
+    vm: VmPart | None  # None in a row of a host that failed before it made its own
+    l1: L1Part | None
+    parent_host: ParentPart | None
+    guests: list[GuestRow]
+
+
+def nested_report_row(facts: Mapping[str, t.Any]) -> ReportRow:
     """One L1 host's report row, from what the roles read and did for it (see docs/report.md)."""
     facts = _mapping(facts)
     for name in ("host", "parent", "vm_name"):
@@ -304,22 +359,9 @@ def nested_report_row(facts: Mapping[str, t.Any]) -> dict[str, t.Any]:
     networking = _mapping(facts.get("networking"))
     guests = _guest_rows([g for g in facts.get("guests") or [] if isinstance(g, Mapping)], mode, l1_answer, host, vm, networking,
                          _mapping(facts.get("proof")))
-    parent_host = _mapping(parent_answer.get("host"))
-    l1_host = _mapping(l1_answer.get("host"))
-
-    def part(level: str, kind: str) -> list[dict[str, t.Any]]:
-        return [dict(finding) for finding in findings[kind] if finding.get("level") == level]
-
-    nested_ready = bool(vm.get("expose_virtualization_extensions")) and bool(l1_host.get("hypervisor_present"))
+    nested_ready = bool(vm.get("expose_virtualization_extensions")) and bool(_mapping(l1_answer.get("host")).get("hypervisor_present"))
     failure = _mapping(facts.get("failure"))
-    if failure.get("unreachable"):
-        status = "unreachable"
-    elif failure.get("failed"):
-        status = "failed"
-    elif nested_ready and not any(guest["connected"] is False for guest in guests):
-        status = "ready"
-    else:
-        status = "not_ready"
+    status = _status(failure, nested_ready, guests)
     return {
         "host": host,
         "reported_at": facts.get("at"),
@@ -330,35 +372,64 @@ def nested_report_row(facts: Mapping[str, t.Any]) -> dict[str, t.Any]:
         "network_mode": mode,
         "network": _network(mode, guests, networking),
         "nested_ready": nested_ready,
-        "vm": {
-            "found": bool(vm.get("name")) and vm.get("state") is not None,
-            "state": vm.get("state") or ("missing" if parent_answer else None),
-            "version": vm.get("version"),
-            "processor_count": vm.get("processor_count"),
-            "startup_memory_bytes": vm.get("startup_memory_bytes"),
-            "expose_virtualization_extensions": vm.get("expose_virtualization_extensions"),
-            "dynamic_memory_enabled": vm.get("dynamic_memory_enabled"),
-            "mac_address_spoofing": sorted(_spoofing(vm)),
-            "blockers": part("L1 VM", "blockers"),
-            "warnings": part("L1 VM", "warnings"),
-        },
-        "l1": {
-            "reached": bool(l1_answer),
-            "note": _l1_note(l1_answer, facts.get("l1_result"), vm.get("state")),
-            "build": _mapping(l1_host.get("os")).get("build"),
-            "hyperv_feature": l1_host.get("hyperv_feature"),
-            "hypervisor_present": l1_host.get("hypervisor_present"),
-            "blockers": part("L1 host", "blockers"),
-            "warnings": part("L1 host", "warnings"),
-        },
-        "parent_host": {
-            "reached": bool(parent_answer),
-            "build": _mapping(parent_host.get("os")).get("build"),
-            "processor": _mapping(parent_host.get("processor")).get("manufacturer"),
-            "blockers": part("L0 host", "blockers"),
-            "warnings": part("L0 host", "warnings"),
-        },
+        "vm": _vm_part(vm, parent_answer, findings),
+        "l1": _l1_part(l1_answer, facts.get("l1_result"), vm, findings),
+        "parent_host": _parent_part(parent_answer, findings),
         "guests": guests,
+    }
+
+
+def _status(failure: Mapping[str, t.Any], nested_ready: bool, guests: list[GuestRow]) -> str:
+    if failure.get("unreachable"):
+        return "unreachable"
+    if failure.get("failed"):
+        return "failed"
+    if nested_ready and not any(guest["connected"] is False for guest in guests):
+        return "ready"
+    return "not_ready"
+
+
+def _at_level(findings: Mapping[str, t.Any], kind: str, level: str) -> list[dict[str, t.Any]]:
+    """The blockers or warnings of nested_l1_findings found at one level (L0 host, L1 VM, L1 host)."""
+    return [dict(finding) for finding in findings[kind] if finding.get("level") == level]
+
+
+def _vm_part(vm: Mapping[str, t.Any], parent_answer: Mapping[str, t.Any], findings: Mapping[str, t.Any]) -> VmPart:
+    return {
+        "found": bool(vm.get("name")) and vm.get("state") is not None,
+        "state": vm.get("state") or ("missing" if parent_answer else None),
+        "version": vm.get("version"),
+        "processor_count": vm.get("processor_count"),
+        "startup_memory_bytes": vm.get("startup_memory_bytes"),
+        "expose_virtualization_extensions": vm.get("expose_virtualization_extensions"),
+        "dynamic_memory_enabled": vm.get("dynamic_memory_enabled"),
+        "mac_address_spoofing": sorted(_spoofing(vm)),
+        "blockers": _at_level(findings, "blockers", "L1 VM"),
+        "warnings": _at_level(findings, "warnings", "L1 VM"),
+    }
+
+
+def _l1_part(l1_answer: Mapping[str, t.Any], l1_result: t.Any, vm: Mapping[str, t.Any], findings: Mapping[str, t.Any]) -> L1Part:
+    l1_host = _mapping(l1_answer.get("host"))
+    return {
+        "reached": bool(l1_answer),
+        "note": _l1_note(l1_answer, l1_result, vm.get("state")),
+        "build": _mapping(l1_host.get("os")).get("build"),
+        "hyperv_feature": l1_host.get("hyperv_feature"),
+        "hypervisor_present": l1_host.get("hypervisor_present"),
+        "blockers": _at_level(findings, "blockers", "L1 host"),
+        "warnings": _at_level(findings, "warnings", "L1 host"),
+    }
+
+
+def _parent_part(parent_answer: Mapping[str, t.Any], findings: Mapping[str, t.Any]) -> ParentPart:
+    parent_host = _mapping(parent_answer.get("host"))
+    return {
+        "reached": bool(parent_answer),
+        "build": _mapping(parent_host.get("os")).get("build"),
+        "processor": _mapping(parent_host.get("processor")).get("manufacturer"),
+        "blockers": _at_level(findings, "blockers", "L0 host"),
+        "warnings": _at_level(findings, "warnings", "L0 host"),
     }
 
 
@@ -419,13 +490,13 @@ def nested_report_rows(
     live: Iterable[str],
     failure_sources: Iterable[str] = (),
     at: str | None = None,
-) -> list[dict[str, t.Any]]:
+) -> list[ReportRow]:
     """The rows of this run: each host's own row (its `mark` of this `run`), and a row for each failed or
     unreachable host of `hosts` that is no longer in `live` and made none."""
     if isinstance(hosts, (str, bytes)) or not isinstance(hosts, Iterable):
         raise AnsibleFilterError("nested_report_rows expects a list of inventory host names as input, e.g. ansible_play_hosts_all.")
     live_hosts = {str(host) for host in live or []}
-    rows = []
+    rows: list[ReportRow] = []
     for host in (str(name) for name in hosts):
         try:
             variables = hostvars[host]
@@ -435,7 +506,7 @@ def nested_report_rows(
             continue
         row = variables[mark] if mark in variables else None
         if isinstance(row, Mapping) and row.get("run") == run and isinstance(row.get("row"), Mapping):
-            rows.append(dict(row["row"]))
+            rows.append(t.cast(ReportRow, dict(row["row"])))  # made by nested_report_row on that host
         elif host not in live_hosts:
             failure = _failure_of(variables, failure_sources)
             rows.append({

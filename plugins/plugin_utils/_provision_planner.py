@@ -262,53 +262,74 @@ def _plan_present(vm_args: VmArgs, found: ProvisionedVm | None, inspected: Provi
     name = vm_args["name"]
     folder, disk, seed = layout(args["path"], name, vm_args["os_family"])
     plan = VMPlan(name=name, status="present", disk_path=disk, seed_path=seed)
-    wanted = wanted_hardware(vm_args)
     if found is not None:
-        plan.differences = _differences(wanted, found)
-        if is_ours(found) and found.get("state") == "Off" and not any(
-                _same(drive, disk) for drive in found.get("hard_drives") or []):
-            # Created by a run that stopped before the disk was attached: finish that creation.
-            plan.status = "resume"
-            plan.differences = []
-            plan.steps = _resume_steps(vm_args, found, inspected, disk, seed, args)
-            return plan
-        if not is_ours(found):
-            plan.status = "unmanaged"
-            warnings.append(f"VM {found['name']!r} exists and was not created by win_nested_vm_provision (its Notes "
-                            "do not carry the mark): it is left exactly as it is.")
-        elif plan.differences:
-            plan.status = "differs"
-            warnings.append(f"VM {found['name']!r} exists with other hardware than the inventory describes ("
-                            + "; ".join(plan.differences) + "): it is reported, not replaced.")
-        return plan
+        return _plan_existing(plan, vm_args, found, inspected, args, disk, warnings)
     files = _files(inspected)
-    image = files.get(str(vm_args["image"]).casefold()) or {}
-    if not image.get("exists"):
-        raise PlanningError(f"VM {name!r}: the golden image {vm_args['image']!r} (option 'vms[].image') does not "
-                            "exist on this host.")
-    switches = [str(s) for s in inspected.get("switches") or []]
-    for adapter in vm_args["adapters"]:
-        if adapter["switch"] is not None and not any(_same(adapter["switch"], s) for s in switches):
-            raise PlanningError(f"VM {name!r}: no virtual switch named {adapter['switch']!r} (option "
-                                f"'vms[].adapters[].switch') on this host; it has: {', '.join(switches) or 'none'}.")
-    version = vm_args.get("version")
-    supported = [str(v) for v in inspected.get("supported_versions") or []]
-    if version and supported and version not in supported:
-        raise PlanningError(f"VM {name!r}: configuration version {version!r} (option 'vms[].version') is not one "
-                            f"this host supports ({', '.join(supported)}).")
-    reuse = False
-    existing = files.get(disk.casefold()) or {}
-    if existing.get("exists"):
-        if vm_args["disk_mode"] == "differencing" and _same(existing.get("parent_path"), vm_args["image"]):
-            reuse = True    # left by an earlier run that stopped before New-VM: a differencing disk of our image
-        else:
-            raise PlanningError(f"VM {name!r}: the file {disk!r} exists and is not a differencing disk of "
-                                f"{vm_args['image']!r}; remove it or choose another 'path'.")
+    _require_image(vm_args, files)
+    _require_switches(vm_args, inspected)
+    _require_version(vm_args, inspected)
+    reuse = _reusable_disk(vm_args, files, disk)
     if seed and (files.get(seed.casefold()) or {}).get("exists"):
         raise PlanningError(f"VM {name!r}: the file {seed!r} exists; remove it or choose another 'path'.")
     plan.status = "create"
     plan.steps = _create_steps(vm_args, folder, disk, seed, reuse, args.get("admin_password"), args["start_timeout"])
     return plan
+
+
+def _plan_existing(plan: VMPlan, vm_args: VmArgs, found: ProvisionedVm, inspected: ProvisionInspect, args: ProvisionArgs,
+                   disk: str, warnings: list[str]) -> VMPlan:
+    """A VM of that name exists: finish its creation (ours, off, without its disk), or report it as it is."""
+    plan.differences = _differences(wanted_hardware(vm_args), found)
+    if is_ours(found) and found.get("state") == "Off" and not any(
+            _same(drive, disk) for drive in found.get("hard_drives") or []):
+        # Created by a run that stopped before the disk was attached: finish that creation.
+        plan.status = "resume"
+        plan.differences = []
+        plan.steps = _resume_steps(vm_args, found, inspected, disk, plan.seed_path, args)
+    elif not is_ours(found):
+        plan.status = "unmanaged"
+        warnings.append(f"VM {found['name']!r} exists and was not created by win_nested_vm_provision (its Notes "
+                        "do not carry the mark): it is left exactly as it is.")
+    elif plan.differences:
+        plan.status = "differs"
+        warnings.append(f"VM {found['name']!r} exists with other hardware than the inventory describes ("
+                        + "; ".join(plan.differences) + "): it is reported, not replaced.")
+    return plan
+
+
+def _require_image(vm_args: VmArgs, files: dict[str, ProvisionFile]) -> None:
+    image = files.get(str(vm_args["image"]).casefold()) or {}
+    if not image.get("exists"):
+        raise PlanningError(f"VM {vm_args['name']!r}: the golden image {vm_args['image']!r} (option 'vms[].image') does not "
+                            "exist on this host.")
+
+
+def _require_switches(vm_args: VmArgs, inspected: ProvisionInspect) -> None:
+    switches = [str(s) for s in inspected.get("switches") or []]
+    for adapter in vm_args["adapters"]:
+        if adapter["switch"] is not None and not any(_same(adapter["switch"], s) for s in switches):
+            raise PlanningError(f"VM {vm_args['name']!r}: no virtual switch named {adapter['switch']!r} (option "
+                                f"'vms[].adapters[].switch') on this host; it has: {', '.join(switches) or 'none'}.")
+
+
+def _require_version(vm_args: VmArgs, inspected: ProvisionInspect) -> None:
+    version = vm_args.get("version")
+    supported = [str(v) for v in inspected.get("supported_versions") or []]
+    if version and supported and version not in supported:
+        raise PlanningError(f"VM {vm_args['name']!r}: configuration version {version!r} (option 'vms[].version') is not one "
+                            f"this host supports ({', '.join(supported)}).")
+
+
+def _reusable_disk(vm_args: VmArgs, files: dict[str, ProvisionFile], disk: str) -> bool:
+    """True when an earlier run left the VM's disk before New-VM (a differencing disk of its image); any
+    other file at that path is refused."""
+    existing = files.get(disk.casefold()) or {}
+    if not existing.get("exists"):
+        return False
+    if vm_args["disk_mode"] == "differencing" and _same(existing.get("parent_path"), vm_args["image"]):
+        return True
+    raise PlanningError(f"VM {vm_args['name']!r}: the file {disk!r} exists and is not a differencing disk of "
+                        f"{vm_args['image']!r}; remove it or choose another 'path'.")
 
 
 def _plan_absent(vm_args: VmArgs, found: ProvisionedVm | None, args: ProvisionArgs,

@@ -148,9 +148,29 @@ def _spoofing(vm_args: VmArgs, adapter: AdapterArgs) -> str:
     return "On" if wanted else "Off"
 
 
-def wanted_hardware(vm_args: VmArgs) -> dict[str, t.Any]:
+class HardwareAdapter(t.TypedDict):
+    switch_name: str | None
+    mac_address_spoofing: str | None
+
+
+class Hardware(t.TypedDict, total=False):
+    """A VM's hardware in the inspect answer's terms: what the inventory asks, what a VM has, and diff mode's states."""
+
+    state: str | None
+    generation: int | None
+    processor_count: int | None
+    startup_memory_bytes: int | None
+    dynamic_memory_enabled: bool | None
+    expose_virtualization_extensions: bool | None
+    secure_boot: str | None
+    secure_boot_template: str | None
+    hard_drives: list[str] | None
+    adapters: list[HardwareAdapter]
+
+
+def wanted_hardware(vm_args: VmArgs) -> Hardware:
     """The hardware a created VM has, in the inspect answer's terms (for diff and comparison)."""
-    hardware: dict[str, t.Any] = {
+    hardware: Hardware = {
         "generation": vm_args["generation"],
         "processor_count": vm_args["processor_count"],
         "startup_memory_bytes": vm_args["memory_bytes"],
@@ -166,20 +186,28 @@ def wanted_hardware(vm_args: VmArgs) -> dict[str, t.Any]:
     return hardware
 
 
-def _differences(wanted: dict[str, t.Any], found: t.Mapping[str, t.Any]) -> list[str]:
+def _adapters(found: t.Mapping[str, t.Any]) -> list[HardwareAdapter]:
+    return [{"switch_name": a.get("switch_name"), "mac_address_spoofing": a.get("mac_address_spoofing")}
+            for a in found.get("adapters") or []]
+
+
+def _differences(wanted: Hardware, found: t.Mapping[str, t.Any]) -> list[str]:
     problems = []
     for key, value in wanted.items():
         if key == "adapters":
-            have = [{"switch_name": a.get("switch_name"), "mac_address_spoofing": a.get("mac_address_spoofing")}
-                    for a in found.get("adapters") or []]
-            # An adapter asked without a switch is connected later (by the networking roles): any switch is fine.
-            if len(value) != len(have) or any(
-                    (w["switch_name"] is not None and not _same(w["switch_name"], h["switch_name"]))
-                    or w["mac_address_spoofing"] != h["mac_address_spoofing"] for w, h in zip(value, have, strict=True)):
-                problems.append(f"adapters: {have} (inventory: {value})")
+            problems += _adapter_differences(wanted["adapters"], _adapters(found))
         elif found.get(key) != value:
             problems.append(f"{key}: {found.get(key)!r} (inventory: {value!r})")
     return problems
+
+
+def _adapter_differences(wanted: list[HardwareAdapter], have: list[HardwareAdapter]) -> list[str]:
+    # An adapter asked without a switch is connected later (by the networking roles): any switch is fine.
+    if len(wanted) != len(have) or any(
+            (w["switch_name"] is not None and not _same(w["switch_name"], h["switch_name"]))
+            or w["mac_address_spoofing"] != h["mac_address_spoofing"] for w, h in zip(wanted, have, strict=True)):
+        return [f"adapters: {have} (inventory: {wanted})"]
+    return []
 
 
 def _answer_step(vm_args: VmArgs, disk: str, seed: str | None, admin_password: str | None) -> ProvisionStep:
@@ -356,15 +384,21 @@ def _plan_absent(vm_args: VmArgs, found: ProvisionedVm | None, args: ProvisionAr
     return plan
 
 
-def _summary(found: ProvisionedVm | None) -> dict[str, t.Any] | None:
+def _summary(found: ProvisionedVm | None) -> Hardware | None:
     if found is None:
         return None
-    keys = ("state", "generation", "processor_count", "startup_memory_bytes", "dynamic_memory_enabled",
-            "expose_virtualization_extensions", "secure_boot", "secure_boot_template", "hard_drives")
-    summary = {key: found.get(key) for key in keys}
-    summary["adapters"] = [{"switch_name": a.get("switch_name"), "mac_address_spoofing": a.get("mac_address_spoofing")}
-                           for a in found.get("adapters") or []]
-    return summary
+    return {
+        "state": found.get("state"),
+        "generation": found.get("generation"),
+        "processor_count": found.get("processor_count"),
+        "startup_memory_bytes": found.get("startup_memory_bytes"),
+        "dynamic_memory_enabled": found.get("dynamic_memory_enabled"),
+        "expose_virtualization_extensions": found.get("expose_virtualization_extensions"),
+        "secure_boot": found.get("secure_boot"),
+        "secure_boot_template": found.get("secure_boot_template"),
+        "hard_drives": found.get("hard_drives"),
+        "adapters": _adapters(found),
+    }
 
 
 def plan(options: t.Mapping[str, t.Any], answer: t.Mapping[str, t.Any]) -> Planned:
@@ -382,8 +416,8 @@ def plan(options: t.Mapping[str, t.Any], answer: t.Mapping[str, t.Any]) -> Plann
     by_name = {str(vm["name"]).casefold(): vm for vm in inspected.get("vms") or []}
     warnings: list[str] = []
     plans: list[VMPlan] = []
-    before: dict[str, t.Any] = {}
-    after: dict[str, t.Any] = {}
+    before: dict[str, Hardware | None] = {}
+    after: dict[str, Hardware | None] = {}
     for vm_args in args["vms"]:
         found = by_name.get(vm_args["name"].casefold())
         if args["state"] == "absent":

@@ -73,6 +73,106 @@ def _l1_note(l1_result: t.Any, vm_state: str | None) -> str:
     return "checked"
 
 
+class _Read(t.NamedTuple):
+    """What win_nested_info read of one L1 host's parent, its VM there, and the L1 host itself ({} where nothing)."""
+
+    parent_answer: Mapping[str, t.Any]
+    parent_verdict: Mapping[str, t.Any]
+    vm: Mapping[str, t.Any]
+    vm_verdict: Mapping[str, t.Any] | None  # None: the parent reported no verdict for the VM
+    l1_answer: Mapping[str, t.Any]
+    l1_verdict: Mapping[str, t.Any]
+
+
+class _Place(t.NamedTuple):
+    """Where each level's findings were made, for their `where`."""
+
+    parent: str
+    vm: str
+    host: str
+
+
+def _read(parent_result: t.Any, vm_name: str, l1_result: t.Any) -> _Read:
+    parent_answer = _answer(parent_result)
+    vms = [vm for vm in parent_answer.get("vms") or [] if isinstance(vm, Mapping)]
+    vm = next((vm for vm in vms if str(vm.get("name", "")).casefold() == vm_name.casefold()), {})
+    verdict = _mapping(parent_answer.get("verdict"))
+    vm_verdicts = _mapping(verdict.get("vms"))
+    vm_verdict = vm_verdicts.get(vm.get("name", vm_name)) or next(
+        (value for key, value in vm_verdicts.items() if str(key).casefold() == vm_name.casefold()), None
+    )
+    l1_answer = _answer(l1_result)
+    return _Read(
+        parent_answer=parent_answer,
+        parent_verdict=_mapping(verdict.get("host")),
+        vm=vm,
+        vm_verdict=vm_verdict,
+        l1_answer=l1_answer,
+        l1_verdict=_mapping(_mapping(l1_answer.get("verdict")).get("host")),
+    )
+
+
+def _blockers(read: _Read, place: _Place, vm_name: str, deferred_codes: Iterable[str]) -> list[dict[str, t.Any]]:
+    """Every level's blockers, deferred where a later role takes the step. An L1 host's processor
+    findings are deferred while its VM does not expose virtualization extensions."""
+    deferred = set(deferred_codes or ())
+    l1_deferred = deferred | (set(_L1_PROCESSOR_CODES) if not read.vm.get("expose_virtualization_extensions") else set())
+    if not read.parent_answer:
+        vm_blockers: list[Mapping[str, t.Any]] = []
+    elif isinstance(read.vm_verdict, Mapping):
+        vm_blockers = _list(read.vm_verdict.get("blockers"))
+    else:
+        vm_blockers = [{"code": "vm.not_found", "msg": f"{place.parent} reported nothing about a VM named {vm_name}.",
+                        "fix": f"Check {place.host}'s nested_vm_name and nested_parent in the inventory."}]
+    return (
+        nested_findings(_list(read.parent_verdict.get("blockers")), place.parent, "L0 host", deferred)
+        + nested_findings(vm_blockers, place.vm, "L1 VM", deferred)
+        + nested_findings(_list(read.l1_verdict.get("blockers")), place.host, "L1 host", l1_deferred)
+    )
+
+
+class _Warnings(t.NamedTuple):
+    warnings: list[dict[str, t.Any]]
+    pending: list[dict[str, t.Any]]  # warnings about a step a later role takes
+    notes: list[dict[str, t.Any]]  # expected in this setup, or informational: never printed as warnings
+
+
+def _warnings(read: _Read, place: _Place, network_mode: str | None) -> _Warnings:
+    """Every level's warnings, sorted by what the collection expects, and every level's notes."""
+    sorted_ = _Warnings([], [], [])
+    sorted_.warnings.extend(nested_findings(_list(read.parent_verdict.get("warnings")), place.parent, "L0 host", set()))
+    for finding in nested_findings(_list(_mapping(read.vm_verdict).get("warnings")), place.vm, "L1 VM", set()):
+        if finding["code"] == "vm.mac_spoofing_off" and network_mode == "nat":
+            sorted_.notes.append(finding)  # deliberate: NAT needs no spoofing
+        elif finding["code"] == "vm.mac_spoofing_off" and network_mode == "mac_spoofing":
+            sorted_.pending.append({**finding, "deferred": True, "fixed_by": FIXED_BY[finding["code"]]})
+        else:
+            sorted_.warnings.append(finding)
+    for finding in nested_findings(_list(read.l1_verdict.get("warnings")), place.host, "L1 host", set()):
+        (sorted_.notes if finding["code"] in _EXPECTED_AT_L1 else sorted_.warnings).append(finding)
+    for source, where, level in (
+        (read.parent_verdict, place.parent, "L0 host"),
+        (_mapping(read.vm_verdict), place.vm, "L1 VM"),
+        (read.l1_verdict, place.host, "L1 host"),
+    ):
+        sorted_.notes.extend(nested_findings(_list(source.get("notes")), where, level, set()))
+    return sorted_
+
+
+def _spoofing_left_on(read: _Read, place: _Place, vm_name: str, network_mode: str | None) -> list[dict[str, t.Any]]:
+    """A warning when a NAT-mode L1 VM still spoofs MAC addresses (left from mac_spoofing mode, most likely)."""
+    spoofing = {str(adapter.get("mac_address_spoofing")) for adapter in read.vm.get("adapters") or [] if isinstance(adapter, Mapping)}
+    if network_mode != "nat" or "On" not in spoofing:
+        return []
+    host, parent = place.host, place.parent
+    return [{
+        "code": "l1.mac_spoofing_left_on", "where": place.vm, "level": "L1 VM", "deferred": False, "fixed_by": None,
+        "msg": f"MAC address spoofing is on for {vm_name}'s network adapters, but {host}'s nested_network_mode is nat, which does not need it.",
+        "fix": (f"If it was left from mac_spoofing mode, turn it off: run site.yml with nested_vm_settings_mac_address_spoofing: 'off' "
+                f"for {host}, or on {parent}: Get-VMNetworkAdapter -VMName '{vm_name}' | Set-VMNetworkAdapter -MacAddressSpoofing Off."),
+    }]
+
+
 def nested_l1_findings(
     parent_result: t.Any,
     host: str,
@@ -90,92 +190,46 @@ def nested_l1_findings(
     codes in `deferred_codes` are steps the later roles take, not blockers. Informational
     `notes` of win_nested_info, where it has them, are kept apart and never printed as warnings.
     """
-    for name, value in (("host", host), ("parent", parent), ("vm_name", vm_name)):
-        if not isinstance(value, str) or not value:
-            raise AnsibleFilterError(f"nested_l1_findings: {name!r} must be a non-empty string.")
-    parent_answer = _answer(parent_result)
-    vms = [vm for vm in parent_answer.get("vms") or [] if isinstance(vm, Mapping)]
-    vm = next((vm for vm in vms if str(vm.get("name", "")).casefold() == vm_name.casefold()), {})
-    verdict = _mapping(parent_answer.get("verdict"))
-    vm_verdicts = _mapping(verdict.get("vms"))
-    vm_verdict = vm_verdicts.get(vm.get("name", vm_name)) or next(
-        (value for key, value in vm_verdicts.items() if str(key).casefold() == vm_name.casefold()), None
-    )
-    l1_answer = _answer(l1_result)
-    l1_verdict = _mapping(_mapping(l1_answer.get("verdict")).get("host"))
-    parent_verdict = _mapping(verdict.get("host"))
-
-    deferred = set(deferred_codes or ())
-    l1_deferred = deferred | (set(_L1_PROCESSOR_CODES) if not vm.get("expose_virtualization_extensions") else set())
-    vm_where = f"{parent}/{vm_name}"
-    if not parent_answer:
-        vm_blockers: list[Mapping[str, t.Any]] = []
-    elif isinstance(vm_verdict, Mapping):
-        vm_blockers = _list(vm_verdict.get("blockers"))
-    else:
-        vm_blockers = [{"code": "vm.not_found", "msg": f"{parent} reported nothing about a VM named {vm_name}.",
-                        "fix": f"Check {host}'s nested_vm_name and nested_parent in the inventory."}]
-    blockers = (
-        nested_findings(_list(parent_verdict.get("blockers")), parent, "L0 host", deferred)
-        + nested_findings(vm_blockers, vm_where, "L1 VM", deferred)
-        + nested_findings(_list(l1_verdict.get("blockers")), host, "L1 host", l1_deferred)
-    )
-
-    notes: list[dict[str, t.Any]] = []
-    pending_warnings: list[dict[str, t.Any]] = []
-    warnings: list[dict[str, t.Any]] = []
-    for finding in nested_findings(_list(parent_verdict.get("warnings")), parent, "L0 host", set()):
-        warnings.append(finding)
-    for finding in nested_findings(_list(_mapping(vm_verdict).get("warnings")), vm_where, "L1 VM", set()):
-        if finding["code"] == "vm.mac_spoofing_off" and network_mode == "nat":
-            notes.append(finding)  # deliberate: NAT needs no spoofing
-        elif finding["code"] == "vm.mac_spoofing_off" and network_mode == "mac_spoofing":
-            pending_warnings.append({**finding, "deferred": True, "fixed_by": FIXED_BY[finding["code"]]})
-        else:
-            warnings.append(finding)
-    for finding in nested_findings(_list(l1_verdict.get("warnings")), host, "L1 host", set()):
-        (notes if finding["code"] in _EXPECTED_AT_L1 else warnings).append(finding)
-    for source, where, level in (
-        (parent_verdict, parent, "L0 host"),
-        (_mapping(vm_verdict), vm_where, "L1 VM"),
-        (l1_verdict, host, "L1 host"),
-    ):
-        notes.extend(nested_findings(_list(source.get("notes")), where, level, set()))
-
-    spoofing = {str(adapter.get("mac_address_spoofing")) for adapter in vm.get("adapters") or [] if isinstance(adapter, Mapping)}
-    if network_mode == "nat" and "On" in spoofing:
-        warnings.append({
-            "code": "l1.mac_spoofing_left_on", "where": vm_where, "level": "L1 VM", "deferred": False, "fixed_by": None,
-            "msg": f"MAC address spoofing is on for {vm_name}'s network adapters, but {host}'s nested_network_mode is nat, which does not need it.",
-            "fix": (f"If it was left from mac_spoofing mode, turn it off: run site.yml with nested_vm_settings_mac_address_spoofing: 'off' "
-                    f"for {host}, or on {parent}: Get-VMNetworkAdapter -VMName '{vm_name}' | Set-VMNetworkAdapter -MacAddressSpoofing Off."),
-        })
-
+    _check_names(host=host, parent=parent, vm_name=vm_name)
+    read = _read(parent_result, vm_name, l1_result)
+    place = _Place(parent=parent, vm=f"{parent}/{vm_name}", host=host)
+    blockers = _blockers(read, place, vm_name, deferred_codes)
+    found = _warnings(read, place, network_mode)
+    warnings = found.warnings + _spoofing_left_on(read, place, vm_name, network_mode)
+    deferred = [finding for finding in blockers if finding["deferred"]]
     blocking = [finding for finding in blockers if not finding["deferred"]]
-    pending = [finding for finding in blockers if finding["deferred"]] + pending_warnings
-    l1_note = _l1_note(l1_result, vm.get("state"))
+    pending = deferred + found.pending
+    l1_note = _l1_note(l1_result, read.vm.get("state"))
+    summary = _summary(vm_name, parent, blocking, pending, l1_note)
     return {
         "host": host,
         "parent": parent,
         "vm_name": vm_name,
         "network_mode": network_mode,
-        "parent_host": parent_answer.get("host"),
-        "vm": vm,
-        "vm_verdict": vm_verdict if isinstance(vm_verdict, Mapping) else {},
-        "l1_host": l1_answer.get("host"),
+        "parent_host": read.parent_answer.get("host"),
+        "vm": read.vm,
+        "vm_verdict": read.vm_verdict if isinstance(read.vm_verdict, Mapping) else {},
+        "l1_host": read.l1_answer.get("host"),
         "l1_note": l1_note,
         "blockers": blockers,
         "warnings": warnings,
-        "notes": notes,
-        "deferred": [finding for finding in blockers if finding["deferred"]],
+        "notes": found.notes,
+        "deferred": deferred,
         "pending": pending,
         "blocking": blocking,
-        "summary": _summary(vm_name, parent, blocking, pending, l1_note),
-        "lines": [_summary(vm_name, parent, blocking, pending, l1_note)]
-        + [nested_finding_line(finding, "BLOCKER") for finding in blocking]
-        + [nested_finding_line(finding, "PENDING") for finding in pending]
-        + [nested_finding_line(finding, "warning") for finding in warnings],
+        "summary": summary,
+        "lines": [summary] + _lines(blocking, "BLOCKER") + _lines(pending, "PENDING") + _lines(warnings, "warning"),
     }
+
+
+def _check_names(**names: t.Any) -> None:
+    for name, value in names.items():
+        if not isinstance(value, str) or not value:
+            raise AnsibleFilterError(f"nested_l1_findings: {name!r} must be a non-empty string.")
+
+
+def _lines(findings: list[dict[str, t.Any]], label: str) -> list[str]:
+    return [nested_finding_line(finding, label) for finding in findings]
 
 
 def _summary(vm_name: str, parent: str, blocking: list[dict[str, t.Any]], pending: list[dict[str, t.Any]], l1_note: str) -> str:

@@ -84,6 +84,94 @@ def _networking_state(networking: Mapping[str, t.Any]) -> str | None:
     return None
 
 
+class _GuestNetwork(t.NamedTuple):
+    """What this run did and read of one L1 host's guest networking, the same for each of its guests."""
+
+    mode: str | None
+    l1_host: str
+    l1_answer: Mapping[str, t.Any]
+    l1_vm_name: t.Any
+    nat_guests: t.Any  # the addresses the NAT task reported
+    addressed_by_nat: bool  # the NAT task of this run set the NAT network up
+    removed: bool  # nested_networking removed the guests' networking in this run
+    nat_switch: str
+    external_switch: str
+    spoofing: set[str]  # MAC address spoofing of the L1 VM's adapters (On, Off), as its parent reported it
+
+
+def _guest_network(
+    mode: str | None, l1_answer: Mapping[str, t.Any], l1_host: str, vm: Mapping[str, t.Any], networking: Mapping[str, t.Any]
+) -> _GuestNetwork:
+    state = _networking_state(networking)
+    nat_result = _mapping(networking.get("nat"))
+    switch_result = _mapping(networking.get("switch"))
+    nat_ok = _ran(nat_result) and not nat_result.get("failed") and not nat_result.get("unreachable")
+    nat_switch, external_switch = _switch_names(networking)
+    return _GuestNetwork(
+        mode=mode,
+        l1_host=l1_host,
+        l1_answer=l1_answer,
+        l1_vm_name=vm.get("name"),
+        nat_guests=nat_result.get("guests") or [],
+        addressed_by_nat=mode == "nat" and nat_ok and state == "present",
+        removed=state == "absent" and (_ran(nat_result) or _ran(switch_result)),
+        nat_switch=nat_switch,
+        external_switch=external_switch,
+        spoofing=_spoofing(vm),
+    )
+
+
+def _switch_names(networking: Mapping[str, t.Any]) -> tuple[str, str]:
+    """The NAT switch and the external switch inside the L1 host: as nested_networking reported them, else as configured."""
+    nat = _mapping(_mapping(networking.get("nat")).get("nat"))
+    switch = _mapping(_mapping(networking.get("switch")).get("switch"))
+    nat_switch = nat.get("switch_name") or networking.get("nat_switch") or "VmNAT"
+    external_switch = switch.get("name") or networking.get("external_switch") or "NestedExternal"
+    return str(nat_switch), str(external_switch)
+
+
+def _spoofing(vm: Mapping[str, t.Any]) -> set[str]:
+    """MAC address spoofing (On, Off) of the L1 VM's network adapters, as its parent reported them."""
+    return {str(adapter.get("mac_address_spoofing")) for adapter in vm.get("adapters") or [] if isinstance(adapter, Mapping)}
+
+
+class GuestProof(t.TypedDict):
+    """A guest's verdict from win_nested_guest_check in the run that made the row."""
+
+    ok: bool
+    view: t.Any  # inside | l1, as the module said
+    codes: list[str]
+
+
+class GuestRow(t.TypedDict):
+    """One L2 guest of a report row (docs/report.md, docs/report.schema.json)."""
+
+    host: t.Any
+    vm_name: str
+    state: t.Any  # as the L1 host reported it; None when it was not read
+    switches: list[str]
+    configured_ip: t.Any
+    ip: t.Any
+    gateway: t.Any
+    connected: bool | None
+    note: str
+    proof: GuestProof | None
+
+
+class NetworkState(t.TypedDict):
+    mode: str | None
+    state: str  # up | down | partial | removed | failed | unknown
+
+
+class _Connectivity(t.NamedTuple):
+    """A guest row's ip, gateway, connected and note: "not known" unless this run tells more."""
+
+    ip: t.Any = None
+    gateway: t.Any = None
+    connected: bool | None = None
+    note: str = ""
+
+
 def _guest_rows(
     guests: list[Mapping[str, t.Any]],
     mode: str | None,
@@ -92,66 +180,79 @@ def _guest_rows(
     vm: Mapping[str, t.Any],
     networking: Mapping[str, t.Any],
     proof: Mapping[str, t.Any] | None = None,
-) -> list[dict[str, t.Any]]:
-    state = _networking_state(networking)
-    proven = _mapping(proof).get("guests") if _ran(_mapping(proof)) and not _mapping(proof).get("failed") else None
-    nat_result = _mapping(networking.get("nat"))
-    switch_result = _mapping(networking.get("switch"))
-    nat_switch = str(_mapping(nat_result.get("nat")).get("switch_name") or networking.get("nat_switch") or "VmNAT")
-    external_switch = str(_mapping(switch_result.get("switch")).get("name") or networking.get("external_switch") or "NestedExternal")
-    nat_ok = _ran(nat_result) and not nat_result.get("failed") and not nat_result.get("unreachable")
-    spoofing = {str(adapter.get("mac_address_spoofing")) for adapter in vm.get("adapters") or [] if isinstance(adapter, Mapping)}
-    rows = []
-    for guest in guests:
-        name = str(guest.get("vm_name") or "")
-        entry = _find(l1_answer.get("vms") or [], name) if l1_answer else {}
-        adapters = [adapter for adapter in entry.get("adapters") or [] if isinstance(adapter, Mapping)]
-        switches = sorted({str(adapter["switch_name"]) for adapter in adapters if adapter.get("switch_name")})
-        row: dict[str, t.Any] = {
-            "host": guest.get("host"),
-            "vm_name": name,
-            "state": entry.get("state") if entry else None,
-            "switches": switches,
-            "configured_ip": guest.get("ip"),
-            "ip": None,
-            "gateway": None,
-            "connected": None,
-            "note": "",
-            "proof": _proof(proven, name),
-        }
-        if mode == "nat" and nat_ok and state == "present":
-            addressed = _find(nat_result.get("guests") or [], name, key="vm")
-            row["ip"], row["gateway"] = addressed.get("ip"), addressed.get("gateway")
-            row["connected"] = bool(addressed.get("ip")) and row["state"] in (None, "Running")
-            row["note"] = "addressed on the NAT network in this run" if row["connected"] else "not addressed in this run"
-        elif state == "absent" and (_ran(nat_result) or _ran(switch_result)):
-            row["connected"], row["note"] = False, "guest networking removed in this run"
-        elif not l1_answer:
-            row["note"] = f"{l1_host} was not read"
-        elif not entry:
-            row["connected"], row["note"] = False, f"no VM named {name} on {l1_host}"
-        elif entry.get("state") != "Running":
-            row["connected"], row["note"] = False, f"the guest is {entry.get('state')}"
-        elif mode == "nat":
-            row["ip"] = guest.get("ip")
-            if nat_switch in switches:
-                row["note"] = f"on {nat_switch}; its address was not read in this run"
-            else:
-                row["connected"], row["note"] = False, f"not connected to {nat_switch}"
-        elif mode == "mac_spoofing":
-            if external_switch not in switches:
-                row["connected"], row["note"] = False, f"not connected to {external_switch}"
-            elif spoofing and spoofing != {"On"}:
-                row["connected"], row["note"] = False, f"MAC address spoofing is off on {vm.get('name')}'s adapters"
-            elif spoofing == {"On"}:
-                row["connected"], row["note"] = True, f"on {external_switch} (address from the network's DHCP)"
-            else:
-                row["note"] = f"on {external_switch}; MAC address spoofing of its L1 VM was not read"
-        rows.append(row)
-    return rows
+) -> list[GuestRow]:
+    network = _guest_network(mode, l1_answer, l1_host, vm, networking)
+    proof = _mapping(proof)
+    proven = proof.get("guests") if _ran(proof) and not proof.get("failed") else None
+    return [_guest_row(guest, network, proven) for guest in guests]
 
 
-def _network(mode: str | None, guests: list[dict[str, t.Any]], networking: Mapping[str, t.Any]) -> dict[str, t.Any]:
+def _guest_row(guest: Mapping[str, t.Any], network: _GuestNetwork, proven: object) -> GuestRow:
+    """One L2 guest's row: what its L1 host reported of it, and whether it is connected."""
+    name = str(guest.get("vm_name") or "")
+    entry = _find(network.l1_answer.get("vms") or [], name) if network.l1_answer else {}
+    adapters = [adapter for adapter in entry.get("adapters") or [] if isinstance(adapter, Mapping)]
+    switches = sorted({str(adapter["switch_name"]) for adapter in adapters if adapter.get("switch_name")})
+    connectivity = _connectivity(guest, name, entry, switches, network)
+    return {
+        "host": guest.get("host"),
+        "vm_name": name,
+        "state": entry.get("state") if entry else None,
+        "switches": switches,
+        "configured_ip": guest.get("ip"),
+        "ip": connectivity.ip,
+        "gateway": connectivity.gateway,
+        "connected": connectivity.connected,
+        "note": connectivity.note,
+        "proof": _proof(proven, name),
+    }
+
+
+def _connectivity(guest: Mapping[str, t.Any], name: str, entry: Mapping[str, t.Any], switches: list[str], network: _GuestNetwork) -> _Connectivity:
+    if network.addressed_by_nat:
+        return _nat_address(name, entry, network)
+    if network.removed:
+        return _Connectivity(connected=False, note="guest networking removed in this run")
+    if not network.l1_answer:
+        return _Connectivity(note=f"{network.l1_host} was not read")
+    if not entry:
+        return _Connectivity(connected=False, note=f"no VM named {name} on {network.l1_host}")
+    if entry.get("state") != "Running":
+        return _Connectivity(connected=False, note=f"the guest is {entry.get('state')}")
+    if network.mode == "nat":
+        return _nat_switch_words(switches, network)._replace(ip=guest.get("ip"))
+    if network.mode == "mac_spoofing":
+        return _external_switch_words(switches, network)
+    return _Connectivity()
+
+
+def _nat_address(name: str, entry: Mapping[str, t.Any], network: _GuestNetwork) -> _Connectivity:
+    """A guest of a host whose NAT network this run set up: the address the NAT task gave it, if any."""
+    addressed = _find(network.nat_guests, name, key="vm")
+    connected = bool(addressed.get("ip")) and (entry.get("state") if entry else None) in (None, "Running")
+    note = "addressed on the NAT network in this run" if connected else "not addressed in this run"
+    return _Connectivity(ip=addressed.get("ip"), gateway=addressed.get("gateway"), connected=connected, note=note)
+
+
+def _nat_switch_words(switches: list[str], network: _GuestNetwork) -> _Connectivity:
+    """A running guest of a NAT-mode host whose address this run did not read: on the NAT switch or not."""
+    if network.nat_switch in switches:
+        return _Connectivity(note=f"on {network.nat_switch}; its address was not read in this run")
+    return _Connectivity(connected=False, note=f"not connected to {network.nat_switch}")
+
+
+def _external_switch_words(switches: list[str], network: _GuestNetwork) -> _Connectivity:
+    """A running guest of a mac_spoofing-mode host: on the external switch, behind an L1 VM that spoofs MAC addresses."""
+    if network.external_switch not in switches:
+        return _Connectivity(connected=False, note=f"not connected to {network.external_switch}")
+    if network.spoofing and network.spoofing != {"On"}:
+        return _Connectivity(connected=False, note=f"MAC address spoofing is off on {network.l1_vm_name}'s adapters")
+    if network.spoofing == {"On"}:
+        return _Connectivity(connected=True, note=f"on {network.external_switch} (address from the network's DHCP)")
+    return _Connectivity(note=f"on {network.external_switch}; MAC address spoofing of its L1 VM was not read")
+
+
+def _network(mode: str | None, guests: list[GuestRow], networking: Mapping[str, t.Any]) -> NetworkState:
     state = _networking_state(networking)
     ran = _ran(networking.get("nat")) or _ran(networking.get("switch"))
     failed = any(_mapping(networking.get(key)).get("failed") for key in ("nat", "switch"))
@@ -162,21 +263,21 @@ def _network(mode: str | None, guests: list[dict[str, t.Any]], networking: Mappi
     elif failed:
         status = "failed"
     elif guests:
-        connected = [guest["connected"] for guest in guests]
-        if all(value is True for value in connected):
-            status = "up"
-        elif all(value is False for value in connected):
-            status = "down"
-        elif False in connected:
-            status = "partial"
-        else:
-            status = "unknown"
+        status = _guests_state([guest["connected"] for guest in guests])
     else:
         status = "up" if (ran and state == "present") else "unknown"
     return {"mode": mode, "state": status}
 
 
-def _proof(proven: object, name: str) -> dict[str, t.Any] | None:
+def _guests_state(connected: list[bool | None]) -> str:
+    if all(value is True for value in connected):
+        return "up"
+    if all(value is False for value in connected):
+        return "down"
+    return "partial" if False in connected else "unknown"
+
+
+def _proof(proven: object, name: str) -> GuestProof | None:
     """The guest's verdict from win_nested_guest_check in this run (site.yml's proof), or None."""
     if not isinstance(proven, list):
         return None
@@ -187,7 +288,62 @@ def _proof(proven: object, name: str) -> dict[str, t.Any] | None:
     return {"ok": entry["ok"], "view": entry.get("view"), "codes": codes}
 
 
-def nested_report_row(facts: Mapping[str, t.Any]) -> dict[str, t.Any]:
+class VmPart(t.TypedDict):
+    """The L1 VM as its parent reported it, and its findings."""
+
+    found: bool
+    state: t.Any
+    version: t.Any
+    processor_count: t.Any
+    startup_memory_bytes: t.Any
+    expose_virtualization_extensions: t.Any
+    dynamic_memory_enabled: t.Any
+    mac_address_spoofing: list[str]
+    blockers: list[dict[str, t.Any]]
+    warnings: list[dict[str, t.Any]]
+
+
+class L1Part(t.TypedDict):
+    """The L1 host as it answered, and its findings."""
+
+    reached: bool
+    note: str
+    build: t.Any
+    hyperv_feature: t.Any
+    hypervisor_present: t.Any
+    blockers: list[dict[str, t.Any]]
+    warnings: list[dict[str, t.Any]]
+
+
+class ParentPart(t.TypedDict):
+    """The L1 host's parent (L0) as it answered, and its findings."""
+
+    reached: bool
+    build: t.Any
+    processor: t.Any
+    blockers: list[dict[str, t.Any]]
+    warnings: list[dict[str, t.Any]]
+
+
+class ReportRow(t.TypedDict):
+    """One L1 host's row of the report (docs/report.md, docs/report.schema.json)."""
+
+    host: t.Any
+    reported_at: t.Any
+    status: str  # one of STATUSES
+    error: t.Any
+    parent: t.Any
+    vm_name: t.Any
+    network_mode: t.Any
+    network: NetworkState
+    nested_ready: bool
+    vm: VmPart | None  # None in a row of a host that failed before it made its own
+    l1: L1Part | None
+    parent_host: ParentPart | None
+    guests: list[GuestRow]
+
+
+def nested_report_row(facts: Mapping[str, t.Any]) -> ReportRow:
     """One L1 host's report row, from what the roles read and did for it (see docs/report.md)."""
     facts = _mapping(facts)
     for name in ("host", "parent", "vm_name"):
@@ -203,22 +359,9 @@ def nested_report_row(facts: Mapping[str, t.Any]) -> dict[str, t.Any]:
     networking = _mapping(facts.get("networking"))
     guests = _guest_rows([g for g in facts.get("guests") or [] if isinstance(g, Mapping)], mode, l1_answer, host, vm, networking,
                          _mapping(facts.get("proof")))
-    parent_host = _mapping(parent_answer.get("host"))
-    l1_host = _mapping(l1_answer.get("host"))
-
-    def part(level: str, kind: str) -> list[dict[str, t.Any]]:
-        return [dict(finding) for finding in findings[kind] if finding.get("level") == level]
-
-    nested_ready = bool(vm.get("expose_virtualization_extensions")) and bool(l1_host.get("hypervisor_present"))
+    nested_ready = bool(vm.get("expose_virtualization_extensions")) and bool(_mapping(l1_answer.get("host")).get("hypervisor_present"))
     failure = _mapping(facts.get("failure"))
-    if failure.get("unreachable"):
-        status = "unreachable"
-    elif failure.get("failed"):
-        status = "failed"
-    elif nested_ready and not any(guest["connected"] is False for guest in guests):
-        status = "ready"
-    else:
-        status = "not_ready"
+    status = _status(failure, nested_ready, guests)
     return {
         "host": host,
         "reported_at": facts.get("at"),
@@ -229,35 +372,64 @@ def nested_report_row(facts: Mapping[str, t.Any]) -> dict[str, t.Any]:
         "network_mode": mode,
         "network": _network(mode, guests, networking),
         "nested_ready": nested_ready,
-        "vm": {
-            "found": bool(vm.get("name")) and vm.get("state") is not None,
-            "state": vm.get("state") or ("missing" if parent_answer else None),
-            "version": vm.get("version"),
-            "processor_count": vm.get("processor_count"),
-            "startup_memory_bytes": vm.get("startup_memory_bytes"),
-            "expose_virtualization_extensions": vm.get("expose_virtualization_extensions"),
-            "dynamic_memory_enabled": vm.get("dynamic_memory_enabled"),
-            "mac_address_spoofing": sorted({str(a.get("mac_address_spoofing")) for a in vm.get("adapters") or [] if isinstance(a, Mapping)}),
-            "blockers": part("L1 VM", "blockers"),
-            "warnings": part("L1 VM", "warnings"),
-        },
-        "l1": {
-            "reached": bool(l1_answer),
-            "note": _l1_note(l1_answer, facts.get("l1_result"), vm.get("state")),
-            "build": _mapping(l1_host.get("os")).get("build"),
-            "hyperv_feature": l1_host.get("hyperv_feature"),
-            "hypervisor_present": l1_host.get("hypervisor_present"),
-            "blockers": part("L1 host", "blockers"),
-            "warnings": part("L1 host", "warnings"),
-        },
-        "parent_host": {
-            "reached": bool(parent_answer),
-            "build": _mapping(parent_host.get("os")).get("build"),
-            "processor": _mapping(parent_host.get("processor")).get("manufacturer"),
-            "blockers": part("L0 host", "blockers"),
-            "warnings": part("L0 host", "warnings"),
-        },
+        "vm": _vm_part(vm, parent_answer, findings),
+        "l1": _l1_part(l1_answer, facts.get("l1_result"), vm, findings),
+        "parent_host": _parent_part(parent_answer, findings),
         "guests": guests,
+    }
+
+
+def _status(failure: Mapping[str, t.Any], nested_ready: bool, guests: list[GuestRow]) -> str:
+    if failure.get("unreachable"):
+        return "unreachable"
+    if failure.get("failed"):
+        return "failed"
+    if nested_ready and not any(guest["connected"] is False for guest in guests):
+        return "ready"
+    return "not_ready"
+
+
+def _at_level(findings: Mapping[str, t.Any], kind: str, level: str) -> list[dict[str, t.Any]]:
+    """The blockers or warnings of nested_l1_findings found at one level (L0 host, L1 VM, L1 host)."""
+    return [dict(finding) for finding in findings[kind] if finding.get("level") == level]
+
+
+def _vm_part(vm: Mapping[str, t.Any], parent_answer: Mapping[str, t.Any], findings: Mapping[str, t.Any]) -> VmPart:
+    return {
+        "found": bool(vm.get("name")) and vm.get("state") is not None,
+        "state": vm.get("state") or ("missing" if parent_answer else None),
+        "version": vm.get("version"),
+        "processor_count": vm.get("processor_count"),
+        "startup_memory_bytes": vm.get("startup_memory_bytes"),
+        "expose_virtualization_extensions": vm.get("expose_virtualization_extensions"),
+        "dynamic_memory_enabled": vm.get("dynamic_memory_enabled"),
+        "mac_address_spoofing": sorted(_spoofing(vm)),
+        "blockers": _at_level(findings, "blockers", "L1 VM"),
+        "warnings": _at_level(findings, "warnings", "L1 VM"),
+    }
+
+
+def _l1_part(l1_answer: Mapping[str, t.Any], l1_result: t.Any, vm: Mapping[str, t.Any], findings: Mapping[str, t.Any]) -> L1Part:
+    l1_host = _mapping(l1_answer.get("host"))
+    return {
+        "reached": bool(l1_answer),
+        "note": _l1_note(l1_answer, l1_result, vm.get("state")),
+        "build": _mapping(l1_host.get("os")).get("build"),
+        "hyperv_feature": l1_host.get("hyperv_feature"),
+        "hypervisor_present": l1_host.get("hypervisor_present"),
+        "blockers": _at_level(findings, "blockers", "L1 host"),
+        "warnings": _at_level(findings, "warnings", "L1 host"),
+    }
+
+
+def _parent_part(parent_answer: Mapping[str, t.Any], findings: Mapping[str, t.Any]) -> ParentPart:
+    parent_host = _mapping(parent_answer.get("host"))
+    return {
+        "reached": bool(parent_answer),
+        "build": _mapping(parent_host.get("os")).get("build"),
+        "processor": _mapping(parent_host.get("processor")).get("manufacturer"),
+        "blockers": _at_level(findings, "blockers", "L0 host"),
+        "warnings": _at_level(findings, "warnings", "L0 host"),
     }
 
 
@@ -318,13 +490,13 @@ def nested_report_rows(
     live: Iterable[str],
     failure_sources: Iterable[str] = (),
     at: str | None = None,
-) -> list[dict[str, t.Any]]:
+) -> list[ReportRow]:
     """The rows of this run: each host's own row (its `mark` of this `run`), and a row for each failed or
     unreachable host of `hosts` that is no longer in `live` and made none."""
     if isinstance(hosts, (str, bytes)) or not isinstance(hosts, Iterable):
         raise AnsibleFilterError("nested_report_rows expects a list of inventory host names as input, e.g. ansible_play_hosts_all.")
     live_hosts = {str(host) for host in live or []}
-    rows = []
+    rows: list[ReportRow] = []
     for host in (str(name) for name in hosts):
         try:
             variables = hostvars[host]
@@ -334,7 +506,7 @@ def nested_report_rows(
             continue
         row = variables[mark] if mark in variables else None
         if isinstance(row, Mapping) and row.get("run") == run and isinstance(row.get("row"), Mapping):
-            rows.append(dict(row["row"]))
+            rows.append(t.cast(ReportRow, dict(row["row"])))  # made by nested_report_row on that host
         elif host not in live_hosts:
             failure = _failure_of(variables, failure_sources)
             rows.append({
@@ -393,19 +565,8 @@ def _on_off(value: t.Any) -> str:
 
 
 def _cells(row: Mapping[str, t.Any]) -> list[str]:
+    """A row's cells in the order of HEADERS (the console table and the Markdown table)."""
     vm = _mapping(row.get("vm"))
-    l1 = _mapping(row.get("l1"))
-    network = _mapping(row.get("network"))
-    guests = [guest for guest in row.get("guests") or [] if isinstance(guest, Mapping)]
-    if row.get("status") in ("failed", "unreachable"):
-        problem = str(row.get("error") or "")
-    else:
-        codes = [str(f.get("code")) for part in ("parent_host", "vm", "l1") for f in _mapping(row.get(part)).get("blockers") or [] if isinstance(f, Mapping)]
-        problem = ", ".join(dict.fromkeys(codes)) or "-"
-    connected = sum(1 for guest in guests if guest.get("connected") is True)
-    unknown = sum(1 for guest in guests if guest.get("connected") is None)
-    hyperv = "running" if l1.get("hypervisor_present") else (str(l1.get("hyperv_feature") or l1.get("note") or "-") if l1 else "-")
-    mode = row.get("network_mode")
     return [
         str(row.get("host") or "-"),
         str(row.get("parent") or "-"),
@@ -414,12 +575,41 @@ def _cells(row: Mapping[str, t.Any]) -> list[str]:
         _on_off(vm.get("expose_virtualization_extensions")),
         _on_off(vm.get("dynamic_memory_enabled")),
         "/".join(str(value).lower() for value in vm.get("mac_address_spoofing") or []) or "-",
-        hyperv,
-        f"{mode} {network.get('state') or 'unknown'}" if mode else "-",
-        (f"{connected}/{len(guests)}" + (f" ({unknown} ?)" if unknown else "")) if guests else "-",
+        _hyperv_cell(_mapping(row.get("l1"))),
+        _network_cell(row),
+        _guests_cell(row),
         {"ready": "yes", "not_ready": "no"}.get(str(row.get("status")), str(row.get("status") or "-").upper()),
-        problem,
+        _problem_cell(row),
     ]
+
+
+def _hyperv_cell(l1: Mapping[str, t.Any]) -> str:
+    if not l1:
+        return "-"
+    return "running" if l1.get("hypervisor_present") else str(l1.get("hyperv_feature") or l1.get("note") or "-")
+
+
+def _network_cell(row: Mapping[str, t.Any]) -> str:
+    mode = row.get("network_mode")
+    return f"{mode} {_mapping(row.get('network')).get('state') or 'unknown'}" if mode else "-"
+
+
+def _guests_cell(row: Mapping[str, t.Any]) -> str:
+    """Connected guests of all, and how many of them nobody knows about: 1/2 (1 ?)."""
+    guests = [guest for guest in row.get("guests") or [] if isinstance(guest, Mapping)]
+    if not guests:
+        return "-"
+    connected = sum(1 for guest in guests if guest.get("connected") is True)
+    unknown = sum(1 for guest in guests if guest.get("connected") is None)
+    return f"{connected}/{len(guests)}" + (f" ({unknown} ?)" if unknown else "")
+
+
+def _problem_cell(row: Mapping[str, t.Any]) -> str:
+    """A failed or unreachable row's error, else its blockers' reason codes."""
+    if row.get("status") in ("failed", "unreachable"):
+        return str(row.get("error") or "")
+    codes = [str(f.get("code")) for part in ("parent_host", "vm", "l1") for f in _mapping(row.get(part)).get("blockers") or [] if isinstance(f, Mapping)]
+    return ", ".join(dict.fromkeys(codes)) or "-"
 
 
 HEADERS = ["L1 HOST", "PARENT", "VM", "STATE", "EXT", "DYNMEM", "MACSPOOF", "HYPERV(L1)", "NETWORK", "GUESTS", "READY", "BLOCKERS / ERROR"]
@@ -457,37 +647,61 @@ def _markdown(report: Mapping[str, t.Any]) -> str:
         f"Last run: {run.get('play') or '?'} ({_run_words(run)}); it reported {len(run.get('hosts') or [])} L1 host(s).",
         "Rows of hosts that run did not target are kept from earlier runs: see each row's time.",
         "",
-        "| " + " | ".join(HEADERS + ["as of"]) + " |",
-        "|" + "---|" * (len(HEADERS) + 1),
     ]
+    out += _markdown_table(rows)
+    for row in rows:
+        out += _markdown_section(row)
+    return "\n".join(out) + "\n"
+
+
+def _markdown_table(rows: list[Mapping[str, t.Any]]) -> list[str]:
+    """The console table's cells, and each row's time, as a Markdown table."""
+    out = ["| " + " | ".join(HEADERS + ["as of"]) + " |", "|" + "---|" * (len(HEADERS) + 1)]
     for row in rows:
         cells = [cell.replace("|", "\\|") for cell in _cells(row)] + [str(row.get("reported_at") or "-")]
         out.append("| " + " | ".join(cells) + " |")
-    for row in rows:
-        out += ["", f"## {row.get('host')} ({row.get('vm_name')} on {row.get('parent')})", ""]
-        if row.get("status") in ("failed", "unreachable"):
-            out.append(f"- {str(row.get('status')).upper()}: {row.get('error')}")
-        l1 = _mapping(row.get("l1"))
-        if l1:
-            build = f", build {l1.get('build')}" if l1.get("build") else ""
-            parent_build = _mapping(row.get("parent_host")).get("build")
-            out.append(f"- L1 host: {l1.get('note')}{build}" + (f" (parent build {parent_build})" if parent_build else ""))
-        network = _mapping(row.get("network"))
-        out.append(f"- Network: {row.get('network_mode') or 'not set'}, {network.get('state') or 'unknown'}")
-        guests = [guest for guest in row.get("guests") or [] if isinstance(guest, Mapping)]
-        if guests:
-            out.append("- L2 guests:")
-            for guest in guests:
-                connected = {True: "connected", False: "NOT connected", None: "connectivity unknown"}[guest.get("connected")]
-                address = guest.get("ip") or (f"{guest.get('configured_ip')} (configured)" if guest.get("configured_ip") else "no address read")
-                out.append(f"  - {guest.get('host')} ({guest.get('vm_name')}): {guest.get('state') or 'state unknown'}, {address}, {connected}"
-                           + (f": {guest.get('note')}" if guest.get("note") else "") + proof_words(guest))
-        for kind, title in (("blockers", "Blockers"), ("warnings", "Warnings")):
-            findings = [f for part in ("parent_host", "vm", "l1") for f in _mapping(row.get(part)).get(kind) or [] if isinstance(f, Mapping)]
-            if findings:
-                out += ["", f"{title}:", ""]
-                out += [f"- `{f.get('code')}` ({f.get('where')}): {f.get('msg')} Fix: {f.get('fix')}" for f in findings]
-    return "\n".join(out) + "\n"
+    return out
+
+
+def _markdown_section(row: Mapping[str, t.Any]) -> list[str]:
+    """One L1 host's section: its error, L1 host, network, guests, blockers and warnings."""
+    out = ["", f"## {row.get('host')} ({row.get('vm_name')} on {row.get('parent')})", ""]
+    if row.get("status") in ("failed", "unreachable"):
+        out.append(f"- {str(row.get('status')).upper()}: {row.get('error')}")
+    out += _markdown_l1(row)
+    network = _mapping(row.get("network"))
+    out.append(f"- Network: {row.get('network_mode') or 'not set'}, {network.get('state') or 'unknown'}")
+    guests = [guest for guest in row.get("guests") or [] if isinstance(guest, Mapping)]
+    if guests:
+        out.append("- L2 guests:")
+        out += [_markdown_guest(guest) for guest in guests]
+    for kind, title in (("blockers", "Blockers"), ("warnings", "Warnings")):
+        out += _markdown_findings(row, kind, title)
+    return out
+
+
+def _markdown_l1(row: Mapping[str, t.Any]) -> list[str]:
+    """What the row's L1 host answered, and the builds of it and its parent ([] for a row without it)."""
+    l1 = _mapping(row.get("l1"))
+    if not l1:
+        return []
+    build = f", build {l1.get('build')}" if l1.get("build") else ""
+    parent_build = _mapping(row.get("parent_host")).get("build")
+    return [f"- L1 host: {l1.get('note')}{build}" + (f" (parent build {parent_build})" if parent_build else "")]
+
+
+def _markdown_guest(guest: Mapping[str, t.Any]) -> str:
+    connected = {True: "connected", False: "NOT connected", None: "connectivity unknown"}[guest.get("connected")]
+    address = guest.get("ip") or (f"{guest.get('configured_ip')} (configured)" if guest.get("configured_ip") else "no address read")
+    return (f"  - {guest.get('host')} ({guest.get('vm_name')}): {guest.get('state') or 'state unknown'}, {address}, {connected}"
+            + (f": {guest.get('note')}" if guest.get("note") else "") + proof_words(guest))
+
+
+def _markdown_findings(row: Mapping[str, t.Any], kind: str, title: str) -> list[str]:
+    findings = [f for part in ("parent_host", "vm", "l1") for f in _mapping(row.get(part)).get(kind) or [] if isinstance(f, Mapping)]
+    if not findings:
+        return []
+    return ["", f"{title}:", ""] + [f"- `{f.get('code')}` ({f.get('where')}): {f.get('msg')} Fix: {f.get('fix')}" for f in findings]
 
 
 def nested_report_render(

@@ -17,9 +17,34 @@ import ipaddress
 import typing as t
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import Planned, PlanningError
-from ansible_collections.hyperv.nested.plugins.plugin_utils._wire import Operation
+from ansible_collections.hyperv.nested.plugins.plugin_utils._wire import DhcpInspect, DhcpReservation, DhcpScope, DhcpStep, DhcpVm, Operation
 
 SCOPE_NAME = "hyperv.nested NAT"
+
+
+class ReservationArgs(t.TypedDict):
+    vm: str
+    ip: str
+    adapter: str | None
+
+
+class DhcpArgs(t.TypedDict):
+    """The module's options, as win_nested_dhcp checked them."""
+
+    prefix: str
+    gateway: str | None
+    dns_servers: list[str]
+    range_start: str | None
+    range_end: str | None
+    reservations: list[ReservationArgs]
+
+
+class ReservationReport(t.TypedDict):
+    """One entry of the module's `reservations` return value."""
+
+    vm: str
+    ip: str
+    client_id: str
 
 
 def network_of(option: str, prefix: str) -> ipaddress.IPv4Network:
@@ -43,7 +68,7 @@ def address_in(option: str, value: str, network: ipaddress.IPv4Network) -> ipadd
     return address
 
 
-def wanted_scope(args: dict[str, t.Any]) -> dict[str, t.Any]:
+def wanted_scope(args: t.Mapping[str, t.Any]) -> DhcpScope:
     """The scope asked for: by default every host address after the gateway (reservations must lie in the range)."""
     network = network_of("prefix", args["prefix"])
     hosts = list(network.hosts())
@@ -66,11 +91,11 @@ def wanted_scope(args: dict[str, t.Any]) -> dict[str, t.Any]:
             "name": SCOPE_NAME}
 
 
-def inspect_parameters(args: dict[str, t.Any]) -> dict[str, t.Any]:
+def inspect_parameters(args: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     return {"action": "inspect", "vm_names": [r["vm"] for r in args["reservations"]]}
 
 
-def _mac(vm: dict[str, t.Any], adapter_name: str | None) -> str | None:
+def _mac(vm: DhcpVm, adapter_name: str | None) -> str | None:
     adapters = vm.get("adapters") or []
     if adapter_name is not None:
         adapters = [a for a in adapters if str(a.get("name", "")).casefold() == adapter_name.casefold()]
@@ -80,12 +105,14 @@ def _mac(vm: dict[str, t.Any], adapter_name: str | None) -> str | None:
     return "-".join(raw[i:i + 2] for i in range(0, 12, 2)) if len(raw) == 12 else None
 
 
-def plan(args: dict[str, t.Any], inspected: dict[str, t.Any]) -> Planned:
+def plan(options: t.Mapping[str, t.Any], answer: t.Mapping[str, t.Any]) -> Planned:
     """The DHCP script's steps as `operations`; `values` are the module's `scope` and `reservations`.
 
+    `options` are the module's, as win_nested_dhcp checked them; `answer` is dhcp.ps1's to `inspect`.
     In order: the DHCP module must be there, the scope asked for must be valid, then the scope's own
     steps, then one reservation per guest (each checked before the next).
     """
+    args, inspected = t.cast(DhcpArgs, options), t.cast(DhcpInspect, answer)
     _require_dhcp_module(inspected)
     scope = wanted_scope(args)
     found = next((s for s in inspected.get("scopes") or [] if s.get("scope_id") == scope["scope_id"]), None)
@@ -103,17 +130,17 @@ def plan(args: dict[str, t.Any], inspected: dict[str, t.Any]) -> Planned:
                    values={"scope": scope, "reservations": reservations})
 
 
-def _require_dhcp_module(inspected: dict[str, t.Any]) -> None:
+def _require_dhcp_module(inspected: DhcpInspect) -> None:
     if not inspected.get("dhcp_module"):
         raise PlanningError("The DHCP Server role is not installed on this host (no DhcpServer PowerShell module): "
                             "install the DHCP feature with its management tools first (ansible.windows.win_feature "
                             "name=DHCP include_management_tools=true).")
 
 
-def _scope_steps(scope: dict[str, t.Any], found: dict[str, t.Any] | None) -> tuple[list[dict[str, t.Any]], list[str]]:
+def _scope_steps(scope: DhcpScope, found: DhcpScope | None) -> tuple[list[DhcpStep], list[str]]:
     """A missing scope is added with its options; an existing scope only gets its router and DNS options set
     again, and a different mask or range is a warning, never a change."""
-    options = {"kind": "options", "parameters": {
+    options: DhcpStep = {"kind": "options", "parameters": {
         "ScopeId": scope["scope_id"], "Router": scope["router"], "DnsServer": scope["dns_server"], "Force": True}}
     if found is None:
         return [{"kind": "scope", "parameters": {
@@ -128,13 +155,13 @@ def _scope_steps(scope: dict[str, t.Any], found: dict[str, t.Any] | None) -> tup
     return ([] if same else [options]), warnings
 
 
-def _reservation_steps(wanted_reservations: list[dict[str, t.Any]], scope: dict[str, t.Any], inspected: dict[str, t.Any],
-                       existing: list[dict[str, t.Any]]) -> tuple[list[dict[str, t.Any]], list[dict[str, t.Any]]]:
+def _reservation_steps(wanted_reservations: list[ReservationArgs], scope: DhcpScope, inspected: DhcpInspect,
+                       existing: list[DhcpReservation]) -> tuple[list[ReservationReport], list[DhcpStep]]:
     """The module's `reservations`, and a step for each one not yet in the scope; the first problem found is refused."""
     network = ipaddress.IPv4Network(f"{scope['scope_id']}/{scope['subnet_mask']}")
     vms = {str(vm["name"]).casefold(): vm for vm in inspected.get("vms") or []}
-    reservations: list[dict[str, t.Any]] = []
-    steps: list[dict[str, t.Any]] = []
+    reservations: list[ReservationReport] = []
+    steps: list[DhcpStep] = []
     seen: set[str] = set()
     for index, wanted in enumerate(wanted_reservations):
         option = f"reservations[{index}]"
@@ -150,7 +177,7 @@ def _reservation_steps(wanted_reservations: list[dict[str, t.Any]], scope: dict[
     return reservations, steps
 
 
-def _new_address(option: str, value: str, network: ipaddress.IPv4Network, scope: dict[str, t.Any],
+def _new_address(option: str, value: str, network: ipaddress.IPv4Network, scope: DhcpScope,
                  seen: set[str]) -> ipaddress.IPv4Address:
     """A reservation's address: a host address of the prefix, not reserved twice, not the gateway's."""
     address = address_in(f"{option}.ip", value, network)
@@ -162,7 +189,7 @@ def _new_address(option: str, value: str, network: ipaddress.IPv4Network, scope:
     return address
 
 
-def _vm_of(option: str, name: str, vms: dict[str, dict[str, t.Any]], inspected: dict[str, t.Any]) -> dict[str, t.Any]:
+def _vm_of(option: str, name: str, vms: dict[str, DhcpVm], inspected: DhcpInspect) -> DhcpVm:
     vm = vms.get(name.casefold())
     if vm is None:
         names = ", ".join(sorted(str(v) for v in inspected.get("all_names") or [])) or "none"
@@ -170,7 +197,7 @@ def _vm_of(option: str, name: str, vms: dict[str, dict[str, t.Any]], inspected: 
     return vm
 
 
-def _mac_of(option: str, vm: dict[str, t.Any], adapter_name: str | None) -> str:
+def _mac_of(option: str, vm: DhcpVm, adapter_name: str | None) -> str:
     mac = _mac(vm, adapter_name)
     if mac is None:
         raise PlanningError(f"Option '{option}': VM {vm['name']!r} has no network adapter"
@@ -178,14 +205,14 @@ def _mac_of(option: str, vm: dict[str, t.Any], adapter_name: str | None) -> str:
     return mac
 
 
-def _require_in_range(option: str, address: ipaddress.IPv4Address, scope: dict[str, t.Any]) -> None:
+def _require_in_range(option: str, address: ipaddress.IPv4Address, scope: DhcpScope) -> None:
     if not int(ipaddress.IPv4Address(scope["start_range"])) <= int(address) <= int(ipaddress.IPv4Address(scope["end_range"])):
         raise PlanningError(f"Option '{option}.ip': {address} is outside the scope's range {scope['start_range']}-"
                             f"{scope['end_range']}; a reservation must lie in it.")
 
 
-def _already_reserved(option: str, address: ipaddress.IPv4Address, vm: dict[str, t.Any], mac: str,
-                      existing: list[dict[str, t.Any]]) -> bool:
+def _already_reserved(option: str, address: ipaddress.IPv4Address, vm: DhcpVm, mac: str,
+                      existing: list[DhcpReservation]) -> bool:
     """True when this exact reservation exists; another client on the address, or this adapter at another
     address, is refused (it may serve machines this task does not know)."""
     same_ip = next((r for r in existing if r.get("ip_address") == str(address)), None)

@@ -19,6 +19,14 @@ import typing as t
 from dataclasses import dataclass, field
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import Planned
+from ansible_collections.hyperv.nested.plugins.plugin_utils._wire import (
+    GuestAdapter,
+    GuestReport,
+    NetworkSection,
+    ProbeAnswer,
+    VmAdapter,
+    VmInfo,
+)
 
 FIXES = {
     "guest.vm_missing": "Create the guest (nested_provision) or correct nested_vm_name.",
@@ -37,7 +45,34 @@ FIXES = {
 }
 
 
-def _finding(code: str, message: str) -> dict[str, str]:
+class GuestArgs(t.TypedDict):
+    """One entry of the module's `guests` option."""
+
+    vm: str
+    ip: str | None
+    username: str | None
+    password: str | None
+
+
+class Finding(t.TypedDict):
+    code: str
+    message: str
+    fix: str
+
+
+class GuestVerdict(t.TypedDict):
+    """One entry of the module's `guests` return value."""
+
+    vm: str
+    view: str  # inside | l1
+    address: str | None
+    gateway: str | None
+    dns: list[str]
+    findings: list[Finding]
+    ok: bool
+
+
+def _finding(code: str, message: str) -> Finding:
     return {"code": code, "message": message, "fix": FIXES[code]}
 
 
@@ -54,14 +89,14 @@ def _in_prefix(value: t.Any, prefix: ipaddress.IPv4Network) -> bool:
     return address is not None and address in prefix
 
 
-def probe_parameters(guests: list[dict[str, t.Any]]) -> dict[str, t.Any]:
+def probe_parameters(guests: list[GuestArgs]) -> dict[str, t.Any]:
     direct = [{"vm": g["vm"], "username": g["username"], "password": g["password"]}
               for g in guests if g.get("username") and g.get("password")]
     sections = ["vms", "network"] + (["guests"] if direct else [])
     return {"sections": sections, "vm_names": [g["vm"] for g in guests], "guests": direct}
 
 
-def _nat(network: dict[str, t.Any], prefix: ipaddress.IPv4Network, switch_name: str) -> tuple[str | None, list[dict[str, str]]]:
+def _nat(network: NetworkSection, prefix: ipaddress.IPv4Network, switch_name: str) -> tuple[str | None, list[Finding]]:
     """The NAT gateway on the switch's vEthernet adapter, and what is wrong with the NAT itself."""
     nats = [n for n in network.get("nats") or []
             if str(n.get("internal_ip_interface_address_prefix")) == str(prefix)]
@@ -76,8 +111,8 @@ def _nat(network: dict[str, t.Any], prefix: ipaddress.IPv4Network, switch_name: 
     return str(gateways[0]["ip_address"]), []
 
 
-def judge(guests: list[dict[str, t.Any]], probe: dict[str, t.Any], prefix_text: str,
-          switch_name: str) -> list[dict[str, t.Any]]:
+def judge(guests: list[GuestArgs], probe: ProbeAnswer, prefix_text: str,
+          switch_name: str) -> list[GuestVerdict]:
     """One row per guest, in the order asked: how it is seen, its address, gateway, DNS and findings."""
     prefix = ipaddress.IPv4Network(prefix_text, strict=False)
     gateway, nat_findings = _nat(probe.get("network") or {}, prefix, switch_name)
@@ -94,7 +129,7 @@ class _Nat:
     prefix: ipaddress.IPv4Network
     switch_name: str
     gateway: str | None
-    findings: list[dict[str, str]]
+    findings: list[Finding]
 
 
 @dataclass
@@ -105,14 +140,12 @@ class _View:
     addresses: list[str]
     gateway: str | None = None
     dns: list[str] = field(default_factory=list)
-    findings: list[dict[str, str]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
 
 
-def _row(guest: dict[str, t.Any], vm: dict[str, t.Any] | None, report: dict[str, t.Any] | None,
-         nat: _Nat) -> dict[str, t.Any]:
+def _row(guest: GuestArgs, vm: VmInfo | None, report: GuestReport | None, nat: _Nat) -> GuestVerdict:
     """A guest's row: the NAT's findings first, then guest.vm_missing, guest.not_running, or its network's."""
-    findings: list[dict[str, str]] = list(nat.findings)
-    row: dict[str, t.Any] = {"vm": guest["vm"], "view": "l1", "address": None, "gateway": None, "dns": []}
+    findings: list[Finding] = list(nat.findings)
     if vm is None:
         findings.append(_finding("guest.vm_missing", f"No VM named {guest['vm']!r} on this host."))
     elif vm.get("state") != "Running":
@@ -120,14 +153,13 @@ def _row(guest: dict[str, t.Any], vm: dict[str, t.Any] | None, report: dict[str,
     else:
         view = _view(vm, report, nat)
         address, address_findings = _address(guest, vm, view.addresses, nat.prefix)
-        row.update(view=view.name, address=address, gateway=view.gateway, dns=view.dns)
         findings += view.findings + address_findings
-    row["findings"] = findings
-    row["ok"] = not findings
-    return row
+        return {"vm": guest["vm"], "view": view.name, "address": address, "gateway": view.gateway, "dns": view.dns,
+                "findings": findings, "ok": not findings}
+    return {"vm": guest["vm"], "view": "l1", "address": None, "gateway": None, "dns": [], "findings": findings, "ok": not findings}
 
 
-def _view(vm: dict[str, t.Any], report: dict[str, t.Any] | None, nat: _Nat) -> _View:
+def _view(vm: VmInfo, report: GuestReport | None, nat: _Nat) -> _View:
     """A running guest's network: guest.not_on_nat_switch, then the inside view's or the L1 view's findings."""
     adapters = vm.get("adapters") or []
     on_nat = [a for a in adapters if str(a.get("switch_name") or "").casefold() == nat.switch_name.casefold()]
@@ -141,8 +173,7 @@ def _view(vm: dict[str, t.Any], report: dict[str, t.Any] | None, nat: _Nat) -> _
     return view
 
 
-def _inside_view(vm: dict[str, t.Any], report: dict[str, t.Any], adapters: list[dict[str, t.Any]],
-                 nat_gateway: str | None) -> _View:
+def _inside_view(vm: VmInfo, report: GuestReport, adapters: list[VmAdapter], nat_gateway: str | None) -> _View:
     """Read from inside, on the guest's own adapter: guest.wrong_gateway, guest.no_dns."""
     first = _own_adapter(report, adapters)
     gateway = first.get("default_gateway")
@@ -156,15 +187,15 @@ def _inside_view(vm: dict[str, t.Any], report: dict[str, t.Any], adapters: list[
     return _View("inside", [str(a.get("ip_address")) for a in first.get("ipv4") or []], gateway, dns, findings)
 
 
-def _own_adapter(report: dict[str, t.Any], adapters: list[dict[str, t.Any]]) -> dict[str, t.Any]:
+def _own_adapter(report: GuestReport, adapters: list[VmAdapter]) -> GuestAdapter:
     """The guest adapter with the MAC of the VM's first (NAT) adapter, else the guest's first adapter, else {}."""
-    mac = str((adapters or [{}])[0].get("mac_address") or "").replace("-", "").upper()
+    mac = str(adapters[0].get("mac_address") or "").replace("-", "").upper() if adapters else ""
     reported = report.get("adapters") or []
     own = [a for a in reported if str(a.get("mac_address", "")).replace("-", "").upper() == mac] or reported
-    return t.cast(dict[str, t.Any], own[0]) if own else {}
+    return own[0] if own else {}
 
 
-def _l1_view(vm: dict[str, t.Any], report: dict[str, t.Any] | None, on_nat: list[dict[str, t.Any]]) -> _View:
+def _l1_view(vm: VmInfo, report: GuestReport | None, on_nat: list[VmAdapter]) -> _View:
     """Judged from the L1, on the IPv4 addresses KVP reports for the NAT switch's adapters: guest.unreachable
     when PowerShell Direct was tried and failed."""
     findings = [] if report is None else [_finding("guest.unreachable", f"PowerShell Direct into {vm['name']} failed: "
@@ -173,8 +204,8 @@ def _l1_view(vm: dict[str, t.Any], report: dict[str, t.Any] | None, on_nat: list
     return _View("l1", addresses, findings=findings)
 
 
-def _address(guest: dict[str, t.Any], vm: dict[str, t.Any], addresses: list[str],
-             prefix: ipaddress.IPv4Network) -> tuple[str | None, list[dict[str, str]]]:
+def _address(guest: GuestArgs, vm: VmInfo, addresses: list[str],
+             prefix: ipaddress.IPv4Network) -> tuple[str | None, list[Finding]]:
     """The guest's address (its first in the NAT prefix, else its first), and guest.no_address,
     guest.address_outside_nat or guest.wrong_address."""
     in_prefix = [ip for ip in addresses if _in_prefix(ip, prefix)]
@@ -189,7 +220,7 @@ def _address(guest: dict[str, t.Any], vm: dict[str, t.Any], addresses: list[str]
     return address, []
 
 
-def plan(guests: list[dict[str, t.Any]], probe: dict[str, t.Any], prefix_text: str, switch_name: str) -> Planned:
+def plan(guests: list[GuestArgs], probe: t.Mapping[str, t.Any], prefix_text: str, switch_name: str) -> Planned:
     """Nothing to change: the judgement of every guest as the module's return values."""
-    results = judge(guests, probe, prefix_text, switch_name)
+    results = judge(guests, t.cast(ProbeAnswer, probe), prefix_text, switch_name)
     return Planned([], values={"guests": results, "ok": all(r["ok"] for r in results)})

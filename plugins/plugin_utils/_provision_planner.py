@@ -23,7 +23,13 @@ from dataclasses import dataclass, field
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import Planned, PlanningError
 from ansible_collections.hyperv.nested.plugins.plugin_utils._provision_answers import nocloud_seed, unattend_xml
-from ansible_collections.hyperv.nested.plugins.plugin_utils._wire import Operation
+from ansible_collections.hyperv.nested.plugins.plugin_utils._wire import (
+    Operation,
+    ProvisionedVm,
+    ProvisionFile,
+    ProvisionInspect,
+    ProvisionStep,
+)
 
 MARK = "hyperv.nested: created by win_nested_vm_provision"
 DEFAULT_FOLDER = "C:\\Hyper-V\\hyperv.nested"
@@ -32,16 +38,65 @@ _PATH_UNSAFE = frozenset('<>:"/\\|?*')
 SECURE_BOOT_DEFAULTS = {"windows": "MicrosoftWindows", "linux": "MicrosoftUEFICertificateAuthority"}
 
 
+class AdapterArgs(t.TypedDict):
+    switch: str | None
+    mac_address_spoofing: bool | None
+
+
+class VmArgs(t.TypedDict):
+    """One entry of the module's `vms` option, as win_nested_vm_provision checked and completed it."""
+
+    name: str
+    image: str | None
+    os_family: str  # windows | linux
+    disk_mode: str  # differencing | copy
+    generation: int
+    version: str | None
+    processor_count: int
+    memory: t.Any
+    memory_bytes: int
+    expose_virtualization_extensions: bool
+    network_mode: str | None
+    adapters: list[AdapterArgs]
+    secure_boot: bool
+    secure_boot_template: str
+    computer_name: str
+    time_zone: str
+    linux_user: str
+    ssh_authorized_keys: list[str]
+    start: bool
+
+
+class ProvisionArgs(t.TypedDict):
+    """The module's options, checked by win_nested_vm_provision."""
+
+    vms: list[VmArgs]
+    state: str  # present | absent
+    path: str
+    admin_password: str | None
+    start_timeout: int
+
+
+class VMReport(t.TypedDict):
+    """One VM's entry of the module's `vms` return value, before the run adds its state and addresses."""
+
+    name: str
+    status: str
+    differences: list[str]
+    disk_path: str | None
+    seed_path: str | None
+
+
 @dataclass
 class VMPlan:
     name: str
     status: str                      # create | resume | present | differs | unmanaged | remove | absent
-    steps: list[dict[str, t.Any]] = field(default_factory=list)
+    steps: list[ProvisionStep] = field(default_factory=list)
     differences: list[str] = field(default_factory=list)
     disk_path: str | None = None
     seed_path: str | None = None
 
-    def report(self) -> dict[str, t.Any]:
+    def report(self) -> VMReport:
         return {"name": self.name, "status": self.status, "differences": self.differences,
                 "disk_path": self.disk_path, "seed_path": self.seed_path}
 
@@ -62,7 +117,7 @@ def layout(folder: str, name: str, os_family: str) -> tuple[str, str, str | None
     return folder, ntpath.join(disks, f"{name}.vhdx"), seed
 
 
-def inspect_parameters(args: dict[str, t.Any]) -> dict[str, t.Any]:
+def inspect_parameters(args: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     """The one read-only request the module needs: the named VMs, the switches, the files."""
     paths: list[str] = []
     for vm in args["vms"]:
@@ -77,25 +132,45 @@ def _same(left: t.Any, right: t.Any) -> bool:
     return isinstance(left, str) and isinstance(right, str) and left.casefold() == right.casefold()
 
 
-def _files(inspected: dict[str, t.Any]) -> dict[str, dict[str, t.Any]]:
+def _files(inspected: ProvisionInspect) -> dict[str, ProvisionFile]:
     return {str(entry["path"]).casefold(): entry for entry in inspected.get("files") or []}
 
 
-def is_ours(vm: dict[str, t.Any]) -> bool:
+def is_ours(vm: ProvisionedVm) -> bool:
     notes = str(vm.get("notes") or "")
     return notes.splitlines()[0].strip() == MARK if notes else False
 
 
-def _spoofing(vm_args: dict[str, t.Any], adapter: dict[str, t.Any]) -> str:
+def _spoofing(vm_args: VmArgs, adapter: AdapterArgs) -> str:
     wanted = adapter.get("mac_address_spoofing")
     if wanted is None:
         wanted = vm_args.get("network_mode") == "mac_spoofing"
     return "On" if wanted else "Off"
 
 
-def wanted_hardware(vm_args: dict[str, t.Any]) -> dict[str, t.Any]:
+class HardwareAdapter(t.TypedDict):
+    switch_name: str | None
+    mac_address_spoofing: str | None
+
+
+class Hardware(t.TypedDict, total=False):
+    """A VM's hardware in the inspect answer's terms: what the inventory asks, what a VM has, and diff mode's states."""
+
+    state: str | None
+    generation: int | None
+    processor_count: int | None
+    startup_memory_bytes: int | None
+    dynamic_memory_enabled: bool | None
+    expose_virtualization_extensions: bool | None
+    secure_boot: str | None
+    secure_boot_template: str | None
+    hard_drives: list[str] | None
+    adapters: list[HardwareAdapter]
+
+
+def wanted_hardware(vm_args: VmArgs) -> Hardware:
     """The hardware a created VM has, in the inspect answer's terms (for diff and comparison)."""
-    hardware: dict[str, t.Any] = {
+    hardware: Hardware = {
         "generation": vm_args["generation"],
         "processor_count": vm_args["processor_count"],
         "startup_memory_bytes": vm_args["memory_bytes"],
@@ -111,23 +186,31 @@ def wanted_hardware(vm_args: dict[str, t.Any]) -> dict[str, t.Any]:
     return hardware
 
 
-def _differences(wanted: dict[str, t.Any], found: dict[str, t.Any]) -> list[str]:
+def _adapters(found: t.Mapping[str, t.Any]) -> list[HardwareAdapter]:
+    return [{"switch_name": a.get("switch_name"), "mac_address_spoofing": a.get("mac_address_spoofing")}
+            for a in found.get("adapters") or []]
+
+
+def _differences(wanted: Hardware, found: t.Mapping[str, t.Any]) -> list[str]:
     problems = []
     for key, value in wanted.items():
         if key == "adapters":
-            have = [{"switch_name": a.get("switch_name"), "mac_address_spoofing": a.get("mac_address_spoofing")}
-                    for a in found.get("adapters") or []]
-            # An adapter asked without a switch is connected later (by the networking roles): any switch is fine.
-            if len(value) != len(have) or any(
-                    (w["switch_name"] is not None and not _same(w["switch_name"], h["switch_name"]))
-                    or w["mac_address_spoofing"] != h["mac_address_spoofing"] for w, h in zip(value, have, strict=True)):
-                problems.append(f"adapters: {have} (inventory: {value})")
+            problems += _adapter_differences(wanted["adapters"], _adapters(found))
         elif found.get(key) != value:
             problems.append(f"{key}: {found.get(key)!r} (inventory: {value!r})")
     return problems
 
 
-def _answer_step(vm_args: dict[str, t.Any], disk: str, seed: str | None, admin_password: str | None) -> dict[str, t.Any]:
+def _adapter_differences(wanted: list[HardwareAdapter], have: list[HardwareAdapter]) -> list[str]:
+    # An adapter asked without a switch is connected later (by the networking roles): any switch is fine.
+    if len(wanted) != len(have) or any(
+            (w["switch_name"] is not None and not _same(w["switch_name"], h["switch_name"]))
+            or w["mac_address_spoofing"] != h["mac_address_spoofing"] for w, h in zip(wanted, have, strict=True)):
+        return [f"adapters: {have} (inventory: {wanted})"]
+    return []
+
+
+def _answer_step(vm_args: VmArgs, disk: str, seed: str | None, admin_password: str | None) -> ProvisionStep:
     if vm_args["os_family"] == "windows":
         if not admin_password:
             raise PlanningError("Option 'admin_password' is required to create a Windows VM: it becomes the "
@@ -142,21 +225,23 @@ def _answer_step(vm_args: dict[str, t.Any], disk: str, seed: str | None, admin_p
     return {"kind": "new_seed_disk", "vm": vm_args["name"], "path": seed, "label": "cidata", "files": files}
 
 
-def _create_steps(vm_args: dict[str, t.Any], folder: str, disk: str, seed: str | None, reuse_disk: bool,
-                  admin_password: str | None, timeout: int) -> list[dict[str, t.Any]]:
+def _create_steps(vm_args: VmArgs, folder: str, disk: str, seed: str | None, reuse_disk: bool,
+                  admin_password: str | None, timeout: int) -> list[ProvisionStep]:
     name = vm_args["name"]
-    steps: list[dict[str, t.Any]] = []
+    steps: list[ProvisionStep] = []
     if not reuse_disk:
+        if vm_args["image"] is None:  # win_nested_vm_provision requires it with state=present
+            raise PlanningError(f"Option 'vms[].image' is required to create VM {name!r}.")
         steps.append({"kind": "new_disk", "vm": name, "path": disk, "parent_path": vm_args["image"],
                       "mode": vm_args["disk_mode"]})
     steps.append(_answer_step(vm_args, disk, seed, admin_password))
-    new_vm: dict[str, t.Any] = {
+    new_vm: ProvisionStep = {
         "kind": "new_vm", "vm": name, "generation": vm_args["generation"], "path": folder,
         "memory_startup_bytes": vm_args["memory_bytes"], "notes": MARK,
         "switch_name": vm_args["adapters"][0]["switch"] if vm_args["adapters"] else None,
     }
-    if vm_args.get("version"):
-        new_vm["version"] = vm_args["version"]
+    if version := vm_args.get("version"):
+        new_vm["version"] = version
     steps.append(new_vm)
     # Nested settings before the first boot: static memory, processors, extensions exposed.
     steps.append({"kind": "cmdlet", "vm": name, "cmdlet": "Set-VMMemory", "parameters": {"DynamicMemoryEnabled": False}})
@@ -180,8 +265,8 @@ def _create_steps(vm_args: dict[str, t.Any], folder: str, disk: str, seed: str |
     return steps
 
 
-def _resume_steps(vm_args: dict[str, t.Any], found: dict[str, t.Any], inspected: dict[str, t.Any], disk: str,
-                  seed: str | None, args: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+def _resume_steps(vm_args: VmArgs, found: ProvisionedVm, inspected: ProvisionInspect, disk: str,
+                  seed: str | None, args: ProvisionArgs) -> list[ProvisionStep]:
     files = _files(inspected)
     disk_file = files.get(disk.casefold()) or {}
     reuse = bool(disk_file.get("exists"))
@@ -200,53 +285,18 @@ def _resume_steps(vm_args: dict[str, t.Any], found: dict[str, t.Any], inspected:
     return steps
 
 
-def _plan_present(vm_args: dict[str, t.Any], found: dict[str, t.Any] | None, inspected: dict[str, t.Any],
-                  args: dict[str, t.Any], warnings: list[str]) -> VMPlan:
+def _plan_present(vm_args: VmArgs, found: ProvisionedVm | None, inspected: ProvisionInspect,
+                  args: ProvisionArgs, warnings: list[str]) -> VMPlan:
     name = vm_args["name"]
     folder, disk, seed = layout(args["path"], name, vm_args["os_family"])
     plan = VMPlan(name=name, status="present", disk_path=disk, seed_path=seed)
-    wanted = wanted_hardware(vm_args)
     if found is not None:
-        plan.differences = _differences(wanted, found)
-        if is_ours(found) and found.get("state") == "Off" and not any(
-                _same(drive, disk) for drive in found.get("hard_drives") or []):
-            # Created by a run that stopped before the disk was attached: finish that creation.
-            plan.status = "resume"
-            plan.differences = []
-            plan.steps = _resume_steps(vm_args, found, inspected, disk, seed, args)
-            return plan
-        if not is_ours(found):
-            plan.status = "unmanaged"
-            warnings.append(f"VM {found['name']!r} exists and was not created by win_nested_vm_provision (its Notes "
-                            "do not carry the mark): it is left exactly as it is.")
-        elif plan.differences:
-            plan.status = "differs"
-            warnings.append(f"VM {found['name']!r} exists with other hardware than the inventory describes ("
-                            + "; ".join(plan.differences) + "): it is reported, not replaced.")
-        return plan
+        return _plan_existing(plan, vm_args, found, inspected, args, disk, warnings)
     files = _files(inspected)
-    image = files.get(str(vm_args["image"]).casefold()) or {}
-    if not image.get("exists"):
-        raise PlanningError(f"VM {name!r}: the golden image {vm_args['image']!r} (option 'vms[].image') does not "
-                            "exist on this host.")
-    switches = [str(s) for s in inspected.get("switches") or []]
-    for adapter in vm_args["adapters"]:
-        if adapter["switch"] is not None and not any(_same(adapter["switch"], s) for s in switches):
-            raise PlanningError(f"VM {name!r}: no virtual switch named {adapter['switch']!r} (option "
-                                f"'vms[].adapters[].switch') on this host; it has: {', '.join(switches) or 'none'}.")
-    version = vm_args.get("version")
-    supported = [str(v) for v in inspected.get("supported_versions") or []]
-    if version and supported and version not in supported:
-        raise PlanningError(f"VM {name!r}: configuration version {version!r} (option 'vms[].version') is not one "
-                            f"this host supports ({', '.join(supported)}).")
-    reuse = False
-    existing = files.get(disk.casefold()) or {}
-    if existing.get("exists"):
-        if vm_args["disk_mode"] == "differencing" and _same(existing.get("parent_path"), vm_args["image"]):
-            reuse = True    # left by an earlier run that stopped before New-VM: a differencing disk of our image
-        else:
-            raise PlanningError(f"VM {name!r}: the file {disk!r} exists and is not a differencing disk of "
-                                f"{vm_args['image']!r}; remove it or choose another 'path'.")
+    _require_image(vm_args, files)
+    _require_switches(vm_args, inspected)
+    _require_version(vm_args, inspected)
+    reuse = _reusable_disk(vm_args, files, disk)
     if seed and (files.get(seed.casefold()) or {}).get("exists"):
         raise PlanningError(f"VM {name!r}: the file {seed!r} exists; remove it or choose another 'path'.")
     plan.status = "create"
@@ -254,7 +304,63 @@ def _plan_present(vm_args: dict[str, t.Any], found: dict[str, t.Any] | None, ins
     return plan
 
 
-def _plan_absent(vm_args: dict[str, t.Any], found: dict[str, t.Any] | None, args: dict[str, t.Any],
+def _plan_existing(plan: VMPlan, vm_args: VmArgs, found: ProvisionedVm, inspected: ProvisionInspect, args: ProvisionArgs,
+                   disk: str, warnings: list[str]) -> VMPlan:
+    """A VM of that name exists: finish its creation (ours, off, without its disk), or report it as it is."""
+    plan.differences = _differences(wanted_hardware(vm_args), found)
+    if is_ours(found) and found.get("state") == "Off" and not any(
+            _same(drive, disk) for drive in found.get("hard_drives") or []):
+        # Created by a run that stopped before the disk was attached: finish that creation.
+        plan.status = "resume"
+        plan.differences = []
+        plan.steps = _resume_steps(vm_args, found, inspected, disk, plan.seed_path, args)
+    elif not is_ours(found):
+        plan.status = "unmanaged"
+        warnings.append(f"VM {found['name']!r} exists and was not created by win_nested_vm_provision (its Notes "
+                        "do not carry the mark): it is left exactly as it is.")
+    elif plan.differences:
+        plan.status = "differs"
+        warnings.append(f"VM {found['name']!r} exists with other hardware than the inventory describes ("
+                        + "; ".join(plan.differences) + "): it is reported, not replaced.")
+    return plan
+
+
+def _require_image(vm_args: VmArgs, files: dict[str, ProvisionFile]) -> None:
+    image = files.get(str(vm_args["image"]).casefold()) or {}
+    if not image.get("exists"):
+        raise PlanningError(f"VM {vm_args['name']!r}: the golden image {vm_args['image']!r} (option 'vms[].image') does not "
+                            "exist on this host.")
+
+
+def _require_switches(vm_args: VmArgs, inspected: ProvisionInspect) -> None:
+    switches = [str(s) for s in inspected.get("switches") or []]
+    for adapter in vm_args["adapters"]:
+        if adapter["switch"] is not None and not any(_same(adapter["switch"], s) for s in switches):
+            raise PlanningError(f"VM {vm_args['name']!r}: no virtual switch named {adapter['switch']!r} (option "
+                                f"'vms[].adapters[].switch') on this host; it has: {', '.join(switches) or 'none'}.")
+
+
+def _require_version(vm_args: VmArgs, inspected: ProvisionInspect) -> None:
+    version = vm_args.get("version")
+    supported = [str(v) for v in inspected.get("supported_versions") or []]
+    if version and supported and version not in supported:
+        raise PlanningError(f"VM {vm_args['name']!r}: configuration version {version!r} (option 'vms[].version') is not one "
+                            f"this host supports ({', '.join(supported)}).")
+
+
+def _reusable_disk(vm_args: VmArgs, files: dict[str, ProvisionFile], disk: str) -> bool:
+    """True when an earlier run left the VM's disk before New-VM (a differencing disk of its image); any
+    other file at that path is refused."""
+    existing = files.get(disk.casefold()) or {}
+    if not existing.get("exists"):
+        return False
+    if vm_args["disk_mode"] == "differencing" and _same(existing.get("parent_path"), vm_args["image"]):
+        return True
+    raise PlanningError(f"VM {vm_args['name']!r}: the file {disk!r} exists and is not a differencing disk of "
+                        f"{vm_args['image']!r}; remove it or choose another 'path'.")
+
+
+def _plan_absent(vm_args: VmArgs, found: ProvisionedVm | None, args: ProvisionArgs,
                  warnings: list[str]) -> VMPlan:
     name = vm_args["name"]
     _unused, disk, seed = layout(args["path"], name, vm_args["os_family"])
@@ -278,19 +384,28 @@ def _plan_absent(vm_args: dict[str, t.Any], found: dict[str, t.Any] | None, args
     return plan
 
 
-def _summary(found: dict[str, t.Any] | None) -> dict[str, t.Any] | None:
+def _summary(found: ProvisionedVm | None) -> Hardware | None:
     if found is None:
         return None
-    keys = ("state", "generation", "processor_count", "startup_memory_bytes", "dynamic_memory_enabled",
-            "expose_virtualization_extensions", "secure_boot", "secure_boot_template", "hard_drives")
-    summary = {key: found.get(key) for key in keys}
-    summary["adapters"] = [{"switch_name": a.get("switch_name"), "mac_address_spoofing": a.get("mac_address_spoofing")}
-                           for a in found.get("adapters") or []]
-    return summary
+    return {
+        "state": found.get("state"),
+        "generation": found.get("generation"),
+        "processor_count": found.get("processor_count"),
+        "startup_memory_bytes": found.get("startup_memory_bytes"),
+        "dynamic_memory_enabled": found.get("dynamic_memory_enabled"),
+        "expose_virtualization_extensions": found.get("expose_virtualization_extensions"),
+        "secure_boot": found.get("secure_boot"),
+        "secure_boot_template": found.get("secure_boot_template"),
+        "hard_drives": found.get("hard_drives"),
+        "adapters": _adapters(found),
+    }
 
 
-def plan(args: dict[str, t.Any], inspected: dict[str, t.Any]) -> Planned:
-    """Every VM's steps, in order, as `operations`; `values['vms']` is each VM's report."""
+def plan(options: t.Mapping[str, t.Any], answer: t.Mapping[str, t.Any]) -> Planned:
+    """Every VM's steps, in order, as `operations`; `values['vms']` is each VM's report.
+
+    `options` are the module's, as win_nested_vm_provision checked them; `answer` is provision.ps1's to `inspect`."""
+    args, inspected = t.cast(ProvisionArgs, options), t.cast(ProvisionInspect, answer)
     if inspected.get("hyperv_module") is False:
         raise PlanningError("The Hyper-V PowerShell module is not available on this host: install the Hyper-V "
                             "role (with its management tools) first.")
@@ -301,8 +416,8 @@ def plan(args: dict[str, t.Any], inspected: dict[str, t.Any]) -> Planned:
     by_name = {str(vm["name"]).casefold(): vm for vm in inspected.get("vms") or []}
     warnings: list[str] = []
     plans: list[VMPlan] = []
-    before: dict[str, t.Any] = {}
-    after: dict[str, t.Any] = {}
+    before: dict[str, Hardware | None] = {}
+    after: dict[str, Hardware | None] = {}
     for vm_args in args["vms"]:
         found = by_name.get(vm_args["name"].casefold())
         if args["state"] == "absent":

@@ -250,6 +250,131 @@ class ExecuteOutcome(t.TypedDict, total=False):
     vm_states: dict[str, str]
 
 
+# ------------------------------------------------------------------ provisioning script (provision.ps1)
+
+
+class ProvisionedVm(t.TypedDict, total=False):
+    """One VM as provision.ps1 reports it (Get-VMReport), in `inspect` and after `apply`."""
+
+    name: str
+    id: str
+    state: str
+    generation: int
+    version: str
+    processor_count: int
+    expose_virtualization_extensions: bool
+    dynamic_memory_enabled: bool
+    startup_memory_bytes: int
+    notes: str  # the first line is win_nested_vm_provision's mark on a VM it created
+    adapters: list[VmAdapter]
+    hard_drives: list[str]
+    secure_boot: str | None  # On | Off; None on generation 1
+    secure_boot_template: str | None
+    heartbeat: str | None
+
+
+class ProvisionFile(t.TypedDict, total=False):
+    path: str
+    exists: bool
+    parent_path: str | None  # a differencing disk's parent
+
+
+class ProvisionInspect(t.TypedDict, total=False):
+    """provision.ps1's answer to `inspect`: the named VMs, the switches, the files (docs/internals/provisioning.md)."""
+
+    hyperv_module: bool
+    vms: list[ProvisionedVm]
+    missing: list[str]
+    duplicates: list[str]
+    switches: list[str]
+    supported_versions: list[str]
+    default_version: str | None
+    files: list[ProvisionFile]
+
+
+class ProvisionStep(t.TypedDict, total=False):
+    """One step of provision.ps1's `apply`; `kind` says which fields it has (docs/internals/provisioning.md)."""
+
+    kind: t.Literal["new_disk", "write_unattend", "new_seed_disk", "new_vm", "cmdlet", "add_disk", "adapter", "start",
+                    "turn_off", "remove_vm"]
+    vm: str
+    path: str  # new_disk, new_seed_disk, new_vm (the VM folder), add_disk
+    parent_path: str  # new_disk
+    mode: str  # new_disk: differencing | copy
+    disk_path: str  # write_unattend
+    file: str  # write_unattend: where in the image
+    content: str  # write_unattend
+    label: str  # new_seed_disk
+    files: dict[str, str] | list[str]  # new_seed_disk: name -> content; remove_vm: the paths to delete
+    generation: int  # new_vm
+    memory_startup_bytes: int  # new_vm
+    notes: str  # new_vm
+    switch_name: str | None  # new_vm, adapter
+    version: str  # new_vm
+    cmdlet: str  # cmdlet
+    parameters: dict[str, t.Any]  # cmdlet
+    first_boot_device: bool  # add_disk
+    index: int  # adapter
+    name: str  # adapter
+    mac_address_spoofing: str  # adapter: On | Off
+    timeout_seconds: int  # start
+    vm_id: str | None  # remove_vm
+
+
+class ProvisionApplied(t.TypedDict, total=False):
+    """provision.ps1's answer to `apply`: each step's report, and each VM's state after them."""
+
+    steps: list[OperationReport]
+    failed_index: int | None
+    vms: dict[str, ProvisionedVm]
+
+
+# ------------------------------------------------------------------ DHCP script (dhcp.ps1)
+
+
+class DhcpScope(t.TypedDict, total=False):
+    """A DHCP scope with its router (option 3) and DNS (option 6) values; also the scope win_nested_dhcp asks for."""
+
+    scope_id: str
+    name: str
+    subnet_mask: str
+    start_range: str
+    end_range: str
+    state: str
+    router: list[str]
+    dns_server: list[str]
+
+
+class DhcpReservation(t.TypedDict, total=False):
+    scope_id: str
+    ip_address: str
+    client_id: str  # the adapter's MAC address, upper case, with dashes
+    name: str
+
+
+class DhcpVm(t.TypedDict, total=False):
+    name: str
+    adapters: list[VmAdapter]  # name, mac_address, switch_name
+
+
+class DhcpInspect(t.TypedDict, total=False):
+    """dhcp.ps1's answer to `inspect` (docs/internals/provisioning.md, "DHCP")."""
+
+    dhcp_module: bool
+    scopes: list[DhcpScope]
+    reservations: list[DhcpReservation]
+    vms: list[DhcpVm]  # the VMs named in the request that exist
+    all_names: list[str]
+
+
+class DhcpStep(t.TypedDict, total=False):
+    """One step of dhcp.ps1's `apply`: a DhcpServer cmdlet by `kind`, splatted with `parameters`."""
+
+    kind: t.Literal["scope", "options", "reservation"]
+    vm: str  # reservation
+    parameters: dict[str, t.Any]
+
+
 # ------------------------------------------------------------------ shared readers
 
 

@@ -207,32 +207,11 @@ def _search_text(row: Mapping[str, t.Any], verdict: str) -> str:
 
 
 def _l1(row: Mapping[str, t.Any], index: int, verdict: str, docs_url: str, open_: bool) -> str:
-    vm = _mapping(row.get("vm"))
     guests = [guest for guest in row.get("guests") or [] if isinstance(guest, Mapping)]
-    connected = sum(1 for guest in guests if guest.get("connected") is True)
-    summary_bits = [f"Hyper-V {_hyperv_words(row)}", f"network {_network_words(row)}"]
-    if guests:
-        summary_bits.append(f"{connected}/{len(guests)} guests connected")
     body = ['<dl class="facts">']
-    facts = [
-        ("VM", f"{row.get('vm_name') or '-'} on {row.get('parent') or '-'}, {vm.get('state') or 'state not read'}"),
-        ("Virtualization extensions", _on_off(vm.get("expose_virtualization_extensions"))),
-        ("Dynamic memory", _on_off(vm.get("dynamic_memory_enabled"))),
-        ("MAC address spoofing", "/".join(str(v).lower() for v in vm.get("mac_address_spoofing") or []) or "not read"),
-        ("Hyper-V inside", _hyperv_words(row) + (f", build {_mapping(row.get('l1')).get('build')}" if _mapping(row.get("l1")).get("build") else "")),
-        ("Network", _network_words(row)),
-        ("Row made", str(row.get("reported_at") or "-") + ("" if verdict != "stale" else " (an earlier run; this run did not target it)")),
-    ]
-    body += [f"<dt>{_e(name)}</dt><dd>{_e(value)}</dd>" for name, value in facts]
+    body += [f"<dt>{_e(name)}</dt><dd>{_e(value)}</dd>" for name, value in _l1_facts(row, verdict)]
     body.append("</dl>")
-    if row.get("error"):
-        error, status = str(row.get("error")), _e(str(row.get("status")).upper())
-        if len(error) > SHORT:
-            body.append(f'<details class="error"><summary><strong>{status}:</strong> {_e(_short(error))}</summary>{_e(error)}</details>')
-        else:
-            body.append(f'<p class="error"><strong>{status}:</strong> {_e(error)}</p>')
-    if verdict == "blocked" and not findings(row, "blockers") and not row.get("error"):
-        body.append(f'<p class="error"><strong>Not ready:</strong> {_e(_not_ready_words(row))}</p>')
+    body += _l1_error(row, verdict)
     body.append(_finding_items(findings(row, "blockers", ("vm", "l1")), "blockers", docs_url))
     body.append(_finding_items(findings(row, "warnings", ("vm", "l1")), "warnings", docs_url))
     if guests:
@@ -242,8 +221,46 @@ def _l1(row: Mapping[str, t.Any], index: int, verdict: str, docs_url: str, open_
         f'<li class="l1 v-{verdict}" id="l1-{index}" data-search="{_e(_search_text(row, verdict))}" data-verdict="{verdict}">'
         f'<details{" open" if open_ else ""}{" data-default-open" if open_ else ""}><summary>{_badge(verdict)}{stale}'
         f' <strong class="name">{_e(row.get("host"))}</strong> <span class="level">L1</span>'
-        f' <span class="sum">{_e(" · ".join(summary_bits))}</span></summary>{"".join(body)}</details></li>'
+        f' <span class="sum">{_e(_l1_summary(row, guests))}</span></summary>{"".join(body)}</details></li>'
     )
+
+
+def _l1_summary(row: Mapping[str, t.Any], guests: list[Mapping[str, t.Any]]) -> str:
+    """The closed box's line: Hyper-V inside, the network, and the guests connected."""
+    bits = [f"Hyper-V {_hyperv_words(row)}", f"network {_network_words(row)}"]
+    if guests:
+        connected = sum(1 for guest in guests if guest.get("connected") is True)
+        bits.append(f"{connected}/{len(guests)} guests connected")
+    return " · ".join(bits)
+
+
+def _l1_facts(row: Mapping[str, t.Any], verdict: str) -> list[tuple[str, str]]:
+    """The L1 box's facts: its VM's settings, Hyper-V inside it, its network, when the row was made."""
+    vm = _mapping(row.get("vm"))
+    build = _mapping(row.get("l1")).get("build")
+    return [
+        ("VM", f"{row.get('vm_name') or '-'} on {row.get('parent') or '-'}, {vm.get('state') or 'state not read'}"),
+        ("Virtualization extensions", _on_off(vm.get("expose_virtualization_extensions"))),
+        ("Dynamic memory", _on_off(vm.get("dynamic_memory_enabled"))),
+        ("MAC address spoofing", "/".join(str(v).lower() for v in vm.get("mac_address_spoofing") or []) or "not read"),
+        ("Hyper-V inside", _hyperv_words(row) + (f", build {build}" if build else "")),
+        ("Network", _network_words(row)),
+        ("Row made", str(row.get("reported_at") or "-") + ("" if verdict != "stale" else " (an earlier run; this run did not target it)")),
+    ]
+
+
+def _l1_error(row: Mapping[str, t.Any], verdict: str) -> list[str]:
+    """The row's error (a long one in a box that opens), or why a blocked host without blockers is not ready."""
+    out = []
+    if row.get("error"):
+        error, status = str(row.get("error")), _e(str(row.get("status")).upper())
+        if len(error) > SHORT:
+            out.append(f'<details class="error"><summary><strong>{status}:</strong> {_e(_short(error))}</summary>{_e(error)}</details>')
+        else:
+            out.append(f'<p class="error"><strong>{status}:</strong> {_e(error)}</p>')
+    elif verdict == "blocked" and not findings(row, "blockers"):
+        out.append(f'<p class="error"><strong>Not ready:</strong> {_e(_not_ready_words(row))}</p>')
+    return out
 
 
 SHORT = 240  # longer errors show their start, and the whole text in a box that opens
@@ -273,23 +290,35 @@ class Placed(t.NamedTuple):
 
 def _l0(parent: str, rows: list[Placed], current: set[str], docs_url: str, collapsed: bool) -> str:
     verdict = l0_verdict([item.row for item in rows], current)
-    tally: dict[str, int] = {}
-    for item in rows:
-        tally[item.verdict] = tally.get(item.verdict, 0) + 1
-    children = ", ".join(f"{n} {VERDICTS[v][0].lower()}" for v, n in sorted(tally.items(), key=lambda item: L1_VERDICTS.index(item[0])))
-    host_info = next((_mapping(item.row.get("parent_host")) for item in rows if _mapping(item.row.get("parent_host")).get("reached")), {})
-    about = ", ".join(bit for bit in (f"build {host_info.get('build')}" if host_info.get("build") else "", str(host_info.get("processor") or "")) if bit)
-    # Its own findings as this run read them (those of earlier runs when this run read none).
-    read = [item.row for item in rows if item.verdict != "stale" and _mapping(item.row.get("parent_host")).get("reached")] or [item.row for item in rows]
-    own = "".join(
-        _finding_items(_unique(f for row in read for f in findings(row, kind, ("parent_host",))), kind, docs_url) for kind in ("blockers", "warnings")
-    )
+    about = _l0_about(rows)
     items = "".join(_l1(item.row, item.position, item.verdict, docs_url, not collapsed) for item in rows)
     return (
         f'<section class="l0 v-{verdict}"><details{"" if collapsed else " open data-default-open"}><summary>{_badge(verdict)}'
         f' <strong class="name">{_e(parent)}</strong> <span class="level">L0</span>'
-        f' <span class="sum">{_e(about + (" · " if about else "") + f"{len(rows)} L1 host(s): {children}")}</span></summary>'
-        f'{own}<ul class="l1s">{items}</ul></details></section>'
+        f' <span class="sum">{_e(about + (" · " if about else "") + f"{len(rows)} L1 host(s): {_l0_children(rows)}")}</span></summary>'
+        f'{_l0_findings(rows, docs_url)}<ul class="l1s">{items}</ul></details></section>'
+    )
+
+
+def _l0_children(rows: list[Placed]) -> str:
+    """How many of an L0 host's L1 hosts have each verdict: "2 ready, 1 blocked"."""
+    tally: dict[str, int] = {}
+    for item in rows:
+        tally[item.verdict] = tally.get(item.verdict, 0) + 1
+    return ", ".join(f"{n} {VERDICTS[v][0].lower()}" for v, n in sorted(tally.items(), key=lambda item: L1_VERDICTS.index(item[0])))
+
+
+def _l0_about(rows: list[Placed]) -> str:
+    """The L0 host's build and processor, from the first row that read it."""
+    host_info = next((_mapping(item.row.get("parent_host")) for item in rows if _mapping(item.row.get("parent_host")).get("reached")), {})
+    return ", ".join(bit for bit in (f"build {host_info.get('build')}" if host_info.get("build") else "", str(host_info.get("processor") or "")) if bit)
+
+
+def _l0_findings(rows: list[Placed], docs_url: str) -> str:
+    """The L0 host's own findings as this run read them (those of earlier runs when this run read none)."""
+    read = [item.row for item in rows if item.verdict != "stale" and _mapping(item.row.get("parent_host")).get("reached")] or [item.row for item in rows]
+    return "".join(
+        _finding_items(_unique(f for row in read for f in findings(row, kind, ("parent_host",))), kind, docs_url) for kind in ("blockers", "warnings")
     )
 
 
@@ -375,32 +404,49 @@ def render_html(report: Mapping[str, t.Any], docs_url: str = DEFAULT_DOCS_URL, c
     """The whole page. Boxes are collapsed (<details> closed) when the report has more than
     `collapse_above` L1 hosts."""
     report = _mapping(report)
-    run = _mapping(report.get("last_run"))
     rows = _rows(report)
     current = this_run_hosts(report)
-    collapsed = len(rows) > collapse_above
-    tally = counts(report)
-
     by_parent: dict[str, list[Placed]] = {}
     for index, row in enumerate(rows):
         by_parent.setdefault(str(row.get("parent") or "(parent unknown)"), []).append(Placed(index, row, l1_verdict(row, current)))
-
-    guests = [g for row in rows for g in row.get("guests") or [] if isinstance(g, Mapping)]
-    guest_words = (
-        f"{len(guests)} L2 guest(s): {sum(1 for g in guests if g.get('connected') is True)} connected, "
-        f"{sum(1 for g in guests if g.get('connected') is False)} not connected, "
-        f"{sum(1 for g in guests if g.get('connected') is None)} unknown"
+    out = _header(report, _meta(report, rows, current, len(by_parent)))
+    out.append('<h2>Failed or unreachable in this run</h2>')
+    out += _problems(rows, current)
+    out += _topology(rows, by_parent, current, docs_url, collapse_above)
+    out.append(
+        f'</main><footer><p class="note">Reason codes link to the collection\'s documentation ({_e(docs_url)}). '
+        "Written by the role hyperv.nested.nested_report from nested-report.json (docs/report.md).</p></footer>"
     )
-    meta = [
+    out.append(f"<script>{SCRIPT}</script></body></html>")
+    return "\n".join(out) + "\n"
+
+
+def _meta(report: Mapping[str, t.Any], rows: list[Mapping[str, t.Any]], current: set[str], parents: int) -> list[tuple[str, t.Any]]:
+    """The page's facts about the run and the fleet."""
+    run = _mapping(report.get("last_run"))
+    return [
         ("Generated", report.get("generated_at") or "-"),
         ("Playbook", run.get("play") or "-"),
         ("Limit", run.get("limit") or "none (every host)"),
         ("Check mode", "yes" if run.get("check_mode") else "no"),
         ("Collection", f"{report.get('collection') or 'hyperv.nested'} {run.get('collection_version') or '(version not recorded)'}"),
         ("This run", f"{len(current)} L1 host(s); {len(rows) - sum(1 for r in rows if r.get('host') in current)} more kept from earlier runs"),
-        ("Fleet", f"{len(by_parent)} L0 host(s), {len(rows)} L1 host(s), {guest_words}"),
+        ("Fleet", f"{parents} L0 host(s), {len(rows)} L1 host(s), {_guest_words(rows)}"),
     ]
-    problems = [(index, row) for index, row in enumerate(rows) if row.get("host") in current and row.get("status") in ("failed", "unreachable")]
+
+
+def _guest_words(rows: list[Mapping[str, t.Any]]) -> str:
+    guests = [g for row in rows for g in row.get("guests") or [] if isinstance(g, Mapping)]
+    return (
+        f"{len(guests)} L2 guest(s): {sum(1 for g in guests if g.get('connected') is True)} connected, "
+        f"{sum(1 for g in guests if g.get('connected') is False)} not connected, "
+        f"{sum(1 for g in guests if g.get('connected') is None)} unknown"
+    )
+
+
+def _header(report: Mapping[str, t.Any], meta: list[tuple[str, t.Any]]) -> list[str]:
+    """The page's head, its facts and its count of L1 hosts per verdict, up to where <main> opens."""
+    tally = counts(report)
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -416,18 +462,28 @@ def render_html(report: Mapping[str, t.Any], docs_url: str = DEFAULT_DOCS_URL, c
         f'<li class="v-{v}" data-count-of="{v}"><span class="n">{tally[v]}</span>{_badge(v)}</li>' for v in L1_VERDICTS
     ]
     out.append("</ul></header><main>")
-    out.append('<h2>Failed or unreachable in this run</h2>')
-    if problems:
-        out.append('<ul class="problems">')
-        out += [
-            f'<li>{_badge(l1_verdict(row, current))} <a href="#l1-{index}">{_e(row.get("host"))}</a>: '
-            f"{_e(_short(str(row.get('error') or '')))}</li>"
-            for index, row in problems
-        ]
-        out.append("</ul>")
-    else:
-        out.append('<p class="problems none">None: every L1 host of this run got as far as the report.</p>')
-    out.append("<h2>Topology: L0 Hyper-V hosts, their L1 VMs, their L2 guests</h2>")
+    return out
+
+
+def _problems(rows: list[Mapping[str, t.Any]], current: set[str]) -> list[str]:
+    """The L1 hosts of this run that failed or were not reached, each linked to its box."""
+    problems = [(index, row) for index, row in enumerate(rows) if row.get("host") in current and row.get("status") in ("failed", "unreachable")]
+    if not problems:
+        return ['<p class="problems none">None: every L1 host of this run got as far as the report.</p>']
+    items = [
+        f'<li>{_badge(l1_verdict(row, current))} <a href="#l1-{index}">{_e(row.get("host"))}</a>: '
+        f"{_e(_short(str(row.get('error') or '')))}</li>"
+        for index, row in problems
+    ]
+    return ['<ul class="problems">', *items, "</ul>"]
+
+
+def _topology(
+    rows: list[Mapping[str, t.Any]], by_parent: dict[str, list[Placed]], current: set[str], docs_url: str, collapse_above: int
+) -> list[str]:
+    """The filter box and a box per L0 host, holding its L1 hosts' boxes."""
+    collapsed = len(rows) > collapse_above
+    out = ["<h2>Topology: L0 Hyper-V hosts, their L1 VMs, their L2 guests</h2>"]
     out.append(
         f'<form id="filter-form" role="search" hidden data-open-up-to="{int(collapse_above)}">'
         '<label for="filter">Filter by name, state or reason code: </label>'
@@ -439,9 +495,4 @@ def render_html(report: Mapping[str, t.Any], docs_url: str = DEFAULT_DOCS_URL, c
     out += [_l0(parent, by_parent[parent], current, docs_url, collapsed) for parent in sorted(by_parent)]
     if not rows:
         out.append("<p>The report has no L1 host yet.</p>")
-    out.append(
-        f'</main><footer><p class="note">Reason codes link to the collection\'s documentation ({_e(docs_url)}). '
-        "Written by the role hyperv.nested.nested_report from nested-report.json (docs/report.md).</p></footer>"
-    )
-    out.append(f"<script>{SCRIPT}</script></body></html>")
-    return "\n".join(out) + "\n"
+    return out

@@ -138,6 +138,13 @@ def test_a_marked_vm_left_off_without_its_disk_is_finished() -> None:
     assert kinds(plan)[-1] == "start" and "add_disk" in kinds(plan)
 
 
+def test_finishing_a_vm_whose_disk_is_gone_without_an_image_names_the_option_instead_of_sending_no_parent() -> None:
+    # Before ProvisionStep typed the steps, this planned New-VHD with -ParentPath null.
+    files = [{"path": DISK, "exists": False, "parent_path": None}]
+    with pytest.raises(PlanningError, match=r"Option 'vms\[\]\.image' is required to create VM 'LAB-HV1'"):
+        planner.plan(args(vm_args(image=None)), inspected([existing(state="Off", hard_drives=[])], files=files))
+
+
 def test_absent_removes_only_the_marked_vm_and_the_disks_at_its_own_paths() -> None:
     found = existing(hard_drives=[DISK, "E:\\Data\\keep.vhdx"])
     plan = planner.plan(args(state="absent"), inspected([found]))

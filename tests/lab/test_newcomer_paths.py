@@ -1,0 +1,91 @@
+"""What a newcomer copies from the documentation, run as written against the simulated fleet
+(healthy-intel: hv01 runs LAB-HV1 (nat) and LAB-HV2 (mac_spoofing), hv02 runs LAB-HV3 (nat); none
+is nested yet). The documentation's host names are the example inventory's FQDNs; the lab's
+inventory names the same machines without the domain."""
+
+from __future__ import annotations
+
+import re
+import typing as t
+from pathlib import Path
+
+import pytest
+import yaml
+
+if t.TYPE_CHECKING:
+    from hvsim.pytest_plugin import Lab
+
+REPO = Path(__file__).resolve().parents[2]
+GB = 1024**3
+VM_OF = {"lab-hv1": ("hv01", "LAB-HV1"), "lab-hv2": ("hv01", "LAB-HV2"), "lab-hv3": ("hv02", "LAB-HV3")}
+
+
+def documented_play(doc: str, heading: str) -> str:
+    """The first ```yaml block after `heading` in docs/<doc>, with the example's FQDNs as the lab names them."""
+    text = (REPO / "docs" / doc).read_text(encoding="utf-8")
+    section = text[text.index(heading) :]
+    block = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
+    assert block is not None, f"no yaml block after {heading!r} in docs/{doc}"
+    return block.group(1).replace(".lab.example.com", "")
+
+
+def vm(lab: Lab, host: str) -> dict[str, t.Any]:
+    parent, name = VM_OF[host]
+    return next(entry for entry in lab.show(parent)["vms"]["vms"] if entry["name"] == name)
+
+
+def test_getting_started_own_playbook_runs_as_written_and_leaves_the_excluded_vm_alone(healthy_lab: Lab, tmp_path: Path) -> None:
+    """docs/getting-started.md section 5: the roles in your own playbook, one L1 host excluded with `when`."""
+    source = documented_play("getting-started.md", "## 5. Use the roles in your own playbooks")
+    plays = yaml.safe_load(source)
+    assert any("when" in task or "block" in task for task in plays[0]["tasks"]), "the example excludes a host with when"
+    playbook = tmp_path / "own.yml"
+    playbook.write_text(source, encoding="utf-8")
+
+    first = healthy_lab.playbook(playbook)
+    first.assert_ok()
+    excluded = vm(healthy_lab, "lab-hv2")
+    assert excluded["expose_virtualization_extensions"] is False and excluded["dynamic_memory_enabled"] is True, excluded
+    assert excluded["startup_memory_bytes"] == 4 * GB and excluded["state"] == "Running", excluded
+    assert healthy_lab.requests("lab-hv2", "execute") == [], "something was run inside the excluded L1 host"
+    for host in ("lab-hv1", "lab-hv3"):
+        state = vm(healthy_lab, host)
+        assert state["expose_virtualization_extensions"] is True and state["startup_memory_bytes"] == 16 * GB, state
+    assert first.recap["lab-hv2"]["changed"] == 0, first.recap
+
+    again = healthy_lab.playbook(playbook)
+    again.assert_ok()
+    assert again.total("changed") == 0, again.recap
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "roles/nested_hyperv/tasks/install.yml computes nested_hyperv_waits_for_parent but outside check mode goes on to "
+        "win_feature, which fails with Windows' 'The processor does not have required virtualization capabilities' and "
+        "names neither nested_vm_settings nor the vm_settings phase (owned by another helper: roles/)"
+    ),
+)
+def test_nested_hyperv_before_the_vm_settings_says_which_phase_to_run_first(healthy_lab: Lab, tmp_path: Path) -> None:
+    """nested_hyperv alone on a fresh fleet (its README's example, or --tags hyperv): the VM does not expose
+    virtualization extensions yet. The failure must say what to run first, as nested_networking's does."""
+    playbook = tmp_path / "hyperv-only.yml"
+    playbook.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "name": "Hyper-V inside the L1 hosts, before their VM settings",
+                    "hosts": "nested_hosts",
+                    "gather_facts": False,
+                    "tasks": [{"name": "Install Hyper-V", "ansible.builtin.include_role": {"name": "hyperv.nested.nested_hyperv"}}],
+                }
+            ]
+        ),
+        encoding="utf-8",
+    )
+    run = healthy_lab.playbook(playbook, "--limit", "lab-hv1")
+    assert run.rc != 0 and run.recap["lab-hv1"]["failures"] == 1, run.recap
+    failed = [result for result in run.task_results("").values() if result.get("failed")]
+    messages = " ".join(str(result.get("msg", "")) for result in failed)
+    assert "vm_settings" in messages, messages
+    assert vm(healthy_lab, "lab-hv1")["expose_virtualization_extensions"] is False

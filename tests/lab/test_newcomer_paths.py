@@ -89,3 +89,16 @@ def test_nested_hyperv_before_the_vm_settings_says_which_phase_to_run_first(heal
     messages = " ".join(str(result.get("msg", "")) for result in failed)
     assert "vm_settings" in messages, messages
     assert vm(healthy_lab, "lab-hv1")["expose_virtualization_extensions"] is False
+
+
+def test_the_readme_lists_every_module_role_playbook_and_filter_the_collection_ships() -> None:
+    """A newcomer reads the README's Contents table to know what there is; ansible-doc -l is the truth."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    contents = readme[readme.index("## Contents") : readme.index("## Documentation")]
+    shipped = [f"module | `hyperv.nested.{path.stem}`" for path in (REPO / "plugins" / "modules").glob("*.py") if not path.stem.startswith("_")]
+    shipped += [f"role | `hyperv.nested.{path.name}`" for path in (REPO / "roles").iterdir() if (path / "meta" / "argument_specs.yml").is_file()]
+    shipped += [f"playbook | `hyperv.nested.{path.stem}`" for path in (REPO / "playbooks").glob("*.yml")]
+    missing = [entry for entry in shipped if entry not in contents]
+    filters = [path.stem for path in (REPO / "plugins" / "filter").glob("*.yml")]
+    missing += [name for name in filters if f"`hyperv.nested.{name}`" not in contents and f"`_{name.rsplit('_', 1)[-1]}`" not in contents]
+    assert missing == [], missing

@@ -102,3 +102,30 @@ def test_the_readme_lists_every_module_role_playbook_and_filter_the_collection_s
     filters = [path.stem for path in (REPO / "plugins" / "filter").glob("*.yml")]
     missing += [name for name in filters if f"`hyperv.nested.{name}`" not in contents and f"`_{name.rsplit('_', 1)[-1]}`" not in contents]
     assert missing == [], missing
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        pytest.param("192.168.100.0", id="no-prefix-length"),
+        pytest.param("192.168.100.1/24", id="host-bits-set"),
+        pytest.param("10.0.0.0/31", id="too-small"),
+    ],
+)
+def test_a_nat_prefix_the_nat_module_refuses_stops_site_before_any_host_is_asked(healthy_lab: Lab, tmp_path: Path, prefix: str) -> None:
+    """A plausible slip in host_vars (the /24 forgotten, the gateway's address for the network): with no
+    nested_ip to compare it with, it used to pass the inventory check, and win_nested_nat refused it
+    only after the VM settings and Hyper-V had been changed, naming its own option `prefix`."""
+    inventory = yaml.safe_load(healthy_lab.inventory.read_text(encoding="utf-8"))
+    guests = inventory["all"]["children"]["nested_guests"]["hosts"]
+    assert not any("nested_ip" in guest for guest in guests.values()), "the case is a NAT prefix with nothing to compare it with"
+    inventory["all"]["children"]["nested_hosts"]["hosts"]["lab-hv1"]["nested_networking_nat_prefix"] = prefix
+    healthy_lab.inventory.write_text(yaml.safe_dump(inventory), encoding="utf-8")
+
+    run = healthy_lab.playbook(REPO / "playbooks" / "site.yml", "-e", f"nested_report_dir={tmp_path}")
+    assert run.rc != 0
+    (result,) = run.task_results("Check the inventory model").values()
+    message = "\n".join(result.get("msg") or [])
+    assert "lab-hv1's nested_networking_nat_prefix" in message and prefix in message, message
+    for host in ("hv01", "hv02", "lab-hv1", "lab-hv2", "lab-hv3"):
+        assert healthy_lab.requests(host, "execute") == [], f"{host} was changed"

@@ -5,7 +5,10 @@ inventory names the same machines without the domain."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import typing as t
 from pathlib import Path
 
@@ -129,3 +132,26 @@ def test_a_nat_prefix_the_nat_module_refuses_stops_site_before_any_host_is_asked
     assert "lab-hv1's nested_networking_nat_prefix" in message and prefix in message, message
     for host in ("hv01", "hv02", "lab-hv1", "lab-hv2", "lab-hv3"):
         assert healthy_lab.requests(host, "execute") == [], f"{host} was changed"
+
+
+@pytest.mark.parametrize(("missing", "variable"), [("password", "HYPERV_NESTED_PASSWORD"), ("user", "HYPERV_NESTED_USER")])
+def test_the_dynamic_inventory_without_a_credential_says_where_to_put_it(tmp_path: Path, missing: str, variable: str) -> None:
+    """The README's source (`user: ...  # password: HYPERV_NESTED_PASSWORD, ...`) run without the variable set:
+    ansible-inventory must say which option is missing and how to give it, before any host is contacted."""
+    source = {"plugin": "hyperv.nested.hyperv", "hosts": [{"name": "hv01", "address": "127.0.0.1", "port": 9}], "transport": "ntlm", "scheme": "http"}
+    if missing == "password":
+        source["user"] = "Administrator"
+    (tmp_path / "fleet.hyperv.yml").write_text(yaml.safe_dump(source), encoding="utf-8")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HYPERV_NESTED_")}
+    env.update(ANSIBLE_INVENTORY_UNPARSED_FAILED="True", ANSIBLE_INVENTORY_ENABLED="hyperv.nested.hyperv", PYTHONWARNINGS="ignore")
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-inventory"), "-i", "fleet.hyperv.yml", "--graph"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert f"option '{missing}'" in result.stderr and variable in result.stderr, result.stderr

@@ -90,6 +90,13 @@ def _slicing_hint(problems: list[str]) -> str:
     return "" if any(SLICING_HINT in problem for problem in problems) else SLICING_HINT
 
 
+def _same_machine(value: str, wanted: set[str]) -> str | None:
+    """The one host of `wanted` whose name is `value` up to case and domain (hv01 / HV01.lab.example.com), if any."""
+    label = str(value).split(".", 1)[0].lower()
+    matches = [name for name in wanted if name.split(".", 1)[0].lower() == label]
+    return matches[0] if len(matches) == 1 else None
+
+
 def _quoted(value: t.Any) -> str:
     return repr(value) if isinstance(value, str) else f"{value!r} (a {type(value).__name__})"
 
@@ -226,6 +233,10 @@ class _Check:
     def _wrong_parent(self, where: str, value: str, level: str, wanted: set[str], wanted_group: str, wanted_level: str) -> str:
         """Why a parent outside `wanted` is wrong: not in the inventory (a job slice?), an L0, an L1, or another group's."""
         if value not in self.known and value not in self.hostvars:
+            meant = _same_machine(value, wanted)
+            if meant:
+                # The same machine written another way (its short name, its FQDN, its VM's name): not a job slice.
+                return f"{where} {value!r} is not a host of this inventory ({wanted_group} has: {_names(wanted)}). Did you mean {meant!r}?"
             return (f"{where} {value!r} is not a host of this inventory ({wanted_group} has: {_names(wanted)})."
                     + _slicing_hint(self.problems))
         if value in self.l0_set:

@@ -5,6 +5,7 @@ inventory names the same machines without the domain."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -16,7 +17,7 @@ import pytest
 import yaml
 
 if t.TYPE_CHECKING:
-    from hvsim.pytest_plugin import Lab
+    from hvsim.pytest_plugin import Lab, PlaybookRun
 
 REPO = Path(__file__).resolve().parents[2]
 GB = 1024**3
@@ -30,6 +31,17 @@ def documented_play(doc: str, heading: str) -> str:
     block = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
     assert block is not None, f"no yaml block after {heading!r} in docs/{doc}"
     return block.group(1).replace(".lab.example.com", "")
+
+
+def failure_messages(run: PlaybookRun, host: str) -> str:
+    """Every failed task's message for `host`, in order (ansible.posix.json output)."""
+    messages = [
+        str(task["hosts"][host].get("msg", ""))
+        for play in json.loads(run.stdout)["plays"]
+        for task in play["tasks"]
+        if task["hosts"].get(host, {}).get("failed")
+    ]
+    return "\n".join(messages)
 
 
 def vm(lab: Lab, host: str) -> dict[str, t.Any]:
@@ -88,8 +100,7 @@ def test_nested_hyperv_before_the_vm_settings_says_which_phase_to_run_first(heal
     )
     run = healthy_lab.playbook(playbook, "--limit", "lab-hv1")
     assert run.rc != 0 and run.recap["lab-hv1"]["failures"] == 1, run.recap
-    failed = [result for result in run.task_results("").values() if result.get("failed")]
-    messages = " ".join(str(result.get("msg", "")) for result in failed)
+    messages = failure_messages(run, "lab-hv1")
     assert "vm_settings" in messages, messages
     assert vm(healthy_lab, "lab-hv1")["expose_virtualization_extensions"] is False
 
@@ -155,3 +166,43 @@ def test_the_dynamic_inventory_without_a_credential_says_where_to_put_it(tmp_pat
     )
     assert result.returncode != 0
     assert f"option '{missing}'" in result.stderr and variable in result.stderr, result.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "roles/nested_networking's 'Start the L2 guests' task passes the guests' VM names to win_nested_vm, whose "
+        "message names its own option: \"No VM named 'LAB-VM22' on LAB-HV1 (name). Did you mean 'LAB-VM2', 'LAB-VM1'?\" "
+        "- neither the guest (lab-vm2) nor its inventory variable nested_vm_name (owned by another helper: roles/)"
+    ),
+)
+def test_a_guest_vm_name_typo_names_the_guest_and_its_inventory_variable(healthy_lab: Lab, tmp_path: Path) -> None:
+    inventory = yaml.safe_load(healthy_lab.inventory.read_text(encoding="utf-8"))
+    inventory["all"]["children"]["nested_guests"]["hosts"]["lab-vm2"]["nested_vm_name"] = "LAB-VM22"
+    healthy_lab.inventory.write_text(yaml.safe_dump(inventory), encoding="utf-8")
+
+    run = healthy_lab.playbook(REPO / "playbooks" / "site.yml", "--limit", "lab-hv1", "-e", f"nested_report_dir={tmp_path}")
+    assert run.rc != 0 and run.recap["lab-hv1"]["failures"] == 1, run.recap
+    message = failure_messages(run, "lab-hv1")
+    assert "LAB-VM22" in message, message
+    assert "lab-vm2" in message and "nested_vm_name" in message, message
+
+
+def test_a_parent_named_by_its_vm_or_short_name_is_answered_with_the_inventory_name(healthy_lab: Lab, tmp_path: Path) -> None:
+    """The README's model uses short names (hv01), the example inventory FQDNs, Hyper-V the VM's name (LAB-HV1):
+    a parent written the other way is named back as the inventory has it, without the job-slicing explanation."""
+    inventory = yaml.safe_load(healthy_lab.inventory.read_text(encoding="utf-8"))
+    groups = inventory["all"]["children"]
+    groups["nested_hosts"]["hosts"]["lab-hv3"]["nested_parent"] = "HV02.lab.example.com"
+    groups["nested_guests"]["hosts"]["lab-vm1"]["nested_parent"] = "LAB-HV1"
+    healthy_lab.inventory.write_text(yaml.safe_dump(inventory), encoding="utf-8")
+
+    run = healthy_lab.playbook(REPO / "playbooks" / "check.yml", "-e", f"nested_report_dir={tmp_path}")
+    assert run.rc != 0
+    (result,) = run.task_results("Check the inventory model").values()
+    message = "\n".join(result.get("msg") or [])
+    assert "lab-hv3's nested_parent 'HV02.lab.example.com' is not a host of this inventory" in message, message
+    assert "Did you mean 'hv02'?" in message and "Did you mean 'lab-hv1'?" in message, message
+    assert "slic" not in message, message
+    for host in ("hv01", "hv02", "lab-hv1", "lab-hv2", "lab-hv3"):
+        assert healthy_lab.requests(host, "probe") == [] and healthy_lab.requests(host, "execute") == [], host

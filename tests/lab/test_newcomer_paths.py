@@ -206,3 +206,17 @@ def test_a_parent_named_by_its_vm_or_short_name_is_answered_with_the_inventory_n
     assert "slic" not in message, message
     for host in ("hv01", "hv02", "lab-hv1", "lab-hv2", "lab-hv3"):
         assert healthy_lab.requests(host, "probe") == [] and healthy_lab.requests(host, "execute") == [], host
+
+
+def test_a_memory_size_written_in_megabytes_without_a_unit_says_so(healthy_lab: Lab, tmp_path: Path) -> None:
+    """Hyper-V Manager shows memory in MB, so 16384 is a likely way to write 16 GB; without a unit it is bytes,
+    which Hyper-V cannot allocate. The message must show how to write it, and nothing must change."""
+    run = healthy_lab.playbook(
+        REPO / "playbooks" / "site.yml", "--limit", "lab-hv3", "-e", "nested_vm_settings_startup_memory=16384", "-e", f"nested_report_dir={tmp_path}"
+    )
+    assert run.rc != 0 and run.recap["lab-hv3"]["failures"] == 1, run.recap
+    message = failure_messages(run, "lab-hv3")
+    assert "16384MB" in message and "bytes" in message, message
+    assert healthy_lab.requests("hv02", "execute") == [], "the parent was changed"
+    state = vm(healthy_lab, "lab-hv3")
+    assert state["startup_memory_bytes"] == 4 * GB and state["expose_virtualization_extensions"] is False, state

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from ansible.errors import AnsibleError, AnsibleFilterError
 from jinja2 import Undefined
 
+from ansible_collections.hyperv.nested.plugins.plugin_utils._addressing import AddressError, parse_prefix
+
 NETWORK_MODES = ("nat", "mac_spoofing")
 DEFAULT_NAT_PREFIX = "192.168.100.0/24"
 _MISSING = object()
@@ -88,6 +90,13 @@ def _slicing_hint(problems: list[str]) -> str:
     return "" if any(SLICING_HINT in problem for problem in problems) else SLICING_HINT
 
 
+def _same_machine(value: str, wanted: set[str]) -> str | None:
+    """The one host of `wanted` whose name is `value` up to case and domain (hv01 / HV01.lab.example.com), if any."""
+    label = str(value).split(".", 1)[0].lower()
+    matches = [name for name in wanted if name.split(".", 1)[0].lower() == label]
+    return matches[0] if len(matches) == 1 else None
+
+
 def _quoted(value: t.Any) -> str:
     return repr(value) if isinstance(value, str) else f"{value!r} (a {type(value).__name__})"
 
@@ -107,7 +116,7 @@ def nested_inventory_problems(
     """Every problem of the inventory model, one sentence each naming the host and the variable; [] when none.
 
     In order: hosts in two levels' groups, L0 hosts with a parent, each L1 host (parent, VM name,
-    network mode) and their duplicate VM names, each NAT-mode L1 host's gateway, each L2 guest (parent, VM name) and theirs, then each
+    network mode) and their duplicate VM names, each NAT-mode L1 host's NAT prefix and gateway, each L2 guest (parent, VM name) and theirs, then each
     L2 guest's network (address, DNS, addressing, credentials).
     """
     if not isinstance(hostvars, Mapping):
@@ -119,6 +128,7 @@ def nested_inventory_problems(
     check.l0_parents()
     l1_mode = check.l1_hosts(network_mode_required)
     for name in [host for host, mode in l1_mode.items() if mode == "nat"]:
+        check.nat_prefix(name, nat_prefix)
         check.nat_gateway(name, nat_prefix)
     l2_parent = check.l2_guests()
     addresses: dict[tuple[str, ipaddress.IPv4Address], str] = {}
@@ -223,6 +233,10 @@ class _Check:
     def _wrong_parent(self, where: str, value: str, level: str, wanted: set[str], wanted_group: str, wanted_level: str) -> str:
         """Why a parent outside `wanted` is wrong: not in the inventory (a job slice?), an L0, an L1, or another group's."""
         if value not in self.known and value not in self.hostvars:
+            meant = _same_machine(value, wanted)
+            if meant:
+                # The same machine written another way (its short name, its FQDN, its VM's name): not a job slice.
+                return f"{where} {value!r} is not a host of this inventory ({wanted_group} has: {_names(wanted)}). Did you mean {meant!r}?"
             return (f"{where} {value!r} is not a host of this inventory ({wanted_group} has: {_names(wanted)})."
                     + _slicing_hint(self.problems))
         if value in self.l0_set:
@@ -281,6 +295,12 @@ class _Check:
             else:
                 seen[key] = name
 
+    def nat_prefix(self, name: str, default_prefix: str) -> None:
+        """A NAT-mode L1 host's nested_networking_nat_prefix, by the rules win_nested_nat applies to its prefix."""
+        network = _nat_network(self.hosts[name], default_prefix)
+        if isinstance(network, str):
+            self.problems.append(f"{name}'s nested_networking_nat_prefix {network}")
+
     def nat_gateway(self, name: str, default_prefix: str) -> None:
         """A NAT-mode L1 host's nested_networking_nat_gateway: an IPv4 address of its NAT network (win_nested_nat's gateway)."""
         host = self.hosts[name]
@@ -291,11 +311,9 @@ class _Check:
         if gateway is None:
             self.problems.append(f"{name}'s nested_networking_nat_gateway {gateway_value!r} is not an IPv4 address (e.g. 192.168.100.1).")
             return
-        prefix_value = host.value("nested_networking_nat_prefix")
-        try:
-            network = ipaddress.IPv4Network(prefix_value if isinstance(prefix_value, str) and prefix_value else default_prefix, strict=False)
-        except ValueError:
-            return  # the guests' address check names the prefix
+        network = _nat_network(host, default_prefix)
+        if isinstance(network, str):
+            return  # nat_prefix names the prefix
         if gateway not in network:
             self.problems.append(f"{name}'s nested_networking_nat_gateway {gateway} is outside its NAT network {network} (nested_networking_nat_prefix).")
 
@@ -344,13 +362,29 @@ class _Check:
         return addressing
 
 
-def _address_problems(name: str, address: ipaddress.IPv4Address, parent: str, parent_host: _Host, default_prefix: str) -> list[str]:
-    prefix_value = parent_host.value("nested_networking_nat_prefix")
-    prefix_text = prefix_value if isinstance(prefix_value, str) and prefix_value else default_prefix
+def _nat_network(host: _Host, default_prefix: str) -> ipaddress.IPv4Network | str:
+    """The L1 host's NAT network, or why win_nested_nat would refuse its nested_networking_nat_prefix."""
+    prefix_value = host.value("nested_networking_nat_prefix")
+    prefix_text = prefix_value if prefix_value not in (_MISSING, None, "") else default_prefix
     try:
-        network = ipaddress.IPv4Network(prefix_text, strict=False)
+        return parse_prefix(prefix_text)
+    except AddressError:
+        pass
+    try:
+        network = ipaddress.ip_network(str(prefix_text).strip(), strict=False)
     except ValueError:
-        return [f"{parent}'s nested_networking_nat_prefix {prefix_text!r} is not an IPv4 network in CIDR form (e.g. 192.168.100.0/24)."]
+        network = None
+    if not isinstance(network, ipaddress.IPv4Network) or "/" not in str(prefix_text):
+        return f"{prefix_text!r} is not an IPv4 network in CIDR form (e.g. 192.168.100.0/24)."
+    if network.prefixlen > 30:
+        return f"{prefix_text!r} is too small: use a prefix length of 30 or less (room for a gateway and guests)."
+    return f"{prefix_text!r} has host bits set: did you mean {network}?"
+
+
+def _address_problems(name: str, address: ipaddress.IPv4Address, parent: str, parent_host: _Host, default_prefix: str) -> list[str]:
+    network = _nat_network(parent_host, default_prefix)
+    if isinstance(network, str):
+        return []  # the L1 host's nat_prefix check names it
     if address not in network:
         return [f"{name}'s nested_ip {address} is outside {parent}'s NAT network {network} (nested_networking_nat_prefix)."]
     if address in (network.network_address, network.broadcast_address):

@@ -278,7 +278,11 @@ def _connection(option: OptionGetter, kind: ConnectionKind) -> Connection:
     password = option("password")
     if transport in ("ntlm", "credssp", "basic", "negotiate") and (not user or password in (None, "")):
         missing = "user" if not user else "password"
-        raise OptionError(missing, f"is required with transport {transport} (Kerberos alone can use a ticket you already have).")
+        raise OptionError(
+            missing,
+            f"is required with transport {transport} (Kerberos alone can use a ticket you already have): set {missing} in the source "
+            f"(a template or a !vault value) or the environment variable HYPERV_NESTED_{missing.upper()}.",
+        )
     scheme = option("scheme")
     if transport == "basic" and scheme != "https":
         raise OptionError("transport", "basic sends the password readable by anyone on the network over http: use scheme https, or ntlm or kerberos.")

@@ -72,6 +72,14 @@ class Options:
 MEMORY_ALIGNMENT = 2 * 1024**2
 
 
+def _unitless_hint(value: t.Any) -> str:
+    """For a number without a unit (bytes), how to write it if it was meant in MB, as Hyper-V Manager shows memory."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit():
+        return ""
+    return f" A number without a unit is bytes: write {text}MB (or {format_size(int(text) * 1024**2)}) for megabytes."
+
+
 def build_options(args: t.Mapping[str, t.Any]) -> Options:
     """Check what the argument spec cannot express; every error names its option."""
     names = validate_vm_names("name", args["name"])
@@ -84,7 +92,10 @@ def build_options(args: t.Mapping[str, t.Any]) -> Options:
         except SizeError as exc:
             raise PlanningError(str(exc)) from None
         if startup_memory % MEMORY_ALIGNMENT:
-            raise PlanningError(f"startup_memory must be a multiple of 2MB (Hyper-V allocates memory in 2 MB pages), got {args['startup_memory']!r}.")
+            raise PlanningError(
+                f"startup_memory must be a multiple of 2MB (Hyper-V allocates memory in 2 MB pages), got {args['startup_memory']!r}."
+                + _unitless_hint(args["startup_memory"])
+            )
     for option in ("processor_count", "shutdown_timeout", "start_timeout"):
         if args[option] is not None and args[option] < 1:
             raise PlanningError(f"{option} must be 1 or more, got {args[option]}.")

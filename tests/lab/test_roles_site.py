@@ -12,7 +12,7 @@ import yaml
 from tests.lab.report_file import load_report
 
 if t.TYPE_CHECKING:
-    from hvsim.pytest_plugin import Lab
+    from hvsim.pytest_plugin import Lab, PlaybookRun
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOKS = REPO / "playbooks"
@@ -49,6 +49,25 @@ def executed_operations(lab: Lab, host: str, since: int = 0) -> list[list[dict[s
     return batches
 
 
+# The converged site.yml's task results per L1 host (issue 20): the controller forks a worker and
+# computes the host's variables for every task and host, skipped ones included, so these counts bound
+# its CPU on a fleet. 31 per L1 host before site.yml included nested_provision and nested_dhcp only
+# where they have work and provision.yml's plays got hosts only for an inventory with
+# nested_provision; the L0 hosts of an inventory without it had 4 or 5 each.
+CONVERGED_RESULTS_PER_L1_HOST = 25
+CONVERGED_RESULTS_ON_L0_HOSTS = 1
+
+
+def results_per_host(run: PlaybookRun) -> dict[str, int]:
+    """How many task results each host got in a run (ansible.posix.json output), skipped ones included."""
+    counts: dict[str, int] = {}
+    for play in json.loads(run.stdout)["plays"]:
+        for task in play["tasks"]:
+            for host in task["hosts"]:
+                counts[host] = counts.get(host, 0) + 1
+    return counts
+
+
 def test_site_connects_every_guest_batches_per_parent_and_is_idempotent(healthy_lab: Lab, tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     first = healthy_lab.playbook(PLAYBOOKS / "site.yml", "-e", f"nested_report_dir={reports}")
@@ -76,6 +95,11 @@ def test_site_connects_every_guest_batches_per_parent_and_is_idempotent(healthy_
     second = healthy_lab.playbook(PLAYBOOKS / "site.yml", "-e", f"nested_report_dir={reports}")
     second.assert_ok()
     assert second.total("changed") == 0, second.recap
+    # Every L1 host but the one that carries the run_once tasks; the L0 hosts only answer delegated tasks.
+    counts = results_per_host(second)
+    per_l1 = sorted(counts.get(host, 0) for host in inventory_groups(healthy_lab)["nested_hosts"])
+    assert max(per_l1[:-1]) <= CONVERGED_RESULTS_PER_L1_HOST, counts
+    assert sum(counts.get(host, 0) for host in inventory_groups(healthy_lab)["hyperv_hosts"]) <= CONVERGED_RESULTS_ON_L0_HOSTS, counts
     # Converged: nothing was sent to any executor, only probes.
     assert {host: len(executed_operations(healthy_lab, host)) for host in fleet_hosts(healthy_lab)} == executed_before
     dry = healthy_lab.playbook(PLAYBOOKS / "site.yml", "--check", "--diff", "-e", f"nested_report_dir={reports}")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
 import typing as t
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -115,3 +117,48 @@ def test_works_with_real_hostvars_in_a_playbook(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     result = json.loads(done.stdout)["plays"][0]["tasks"][0]["hosts"]["hv01"]
     assert result["msg"] == ["LAB-HV1"]
+
+
+class CountingHostvars(Mapping[str, t.Any]):
+    """Like ansible-core's HostVars: each lookup computes the host's variables (here: counts it)."""
+
+    def __init__(self, variables: dict[str, dict[str, t.Any]]) -> None:
+        self._variables = variables
+        self.lookups: dict[str, int] = {}
+
+    def __getitem__(self, host: str) -> dict[str, t.Any]:
+        self.lookups[host] = self.lookups.get(host, 0) + 1
+        return self._variables[host]
+
+    def __iter__(self) -> t.Iterator[str]:
+        return iter(self._variables)
+
+    def __len__(self) -> int:
+        return len(self._variables)
+
+
+def _lookups_after_three_scans(answer: t.Any) -> None:
+    hostvars = CountingHostvars(HOSTVARS)
+    for _ in range(3):
+        assert nested_children(L2, hostvars, "lab-hv1") == ["lab-vm1", "lab-vm2"]
+    answer.put(hostvars.lookups)
+
+
+def test_a_worker_reads_each_host_once_however_often_the_task_names_the_children() -> None:
+    """Ansible runs each task on each host in a forked worker, and Jinja templates a variable again at
+    every reference: in a worker the second and third scans reuse the first one's reads."""
+    context = multiprocessing.get_context("fork")
+    answer = context.Queue()
+    worker = context.Process(target=_lookups_after_three_scans, args=(answer,))
+    worker.start()
+    lookups = answer.get(timeout=60)
+    worker.join(timeout=60)
+    assert lookups == {"lab-vm1": 1, "lab-vm2": 1}
+
+
+def test_the_controllers_main_process_reads_again_as_facts_change_between_tasks() -> None:
+    hostvars = CountingHostvars({name: dict(values) for name, values in HOSTVARS.items()})
+    assert nested_children(L2, hostvars, "lab-hv1") == ["lab-vm1", "lab-vm2"]
+    hostvars._variables["lab-vm2"]["nested_parent"] = "lab-hv3"  # as a later set_fact could
+    assert nested_children(L2, hostvars, "lab-hv1") == ["lab-vm1"]
+    assert hostvars.lookups == {"lab-vm1": 2, "lab-vm2": 2}

@@ -73,14 +73,6 @@ def test_getting_started_own_playbook_runs_as_written_and_leaves_the_excluded_vm
     assert again.total("changed") == 0, again.recap
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "roles/nested_hyperv/tasks/install.yml computes nested_hyperv_waits_for_parent but outside check mode goes on to "
-        "win_feature, which fails with Windows' 'The processor does not have required virtualization capabilities' and "
-        "names neither nested_vm_settings nor the vm_settings phase (owned by another helper: roles/)"
-    ),
-)
 def test_nested_hyperv_before_the_vm_settings_says_which_phase_to_run_first(healthy_lab: Lab, tmp_path: Path) -> None:
     """nested_hyperv alone on a fresh fleet (its README's example, or --tags hyperv): the VM does not expose
     virtualization extensions yet. The failure must say what to run first, as nested_networking's does."""

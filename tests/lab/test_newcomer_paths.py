@@ -214,15 +214,6 @@ def test_a_memory_size_written_in_megabytes_without_a_unit_says_so(healthy_lab: 
     assert state["startup_memory_bytes"] == 4 * GB and state["expose_virtualization_extensions"] is False, state
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "playbooks/remove.yml runs nested_provision (state absent) on hyperv_hosts only, which removes the L1 VMs the "
-        "collection created; an L2 guest it created (nested_provision) inside an existing L1 host is never removed, "
-        "though the README says the collection 'removes only what it created (playbooks/remove.yml)' (owned by another "
-        "helper: playbooks/)"
-    ),
-)
 def test_remove_takes_away_a_guest_the_collection_created_inside_an_existing_l1_host(tmp_path: Path) -> None:
     """An existing L1 host (no nested_provision) with a golden image, and one L2 guest the inventory describes."""
     from hvsim.pytest_plugin import started_labs

@@ -160,14 +160,6 @@ def test_the_dynamic_inventory_without_a_credential_says_where_to_put_it(tmp_pat
     assert f"option '{missing}'" in result.stderr and variable in result.stderr, result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "roles/nested_networking's 'Start the L2 guests' task passes the guests' VM names to win_nested_vm, whose "
-        "message names its own option: \"No VM named 'LAB-VM22' on LAB-HV1 (name). Did you mean 'LAB-VM2', 'LAB-VM1'?\" "
-        "- neither the guest (lab-vm2) nor its inventory variable nested_vm_name (owned by another helper: roles/)"
-    ),
-)
 def test_a_guest_vm_name_typo_names_the_guest_and_its_inventory_variable(healthy_lab: Lab, tmp_path: Path) -> None:
     inventory = yaml.safe_load(healthy_lab.inventory.read_text(encoding="utf-8"))
     inventory["all"]["children"]["nested_guests"]["hosts"]["lab-vm2"]["nested_vm_name"] = "LAB-VM22"

@@ -32,13 +32,13 @@ def runs_by_key(document: Document) -> dict[tuple[int, str, str], dict[str, t.An
 
 
 def table(document: Document) -> str:
-    lines = [_row(["L0 hosts (L1 hosts)", "forks", "playbook", "run", "wall s", "WinRM commands/host", "bytes sent/host",
-                   "bytes received/host", "controller CPU s", "task results/L1 host", "changed"]), _row(["---"] * 11)]
+    lines = [_row(["L0 hosts (L1 hosts)", "commit", "forks", "playbook", "run", "wall s", "WinRM commands/host", "bytes sent/host",
+                   "bytes received/host", "controller CPU s", "task results/L1 host", "changed"]), _row(["---"] * 12)]
     order = {"site.yml": 0, "conventional": 1, "raw": 2}
     phases = {"first": 0, "converged": 1, "floor": 2}
     for run in sorted(document["runs"], key=lambda r: (r["hosts"], phases[r["phase"]], order[r["playbook"]])):
         name = "raw floor (reference)" if run["playbook"] == "raw" else run["playbook"]
-        lines.append(_row([f"{run['hosts']} ({2 * run['hosts']})", run["forks"], name, run["phase"], f"{run['wall_s']:.1f}",
+        lines.append(_row([f"{run['hosts']} ({2 * run['hosts']})", run.get("commit", "n/a"), run["forks"], name, run["phase"], f"{run['wall_s']:.1f}",
                            f"{run['commands_per_host']:.2f}", _bytes(run["bytes_sent_per_host"]), _bytes(run["bytes_received_per_host"]),
                            f"{run['controller_cpu_s']:.1f}", _per_l1(run), run["changed"]]))
     return "\n".join(lines)

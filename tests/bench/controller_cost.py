@@ -18,21 +18,10 @@ import resource
 import subprocess
 import sys
 import time
-import typing as t
-from collections import Counter
 from pathlib import Path
 
-from tests.bench.measure import COLLECTIONS, VENV_BIN, Lab, hvsim, link_collection
+from tests.bench.measure import COLLECTIONS, VENV_BIN, Lab, hvsim, link_collection, task_results
 from tests.bench.side_by_side import PLAYBOOKS, forks_for
-
-
-def task_results(report: dict[str, t.Any]) -> Counter[str]:
-    """Host results per host, from the ansible.posix.json callback's report."""
-    counts: Counter[str] = Counter()
-    for play in report.get("plays", []):
-        for task in play.get("tasks", []):
-            counts.update(task.get("hosts", {}).keys())
-    return counts
 
 
 def run(lab: Lab, playbook: str, hosts: int, phase: str, out: Path) -> dict[str, object]:

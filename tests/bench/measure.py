@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 import typing as t
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,17 +116,24 @@ def _seconds(duration: dict[str, str]) -> float:
     return (end - start).total_seconds()
 
 
+def task_results(report: dict[str, t.Any]) -> Counter[str]:
+    """Host results per host, skipped ones included, from the ansible.posix.json callback's report."""
+    counts: Counter[str] = Counter()
+    for play in report.get("plays", []):
+        for task in play.get("tasks", []):
+            counts.update(task.get("hosts", {}).keys())
+    return counts
+
+
 def _parse(done: subprocess.CompletedProcess[str], wall: float) -> PlaybookResult:
     try:
         report = json.loads(done.stdout)
     except ValueError:
         return PlaybookResult(done.returncode, wall, {}, 0, 1, done.stdout + done.stderr)
     task_seconds: dict[str, list[float]] = {}
-    task_results = 0
     for play in report.get("plays", []):
         for task in play.get("tasks", []):
             name = task["task"]["name"]
-            task_results += len(task.get("hosts", {}))
             if "end" not in task["task"]["duration"]:
                 continue  # a meta task that reported no result (meta: end_role for hosts that go on)
             task_seconds.setdefault(name, []).append(_seconds(task["task"]["duration"]))
@@ -133,4 +141,4 @@ def _parse(done: subprocess.CompletedProcess[str], wall: float) -> PlaybookResul
     changed = sum(host.get("changed", 0) for host in stats.values())
     failed = sum(host.get("failures", 0) + host.get("unreachable", 0) for host in stats.values())
     return PlaybookResult(done.returncode, wall, task_seconds, changed, failed, done.stdout[-4000:] + done.stderr[-4000:],
-                          task_results)
+                          sum(task_results(report).values()))

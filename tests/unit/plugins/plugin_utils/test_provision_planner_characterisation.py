@@ -9,17 +9,14 @@ from the planner as it was before the split. After an intended change, record ag
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import typing as t
 from pathlib import Path
 
 import pytest
 
 from ansible_collections.hyperv.nested.plugins.plugin_utils import _provision_planner as planner
-from ansible_collections.hyperv.nested.plugins.plugin_utils._planned import PlanningError
 
-from ...golden import load_golden
+from ...golden import load_golden, planner_answer
 from .test_provision_planner import DISK, IMAGE, args, existing, inspected, vm_args
 
 GOLDEN = Path(__file__).with_name("provision_planner_golden.json")
@@ -105,19 +102,7 @@ SCENARIOS: dict[str, tuple[dict[str, t.Any], dict[str, t.Any]]] = {
 
 
 def run(name: str) -> dict[str, t.Any]:
-    arguments, answer = SCENARIOS[name]
-    before = copy.deepcopy((arguments, answer))
-    result: dict[str, t.Any] = {"inspect_parameters": planner.inspect_parameters(arguments)}
-    try:
-        planned = planner.plan(arguments, answer)
-    except PlanningError as exc:
-        result["problem"] = str(exc)
-    else:
-        result["planned"] = dataclasses.asdict(planned)
-        result["changed"] = planned.changed
-        result["commands"] = [planner.render_step(step) for step in planned.operations]
-    assert (arguments, answer) == before, "the planner must not change its inputs"
-    return result
+    return planner_answer(planner, *SCENARIOS[name])
 
 
 def recorded() -> dict[str, t.Any]:
